@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.nginx import NginxServer, self_signed_cert
 from tests.support.ports import HarnessError, free_port, port_is_open, wait_for_port
 from tests.support.sshd import LoopbackSshd
 
@@ -127,3 +128,73 @@ def test_sshd_rejects_a_key_it_does_not_know(tmp_path: Path) -> None:
         )
         assert denied.returncode == 255
         assert "Permission denied" in denied.stderr
+
+
+# -- nginx -----------------------------------------------------------------------------------
+
+
+def _proxy_conf(listen_port: int, backend_port: int, extra: str = "") -> str:
+    return f"""
+server {{
+    listen 127.0.0.1:{listen_port}{extra};
+    location / {{
+        proxy_pass http://127.0.0.1:{backend_port};
+    }}
+    location = /direct {{
+        return 200 "direct answer";
+    }}
+}}
+"""
+
+
+def test_nginx_proxies_to_backend_and_reloads() -> None:
+    port = free_port()
+    with http_backend() as backend_port, NginxServer(_proxy_conf(port, backend_port)) as nginx:
+        assert nginx.test().returncode == 0
+        assert local_get(f"http://127.0.0.1:{port}/x") == (200, "hello from backend path=/x")
+        assert local_get(f"http://127.0.0.1:{port}/direct") == (200, "direct answer")
+        nginx.reload(_proxy_conf(port, backend_port).replace("direct answer", "reloaded"))
+        assert local_get(f"http://127.0.0.1:{port}/direct") == (200, "reloaded")
+        assert "GET /x" in nginx.access_log_text()
+        prefix = nginx.prefix
+        master = nginx._running().pid
+    assert not prefix.exists()
+    assert not Path(f"/proc/{master}").exists()
+    assert not port_is_open("127.0.0.1", port)
+
+
+def test_nginx_https_with_self_signed_cert(tmp_path: Path) -> None:
+    cert, key = self_signed_cert(tmp_path, "127.0.0.1", sans=["localhost"])
+    port = free_port()
+    ssl_lines = f" ssl;\n    ssl_certificate {cert};\n    ssl_certificate_key {key}"
+    with http_backend() as backend_port, NginxServer(_proxy_conf(port, backend_port, ssl_lines)):
+        status, body = local_get(f"https://127.0.0.1:{port}/secure", cafile=cert)
+        assert (status, body) == (200, "hello from backend path=/secure")
+        with pytest.raises(urllib.error.URLError, match="CERTIFICATE_VERIFY_FAILED"):
+            local_get(f"https://127.0.0.1:{port}/secure")
+
+
+def test_nginx_full_config_is_accepted() -> None:
+    port = free_port()
+    conf = f"""
+worker_processes 2;
+events {{ worker_connections 64; }}
+http {{
+    server {{ listen 127.0.0.1:{port}; return 204; }}
+}}
+"""
+    with NginxServer(conf, ports=[port]) as nginx:
+        assert local_get(f"http://127.0.0.1:{port}/")[0] == 204
+        assert nginx.conf_path.read_text().count("worker_processes") == 1
+
+
+def test_nginx_broken_config_fails_test_and_start() -> None:
+    conf = f"server {{ listen 127.0.0.1:{free_port()}; no_such_directive on; }}"
+    with NginxServer(conf, autostart=False) as nginx:
+        result = nginx.test()
+        assert result.returncode != 0
+        assert 'unknown directive "no_such_directive"' in result.stderr
+        with pytest.raises(HarnessError, match="no_such_directive"):
+            nginx.start()
+        with pytest.raises(HarnessError, match="not running"):
+            nginx.reload()

@@ -1,0 +1,1 @@
+"""Textual screens of jupyter-setup-wizard."""

@@ -1,0 +1,116 @@
+"""Apply a plan as a transaction: journal every change, undo in reverse on any failure."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from wizard.actions import Action, ApplyContext, Log, WriteFile
+from wizard.errors import ApplyError, InputError
+from wizard.journal import FileEntry, Journal, list_journals, sha256
+from wizard.plan import Plan
+
+
+@dataclass
+class ApplyResult:
+    journal_id: str | None  # None when nothing needed changing
+    done: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return self.journal_id is not None
+
+
+def apply_plan(
+    plan: Plan,
+    *,
+    log: Log = lambda line: None,
+    cancelled: threading.Event | None = None,
+    root: Path | None = None,
+) -> ApplyResult:
+    """Run the plan's changes in order. On failure (or cancel) undo what was done, then raise."""
+    todo = plan.changes()
+    if not todo:
+        return ApplyResult(None)
+    journal = Journal.create(plan.title, root)
+    ctx = ApplyContext(journal, log, cancelled or threading.Event())
+    done: list[Action] = []
+    current: Action | None = None
+    try:
+        for current in todo:
+            log(f"▶ {current.description}")
+            current.apply(ctx)
+            done.append(current)
+            journal.steps.append(current.description)
+            journal.save()
+    except BaseException as exc:  # includes KeyboardInterrupt: never leave a half-applied plan
+        failures = _undo_all([*done, current] if current else done, ctx)
+        journal.status = "failed" if failures else "rolled-back"
+        journal.error = f"{current.description if current else '?'}: {exc}"
+        journal.save()
+        what = current.description if current else "the apply"
+        msg = f"{what} failed: {exc}\nRolled back {len(done)} completed change(s)"
+        if failures:
+            msg += "; could NOT undo:\n  " + "\n  ".join(failures)
+        log(msg)
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        raise ApplyError(msg) from exc
+    journal.status = "applied"
+    journal.save()
+    return ApplyResult(journal.id, journal.steps)
+
+
+def _undo_all(actions: list[Action], ctx: ApplyContext) -> list[str]:
+    failures = []
+    for a in reversed(actions):
+        try:
+            ctx.log(f"↶ undo: {a.description}")
+            a.undo(ctx)
+        except Exception as exc:  # keep undoing the rest; report every failure
+            failures.append(f"{a.description}: {exc}")
+    return failures
+
+
+def rollback_plan(journal_id: str | None = None, root: Path | None = None) -> Plan:
+    """A plan that restores every file an earlier apply changed, byte for byte.
+
+    It is an ordinary plan, so a rollback is itself journaled and can be rolled back.
+    """
+    journals = [j for j in list_journals(root) if j.status == "applied"]
+    if journal_id is None:
+        if not journals:
+            raise InputError("there is no applied change to roll back")
+        journal = journals[-1]
+    else:
+        journal = Journal.load(journal_id, root)
+        if journal.status != "applied":
+            raise InputError(
+                f"apply {journal_id} is {journal.status}: nothing of it remains applied"
+            )
+    plan = Plan(f"rollback of {journal.id} ({journal.title})")
+    first: dict[str, FileEntry] = {}  # the state before the apply
+    last: dict[str, FileEntry] = {}  # what the apply left
+    for entry in journal.files:
+        first.setdefault(entry.path, entry)
+        last[entry.path] = entry
+    for path_str, entry in reversed(first.items()):
+        path = Path(path_str)
+        now = path.read_bytes() if path.exists() else None
+        if (sha256(now) if now is not None else None) != last[path_str].sha256_after:
+            plan.note(
+                "warning",
+                f"{path} changed since apply {journal.id}; its current content is backed up first",
+            )
+        owner = (entry.uid, entry.gid) if entry.uid is not None and entry.gid is not None else None
+        plan.actions.append(
+            WriteFile(
+                path,
+                journal.backup_bytes(entry),
+                mode=entry.mode,
+                owner=owner,
+                why=f"restore as before {journal.id}",
+            )
+        )
+    return plan

@@ -1,0 +1,132 @@
+"""The `jupyter-setup-wizard` command. The only core module allowed to reach the UI, lazily."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from wizard import __version__
+from wizard.errors import InputError, WizardError
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except WizardError as exc:
+        for line in str(exc).splitlines():
+            print(f"error: {line}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="jupyter-setup-wizard",
+        description="Set up JupyterLab on this server and reach it safely.",
+    )
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    p.set_defaults(func=_cmd_help, parser=p)
+    sub = p.add_subparsers(title="commands", metavar="COMMAND")
+
+    a = sub.add_parser("apply", help="apply an answers file without a UI")
+    a.add_argument("answers", type=Path, help="answers file (TOML)")
+    a.add_argument("--dry-run", action="store_true", help="print the plan and change nothing")
+    a.add_argument("--yes", "-y", action="store_true", help="do not ask before applying")
+    a.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the new Jupyter password from standard input (never from argv)",
+    )
+    a.set_defaults(func=_cmd_apply)
+
+    r = sub.add_parser("rollback", help="restore the files an earlier apply changed")
+    r.add_argument("id", nargs="?", help="apply ID (default: the latest applied); see `history`")
+    r.add_argument("--dry-run", action="store_true", help="print what would be restored")
+    r.add_argument("--yes", "-y", action="store_true", help="do not ask before restoring")
+    r.set_defaults(func=_cmd_rollback)
+
+    h = sub.add_parser("history", help="list earlier applies and their IDs")
+    h.set_defaults(func=_cmd_history)
+    return p
+
+
+def _cmd_help(args: argparse.Namespace) -> int:
+    args.parser.print_help()
+    return 0
+
+
+def _read_password_stdin() -> str:
+    data = sys.stdin.read()
+    pw = data[:-1] if data.endswith("\n") else data
+    pw = pw[:-1] if pw.endswith("\r") else pw
+    if not pw:
+        raise InputError("password: --password-stdin got an empty password")
+    return pw
+
+
+def _confirm(question: str) -> bool:
+    """Ask on the terminal itself: stdin may be carrying the password."""
+    try:
+        with open("/dev/tty", "r+", encoding="utf-8") as tty:
+            tty.write(f"{question} [y/N] ")
+            tty.flush()
+            return tty.readline().strip().lower() in ("y", "yes")
+    except OSError as exc:
+        raise InputError("no terminal to ask on: pass --yes to apply without asking") from exc
+
+
+def _cmd_apply(args: argparse.Namespace) -> int:
+    from wizard.answers import load_answers
+    from wizard.apply import apply_plan
+    from wizard.planner import Secrets, build_plan
+    from wizard.probe import probe
+
+    answers = load_answers(args.answers)
+    secrets = Secrets(password=_read_password_stdin() if args.password_stdin else None)
+    facts = probe(answers.jupyter.python or sys.executable, answers.jupyter.config_dir or None)
+    plan = build_plan(answers, facts, secrets)
+    print(plan.render(), end="")
+    if args.dry_run or not plan.changes():
+        return 0
+    if not args.yes and not _confirm(f"Apply {len(plan.changes())} change(s)?"):
+        print("Nothing changed.")
+        return 0
+    result = apply_plan(plan, log=print)
+    print(
+        f"Applied (ID {result.journal_id}). Undo with: jupyter-setup-wizard rollback {result.journal_id}"
+    )
+    return 0
+
+
+def _cmd_rollback(args: argparse.Namespace) -> int:
+    from wizard.apply import apply_plan, rollback_plan
+
+    plan = rollback_plan(args.id)
+    print(plan.render(), end="")
+    if args.dry_run or not plan.changes():
+        return 0
+    if not args.yes and not _confirm(f"Restore {len(plan.changes())} file(s)?"):
+        print("Nothing changed.")
+        return 0
+    result = apply_plan(plan, log=print)
+    print(f"Restored (ID {result.journal_id}; this rollback can itself be rolled back).")
+    return 0
+
+
+def _cmd_history(args: argparse.Namespace) -> int:
+    import time
+
+    from wizard.journal import list_journals
+
+    journals = list_journals()
+    if not journals:
+        print("No applies yet.")
+    for j in journals:
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(j.created))
+        print(f"{j.id}  {when}  {j.status:<11}  {j.title}  ({len(j.files)} file(s))")
+    return 0

@@ -1,0 +1,38 @@
+"""Errors with the exit status the CLI gives them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the answers, tied to the field a person must change."""
+
+    field: str  # "network.port", "password", ...
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}"
+
+
+class WizardError(Exception):
+    exit_code = 1
+
+
+class InputError(WizardError):
+    """Bad answers or bad input: nothing was changed (exit 2)."""
+
+    exit_code = 2
+
+    def __init__(self, problems: list[Problem] | str) -> None:
+        if isinstance(problems, str):
+            problems = [Problem("input", problems)]
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+class ApplyError(WizardError):
+    """An apply failed; what it had done was rolled back (exit 1)."""
+
+    exit_code = 1

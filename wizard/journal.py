@@ -1,0 +1,106 @@
+"""A journal per apply: what changed, with byte-exact backups, under the state dir.
+
+Layout: <state>/applies/<ID>/journal.json and <ID>/backups/<n> (all 0600, dirs 0700).
+The journal holds paths, modes, owners and hashes; backups hold earlier file contents.
+No plaintext password ever reaches either: the wizard never writes one anywhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from wizard.errors import InputError
+from wizard.fileops import atomic_write
+from wizard.paths import journal_root
+
+
+@dataclass
+class FileEntry:
+    path: str
+    existed: bool
+    backup: str | None = None  # file name under backups/ (None when the file did not exist)
+    mode: int | None = None
+    uid: int | None = None
+    gid: int | None = None
+    sha256_after: str | None = None  # what we left there (None: we removed it)
+    created_dirs: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Journal:
+    id: str
+    dir: Path
+    created: float
+    title: str
+    status: str = "applying"  # applying | applied | rolled-back | failed
+    files: list[FileEntry] = field(default_factory=list)
+    steps: list[str] = field(default_factory=list)  # descriptions of actions done, in order
+    error: str | None = None
+
+    @classmethod
+    def create(cls, title: str, root: Path | None = None) -> Journal:
+        root = root or journal_root()
+        root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        jid = time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
+        d = root / jid
+        (d / "backups").mkdir(parents=True, mode=0o700)
+        j = cls(id=jid, dir=d, created=time.time(), title=title)
+        j.save()
+        return j
+
+    def backup(self, path: Path) -> FileEntry:
+        """Copy the current bytes of `path` (if any) into the journal before it changes."""
+        if path.exists():
+            st = path.stat()
+            name = f"{len(self.files):04d}"
+            atomic_write(self.dir / "backups" / name, path.read_bytes(), 0o600, None)
+            entry = FileEntry(str(path), True, name, st.st_mode & 0o7777, st.st_uid, st.st_gid)
+        else:
+            entry = FileEntry(str(path), False)
+        self.files.append(entry)
+        self.save()
+        return entry
+
+    def backup_bytes(self, entry: FileEntry) -> bytes | None:
+        return (self.dir / "backups" / entry.backup).read_bytes() if entry.backup else None
+
+    def save(self) -> None:
+        data = asdict(self)
+        data["dir"] = str(self.dir)
+        atomic_write(self.dir / "journal.json", json.dumps(data, indent=2).encode(), 0o600, None)
+
+    @classmethod
+    def load(cls, jid: str, root: Path | None = None) -> Journal:
+        d = (root or journal_root()) / jid
+        try:
+            data: dict[str, Any] = json.loads((d / "journal.json").read_text())
+        except (OSError, ValueError) as exc:
+            raise InputError(f"no readable apply journal {jid!r} in {d.parent}") from exc
+        data["dir"] = d
+        data["files"] = [FileEntry(**f) for f in data["files"]]
+        return cls(**data)
+
+
+def list_journals(root: Path | None = None) -> list[Journal]:
+    """Every journal, oldest first."""
+    root = root or journal_root()
+    if not root.is_dir():
+        return []
+    out = []
+    for d in sorted(root.iterdir()):
+        if (d / "journal.json").is_file():
+            try:
+                out.append(Journal.load(d.name, root))
+            except InputError:
+                continue
+    return out
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

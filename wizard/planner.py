@@ -1,0 +1,90 @@
+"""From answers and facts to a validated plan: the one path the TUI, --plain and `apply` share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from wizard.answers import Answers
+from wizard.config_plan import plan_jupyter_config
+from wizard.errors import InputError, Problem
+from wizard.jupyter_config import TraitKey
+from wizard.plan import Plan
+from wizard.probe import Facts
+from wizard.steps import network, password
+
+SERVICE_MANAGERS = ("none",)
+ACCESS_METHODS = ("ssh-tunnel", "direct", "router-tunnel", "reverse-proxy")
+
+
+@dataclass
+class Secrets:
+    """What must never be written down: held in memory for one apply only."""
+
+    password: str | None = None
+
+    def __repr__(self) -> str:  # never print the plaintext, even by accident
+        return f"Secrets(password={'<set>' if self.password else None})"
+
+
+def validate(answers: Answers, facts: Facts, secrets: Secrets) -> list[Problem]:
+    problems: list[Problem] = []
+    if facts.interpreter is None:
+        problems.append(Problem("jupyter.python", "no Python interpreter chosen"))
+    elif not facts.interpreter.jupyterlab_version and answers.install.action == "keep":
+        problems.append(
+            Problem(
+                "jupyter.python",
+                f"{facts.interpreter.executable} has no JupyterLab (install it in the install step)",
+            )
+        )
+    problems += network.validate(answers.network, facts)
+    problems += password.validate_hash(answers.password.hashed_password)
+    if secrets.password is not None and not secrets.password:
+        problems.append(Problem("password", "the password is empty"))
+    if answers.service.manager not in SERVICE_MANAGERS:
+        problems.append(
+            Problem("service.manager", f"must be one of: {', '.join(SERVICE_MANAGERS)}")
+        )
+    if answers.access.method not in ACCESS_METHODS:
+        problems.append(Problem("access.method", f"must be one of: {', '.join(ACCESS_METHODS)}"))
+    return problems
+
+
+def build_plan(answers: Answers, facts: Facts, secrets: Secrets | None = None) -> Plan:
+    """Validate, then lay out every action. Raises InputError with all problems at once."""
+    secrets = secrets or Secrets()
+    problems = validate(answers, facts, secrets)
+    if problems:
+        raise InputError(problems)
+    plan = Plan("setup")
+    hashed = password.resolve_hash(facts, answers.password.hashed_password, secrets.password)
+    if not network.is_loopback(answers.network.ip) and not hashed:
+        raise InputError(
+            [
+                Problem(
+                    "password",
+                    f"binding to {answers.network.ip} (beyond loopback) needs a password; set one first",
+                )
+            ]
+        )
+    if not hashed:
+        plan.note(
+            "warning", "no password: Jupyter will use a random token (see its log or `status`)"
+        )
+    if not network.is_loopback(answers.network.ip):
+        plan.note(
+            "risk",
+            f"Jupyter will listen on {answers.network.ip}: anyone who can reach this machine can try the password; consider TLS or an SSH tunnel",
+        )
+    desired: dict[TraitKey, Any] = network.settings(answers.network)
+    if hashed:
+        desired[password.MODERN_KEY] = hashed
+    for lst in facts.listeners_on(answers.network.port):
+        if network.is_jupyter_process(lst.process):
+            plan.note(
+                "info",
+                f"port {answers.network.port} is held by a running Jupyter ({lst.describe()}); restart it to use the new settings",
+            )
+    plan_jupyter_config(plan, facts, desired)
+    return plan

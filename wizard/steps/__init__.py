@@ -1,0 +1,1 @@
+"""One module per wizard step: validation, defaults from facts, and the actions the step needs."""

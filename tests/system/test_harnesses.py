@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import http.server
+import ipaddress
 import ssl
 import subprocess
 import threading
@@ -18,8 +19,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.netns import HttpGetError, TestHost
 from tests.support.nginx import NginxServer, self_signed_cert
-from tests.support.ports import HarnessError, free_port, port_is_open, wait_for_port
+from tests.support.ports import HarnessError, free_port, pid_alive, port_is_open, wait_for_port
 from tests.support.sshd import LoopbackSshd
 
 pytestmark = pytest.mark.system
@@ -198,3 +200,40 @@ def test_nginx_broken_config_fails_test_and_start() -> None:
             nginx.start()
         with pytest.raises(HarnessError, match="not running"):
             nginx.reload()
+
+
+# -- netns -----------------------------------------------------------------------------------
+
+
+def test_testhost_reaches_host_veth_address_but_not_root_loopback() -> None:
+    with TestHost() as host, TestHost() as other:
+        assert host.name != other.name
+        assert host.host_addr != other.host_addr
+        assert ipaddress.ip_address(host.peer_addr) in ipaddress.ip_network("10.231.0.0/16")
+        assert host.run(["ip", "-o", "-4", "addr", "show", "lo"]).stdout.count("127.0.0.1") == 1
+        with http_backend(host.host_addr) as lan_port, http_backend("127.0.0.1") as lo_port:
+            status, body = host.http_get(f"http://{host.host_addr}:{lan_port}/lan")
+            assert (status, body) == (200, "hello from backend path=/lan")
+            # The namespace's 127.0.0.1 is its own loopback: the root-namespace server is invisible.
+            with pytest.raises(HttpGetError, match="refused"):
+                host.http_get(f"http://127.0.0.1:{lo_port}/", timeout=3)
+            with pytest.raises(HttpGetError, match="refused"):
+                host.http_get(f"http://{host.host_addr}:{lo_port}/", timeout=3)
+            assert host.tcp_connect(host.host_addr, lan_port)
+            assert not host.tcp_connect(host.host_addr, lo_port)
+        name, host_if = host.name, host.host_if
+    listed = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    assert name not in listed
+    links = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True).stdout
+    assert f" {host_if}@" not in links and f" {host_if}:" not in links
+
+
+def test_testhost_cleanup_kills_background_processes() -> None:
+    with TestHost() as host:
+        proc = host.popen(["sleep", "300"])
+        # A daemonized process the harness never saw must be killed too.
+        orphan = int(host.run(["sh", "-c", "sleep 301 >/dev/null 2>&1 & echo $!"]).stdout)
+        assert proc.poll() is None
+        assert pid_alive(orphan)
+    assert proc.poll() is not None
+    assert not pid_alive(orphan)

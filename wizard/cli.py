@@ -30,7 +30,10 @@ def _parser() -> argparse.ArgumentParser:
         description="Set up JupyterLab on this server and reach it safely.",
     )
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    p.set_defaults(func=_cmd_help, parser=p)
+    p.add_argument(
+        "--plain", action="store_true", help="line-by-line prompts instead of the full-screen UI"
+    )
+    p.set_defaults(func=_cmd_wizard)
     sub = p.add_subparsers(title="commands", metavar="COMMAND")
 
     a = sub.add_parser("apply", help="apply an answers file without a UI")
@@ -52,12 +55,43 @@ def _parser() -> argparse.ArgumentParser:
 
     h = sub.add_parser("history", help="list earlier applies and their IDs")
     h.set_defaults(func=_cmd_history)
+
+    s = sub.add_parser("status", help="live status of JupyterLab (service, ports, HTTP)")
+    s.add_argument("--json", action="store_true", help="print one snapshot as JSON and exit")
+    s.add_argument("--once", action="store_true", help="print one snapshot as text and exit")
+    s.add_argument("--interval", type=float, default=1.0, help="seconds between refreshes")
+    s.set_defaults(func=_cmd_status)
+
+    d = sub.add_parser("doctor", help="check why JupyterLab is not reachable, with fixes")
+    d.set_defaults(func=_cmd_doctor)
     return p
 
 
-def _cmd_help(args: argparse.Namespace) -> int:
-    args.parser.print_help()
-    return 0
+def _cmd_wizard(args: argparse.Namespace) -> int:
+    # The UI packages load only here, so `apply`, `status --json` and `doctor` stay fast.
+    if args.plain:
+        from screens.plain import run_plain
+
+        return run_plain()
+    from screens.app import run_app
+
+    return run_app()
+
+
+def _cmd_status(args: argparse.Namespace) -> int:
+    if args.json or args.once:
+        from wizard.status import command
+
+        return command(args)
+    from screens.status import run_status
+
+    return run_status(args)
+
+
+def _cmd_doctor(args: argparse.Namespace) -> int:
+    from wizard.doctor import command
+
+    return command(args)
 
 
 def _read_password_stdin() -> str:

@@ -11,10 +11,7 @@ from wizard.errors import InputError, Problem
 from wizard.jupyter_config import TraitKey
 from wizard.plan import Plan
 from wizard.probe import Facts
-from wizard.steps import network, password
-
-SERVICE_MANAGERS = ("none",)
-ACCESS_METHODS = ("ssh-tunnel", "direct", "router-tunnel", "reverse-proxy")
+from wizard.steps import access, install, network, password, service
 
 
 @dataclass
@@ -28,26 +25,14 @@ class Secrets:
 
 
 def validate(answers: Answers, facts: Facts, secrets: Secrets) -> list[Problem]:
-    problems: list[Problem] = []
-    if facts.interpreter is None:
-        problems.append(Problem("jupyter.python", "no Python interpreter chosen"))
-    elif not facts.interpreter.jupyterlab_version and answers.install.action == "keep":
-        problems.append(
-            Problem(
-                "jupyter.python",
-                f"{facts.interpreter.executable} has no JupyterLab (install it in the install step)",
-            )
-        )
+    """Every problem with the answers at once, each tied to its field."""
+    problems = install.validate(answers, facts)
     problems += network.validate(answers.network, facts)
     problems += password.validate_hash(answers.password.hashed_password)
     if secrets.password is not None and not secrets.password:
         problems.append(Problem("password", "the password is empty"))
-    if answers.service.manager not in SERVICE_MANAGERS:
-        problems.append(
-            Problem("service.manager", f"must be one of: {', '.join(SERVICE_MANAGERS)}")
-        )
-    if answers.access.method not in ACCESS_METHODS:
-        problems.append(Problem("access.method", f"must be one of: {', '.join(ACCESS_METHODS)}"))
+    problems += service.validate(answers, facts)
+    problems += access.validate(answers, facts)
     return problems
 
 
@@ -86,5 +71,8 @@ def build_plan(answers: Answers, facts: Facts, secrets: Secrets | None = None) -
                 "info",
                 f"port {answers.network.port} is held by a running Jupyter ({lst.describe()}); restart it to use the new settings",
             )
+    install.plan_install(plan, answers, facts)
     plan_jupyter_config(plan, facts, desired)
+    service.plan_service(plan, answers, facts)
+    access.plan_access(plan, answers, facts)
     return plan

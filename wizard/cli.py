@@ -117,6 +117,7 @@ def _confirm(question: str) -> bool:
 def _cmd_apply(args: argparse.Namespace) -> int:
     from wizard.answers import load_answers
     from wizard.apply import apply_plan
+    from wizard.current import save_current
     from wizard.planner import Secrets, build_plan
     from wizard.probe import probe
 

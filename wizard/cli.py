@@ -126,12 +126,16 @@ def _cmd_apply(args: argparse.Namespace) -> int:
     facts = probe(answers.jupyter.python or sys.executable, answers.jupyter.config_dir or None)
     plan = build_plan(answers, facts, secrets)
     print(plan.render(), end="")
-    if args.dry_run or not plan.changes():
+    if args.dry_run:
+        return 0
+    if not plan.changes():
+        save_current(answers)
         return 0
     if not args.yes and not _confirm(f"Apply {len(plan.changes())} change(s)?"):
         print("Nothing changed.")
         return 0
     result = apply_plan(plan, log=print)
+    save_current(answers)
     print(
         f"Applied (ID {result.journal_id}). Undo with: jupyter-setup-wizard rollback {result.journal_id}"
     )

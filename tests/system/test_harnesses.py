@@ -9,8 +9,10 @@ from __future__ import annotations
 import contextlib
 import http.server
 import ipaddress
+import re
 import ssl
 import subprocess
+import sys
 import threading
 import urllib.error
 import urllib.request
@@ -23,6 +25,7 @@ from tests.support.netns import HttpGetError, TestHost
 from tests.support.nginx import NginxServer, self_signed_cert
 from tests.support.ports import HarnessError, free_port, pid_alive, port_is_open, wait_for_port
 from tests.support.sshd import LoopbackSshd
+from tests.support.tmux import TmuxSession
 
 pytestmark = pytest.mark.system
 
@@ -237,3 +240,60 @@ def test_testhost_cleanup_kills_background_processes() -> None:
         assert pid_alive(orphan)
     assert proc.poll() is not None
     assert not pid_alive(orphan)
+
+
+# -- tmux ------------------------------------------------------------------------------------
+
+_PROMPT_PROGRAM = """
+import os, sys
+size = os.get_terminal_size()
+print(f"size={size.columns}x{size.lines} term={os.environ['TERM']} greet={os.environ['GREETING']}")
+name = input("name? ")
+print(f"{os.environ['GREETING']}, {name}!")
+sys.exit(3)
+"""
+
+
+def test_tmux_answers_a_prompt_and_captures_the_screen() -> None:
+    with TmuxSession() as tmux:
+        tmux.new_session(
+            [sys.executable, "-c", _PROMPT_PROGRAM], width=90, height=20, env={"GREETING": "hi"}
+        )
+        screen = tmux.wait_for_text("name? ", timeout=10)
+        assert "size=90x20" in screen
+        assert re.search(r"term=\S*256color greet=hi", screen)
+        tmux.send_keys("Ada Lovelace", literal=True)
+        tmux.send_keys("Enter")
+        screen = tmux.wait_for_text(re.compile(r"hi, Ada Lovelace!"), timeout=10)
+        assert "name? Ada Lovelace" in screen
+        assert tmux.wait_for_exit(timeout=10) == 3
+        # The pane outlives the program, so its last screen stays readable.
+        assert "hi, Ada Lovelace!" in tmux.capture()
+        pane_pid = tmux.pane_pid
+        assert pane_pid is not None
+    assert not pid_alive(pane_pid)
+
+
+def test_tmux_timeout_reports_last_screen_and_kill_cleans_up() -> None:
+    tmux = TmuxSession()
+    try:
+        # A program that ignores SIGHUP, which is all kill-server sends it.
+        tmux.new_session(
+            [
+                sys.executable,
+                "-c",
+                "import signal, time; signal.signal(signal.SIGHUP, signal.SIG_IGN); "
+                "print('waiting here', flush=True); time.sleep(300)",
+            ]
+        )
+        with pytest.raises(HarnessError, match=r"(?s)never shown.*last screen.*waiting here"):
+            tmux.wait_for_text("never shown", timeout=1)
+        pane_pid = tmux.pane_pid
+        assert pane_pid is not None and pid_alive(pane_pid)
+    finally:
+        tmux.kill()
+    assert not pid_alive(pane_pid)
+    listed = subprocess.run(
+        ["tmux", "-L", tmux.name, "list-sessions"], capture_output=True, text=True
+    )
+    assert listed.returncode != 0

@@ -14,6 +14,7 @@ import ssl
 import subprocess
 import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -269,6 +270,10 @@ def test_tmux_answers_a_prompt_and_captures_the_screen() -> None:
         assert tmux.wait_for_exit(timeout=10) == 3
         # The pane outlives the program, so its last screen stays readable.
         assert "hi, Ada Lovelace!" in tmux.capture()
+        started = time.monotonic()
+        with pytest.raises(HarnessError, match=r"exited \(3\)"):
+            tmux.wait_for_text("never shown", timeout=30)
+        assert time.monotonic() - started < 5  # a finished program fails fast
         pane_pid = tmux.pane_pid
         assert pane_pid is not None
     assert not pid_alive(pane_pid)
@@ -297,3 +302,4 @@ def test_tmux_timeout_reports_last_screen_and_kill_cleans_up() -> None:
         ["tmux", "-L", tmux.name, "list-sessions"], capture_output=True, text=True
     )
     assert listed.returncode != 0
+    assert not tmux.socket_path.exists()

@@ -220,6 +220,11 @@ class NginxServer:
                 parts.append(path.read_text(errors="replace"))
         return "\n".join(p for p in parts if p)
 
+    @property
+    def master_pid(self) -> int | None:
+        """PID of the running nginx master, else None."""
+        return self._proc.pid if self._proc is not None and self._proc.poll() is None else None
+
     def access_log_text(self) -> str:
         try:
             return self.access_log.read_text(errors="replace")

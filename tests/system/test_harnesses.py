@@ -163,7 +163,8 @@ def test_nginx_proxies_to_backend_and_reloads() -> None:
         assert local_get(f"http://127.0.0.1:{port}/direct") == (200, "reloaded")
         assert "GET /x" in nginx.access_log_text()
         prefix = nginx.prefix
-        master = nginx._running().pid
+        master = nginx.master_pid
+        assert master is not None
     assert not prefix.exists()
     assert not Path(f"/proc/{master}").exists()
     assert not port_is_open("127.0.0.1", port)

@@ -69,8 +69,10 @@ class WriteFile(Action):
         mode: int | None = None,
         owner: tuple[int, int] | None = None,
         why: str = "",
+        prune_dirs: Sequence[str] = (),
     ) -> None:
         self.path = path
+        self.prune_dirs = list(prune_dirs)  # with content None: dirs to remove if left empty
         self.content = content
         self.mode = mode  # None: keep the file's current mode (0644 when new)
         self.owner = owner  # None: keep the current owner (the directory's owner when new)
@@ -114,6 +116,7 @@ class WriteFile(Action):
         self._entry = entry
         if self.content is None:
             self.path.unlink(missing_ok=True)
+            remove_empty_dirs(self.prune_dirs)
         else:
             entry.created_dirs = [str(d) for d in make_dirs(self.path.parent)]
             mode = self.mode if self.mode is not None else (entry.mode or 0o644)
@@ -138,9 +141,15 @@ def restore_entry(journal: Journal, entry: FileEntry) -> None:
     if data is None:
         path.unlink(missing_ok=True)
     else:
+        make_dirs(path.parent)
         owner = (entry.uid, entry.gid) if os.geteuid() == 0 and entry.uid is not None else None
         atomic_write(path, data, entry.mode or 0o644, owner)  # type: ignore[arg-type]
-    for d in reversed(entry.created_dirs):
+    remove_empty_dirs(entry.created_dirs)
+
+
+def remove_empty_dirs(dirs: Sequence[str]) -> None:
+    """Remove directories we created (outermost first in `dirs`), innermost first, while empty."""
+    for d in reversed(dirs):
         try:
             Path(d).rmdir()
         except OSError:

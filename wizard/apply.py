@@ -111,6 +111,7 @@ def rollback_plan(journal_id: str | None = None, root: Path | None = None) -> Pl
                 mode=entry.mode,
                 owner=owner,
                 why=f"restore as before {journal.id}",
+                prune_dirs=entry.created_dirs,
             )
         )
     return plan

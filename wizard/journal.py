@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import secrets
 import time
 from dataclasses import asdict, dataclass, field
@@ -46,10 +47,13 @@ class Journal:
     @classmethod
     def create(cls, title: str, root: Path | None = None) -> Journal:
         root = root or journal_root()
-        root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        root.mkdir(parents=True, exist_ok=True)
         jid = time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
         d = root / jid
-        (d / "backups").mkdir(parents=True, mode=0o700)
+        (d / "backups").mkdir(parents=True)
+        # Backups may hold earlier config (with password hashes): only the owner may look.
+        for private in (root.parent, root, d, d / "backups"):
+            os.chmod(private, 0o700)
         j = cls(id=jid, dir=d, created=time.time(), title=title)
         j.save()
         return j

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what the tests need on a fresh Debian 12 machine (run as root): system packages for the
+# real components the tests drive, and a project venv (.venv) with the package and its test extras.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+apt_packages=(
+  python3-venv          # Debian's python3 must be able to make venvs (install-step tests)
+  openssh-server openssh-client  # a real sshd on loopback for the SSH tunnel and the TUI over SSH
+  nginx-light openssl   # the reverse-proxy access method, TLS certs
+  tmux                  # a real terminal for the TUI tests
+  iproute2              # network namespaces as second test hosts
+  systemd-container debootstrap  # a real systemd booted with systemd-nspawn
+  systemd               # systemd-analyze verify for unit files
+)
+missing=()
+for p in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# The packages' own services must not hold ports or run as daemons during the tests.
+for svc in nginx ssh; do pkill -x "${svc}" 2>/dev/null || true; done
+
+python3 -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e '.[test]'

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from wizard.answers import Answers, dump_answers, load_answers, save_answers
+from wizard.errors import InputError
+
+
+def test_round_trip(tmp_path: Path) -> None:
+    a = Answers().replace("network", port=9999, ip="0.0.0.0")
+    p = tmp_path / "a.toml"
+    save_answers(a, p)
+    assert p.stat().st_mode & 0o777 == 0o600
+    assert load_answers(p) == a
+
+
+def test_defaults_fill_missing_sections(tmp_path: Path) -> None:
+    p = tmp_path / "a.toml"
+    p.write_text("[network]\nport = 8000\n")
+    a = load_answers(p)
+    assert a.network.port == 8000 and a.network.ip == "127.0.0.1"
+    assert a.service.manager == "none"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[network]\nport = '8888'\n", "network.port: must be an integer"),
+        ("[network]\nprot = 8888\n", "network.prot: unknown key"),
+        ("[netwrk]\nport = 1\n", "netwrk: unknown section"),
+        ("[network\n", "not valid TOML"),
+        ("network = 3\n", "network: must be a table"),
+        ("[service]\nenable = 'yes'\n", "service.enable: must be true or false"),
+    ],
+)
+def test_bad_answers_files_name_the_field(tmp_path: Path, text: str, message: str) -> None:
+    p = tmp_path / "a.toml"
+    p.write_text(text)
+    with pytest.raises(InputError) as err:
+        load_answers(p)
+    assert message in str(err.value)
+
+
+def test_dump_never_contains_plaintext_fields() -> None:
+    text = dump_answers(Answers())
+    assert "password =" not in text.replace("hashed_password =", "")

@@ -1,0 +1,142 @@
+"""The transaction engine on real files: atomic writes, journal, undo on failure, rollback."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from wizard.actions import Action, ApplyContext, RunCommand, WriteFile
+from wizard.apply import apply_plan, rollback_plan
+from wizard.errors import ApplyError, InputError
+from wizard.journal import Journal, list_journals
+from wizard.plan import Plan
+
+
+class Boom(Action):
+    description = "a step that fails"
+
+    def preview(self) -> str:
+        return "boom\n"
+
+    def apply(self, ctx: ApplyContext) -> None:
+        raise RuntimeError("it broke")
+
+
+def snapshot(d: Path) -> dict[str, tuple[bytes, int]]:
+    return {
+        str(p.relative_to(d)): (p.read_bytes(), p.stat().st_mode & 0o7777)
+        for p in sorted(d.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    d = tmp_path / "tree"
+    d.mkdir()
+    (d / "a.txt").write_bytes(b"old a\n")
+    os.chmod(d / "a.txt", 0o640)
+    (d / "gone.txt").write_bytes(b"to be removed\n")
+    return d
+
+
+def test_apply_writes_journals_and_rolls_back_byte_for_byte(tree: Path) -> None:
+    before = snapshot(tree)
+    plan = Plan("t")
+    plan.actions = [
+        WriteFile(tree / "a.txt", b"new a\n"),
+        WriteFile(tree / "sub" / "dir" / "b.json", b"{}\n", mode=0o600),
+        WriteFile(tree / "gone.txt", None),
+    ]
+    result = apply_plan(plan)
+    assert result.changed
+    assert (tree / "a.txt").read_bytes() == b"new a\n"
+    assert (tree / "a.txt").stat().st_mode & 0o777 == 0o640  # mode kept
+    assert (tree / "sub/dir/b.json").stat().st_mode & 0o777 == 0o600
+    assert not (tree / "gone.txt").exists()
+    assert not list(tree.rglob(".*.tmp"))  # no temp files left
+
+    j = Journal.load(result.journal_id or "")
+    assert j.status == "applied" and len(j.files) == 3
+
+    rb = apply_plan(rollback_plan(result.journal_id))
+    assert rb.changed
+    assert snapshot(tree) == before
+    assert not (tree / "sub").exists()  # the directories the apply created are gone too
+    # the rollback is itself journaled, so it can be rolled back
+    apply_plan(rollback_plan(rb.journal_id))
+    assert (tree / "a.txt").read_bytes() == b"new a\n"
+
+
+def test_second_apply_of_the_same_plan_changes_nothing(tree: Path) -> None:
+    def plan() -> Plan:
+        return Plan("t", [WriteFile(tree / "a.txt", b"x\n", mode=0o600)])
+
+    assert apply_plan(plan()).changed
+    second = apply_plan(plan())
+    assert not second.changed and second.journal_id is None
+    assert plan().render().startswith("Nothing to change")
+
+
+def test_failure_undoes_everything_in_reverse(tree: Path) -> None:
+    before = snapshot(tree)
+    plan = Plan("t")
+    plan.actions = [
+        WriteFile(tree / "a.txt", b"changed\n"),
+        WriteFile(tree / "new" / "c.txt", b"c\n"),
+        Boom(),
+    ]
+    lines: list[str] = []
+    with pytest.raises(ApplyError) as err:
+        apply_plan(plan, log=lines.append)
+    assert "a step that fails failed: it broke" in str(err.value)
+    assert "Rolled back 2" in str(err.value)
+    assert snapshot(tree) == before
+    assert not (tree / "new").exists()
+    assert any(line.startswith("↶ undo") for line in lines)
+    assert list_journals()[-1].status == "rolled-back"
+
+
+def test_failed_command_rolls_back_and_reports_output(tree: Path) -> None:
+    before = snapshot(tree)
+    plan = Plan(
+        "t", [WriteFile(tree / "a.txt", b"x\n"), RunCommand(["sh", "-c", "echo oops; exit 3"])]
+    )
+    with pytest.raises(ApplyError, match="exited with status 3:\noops"):
+        apply_plan(plan)
+    assert snapshot(tree) == before
+
+
+def test_rollback_of_unknown_or_rolled_back_apply_is_an_input_error(tree: Path) -> None:
+    with pytest.raises(InputError, match="no applied change"):
+        rollback_plan()
+    with pytest.raises(InputError, match="no readable apply journal"):
+        rollback_plan("nope")
+    with pytest.raises(ApplyError):
+        apply_plan(Plan("t", [WriteFile(tree / "a.txt", b"x"), Boom()]))
+    failed = list_journals()[-1]
+    with pytest.raises(InputError, match="rolled-back"):
+        rollback_plan(failed.id)
+
+
+def test_rollback_warns_when_a_file_changed_since(tree: Path) -> None:
+    res = apply_plan(Plan("t", [WriteFile(tree / "a.txt", b"ours\n")]))
+    (tree / "a.txt").write_bytes(b"edited by hand\n")
+    plan = rollback_plan(res.journal_id)
+    assert any("changed since apply" in n.text for n in plan.notes)
+    rb = apply_plan(plan)
+    assert (tree / "a.txt").read_bytes() == b"old a\n"
+    # the hand edit was backed up by the rollback's own journal
+    j = Journal.load(rb.journal_id or "")
+    assert j.backup_bytes(j.files[0]) == b"edited by hand\n"
+
+
+def test_journal_files_are_private(tree: Path) -> None:
+    res = apply_plan(Plan("t", [WriteFile(tree / "a.txt", b"x\n")]))
+    j = Journal.load(res.journal_id or "")
+    assert j.dir.stat().st_mode & 0o777 == 0o700
+    for p in j.dir.rglob("*"):
+        if p.is_file():
+            assert p.stat().st_mode & 0o777 == 0o600, p

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
+from wizard.actions import WriteFile
 from wizard.answers import Answers
 from wizard.config_plan import plan_jupyter_config
 from wizard.errors import InputError, Problem
+from wizard.fileops import nearest_existing
 from wizard.jupyter_config import TraitKey
 from wizard.plan import Plan
 from wizard.probe import Facts
@@ -75,4 +78,27 @@ def build_plan(answers: Answers, facts: Facts, secrets: Secrets | None = None) -
     plan_jupyter_config(plan, facts, desired)
     service.plan_service(plan, answers, facts)
     access.plan_access(plan, answers, facts)
+    problems = preflight(plan)
+    if problems:
+        raise InputError(problems)
     return plan
+
+
+def preflight(plan: Plan) -> list[Problem]:
+    """Catch what would make a file write fail, before anything changes."""
+    problems = []
+    for action in plan.changes():
+        if not isinstance(action, WriteFile):
+            continue
+        path = action.path
+        if path.exists() and not path.is_file():
+            problems.append(
+                Problem("files", f"{path} exists but is not a regular file; move it away")
+            )
+            continue
+        where = nearest_existing(path.parent)
+        if not where.is_dir() or not os.access(where, os.W_OK | os.X_OK):
+            problems.append(
+                Problem("files", f"cannot write {path}: {where} is not writable by this user")
+            )
+    return problems

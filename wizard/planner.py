@@ -87,7 +87,7 @@ def build_plan(answers: Answers, facts: Facts, secrets: Secrets | None = None) -
 def preflight(plan: Plan) -> list[Problem]:
     """Catch what would make a file write fail, before anything changes."""
     problems = []
-    for action in plan.changes():
+    for action in plan.actions:
         if not isinstance(action, WriteFile):
             continue
         path = action.path
@@ -95,6 +95,8 @@ def preflight(plan: Plan) -> list[Problem]:
             problems.append(
                 Problem("files", f"{path} exists but is not a regular file; move it away")
             )
+            continue
+        if action.is_noop():
             continue
         where = nearest_existing(path.parent)
         if not where.is_dir() or not os.access(where, os.W_OK | os.X_OK):

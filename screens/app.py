@@ -1,0 +1,218 @@
+"""The Textual wizard: the App, its screens, global keys, and the probe that fills in after paint.
+
+Startup stays light on purpose (the first screen must paint fast): the planner, password
+hashing and the step screens' core modules are imported when first needed, and the probe
+runs in a thread worker after the first paint.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.worker import get_current_worker
+
+from screens.state import STEP_NAMES, Prober, WizardState, default_python
+from screens.widgets import ConfirmScreen, HelpScreen
+from wizard.answers import Answers
+from wizard.errors import WizardError
+from wizard.probe import Facts
+
+HERE = Path(__file__).parent
+
+
+def _real_probe(python: str | None, config_dir: str | None) -> Facts:
+    from wizard.probe import probe
+
+    return probe(python, config_dir)
+
+
+class WizardApp(App[int]):
+    """jupyter-setup-wizard's full-screen UI."""
+
+    TITLE = "jupyter-setup-wizard"
+    CSS_PATH = HERE / "app.tcss"
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f1", "help", "Help"),
+        Binding("question_mark", "help", "Help", show=False),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
+    ]
+
+    def __init__(
+        self,
+        *,
+        python: str | None = None,
+        config_dir: str | None = None,
+        prober: Prober | None = None,
+        current: Answers | bool | None = True,
+        default_python_fn: Callable[[], str] | None = None,
+    ) -> None:
+        """`prober` and `current` let tests inject facts and a previous setup (True: load it)."""
+        super().__init__()
+        if current is True:
+            from wizard.current import load_current
+
+            current = load_current()
+        previous = current if isinstance(current, Answers) else None
+        answers = previous or Answers()
+        self._default_python_fn = default_python_fn or default_python
+        if python:
+            answers = answers.replace("jupyter", python=python)
+        if config_dir is not None:
+            answers = answers.replace("jupyter", config_dir=config_dir)
+        self.state = WizardState(answers=answers, configured=previous is not None)
+        self.prober: Prober = prober or _real_probe
+        self.probe_error: str | None = None
+        self.probing = False
+        # Apply in progress: the cancel event, and whether the person asked to quit.
+        self.applying = False
+        self.cancel_apply = threading.Event()
+        self.quit_after_apply = False
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        from screens.access import AccessScreen
+        from screens.install import InstallScreen
+        from screens.network import NetworkScreen
+        from screens.password import PasswordScreen
+        from screens.review import ReviewScreen
+        from screens.service import ServiceScreen
+        from screens.welcome import WelcomeScreen
+
+        for screen in (
+            WelcomeScreen(),
+            InstallScreen(),
+            PasswordScreen(),
+            NetworkScreen(),
+            ServiceScreen(),
+            AccessScreen(),
+            ReviewScreen(),
+        ):
+            self.install_screen(screen, screen.step)
+        self.push_screen("welcome")
+        # Probes only after the first screen is on the terminal.
+        self.call_after_refresh(self.reprobe)
+
+    # -- facts -----------------------------------------------------------------------------
+
+    def reprobe(self, python: str | None = None) -> None:
+        """Probe (again) for the chosen interpreter, in a thread; screens update when done."""
+        if python is not None:
+            self.state.answers = self.state.answers.replace("jupyter", python=python)
+        self.probing = True
+        self._probe_worker(
+            self.state.answers.jupyter.python or None,
+            self.state.answers.jupyter.config_dir or None,
+        )
+
+    @work(thread=True, exclusive=True, group="probe", exit_on_error=False)
+    def _probe_worker(self, python: str | None, config_dir: str | None) -> None:
+        if python is None:
+            python = self._default_python_fn()
+            self.call_from_thread(self._set_python, python)
+        try:
+            facts: Facts | None = self.prober(python, config_dir)
+            error = None
+        except WizardError as exc:
+            facts, error = None, str(exc)
+        if facts is not None:
+            from wizard.steps.password import current_password
+
+            has_password = current_password(facts) is not None
+        else:
+            has_password = False
+        if not get_current_worker().is_cancelled:
+            self.call_from_thread(self._facts_ready, facts, error, has_password)
+
+    def _set_python(self, python: str) -> None:
+        if not self.state.answers.jupyter.python:
+            self.state.answers = self.state.answers.replace("jupyter", python=python)
+
+    def _facts_ready(self, facts: Facts | None, error: str | None, has_password: bool) -> None:
+        self.probing = False
+        self.state.facts = facts
+        self.probe_error = error
+        self.state.has_current_password = has_password
+        if has_password and not self.state.password:
+            self.state.keep_password = True
+        if not has_password:
+            self.state.keep_password = False
+        for name in STEP_NAMES:
+            screen = self.get_screen(name)
+            if screen.is_mounted and hasattr(screen, "facts_changed"):
+                screen.facts_changed()
+
+    # -- navigation ------------------------------------------------------------------------
+
+    def goto(self, step: str) -> None:
+        if self.applying:
+            self.notify("An apply is running; wait for it or press Ctrl+Q to stop it.")
+            return
+        if self.screen.id == step or getattr(self.screen, "step", None) == step:
+            return
+        self.switch_screen(step)
+
+    def step_marks(self) -> dict[str, str]:
+        return {
+            name: ("✗" if problems else "✓") for name, problems in self.state.step_problems.items()
+        }
+
+    def start_apply(self, plan: Any) -> None:
+        from screens.apply import ApplyScreen
+
+        self.switch_screen(ApplyScreen(plan))
+
+    def show_status(self) -> None:
+        try:  # the status screen is built separately; stay usable without it
+            status = importlib.import_module("screens.status")
+        except ImportError:
+            self.notify("The status screen is not available in this build.", severity="warning")
+            return
+        screen_cls = getattr(status, "StatusScreen", None)
+        if screen_cls is None:
+            self.notify("The status screen is not available in this build.", severity="warning")
+            return
+        self.push_screen(screen_cls())
+
+    # -- global actions --------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    async def action_quit(self) -> None:
+        if not self.applying:
+            self.exit(0)
+            return
+        if isinstance(self.screen, ConfirmScreen):
+            return
+
+        def answered(stop: bool | None) -> None:
+            if stop and self.applying:
+                self.quit_after_apply = True
+                self.cancel_apply.set()
+                self.notify("Stopping: rolling back what was done…", severity="warning")
+
+        self.push_screen(
+            ConfirmScreen(
+                "An apply is in progress.\n\nStop it and roll back everything it changed, then quit?",
+                yes="Stop and roll back",
+                no="Keep applying",
+            ),
+            answered,
+        )
+
+
+def run_app() -> int:
+    app = WizardApp()
+    code = app.run()
+    return int(code or 0)

@@ -1,0 +1,124 @@
+"""What every step screen shares: the step list, the body, Back/Next, inline problems."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static
+
+from screens.state import STEP_NAMES, STEPS, WizardState
+from screens.widgets import ChoiceList, StepList
+from wizard.errors import Problem
+
+if TYPE_CHECKING:
+    from screens.app import WizardApp
+
+
+class StepScreen(Screen[None]):
+    """One wizard step. Subclasses give `step`, `title`, compose_body, load, collect, check."""
+
+    step: ClassVar[str] = ""
+    title_text: ClassVar[str] = ""
+    intro: ClassVar[str] = ""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+n", "next", "Next", priority=True),
+        Binding("escape", "back", "Back"),
+        *[Binding(str(i), f"jump({i})", f"Step {i}", show=False) for i in range(1, 8)],
+    ]
+
+    @property
+    def wizard(self) -> WizardApp:
+        return self.app  # type: ignore[return-value]
+
+    @property
+    def state(self) -> WizardState:
+        return self.wizard.state
+
+    # -- layout ----------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="frame"):
+            yield StepList(STEPS, self.step, self.wizard.step_marks())
+            with VerticalScroll(id="body"):
+                yield Static(self.title_text, classes="step-title", markup=False)
+                if self.intro:
+                    yield Static(self.intro, classes="step-intro", markup=False)
+                yield from self.compose_body()
+        yield Footer()
+
+    def compose_body(self) -> ComposeResult:
+        yield from ()
+
+    # -- hooks for each step ---------------------------------------------------------------
+
+    def load(self) -> None:
+        """Fill the widgets from the state (called on show and when the facts change)."""
+
+    def collect(self) -> None:
+        """Put what the widgets hold into the state."""
+
+    def check(self) -> list[Problem]:
+        """Validate this step with the core validators and show the problems inline."""
+        return []
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def on_screen_resume(self) -> None:
+        self.sub_title = self.title_text
+        self.query_one(StepList).refresh_marks(self.wizard.step_marks())
+        self.load()
+
+    def facts_changed(self) -> None:
+        """The probe finished (or ran again): show what depends on the facts."""
+        self.load()
+
+    # -- navigation ------------------------------------------------------------------------
+
+    def action_next(self) -> None:
+        self.collect()
+        problems = self.check()
+        self.state.step_problems[self.step] = problems
+        if problems:
+            self.notify("\n".join(str(p) for p in problems), title="Please fix", severity="error")
+            return
+        i = STEP_NAMES.index(self.step)
+        if i + 1 < len(STEP_NAMES):
+            self.wizard.goto(STEP_NAMES[i + 1])
+
+    def action_back(self) -> None:
+        self.collect()
+        i = STEP_NAMES.index(self.step)
+        if i > 0:
+            self.wizard.goto(STEP_NAMES[i - 1])
+
+    def action_jump(self, number: int) -> None:
+        self.collect()
+        if 1 <= number <= len(STEP_NAMES):
+            self.wizard.goto(STEP_NAMES[number - 1])
+
+    @on(StepList.Jump)
+    def _jump(self, event: StepList.Jump) -> None:
+        self.collect()
+        self.wizard.goto(event.step)
+
+    @on(Input.Submitted)
+    def _input_submitted(self, event: Input.Submitted) -> None:
+        """Enter moves to the next field; on the last one it is Next."""
+        event.stop()
+        inputs = [w for w in self.query(Input) if w.display and not w.disabled and w.can_focus]
+        if event.input in inputs and inputs.index(event.input) + 1 < len(inputs):
+            inputs[inputs.index(event.input) + 1].focus()
+        else:
+            self.action_next()
+
+    @on(ChoiceList.OptionSelected)
+    def _choice_selected(self, event: ChoiceList.OptionSelected) -> None:
+        if isinstance(event.option_list, ChoiceList):
+            event.stop()
+            self.action_next()

@@ -1,0 +1,184 @@
+"""Install: which Python environment runs JupyterLab, and whether to install/upgrade it there.
+
+The one place that reads wizard.steps.install (actions, validation) and wizard.environments
+(discovery) for the UI.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.widgets import Label, Static
+
+from screens.base import StepScreen
+from screens.widgets import ChoiceList, Field
+from wizard.errors import Problem
+
+ACTION_LABELS = {
+    "keep": "Keep: use this environment as it is",
+    "install": "Install JupyterLab into this environment",
+    "upgrade": "Upgrade JupyterLab in this environment",
+    "create-venv": "Create a new virtual environment with JupyterLab",
+}
+
+
+def install_actions() -> list[tuple[str, str]]:
+    from wizard.steps import install
+
+    actions = getattr(install, "ACTIONS", ("keep",))
+    return [(a, ACTION_LABELS.get(a, a)) for a in actions]
+
+
+def discover_environments() -> list[tuple[str, str]]:
+    """(python, label) of the Python environments found on this machine, if discovery exists."""
+    try:
+        from wizard import environments
+    except ImportError:
+        return []
+    discover = getattr(environments, "discover", None) or getattr(
+        environments, "discover_environments", None
+    )
+    if discover is None:
+        return []
+    out = []
+    for env in discover():
+        python = getattr(env, "python", None) or getattr(env, "executable", None)
+        if not python:
+            continue
+        label = getattr(env, "label", None)
+        if callable(label):
+            label = label()
+        if not label:
+            version = getattr(env, "jupyterlab_version", None)
+            label = f"{python}  " + (f"JupyterLab {version}" if version else "no JupyterLab")
+        out.append((str(python), str(label)))
+    return out
+
+
+def validate_install(answers: Any, facts: Any) -> list[Problem]:
+    from wizard.steps import install
+
+    return list(install.validate(answers, facts))
+
+
+class InstallScreen(StepScreen):
+    step = "install"
+    title_text = "Install: where JupyterLab runs"
+    intro = "The Python environment whose JupyterLab will serve, and what to do with it."
+
+    def compose_body(self) -> ComposeResult:
+        yield Static("", id="interp-facts", markup=False)
+        yield Label("Environments found", classes="field-label", id="envs-label")
+        yield ChoiceList([], id="envs")
+        yield Field(
+            "Python interpreter",
+            hint="Absolute path; Enter checks it.",
+            id="python",
+        )
+        yield Label("What to do", classes="field-label")
+        yield ChoiceList(install_actions(), id="action")
+        yield Field("New virtual environment path", hint="e.g. /opt/jupyterlab", id="venv_path")
+        yield Field("JupyterLab version (optional pip spec)", hint="e.g. >=4.2", id="version")
+        yield Static("", id="install-problems", classes="problems", markup=False)
+
+    def on_mount(self) -> None:
+        self.query_one("#envs-label").display = False
+        self.query_one("#envs").display = False
+        self._discover()
+
+    @work(thread=True, exclusive=True, group="discover", exit_on_error=False)
+    def _discover(self) -> None:
+        try:
+            envs = discover_environments()
+        except Exception:
+            envs = []
+        self.app.call_from_thread(self._show_envs, envs)
+
+    def _show_envs(self, envs: list[tuple[str, str]]) -> None:
+        if not envs:
+            return
+        lst = self.query_one("#envs", ChoiceList)
+        current = self.state.answers.jupyter.python
+        if current and current not in [p for p, _ in envs]:
+            envs = [(current, f"{current}  (configured)"), *envs]
+        new = ChoiceList(envs, current or envs[0][0], id="envs")
+        lst.remove()
+        self.query_one("#envs-label").display = True
+        self.mount(new, after=self.query_one("#envs-label"))
+
+    def load(self) -> None:
+        a = self.state.answers
+        self.query_one("#python", Field).input.value = a.jupyter.python
+        self.query_one("#action", ChoiceList).set_value(a.install.action)
+        self.query_one("#venv_path", Field).input.value = a.install.venv_path
+        self.query_one("#version", Field).input.value = a.install.version
+        self._update_visibility(a.install.action)
+        self._show_facts()
+
+    def _show_facts(self) -> None:
+        facts = self.state.facts
+        text = "Checking the interpreter…"
+        if self.wizard.probe_error:
+            text = f"✗ {self.wizard.probe_error}"
+        elif facts is not None and facts.interpreter is not None:
+            i = facts.interpreter
+            text = (
+                f"Python {i.python_version} ({i.kind}), "
+                + (
+                    f"JupyterLab {i.jupyterlab_version}"
+                    if i.jupyterlab_version
+                    else "no JupyterLab yet"
+                )
+                + f"\nConfig dir: {facts.config_dir}"
+            )
+        self.query_one("#interp-facts", Static).update(text)
+
+    def _update_visibility(self, action: str | None) -> None:
+        self.query_one("#venv_path").display = action == "create-venv"
+        self.query_one("#version").display = action in ("install", "upgrade", "create-venv")
+
+    @on(ChoiceList.Changed, "#action")
+    def _action_changed(self, event: ChoiceList.Changed) -> None:
+        self._update_visibility(event.value)
+
+    @on(ChoiceList.Changed, "#envs")
+    def _env_changed(self, event: ChoiceList.Changed) -> None:
+        field = self.query_one("#python", Field)
+        if field.input.value != event.value:
+            field.input.value = event.value
+            self._maybe_reprobe()
+
+    def collect(self) -> None:
+        a = self.state.answers
+        action = self.query_one("#action", ChoiceList).value or a.install.action
+        self.state.answers = a.replace(
+            "install",
+            action=action,
+            venv_path=self.query_one("#venv_path", Field).value.strip(),
+            version=self.query_one("#version", Field).value.strip(),
+        )
+        self._maybe_reprobe()
+
+    def _maybe_reprobe(self) -> None:
+        python = self.query_one("#python", Field).value.strip()
+        if python and python != self.state.answers.jupyter.python:
+            self.wizard.probe_error = None
+            self.state.facts = None
+            self.wizard.reprobe(python)
+            self._show_facts()
+
+    def check(self) -> list[Problem]:
+        facts = self.state.facts
+        problems: list[Problem] = []
+        if facts is not None and not self.wizard.probing:
+            problems = validate_install(self.state.answers, facts)
+        elif self.wizard.probe_error:
+            problems = [Problem("jupyter.python", self.wizard.probe_error)]
+        self.query_one("#python", Field).show(
+            [p for p in problems if p.field.startswith("jupyter")]
+        )
+        rest = [p for p in problems if not p.field.startswith("jupyter")]
+        self.query_one("#install-problems", Static).update("\n".join(f"✗ {p}" for p in rest))
+        return problems

@@ -1,0 +1,108 @@
+"""Password: masked, entered twice, a strength hint, "keep the current password" when one exists.
+
+The plaintext stays in memory (WizardState -> wizard.planner.Secrets) for one apply only.
+"""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.widgets import Checkbox, Input, Static
+
+from screens.base import StepScreen
+from screens.widgets import Field
+from wizard.errors import Problem
+
+
+def strength(password: str) -> str | None:
+    from wizard.passwords import strength_hint
+
+    return strength_hint(password)
+
+
+def password_problems(first: str, second: str) -> list[Problem]:
+    if first != second:
+        return [Problem("password", "the two entries differ")]
+    return []
+
+
+class PasswordScreen(StepScreen):
+    step = "password"
+    _typed: tuple[str, str] = ("", "")
+    title_text = "Password: who may log in to JupyterLab"
+    intro = (
+        "Stored only as Jupyter's argon2 hash, in a 0600 config file. "
+        "Leave both fields empty to log in with Jupyter's random token instead."
+    )
+
+    def compose_body(self) -> ComposeResult:
+        yield Checkbox("Keep the current password", id="keep")
+        yield Field("New password", password=True, id="pw1", hint="")
+        yield Field("New password again", password=True, id="pw2", hint="")
+        yield Static("", id="password-note", markup=False)
+
+    def load(self) -> None:
+        st = self.state
+        keep = self.query_one("#keep", Checkbox)
+        keep.display = st.has_current_password
+        keep.value = st.keep_password
+        self.query_one("#pw1", Field).input.value = st.password
+        self.query_one("#pw2", Field).input.value = st.password
+        self._update_enabled()
+        self._show_strength(st.password)
+        if st.has_current_password and st.keep_password:
+            keep.focus()
+        else:
+            self.query_one("#pw1", Field).input.focus()
+
+    def _update_enabled(self) -> None:
+        keep = self.state.has_current_password and self.query_one("#keep", Checkbox).value
+        for fid in ("#pw1", "#pw2"):
+            self.query_one(fid, Field).input.disabled = keep
+        note = (
+            "The current password stays as it is."
+            if keep
+            else (
+                "A password is set: a new one replaces it."
+                if self.state.has_current_password
+                else ""
+            )
+        )
+        self.query_one("#password-note", Static).update(note)
+
+    @on(Checkbox.Changed, "#keep")
+    def _keep_changed(self, event: Checkbox.Changed) -> None:
+        self._update_enabled()
+        if not event.value:
+            self.query_one("#pw1", Field).input.focus()
+
+    @on(Input.Changed, "#pw1-input")
+    def _pw_changed(self, event: Input.Changed) -> None:
+        self._show_strength(event.value)
+
+    def _show_strength(self, pw: str) -> None:
+        hint = strength(pw) if pw else None
+        self.query_one("#pw1", Field).show(warning=f"weak: {hint}" if hint else None)
+        if pw and not hint:
+            self.query_one("#pw1", Field).query_one(".field--message", Static).update(
+                "strength: fine"
+            )
+
+    def collect(self) -> None:
+        st = self.state
+        st.keep_password = st.has_current_password and self.query_one("#keep", Checkbox).value
+        first = self.query_one("#pw1", Field).value
+        second = self.query_one("#pw2", Field).value
+        st.password = first if first == second else ""
+        self._typed = (first, second)
+
+    def check(self) -> list[Problem]:
+        if self.state.keep_password:
+            self.query_one("#pw2", Field).show()
+            return []
+        first, second = self._typed
+        problems = password_problems(first, second)
+        self.query_one("#pw2", Field).show(problems)
+        if problems:
+            self.query_one("#pw2", Field).input.focus()
+        return problems

@@ -1,0 +1,137 @@
+"""Review: every change as it will be made (diffs, commands) with risk notes. Nothing changed yet."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from screens.base import StepScreen
+from screens.state import STEP_NAMES, step_of
+from wizard.errors import InputError, Problem
+
+NOTE_MARKS = {"risk": ("⚠ RISK: ", "bold red"), "warning": ("! ", "yellow"), "info": ("i ", "")}
+
+
+def render_plan(plan: Any) -> Text:
+    """The plan as styled text; every meaning is also in the characters (NO_COLOR)."""
+    out = Text()
+    for note in plan.notes:
+        mark, style = NOTE_MARKS.get(note.level, ("- ", ""))
+        out.append(mark + note.text + "\n", style=style)
+    changes = plan.changes()
+    if plan.notes:
+        out.append("\n")
+    if not changes:
+        out.append("Nothing to change: the machine already matches these answers.\n", "bold")
+        return out
+    out.append(f"{len(changes)} change(s), in this order:\n", "bold")
+    for i, action in enumerate(changes, 1):
+        out.append(f"\n{i}. {action.description}\n", "bold")
+        for line in action.preview().splitlines():
+            style = ""
+            if line.startswith(("+++", "---")):
+                style = "bold"
+            elif line.startswith("+"):
+                style = "green"
+            elif line.startswith("-"):
+                style = "red"
+            elif line.startswith("@@"):
+                style = "cyan"
+            elif line.startswith("$ "):
+                style = "bold"
+            out.append("   " + line + "\n", style=style)
+    return out
+
+
+def render_problems(problems: list[Problem]) -> Text:
+    out = Text("Cannot make a plan yet; fix these first:\n\n", "bold")
+    for p in problems:
+        step = step_of(p.field)
+        number = STEP_NAMES.index(step) + 1
+        out.append(f"✗ {p.field}: {p.message}", "red")
+        out.append(f"   (step {number}, press {number})\n")
+    return out
+
+
+class ReviewScreen(StepScreen):
+    step = "review"
+    title_text = "Review: what will change"
+    intro = "Nothing has been changed yet. Apply makes these changes in order; any failure rolls all of them back."
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("a", "apply", "Apply"),
+        Binding("ctrl+n", "apply", "Apply", priority=True, show=False),
+    ]
+
+    plan: Any = None
+
+    def compose_body(self) -> ComposeResult:
+        yield Static("", id="plan-summary", markup=False)
+        with VerticalScroll(id="plan-scroll"):
+            yield Static("Making the plan…", id="plan", markup=False)
+
+    def load(self) -> None:
+        self.plan = None
+        self.refresh_bindings()
+        self.query_one("#plan-scroll").focus()
+        if self.state.facts is None:
+            self._show(Text("Waiting for the probe of this machine…"), "")
+            return
+        self._show(Text("Making the plan…"), "")
+        self._build(self.state.answers, self.state.facts, self.state.secrets)
+
+    @work(thread=True, exclusive=True, group="plan", exit_on_error=False)
+    def _build(self, answers: Any, facts: Any, secrets: Any) -> None:
+        from wizard.planner import build_plan
+
+        try:
+            plan = build_plan(answers, facts, secrets)
+        except InputError as exc:
+            self.app.call_from_thread(self._show_problems, exc.problems)
+            return
+        except Exception as exc:  # a core bug must show, not freeze the screen
+            self.app.call_from_thread(self._show_problems, [Problem("plan", str(exc))])
+            return
+        self.app.call_from_thread(self._show_plan, plan)
+
+    def _show(self, body: Text, summary: str) -> None:
+        self.query_one("#plan", Static).update(body)
+        self.query_one("#plan-summary", Static).update(summary)
+
+    def _show_plan(self, plan: Any) -> None:
+        self.plan = plan
+        n = len(plan.changes())
+        summary = (
+            f"{n} change(s). Press A to apply, Esc to go back."
+            if n
+            else "Nothing to change. Esc to go back, or Ctrl+Q to quit."
+        )
+        self._show(render_plan(plan), summary)
+        self.state.step_problems.pop("review", None)
+        self.refresh_bindings()
+
+    def _show_problems(self, problems: list[Problem]) -> None:
+        self.plan = None
+        steps: dict[str, list[Problem]] = {}
+        for p in problems:
+            steps.setdefault(step_of(p.field), []).append(p)
+        for step, probs in steps.items():
+            self.state.step_problems[step] = probs
+        self._show(render_problems(problems), "Not ready to apply.")
+        self.query_one("StepList").refresh_marks(self.wizard.step_marks())  # type: ignore[attr-defined]
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "apply":
+            return True if self.plan is not None and self.plan.changes() else None
+        return True
+
+    def action_apply(self) -> None:
+        if self.plan is None or not self.plan.changes():
+            return
+        self.wizard.start_apply(self.plan)

@@ -1,0 +1,10 @@
+"""Reusable widgets of the wizard: the step list, labelled fields, choice lists, dialogs."""
+
+from __future__ import annotations
+
+from screens.widgets.choice import ChoiceList
+from screens.widgets.dialogs import ConfirmScreen, HelpScreen
+from screens.widgets.field import Field
+from screens.widgets.step_list import StepList
+
+__all__ = ["ChoiceList", "ConfirmScreen", "Field", "HelpScreen", "StepList"]

@@ -1,0 +1,146 @@
+"""Find running Jupyter servers through their runtime files (`jpserver-<PID>.json`).
+
+Computes the runtime dir the way jupyter_core.paths does, without importing it (or
+jupyter_server): status must stay cheap enough to run every second and start in a blink.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+def runtime_dir(env: Mapping[str, str] | None = None, home: str | None = None) -> Path:
+    """jupyter_core's rule: JUPYTER_RUNTIME_DIR, else <data dir>/runtime.
+
+    The data dir is JUPYTER_DATA_DIR, else (Linux) XDG_DATA_HOME/jupyter or ~/.local/share/jupyter
+    (with JUPYTER_PLATFORM_DIRS, platformdirs gives the same path on Linux).
+    """
+    env = os.environ if env is None else env
+    if env.get("JUPYTER_RUNTIME_DIR"):
+        return Path(env["JUPYTER_RUNTIME_DIR"])
+    return data_dir(env, home) / "runtime"
+
+
+def data_dir(env: Mapping[str, str], home: str | None = None) -> Path:
+    if env.get("JUPYTER_DATA_DIR"):
+        return Path(env["JUPYTER_DATA_DIR"])
+    home = home or env.get("HOME") or os.path.expanduser("~")
+    if sys.platform == "darwin":  # pragma: no cover - the wizard targets Linux servers
+        return Path(home) / "Library" / "Jupyter"
+    xdg = env.get("XDG_DATA_HOME") or os.path.join(home, ".local", "share")
+    return Path(xdg) / "jupyter"
+
+
+def user_runtime_dir(username: str) -> Path | None:
+    """The default runtime dir of another user (their environment is unknown: defaults only)."""
+    try:
+        home = pwd.getpwnam(username).pw_dir
+    except KeyError:
+        return None
+    return runtime_dir({}, home)
+
+
+def process_runtime_dir(pid: int) -> Path | None:
+    """The runtime dir a running process uses, from its environment (None: not readable)."""
+    try:
+        raw = Path(f"/proc/{pid}/environ").read_bytes()
+    except OSError:
+        return None
+    env: dict[str, str] = {}
+    for item in raw.split(b"\0"):
+        key, sep, value = item.partition(b"=")
+        if sep and key in _ENV_KEYS:
+            env[key.decode()] = value.decode(errors="replace")
+    return runtime_dir(env, env.get("HOME") or _home_of_pid(pid))
+
+
+_ENV_KEYS = {b"JUPYTER_RUNTIME_DIR", b"JUPYTER_DATA_DIR", b"XDG_DATA_HOME", b"HOME"}
+
+
+def _home_of_pid(pid: int) -> str | None:
+    try:
+        return pwd.getpwuid(os.stat(f"/proc/{pid}").st_uid).pw_dir
+    except (OSError, KeyError):
+        return None
+
+
+@dataclass(frozen=True)
+class RuntimeFile:
+    """One `jpserver-<PID>.json`: what a server says about itself."""
+
+    path: str
+    pid: int
+    port: int
+    url: str
+    base_url: str = "/"
+    hostname: str = ""
+    root_dir: str = ""
+    version: str = ""
+    token: str = ""  # "" when token auth is off (e.g. a password is set)
+    secure: bool = False
+    password: bool = False  # True only when the legacy ServerApp.password key is in use
+    sock: str = ""
+    mtime: float = 0.0
+
+
+@dataclass
+class RuntimeScan:
+    files: list[RuntimeFile]
+    unreadable: list[tuple[str, str]]  # (path, reason): never guessed at
+
+
+def scan_runtime_dirs(dirs: list[Path]) -> RuntimeScan:
+    scan = RuntimeScan([], [])
+    seen: set[str] = set()
+    for d in dirs:
+        key = os.path.realpath(d)
+        if key in seen:
+            continue
+        seen.add(key)
+        try:
+            names = os.listdir(d)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            scan.unreadable.append((str(d), exc.strerror or str(exc)))
+            continue
+        for name in sorted(names):
+            if name.startswith("jpserver-") and name.endswith(".json"):
+                path = os.path.join(d, name)
+                try:
+                    scan.files.append(read_runtime_file(path))
+                except OSError as exc:
+                    scan.unreadable.append((path, exc.strerror or str(exc)))
+                except ValueError as exc:
+                    scan.unreadable.append((path, f"not a server file ({exc})"))
+    return scan
+
+
+def read_runtime_file(path: str) -> RuntimeFile:
+    with open(path, "rb") as fh:
+        data: Any = json.loads(fh.read())
+        mtime = os.fstat(fh.fileno()).st_mtime
+    if not isinstance(data, dict) or not isinstance(data.get("pid"), int):
+        raise ValueError("no pid")
+    return RuntimeFile(
+        path=path,
+        pid=data["pid"],
+        port=int(data.get("port") or 0),
+        url=str(data.get("url") or ""),
+        base_url=str(data.get("base_url") or "/"),
+        hostname=str(data.get("hostname") or ""),
+        root_dir=str(data.get("root_dir") or data.get("notebook_dir") or ""),
+        version=str(data.get("version") or ""),
+        token=str(data.get("token") or ""),
+        secure=bool(data.get("secure")),
+        password=bool(data.get("password")),
+        sock=str(data.get("sock") or ""),
+        mtime=mtime,
+    )

@@ -43,7 +43,7 @@ JLAB_VENV = "/opt/jlab"
 TEST_USER = "jupyteruser"
 TEST_UID = 1000
 # Bump when the build recipe changes: a cached rootfs with another stamp is rebuilt.
-RECIPE_VERSION = "1"
+RECIPE_VERSION = "2"
 STAMP_NAME = ".jsw-rootfs-stamp"
 
 DEFAULT_CACHE_DIR = Path("/var/cache/jsw-test/rootfs-bookworm")
@@ -70,7 +70,7 @@ def require_tools(*tools: str) -> None:
     if missing:
         raise HarnessError(
             f"missing host tool(s): {', '.join(missing)} "
-            "(apt-get install -y systemd-container debootstrap util-linux)"
+            "(Debian: apt-get install -y systemd-container debootstrap util-linux coreutils)"
         )
     if os.geteuid() != 0:
         raise HarnessError("the systemd-nspawn harness must run as root")
@@ -166,15 +166,23 @@ def _file_lock(path: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def _run_logged(
-    argv: Sequence[str], *, timeout: float, env: Mapping[str, str] | None = None
-) -> None:
-    """Run a build step; its output goes to stderr, a failure raises with the command."""
+def _run_isolated(argv: Sequence[str], *, timeout: float, proc_dir: str = "/proc") -> None:
+    """Run a build step in private mount + pid namespaces; output to stderr, failure raises.
+
+    Why: debootstrap and chroot steps mount /proc and fork daemons. In their own namespaces the
+    mounts vanish with them, and the whole process tree dies if we do (pdeathsig on unshare,
+    --kill-child on the namespace's init) or time out: an interrupted build leaves nothing
+    running or mounted, so its temp dir can be deleted safely by the next session.
+    """
+    cmd = [
+        *("setpriv", "--pdeathsig=KILL", "--"),
+        *("unshare", "--mount", "--propagation=private", "--pid", "--fork", "--kill-child"),
+        f"--mount-proc={proc_dir}",
+        *argv,
+    ]
     _log("$ " + " ".join(argv))
     try:
-        r = subprocess.run(
-            list(argv), stdout=sys.stderr, stderr=sys.stderr, timeout=timeout, env=env
-        )
+        r = subprocess.run(cmd, stdout=sys.stderr, stderr=sys.stderr, timeout=timeout)
     except subprocess.TimeoutExpired as exc:
         raise HarnessError(f"timed out after {timeout:.0f}s: {' '.join(argv)}") from exc
     if r.returncode != 0:
@@ -184,24 +192,9 @@ def _run_logged(
 def _chroot(
     root: Path, argv: Sequence[str], *, timeout: float, env: Mapping[str, str] | None = None
 ) -> None:
-    # A private mount + pid namespace with its own /proc: nothing stays mounted on the host
-    # even if the build is killed, so an interrupted build dir can always be deleted safely.
     full_env = {"PATH": CONTAINER_PATH, "HOME": "/root", "LANG": "C.UTF-8", **(env or {})}
-    cmd = [
-        "unshare",
-        "--mount",
-        "--pid",
-        "--fork",
-        "--propagation=private",
-        f"--mount-proc={root}/proc",
-        "chroot",
-        str(root),
-        "env",
-        "-i",
-        *(f"{k}={v}" for k, v in full_env.items()),
-        *argv,
-    ]
-    _run_logged(cmd, timeout=timeout)
+    cmd = ["chroot", str(root), "env", "-i", *(f"{k}={v}" for k, v in full_env.items()), *argv]
+    _run_isolated(cmd, timeout=timeout, proc_dir=f"{root}/proc")
 
 
 def _pip_env() -> dict[str, str]:
@@ -222,7 +215,7 @@ def _pip_env() -> dict[str, str]:
 def _build_rootfs(target: Path) -> dict[str, float]:
     timings: dict[str, float] = {}
     t0 = time.monotonic()
-    _run_logged(
+    _run_isolated(
         [
             "debootstrap",
             "--variant=minbase",
@@ -295,7 +288,7 @@ def ensure_rootfs(cache_dir: Path | None = None) -> Path:
     with _file_lock(cache_dir.parent / f".{cache_dir.name}.lock"):
         if ready():  # another session built it while we waited
             return cache_dir
-        require_tools("debootstrap", "unshare", "chroot")
+        require_tools("debootstrap", "unshare", "chroot", "setpriv")
         # Under the lock nobody else is building: any temp dir is left by an interrupted build.
         for stale in cache_dir.parent.glob(f".{cache_dir.name}.build-*"):
             _log(f"removing interrupted build {stale}")
@@ -304,6 +297,9 @@ def ensure_rootfs(cache_dir: Path | None = None) -> Path:
             _log(f"rebuilding {cache_dir}: recipe stamp differs")
             _remove_tree(cache_dir)
         tmp = Path(tempfile.mkdtemp(prefix=f".{cache_dir.name}.build-", dir=cache_dir.parent))
+        # mkdtemp makes it 0700, and it becomes the container's "/": non-root users could not
+        # traverse anything (overlay hides this, since the merged root takes the upper dir's mode).
+        tmp.chmod(0o755)
         _log(f"building {SUITE} rootfs into {tmp} (a few minutes, once)")
         t0 = time.monotonic()
         try:
@@ -461,7 +457,7 @@ class SystemdContainer:
     def root(self) -> Path:
         """Host path of the container's (writable) root directory."""
         if self._root is None:
-            raise HarnessError("container root not prepared: call boot() first")
+            raise HarnessError("container root not prepared: call prepare() or boot() first")
         return self._root
 
     def host_path(self, container_path: str | os.PathLike[str]) -> Path:
@@ -499,9 +495,10 @@ class SystemdContainer:
 
     # ---- writable copy
 
-    def _prepare(self) -> None:
+    def prepare(self) -> Path:
+        """Create the writable copy (boot() does it too); lets tests drop files in before boot."""
         if self._root is not None:
-            return
+            return self._root
         if not (self.image / "sbin/init").exists() and not (self.image / "usr/sbin/init").exists():
             raise HarnessError(f"{self.image} does not look like a systemd rootfs (no /sbin/init)")
         self.work_base.mkdir(parents=True, exist_ok=True)
@@ -537,6 +534,7 @@ class SystemdContainer:
             raise
         self._root = root
         self.timings["prepare"] = time.monotonic() - t0
+        return root
 
     # ---- lifecycle
 
@@ -547,7 +545,7 @@ class SystemdContainer:
         require_tools("systemd-nspawn", "nsenter", "mount", "umount")
         timeout = timeout or self.BOOT_TIMEOUT
         sweep_stale(self.work_base)
-        self._prepare()
+        self.prepare()
         t0 = time.monotonic()
         deadline = t0 + timeout
         self._cgroups = [h / self.name for h in cgroup_hierarchies()]

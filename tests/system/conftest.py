@@ -9,26 +9,30 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).parents[2]
-if (
-    str(REPO_ROOT) not in sys.path
-):  # tests/system has no __init__.py: make `tests.support` importable
+if str(REPO_ROOT) not in sys.path:  # tests/system has no __init__.py: make `tests` importable
     sys.path.insert(0, str(REPO_ROOT))
 
-from tests.support.nspawn import HarnessError, SystemdContainer, ensure_rootfs, require_tools  # noqa: E402
+from tests.support.nspawn import (  # noqa: E402
+    HarnessError,
+    SystemdContainer,
+    ensure_rootfs,
+    require_tools,
+)
 
 SRC_MOUNT = "/srv/src"
+HOST_TOOLS = ("systemd-nspawn", "debootstrap", "nsenter", "unshare", "chroot", "mount", "setpriv")
 
 
 @pytest.fixture(scope="session")
 def systemd_rootfs() -> Path:
-    """The cached, read-only bookworm rootfs (built on first use; a missing tool fails)."""
+    """The cached, read-only bookworm rootfs, built on first use. A missing tool is a failure
+    (CI rule: never skip for a missing dependency)."""
     try:
-        require_tools(
-            "systemd-nspawn", "debootstrap", "nsenter", "unshare", "chroot", "mount", "setpriv"
-        )
+        require_tools(*HOST_TOOLS)
         return ensure_rootfs()
     except HarnessError as exc:
-        pytest.fail(f"cannot provide the systemd test rootfs: {exc}", pytrace=False)
+        error = str(exc)
+    pytest.fail(f"cannot provide the systemd test rootfs: {error}", pytrace=False)
 
 
 @pytest.fixture(scope="session")
@@ -37,11 +41,14 @@ def systemd_container(systemd_rootfs: Path) -> Iterator[SystemdContainer]:
     container = SystemdContainer(
         systemd_rootfs, bind_ro=[f"{REPO_ROOT}:{SRC_MOUNT}"], name="session"
     )
+    error = None
     try:
         container.boot()
     except HarnessError as exc:
         container.close()
-        pytest.fail(f"cannot boot the systemd test container: {exc}", pytrace=False)
+        error = str(exc)
+    if error is not None:
+        pytest.fail(f"cannot boot the systemd test container: {error}", pytrace=False)
     try:
         yield container
     finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import socket
+import stat
 import subprocess
 import urllib.request
 from pathlib import Path
@@ -106,6 +107,8 @@ def test_writes_stay_in_the_session_copy(systemd_container: SystemdContainer) ->
     ct.run(["sh", "-c", "echo x > /etc/jsw-session-marker"])
     assert ct.host_path("/etc/jsw-session-marker").read_text() == "x\n"
     assert not (ct.image / "etc/jsw-session-marker").exists()
+    # The image's "/" must be world-traversable (copy mode would inherit a 0700 build dir).
+    assert stat.S_IMODE(ct.image.stat().st_mode) == 0o755
 
 
 def test_user_unit_answers_on_host_loopback(
@@ -155,3 +158,18 @@ def test_teardown_leaves_nothing_even_on_error(systemd_rootfs: Path) -> None:
     assert not [h / ct.name for h in cgroup_hierarchies() if (h / ct.name).exists()]
     mounts = Path("/proc/self/mountinfo").read_text()
     assert str(session_dir) not in mounts
+
+
+def test_degraded_boot_reports_failed_units(systemd_rootfs: Path) -> None:
+    ct = SystemdContainer(systemd_rootfs, name="degraded")
+    try:
+        units = ct.prepare() / "etc/systemd/system"
+        (units / "jsw-fails.service").write_text(
+            "[Service]\nType=oneshot\nExecStart=/bin/false\n[Install]\nWantedBy=multi-user.target\n"
+        )
+        (units / "multi-user.target.wants/jsw-fails.service").symlink_to("../jsw-fails.service")
+        ct.boot()
+        assert ct.boot_state == "degraded"
+        assert "jsw-fails.service" in ct.failed_units
+    finally:
+        ct.close()

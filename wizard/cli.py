@@ -60,6 +60,9 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="print one snapshot as JSON and exit")
     s.add_argument("--once", action="store_true", help="print one snapshot as text and exit")
     s.add_argument("--interval", type=float, default=1.0, help="seconds between refreshes")
+    s.add_argument(
+        "--show-token", action="store_true", help="include the token and the URL with it"
+    )
     s.set_defaults(func=_cmd_status)
 
     d = sub.add_parser("doctor", help="check why JupyterLab is not reachable, with fixes")

@@ -37,6 +37,7 @@ class InstallAnswers:
     action: str = "keep"  # keep | install | upgrade | create-venv
     venv_path: str = ""
     version: str = ""  # optional pip version spec, e.g. ">=4.2"
+    base_python: str = ""  # create-venv: the Python that makes the venv ("" = the wizard's own)
 
 
 @dataclass

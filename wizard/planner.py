@@ -29,6 +29,10 @@ class Secrets:
 
 def validate(answers: Answers, facts: Facts, secrets: Secrets) -> list[Problem]:
     """Every problem with the answers at once, each tied to its field."""
+    try:  # create-venv: check the later steps against the venv-to-be
+        facts = install.target_facts(answers, facts)
+    except InputError as exc:
+        return exc.problems
     problems = install.validate(answers, facts)
     problems += network.validate(answers.network, facts)
     problems += password.validate_hash(answers.password.hashed_password)
@@ -42,6 +46,7 @@ def validate(answers: Answers, facts: Facts, secrets: Secrets) -> list[Problem]:
 def build_plan(answers: Answers, facts: Facts, secrets: Secrets | None = None) -> Plan:
     """Validate, then lay out every action. Raises InputError with all problems at once."""
     secrets = secrets or Secrets()
+    facts = install.target_facts(answers, facts)  # the interpreter JupyterLab will run from
     problems = validate(answers, facts, secrets)
     if problems:
         raise InputError(problems)

@@ -52,6 +52,8 @@ class Facts:
     euid: int = 0
     user: str = ""
     sudo_user: str | None = None
+    # install.action = create-venv: the Python that makes the venv (interpreter is then the venv's)
+    base_interpreter: Interpreter | None = None
 
     @property
     def config_dirs(self) -> list[str]:
@@ -105,8 +107,13 @@ def systemd_is_running() -> bool:
 
 
 def probe(python: str | None, config_dir: str | None = None) -> Facts:
-    """Take every fact the wizard needs; `python` is the target interpreter (None: not chosen yet)."""
-    interp = inspect_interpreter(python) if python else None
+    """Take every fact the wizard needs; `python` is the target interpreter (None: not chosen yet).
+
+    A `python` that does not exist yet (the venv install.action = create-venv will make) gives
+    interpreter None; the install step predicts it (wizard.steps.install.target_facts).
+    """
+    exists = python is not None and (not os.path.isabs(python) or os.path.lexists(python))
+    interp = inspect_interpreter(python) if python and exists else None
     cdir = config_dir or (interp.config_dir if interp else _default_config_dir())
     facts = Facts(
         interpreter=interp,

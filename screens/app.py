@@ -18,7 +18,13 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.worker import get_current_worker
 
-from screens.state import STEP_NAMES, Prober, WizardState, default_python
+from screens.state import (
+    STEP_NAMES,
+    Prober,
+    WizardState,
+    discover_environments,
+    suggested_answers,
+)
 from screens.widgets import ConfirmScreen, HelpScreen
 from wizard.answers import Answers
 from wizard.errors import WizardError
@@ -53,9 +59,9 @@ class WizardApp(App[int]):
         config_dir: str | None = None,
         prober: Prober | None = None,
         current: Answers | bool | None = True,
-        default_python_fn: Callable[[], str] | None = None,
+        discover: Callable[[], list[Any]] | None = None,
     ) -> None:
-        """`prober` and `current` let tests inject facts and a previous setup (True: load it)."""
+        """`prober`, `discover` and `current` let tests inject the machine (True: load it)."""
         super().__init__()
         if current is True:
             from wizard.current import load_current
@@ -63,7 +69,8 @@ class WizardApp(App[int]):
             current = load_current()
         previous = current if isinstance(current, Answers) else None
         answers = previous or Answers()
-        self._default_python_fn = default_python_fn or default_python
+        self.discover: Callable[[], list[Any]] = discover or discover_environments
+        self.environments: list[Any] | None = None  # discovered once, after the first paint
         if python:
             answers = answers.replace("jupyter", python=python)
         if config_dir is not None:
@@ -116,9 +123,16 @@ class WizardApp(App[int]):
 
     @work(thread=True, exclusive=True, group="probe", exit_on_error=False)
     def _probe_worker(self, python: str | None, config_dir: str | None) -> None:
-        if python is None:
-            python = self._default_python_fn()
-            self.call_from_thread(self._set_python, python)
+        if self.environments is None:
+            try:
+                envs = list(self.discover())
+            except Exception:  # discovery is a convenience; the path can still be typed
+                envs = []
+            self.environments = envs
+            if python is None and not self.state.configured:
+                answers = suggested_answers(self.state.answers, envs)
+                self.call_from_thread(self._set_answers, answers)
+                python = answers.jupyter.python or None
         try:
             facts: Facts | None = self.prober(python, config_dir)
             error = None
@@ -133,9 +147,9 @@ class WizardApp(App[int]):
         if not get_current_worker().is_cancelled:
             self.call_from_thread(self._facts_ready, facts, error, has_password)
 
-    def _set_python(self, python: str) -> None:
+    def _set_answers(self, answers: Answers) -> None:
         if not self.state.answers.jupyter.python:
-            self.state.answers = self.state.answers.replace("jupyter", python=python)
+            self.state.answers = answers
 
     def _facts_ready(self, facts: Facts | None, error: str | None, has_password: bool) -> None:
         self.probing = False

@@ -26,6 +26,8 @@ class StepScreen(Screen[None]):
     title_text: ClassVar[str] = ""
     intro: ClassVar[str] = ""
 
+    # The first field of the step, never the step list.
+    AUTO_FOCUS = "#body Input, #body ChoiceList, #body Checkbox, #body Button, #body #plan-scroll"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+n", "next", "Next", priority=True),
         Binding("escape", "back", "Back"),

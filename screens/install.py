@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.widgets import Label, Static
 
 from screens.base import StepScreen
+from screens.state import env_label, env_python
 from screens.widgets import ChoiceList, Field
 from wizard.errors import Problem
 
@@ -29,32 +30,6 @@ def install_actions() -> list[tuple[str, str]]:
 
     actions = getattr(install, "ACTIONS", ("keep",))
     return [(a, ACTION_LABELS.get(a, a)) for a in actions]
-
-
-def discover_environments() -> list[tuple[str, str]]:
-    """(python, label) of the Python environments found on this machine, if discovery exists."""
-    try:
-        from wizard import environments
-    except ImportError:
-        return []
-    discover = getattr(environments, "discover", None) or getattr(
-        environments, "discover_environments", None
-    )
-    if discover is None:
-        return []
-    out = []
-    for env in discover():
-        python = getattr(env, "python", None) or getattr(env, "executable", None)
-        if not python:
-            continue
-        label = getattr(env, "label", None)
-        if callable(label):
-            label = label()
-        if not label:
-            version = getattr(env, "jupyterlab_version", None)
-            label = f"{python}  " + (f"JupyterLab {version}" if version else "no JupyterLab")
-        out.append((str(python), str(label)))
-    return out
 
 
 def validate_install(answers: Any, facts: Any) -> list[Problem]:
@@ -84,29 +59,22 @@ class InstallScreen(StepScreen):
         yield Static("", id="install-problems", classes="problems", markup=False)
 
     def on_mount(self) -> None:
+        self._shown_envs: list[tuple[str, str]] = []
         self.query_one("#envs-label").display = False
         self.query_one("#envs").display = False
-        self._discover()
 
-    @work(thread=True, exclusive=True, group="discover", exit_on_error=False)
-    def _discover(self) -> None:
-        try:
-            envs = discover_environments()
-        except Exception:
-            envs = []
-        self.app.call_from_thread(self._show_envs, envs)
-
-    def _show_envs(self, envs: list[tuple[str, str]]) -> None:
-        if not envs:
-            return
-        lst = self.query_one("#envs", ChoiceList)
+    def _show_envs(self) -> None:
+        envs = [(env_python(e), env_label(e)) for e in self.wizard.environments or []]
         current = self.state.answers.jupyter.python
         if current and current not in [p for p, _ in envs]:
-            envs = [(current, f"{current}  (configured)"), *envs]
-        new = ChoiceList(envs, current or envs[0][0], id="envs")
-        lst.remove()
+            envs = [(current, f"{current}  (chosen)"), *envs]
+        if not envs or envs == self._shown_envs:
+            return
+        self._shown_envs = envs
+        lst = self.query_one("#envs", ChoiceList)
+        lst.set_choices(envs, current or envs[0][0])
+        lst.display = True
         self.query_one("#envs-label").display = True
-        self.mount(new, after=self.query_one("#envs-label"))
 
     def load(self) -> None:
         a = self.state.answers
@@ -115,6 +83,7 @@ class InstallScreen(StepScreen):
         self.query_one("#venv_path", Field).input.value = a.install.venv_path
         self.query_one("#version", Field).input.value = a.install.version
         self._update_visibility(a.install.action)
+        self._show_envs()
         self._show_facts()
 
     def _show_facts(self) -> None:

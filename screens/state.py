@@ -8,11 +8,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from wizard.answers import Answers
 from wizard.errors import Problem
-from wizard.planner import Secrets
 from wizard.probe import Facts
+
+if TYPE_CHECKING:
+    from wizard.planner import Secrets
 
 # (name, title) in order; the apply screen is reached from review, not listed.
 STEPS: list[tuple[str, str]] = [
@@ -39,29 +42,41 @@ def step_of(problem_field: str) -> str:
     return "review"
 
 
-def default_python() -> str:
-    """The interpreter to start from when nothing is configured yet."""
+def discover_environments() -> list[Any]:
+    """The Python environments on this machine (wizard.environments), best first."""
     try:
-        from wizard import environments  # landing separately: discovery of Python environments
-    except ImportError:
-        return sys.executable
-    found = _discovered_with_jupyterlab(environments)
-    return found or sys.executable
+        from wizard import environments
+    except ImportError:  # pragma: no cover - the module ships with the core
+        return []
+    return list(environments.discover())
 
 
-def _discovered_with_jupyterlab(environments: object) -> str | None:
-    discover = getattr(environments, "discover", None)
-    if discover is None:
-        return None
-    try:
-        envs = discover()
-    except Exception:
-        return None
+def env_python(env: Any) -> str:
+    return str(getattr(env, "python", "") or getattr(env, "executable", ""))
+
+
+def env_label(env: Any) -> str:
+    label = getattr(env, "label", None)
+    if callable(label):
+        return str(label())
+    version = getattr(env, "jupyterlab_version", None)
+    return f"{env_python(env)}  " + (f"JupyterLab {version}" if version else "no JupyterLab")
+
+
+def suggested_answers(answers: Answers, envs: list[Any]) -> Answers:
+    """First setup: start from the install step's suggestion (an env with JupyterLab, or a venv)."""
+    from wizard.steps import install
+
+    suggest = getattr(install, "suggest", None)
+    if suggest is not None:
+        try:
+            return suggest(envs).to_answers(answers)  # type: ignore[no-any-return]
+        except Exception:
+            pass
     for env in envs:
-        python = getattr(env, "python", None) or getattr(env, "executable", None)
-        if python and getattr(env, "jupyterlab_version", None):
-            return str(python)
-    return None
+        if getattr(env, "jupyterlab_version", None):
+            return answers.replace("jupyter", python=env_python(env))
+    return answers.replace("jupyter", python=sys.executable)
 
 
 @dataclass
@@ -75,8 +90,15 @@ class WizardState:
     configured: bool = False  # load_current() found a previous setup
     step_problems: dict[str, list[Problem]] = field(default_factory=dict)
 
+    proxy_password: str = ""  # reverse-proxy basic auth, same rules as the Jupyter password
+
     @property
     def secrets(self) -> Secrets:
-        if self.keep_password or not self.password:
-            return Secrets(None)
-        return Secrets(self.password)
+        from wizard.planner import Secrets
+
+        password = None if self.keep_password or not self.password else self.password
+        proxy = self.proxy_password or None
+        try:
+            return Secrets(password, proxy_password=proxy)  # type: ignore[call-arg,unused-ignore]
+        except TypeError:  # a core without reverse-proxy basic auth
+            return Secrets(password)

@@ -20,7 +20,7 @@ def glance(facts: Facts | None, answers: Any, has_password: bool, configured: bo
     interp = facts.interpreter
     lines = []
     if interp is None:
-        lines.append("JupyterLab   no Python environment chosen")
+        lines.append("JupyterLab   not found in any Python environment")
     elif interp.jupyterlab_version:
         lines.append(
             f"JupyterLab   {interp.jupyterlab_version} in {interp.executable} ({interp.kind})"
@@ -71,7 +71,7 @@ class WelcomeScreen(StepScreen):
     )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("s", "status", "Status"),
-        Binding("q", "app.quit", "Quit"),
+        Binding("q", "app.quit", "Quit", show=False),
     ]
 
     def compose_body(self) -> ComposeResult:

@@ -41,6 +41,12 @@ class ChoiceList(OptionList):
         if self._choice_initial is not None:
             self.highlighted = self._choice_values.index(self._choice_initial)
 
+    def set_choices(self, choices: Sequence[tuple[str, str]], value: str | None) -> None:
+        self._choice_values = [val for val, _ in choices]
+        self.set_options(Option(label, id=val) for val, label in choices)
+        if value in self._choice_values:
+            self.highlighted = self._choice_values.index(value)
+
     @property
     def value(self) -> str | None:
         if self.highlighted is None:

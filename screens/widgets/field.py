@@ -40,6 +40,7 @@ class Field(Vertical):
             placeholder=placeholder,
             password=password,
             id=f"{id}-input" if id else None,
+            compact=True,  # one line each: every step fits 80x24
         )
 
     def compose(self) -> ComposeResult:

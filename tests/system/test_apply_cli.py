@@ -49,7 +49,7 @@ class Setup:
         self.answers = tmp / "answers.toml"
         self.port = free_port()
 
-    def write(self, **network: object) -> Path:
+    def write(self, method: str = "ssh-tunnel", **network: object) -> Path:
         net = {"port": self.port, "root_dir": str(self.root), **network}
         lines = [
             "[jupyter]",
@@ -58,6 +58,7 @@ class Setup:
             "[network]",
         ]
         lines += [f"{k} = {json.dumps(v)}" for k, v in net.items()]
+        lines += ["[access]", f'method = "{method}"']
         self.answers.write_text("\n".join(lines) + "\n")
         return self.answers
 
@@ -163,7 +164,12 @@ BAD_INPUTS = [
         {"root_dir": "/does/not/exist"},
         "network.root_dir: /does/not/exist is not an existing directory",
     ),
-    ("beyond-loopback-no-password", {"ip": "0.0.0.0"}, "needs a password"),
+    (
+        "beyond-loopback-no-password",
+        {"ip": "0.0.0.0", "method": "direct"},
+        "beyond loopback) needs a password",
+    ),
+    ("tunnel-beyond-loopback", {"ip": "0.0.0.0"}, "ssh-tunnel keeps Jupyter on loopback"),
 ]
 
 

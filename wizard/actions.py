@@ -231,3 +231,36 @@ def _kill_on_cancel(proc: subprocess.Popen[str], cancelled: threading.Event) -> 
             except subprocess.TimeoutExpired:
                 proc.kill()
             return
+
+
+class Chown(Action):
+    """Give an existing (or about to be written) file or directory to a user; undo gives it back.
+
+    WriteFile keeps an existing file's owner and gives a new one its directory's owner: right for
+    a person's own ~/.jupyter, wrong when root writes config that a service user must own.
+    """
+
+    def __init__(self, path: Path, uid: int, gid: int, *, why: str = "") -> None:
+        self.path = path
+        self.uid, self.gid = uid, gid
+        self.description = f"chown {uid}:{gid} {path}" + (f" ({why})" if why else "")
+        self._before: tuple[int, int] | None = None
+
+    def is_noop(self) -> bool:
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            return False  # an earlier action of the plan creates it
+        return (st.st_uid, st.st_gid) == (self.uid, self.gid)
+
+    def preview(self) -> str:
+        return f"$ chown {self.uid}:{self.gid} {shlex.quote(str(self.path))}\n"
+
+    def apply(self, ctx: ApplyContext) -> None:
+        st = self.path.stat()
+        self._before = (st.st_uid, st.st_gid)
+        os.chown(self.path, self.uid, self.gid)
+
+    def undo(self, ctx: ApplyContext) -> None:
+        if self._before is not None and self.path.exists():
+            os.chown(self.path, *self._before)

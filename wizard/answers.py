@@ -55,10 +55,11 @@ class PasswordAnswers:
 
 @dataclass
 class ServiceAnswers:
-    manager: str = "none"  # none (later: systemd-system | systemd-user | background)
-    name: str = "jupyterlab"
-    user: str = ""
-    enable: bool = True
+    manager: str = "none"  # systemd-system | systemd-user | background | none
+    name: str = "jupyterlab"  # unit name (NAME.service) / background pid and log file name
+    user: str = ""  # who it runs as; "" = the invoking sudo user (or yourself)
+    enable: bool = True  # start at boot (systemd managers)
+    allow_root: bool = False  # the explicit acknowledgement needed for user = "root"
 
 
 @dataclass

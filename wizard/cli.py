@@ -65,6 +65,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     s.set_defaults(func=_cmd_status)
 
+    sv = sub.add_parser("service", help="start, stop, restart the JupyterLab service; its logs")
+    sv.add_argument("verb", choices=["start", "stop", "restart", "status", "logs"])
+    sv.add_argument("-n", "--lines", type=int, default=50, help="logs: how many lines")
+    sv.set_defaults(func=_cmd_service)
+
     d = sub.add_parser("doctor", help="check why JupyterLab is not reachable, with fixes")
     d.set_defaults(func=_cmd_doctor)
     return p
@@ -89,6 +94,12 @@ def _cmd_status(args: argparse.Namespace) -> int:
     from screens.status import run_status
 
     return run_status(args)
+
+
+def _cmd_service(args: argparse.Namespace) -> int:
+    from wizard.services import command
+
+    return command(args.verb, lines=args.lines)
 
 
 def _cmd_doctor(args: argparse.Namespace) -> int:
@@ -126,7 +137,10 @@ def _cmd_apply(args: argparse.Namespace) -> int:
 
     answers = load_answers(args.answers)
     secrets = Secrets(password=_read_password_stdin() if args.password_stdin else None)
-    facts = probe(answers.jupyter.python or sys.executable, answers.jupyter.config_dir or None)
+    from wizard.steps.service import default_config_dir
+
+    config_dir = answers.jupyter.config_dir or default_config_dir(answers)
+    facts = probe(answers.jupyter.python or sys.executable, config_dir)
     plan = build_plan(answers, facts, secrets)
     print(plan.render(), end="")
     if args.dry_run:

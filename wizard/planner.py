@@ -47,6 +47,7 @@ def build_plan(answers: Answers, facts: Facts, secrets: Secrets | None = None) -
     """Validate, then lay out every action. Raises InputError with all problems at once."""
     secrets = secrets or Secrets()
     facts = install.target_facts(answers, facts)  # the interpreter JupyterLab will run from
+    answers = service.with_defaults(answers, facts)  # root_dir = the service user's home
     problems = validate(answers, facts, secrets)
     if problems:
         raise InputError(problems)

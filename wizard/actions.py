@@ -233,6 +233,50 @@ def _kill_on_cancel(proc: subprocess.Popen[str], cancelled: threading.Event) -> 
             return
 
 
+class HealthCheck(Action):
+    """A gate in a plan: polls `probe` until it returns None (healthy) or time runs out.
+
+    `probe` returns None when healthy, else what is wrong; on timeout apply raises with the last
+    answer, so apply_plan rolls back everything before it. Nothing to undo. With `after`, the
+    check is part of the plan's changes only when one of those actions changes something.
+    """
+
+    def __init__(
+        self,
+        description: str,
+        probe: Callable[[], str | None],
+        *,
+        after: Sequence[Action] = (),
+        timeout: float = 15.0,
+        interval: float = 0.3,
+    ) -> None:
+        self.description = description
+        self.probe = probe
+        self.after = list(after)
+        self.timeout = timeout
+        self.interval = interval
+
+    def is_noop(self) -> bool:
+        return bool(self.after) and all(a.is_noop() for a in self.after)
+
+    def preview(self) -> str:
+        return f"check: {self.description} (up to {self.timeout:.0f} s, else roll back)\n"
+
+    def apply(self, ctx: ApplyContext) -> None:
+        import time
+
+        deadline = time.monotonic() + self.timeout
+        while True:
+            problem = self.probe()
+            if problem is None:
+                ctx.log(f"ok: {self.description}")
+                return
+            if time.monotonic() >= deadline:
+                raise RuntimeError(f"health check failed: {problem}")
+            if ctx.cancelled.wait(self.interval):
+                raise Cancelled(f"cancelled: {self.description}")
+
+
 class Chown(Action):
     """Give an existing (or about to be written) file or directory to a user; undo gives it back.
 

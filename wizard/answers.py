@@ -65,6 +65,25 @@ class ServiceAnswers:
 @dataclass
 class AccessAnswers:
     method: str = "ssh-tunnel"  # ssh-tunnel | direct | router-tunnel | reverse-proxy
+    # ssh-tunnel: what the command for the person's own computer says ("" / 0 = detected)
+    local_port: int = 0  # port on the person's computer; 0 = the same as Jupyter's
+    ssh_user: str = ""  # "" = the SSH login user (SUDO_USER or the current user)
+    ssh_host: str = ""  # "" = the server address of the current SSH session (SSH_CONNECTION)
+    ssh_port: int = 0  # 0 = from SSH_CONNECTION, else 22
+    # router-tunnel: the LAN address the router's tunnel/port mapping points at ("" = network.ip)
+    lan_ip: str = ""
+    # TLS: Jupyter's own (direct) or nginx's (reverse-proxy); self_signed makes the pair if missing
+    certfile: str = ""
+    keyfile: str = ""
+    self_signed: bool = False
+    # reverse-proxy (nginx from the distribution)
+    server_name: str = ""  # DNS name or address people type; "" = any (_)
+    https_port: int = 443
+    listen_ip: str = ""  # address nginx listens on; "" = all
+    basic_auth_user: str = ""  # "" = no basic auth; its password comes like Jupyter's, never here
+    htpasswd_file: str = ""  # "" = /etc/nginx/jupyter-setup-wizard.htpasswd
+    nginx_site: str = ""  # "" = /etc/nginx/conf.d/jupyter-setup-wizard.conf
+    nginx_conf: str = ""  # main nginx.conf to test/reload with; "" = nginx's own default
 
 
 @dataclass

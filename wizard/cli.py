@@ -45,6 +45,11 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="read the new Jupyter password from standard input (never from argv)",
     )
+    a.add_argument(
+        "--proxy-password-stdin",
+        action="store_true",
+        help="read the reverse proxy's basic-auth password from standard input (the line after the Jupyter password when both)",
+    )
     a.set_defaults(func=_cmd_apply)
 
     r = sub.add_parser("rollback", help="restore the files an earlier apply changed")
@@ -71,6 +76,20 @@ def _parser() -> argparse.ArgumentParser:
     sv.set_defaults(func=_cmd_service)
 
     d = sub.add_parser("doctor", help="check why JupyterLab is not reachable, with fixes")
+    d.add_argument(
+        "--answers", type=Path, help="compare against this answers file (default: the last apply)"
+    )
+    d.add_argument("--json", action="store_true", help="print the checks as JSON")
+    d.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="Jupyter password on stdin: also log in and try a WebSocket",
+    )
+    d.add_argument(
+        "--proxy-password-stdin",
+        action="store_true",
+        help="basic-auth password on stdin (the line after the Jupyter password)",
+    )
     d.set_defaults(func=_cmd_doctor)
     return p
 
@@ -117,6 +136,17 @@ def _read_password_stdin() -> str:
     return pw
 
 
+def read_secrets_stdin(jupyter: bool, proxy: bool) -> tuple[str | None, str | None]:
+    """Both passwords from stdin, one per line (Jupyter's first); an asked-for empty one is an error."""
+    lines = sys.stdin.read().splitlines()
+    want = [name for name, on in (("password", jupyter), ("proxy password", proxy)) if on]
+    got = dict(zip(want, lines, strict=False))
+    for name in want:
+        if not got.get(name):
+            raise InputError(f"{name}: expected on line {want.index(name) + 1} of standard input")
+    return got.get("password"), got.get("proxy password")
+
+
 def _confirm(question: str) -> bool:
     """Ask on the terminal itself: stdin may be carrying the password."""
     try:
@@ -136,7 +166,11 @@ def _cmd_apply(args: argparse.Namespace) -> int:
     from wizard.probe import probe
 
     answers = load_answers(args.answers)
-    secrets = Secrets(password=_read_password_stdin() if args.password_stdin else None)
+    if args.proxy_password_stdin:
+        pw, proxy_pw = read_secrets_stdin(args.password_stdin, True)
+        secrets = Secrets(password=pw, proxy_password=proxy_pw)
+    else:
+        secrets = Secrets(password=_read_password_stdin() if args.password_stdin else None)
     from wizard.steps.service import default_config_dir
 
     config_dir = answers.jupyter.config_dir or default_config_dir(answers)

@@ -22,9 +22,13 @@ class Secrets:
     """What must never be written down: held in memory for one apply only."""
 
     password: str | None = None
+    proxy_password: str | None = None  # reverse-proxy basic auth (bcrypt htpasswd), never stored
 
     def __repr__(self) -> str:  # never print the plaintext, even by accident
-        return f"Secrets(password={'<set>' if self.password else None})"
+        return (
+            f"Secrets(password={'<set>' if self.password else None}, "
+            f"proxy_password={'<set>' if self.proxy_password else None})"
+        )
 
 
 def validate(answers: Answers, facts: Facts, secrets: Secrets) -> list[Problem]:
@@ -62,6 +66,15 @@ def build_plan(answers: Answers, facts: Facts, secrets: Secrets | None = None) -
                 )
             ]
         )
+    if access.needs_password(answers) and not hashed:
+        raise InputError(
+            [
+                Problem(
+                    "password",
+                    f"access method {answers.access.method} needs a password; set one first",
+                )
+            ]
+        )
     if not hashed:
         plan.note(
             "warning", "no password: Jupyter will use a random token (see its log or `status`)"
@@ -72,6 +85,7 @@ def build_plan(answers: Answers, facts: Facts, secrets: Secrets | None = None) -
             f"Jupyter will listen on {answers.network.ip}: anyone who can reach this machine can try the password; consider TLS or an SSH tunnel",
         )
     desired: dict[TraitKey, Any] = network.settings(answers.network)
+    desired.update(access.jupyter_settings(answers, facts))
     if hashed:
         desired[password.MODERN_KEY] = hashed
     for lst in facts.listeners_on(answers.network.port):
@@ -83,7 +97,7 @@ def build_plan(answers: Answers, facts: Facts, secrets: Secrets | None = None) -
     install.plan_install(plan, answers, facts)
     plan_jupyter_config(plan, facts, desired)
     service.plan_service(plan, answers, facts)
-    access.plan_access(plan, answers, facts)
+    access.plan_access(plan, answers, facts, proxy_password=secrets.proxy_password)
     problems = preflight(plan)
     if problems:
         raise InputError(problems)

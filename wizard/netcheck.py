@@ -1,0 +1,175 @@
+"""Small HTTP probes for health gates and `doctor` (stdlib only; never follows redirects).
+
+TLS is not verified: these probes ask "does our own server answer here", and a self-signed
+certificate must not make that question unanswerable. Proxies in the environment are ignored.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import http.cookies
+import os
+import socket
+import ssl
+import urllib.parse
+from dataclasses import dataclass, field
+
+
+@dataclass
+class HttpAnswer:
+    status: int
+    headers: dict[str, str]
+    body: str
+    cookies: dict[str, str] = field(default_factory=dict)
+
+
+def _context() -> ssl.SSLContext:
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+def url_host(host: str) -> str:
+    """An address as it appears in a URL or Host header (IPv6 in brackets)."""
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
+def request(
+    scheme: str,
+    host: str,
+    port: int,
+    path: str,
+    *,
+    method: str = "GET",
+    host_header: str | None = None,
+    headers: dict[str, str] | None = None,
+    body: bytes | None = None,
+    timeout: float = 3.0,
+) -> HttpAnswer:
+    """One HTTP(S) request to host:port; raises OSError when nothing answers."""
+    conn: http.client.HTTPConnection
+    if scheme == "https":
+        conn = http.client.HTTPSConnection(host, port, timeout=timeout, context=_context())
+    else:
+        conn = http.client.HTTPConnection(host, port, timeout=timeout)
+    try:
+        hdrs = {"Host": host_header or f"{url_host(host)}:{port}", **(headers or {})}
+        conn.request(method, path, body=body, headers=hdrs)
+        r = conn.getresponse()
+        data = r.read(65536).decode("utf-8", "replace")
+        cookies: dict[str, str] = {}
+        for raw in r.headers.get_all("Set-Cookie") or []:
+            jar: http.cookies.SimpleCookie = http.cookies.SimpleCookie()
+            try:
+                jar.load(raw)
+            except http.cookies.CookieError:
+                continue
+            cookies.update({k: m.value for k, m in jar.items()})
+        return HttpAnswer(r.status, {k.lower(): v for k, v in r.getheaders()}, data, cookies)
+    except (http.client.HTTPException, ssl.SSLError) as exc:
+        raise OSError(f"{type(exc).__name__}: {exc}") from exc
+    finally:
+        conn.close()
+
+
+def basic_auth(user: str, password: str) -> dict[str, str]:
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+@dataclass
+class Session:
+    """A logged-in Jupyter session: cookies plus the XSRF token writes need."""
+
+    cookies: dict[str, str]
+
+    @property
+    def cookie_header(self) -> str:
+        return "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+
+    @property
+    def xsrf(self) -> str:
+        return self.cookies.get("_xsrf", "")
+
+
+def jupyter_login(
+    scheme: str,
+    host: str,
+    port: int,
+    base_url: str,
+    password: str,
+    *,
+    host_header: str | None = None,
+    extra_headers: dict[str, str] | None = None,
+    timeout: float = 5.0,
+) -> Session | str:
+    """Jupyter's login form flow; a Session, or what went wrong as text."""
+    extra = dict(extra_headers or {})
+    try:
+        first = request(scheme, host, port, f"{base_url}login", host_header=host_header,
+                        headers=extra, timeout=timeout)  # fmt: skip
+        if first.status != 200 or "_xsrf" not in first.cookies:
+            return f"GET {base_url}login answered {first.status}"
+        cookies = dict(first.cookies)
+        form = urllib.parse.urlencode(
+            {"password": password, "_xsrf": cookies["_xsrf"], "next": f"{base_url}lab"}
+        ).encode()
+        post = request(
+            scheme, host, port, f"{base_url}login", method="POST", host_header=host_header,
+            headers={**extra, "Cookie": Session(cookies).cookie_header,
+                     "Content-Type": "application/x-www-form-urlencoded"},
+            body=form, timeout=timeout,
+        )  # fmt: skip
+    except OSError as exc:
+        return f"login request failed: {exc}"
+    if post.status != 302:
+        return f"login answered {post.status} (wrong password?)"
+    cookies.update(post.cookies)
+    return Session(cookies)
+
+
+def websocket_handshake(
+    scheme: str,
+    host: str,
+    port: int,
+    path: str,
+    *,
+    host_header: str,
+    origin: str,
+    headers: dict[str, str] | None = None,
+    timeout: float = 5.0,
+) -> str:
+    """Open a WebSocket handshake and return the status line (e.g. 'HTTP/1.1 101 Switching ...').
+
+    Raises OSError when nothing answers. The connection is closed right after the status line.
+    """
+    key = base64.b64encode(os.urandom(16)).decode()
+    lines = [
+        f"GET {path} HTTP/1.1",
+        f"Host: {host_header}",
+        "Upgrade: websocket",
+        "Connection: Upgrade",
+        f"Sec-WebSocket-Key: {key}",
+        "Sec-WebSocket-Version: 13",
+        f"Origin: {origin}",
+        *(f"{k}: {v}" for k, v in (headers or {}).items()),
+    ]
+    raw = socket.create_connection((host, port), timeout=timeout)
+    sock: socket.socket = raw
+    try:
+        if scheme == "https":
+            sock = _context().wrap_socket(raw, server_hostname=host)
+        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        data = b""
+        while b"\r\n" not in data and len(data) < 4096:
+            chunk = sock.recv(1024)
+            if not chunk:
+                break
+            data += chunk
+        return data.split(b"\r\n", 1)[0].decode("latin-1")
+    except ssl.SSLError as exc:
+        raise OSError(f"TLS: {exc}") from exc
+    finally:
+        sock.close()

@@ -321,10 +321,8 @@ def _service_control(verb: str) -> str:
             "No service is configured (JupyterLab is started by hand): "
             "set one up in the wizard's Service step."
         )
-    try:
-        from wizard import services  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        return "Service control is not available in this build."
+    from wizard import services
+
     ctl = services.controller(answers.service, config_dir=answers.jupyter.config_dir)
     if verb == "journal":
         return str(ctl.journal(JOURNAL_LINES))

@@ -65,7 +65,7 @@ class ServiceStatus:
     active_state: str | None = None  # systemd ActiveState: active, inactive, failed, ...
     sub_state: str | None = None
     main_pid: int | None = None
-    since: str | None = None
+    since: float | None = None  # Unix time of the last state change
     n_restarts: int | None = None
     exit_status: int | None = None
     enabled: bool | None = None
@@ -273,14 +273,8 @@ def legacy_password_settings(files: list[ConfigFile]) -> list[tuple[ConfigFile, 
 def service_status(cfg: Configured, answers: Answers | None) -> ServiceStatus:
     if answers is None or cfg.service_manager == "none":
         return ServiceStatus(manager=cfg.service_manager, name=cfg.service_name)
-    try:
-        from wizard import services  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        return ServiceStatus(
-            manager=cfg.service_manager,
-            name=cfg.service_name,
-            error="unknown: this build has no service support (wizard.services is missing)",
-        )
+    from wizard import services
+
     try:
         st = services.controller(answers.service, config_dir=cfg.config_dir).state()
     except Exception as exc:  # a broken manager must not break status
@@ -292,7 +286,7 @@ def service_status(cfg: Configured, answers: Answers | None) -> ServiceStatus:
         active_state=_opt(str, getattr(st, "active_state", None)),
         sub_state=_opt(str, getattr(st, "sub_state", None)),
         main_pid=_opt(int, getattr(st, "main_pid", None)) or None,
-        since=_opt(str, getattr(st, "since", None)) or None,
+        since=_opt(float, getattr(st, "since", None)) or None,
         n_restarts=_opt(int, getattr(st, "n_restarts", None)),
         exit_status=_opt(int, getattr(st, "exit_status", None)),
         enabled=_opt(bool, getattr(st, "enabled", None)),
@@ -764,7 +758,7 @@ def service_line(svc: ServiceStatus) -> str:
         return f"{svc.manager} {svc.name}: not installed"
     parts = [f"{svc.manager} {svc.name}: {svc.active_state or '?'} ({svc.sub_state or '?'})"]
     if svc.since:
-        parts.append(f"since {svc.since}")
+        parts.append("since " + time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(svc.since)))
     if svc.main_pid:
         parts.append(f"pid {svc.main_pid}")
     if svc.enabled is not None:

@@ -143,7 +143,7 @@ SCHEMA: dict[str, Any] = {
                     "active_state": {**_NSTR, "description": "systemd ActiveState"},
                     "sub_state": _NSTR,
                     "main_pid": _NINT,
-                    "since": _NSTR,
+                    "since": {**_NNUM, "description": "Unix time of the last state change"},
                     "n_restarts": _NINT,
                     "exit_status": _NINT,
                     "enabled": _NBOOL,

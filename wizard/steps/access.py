@@ -305,7 +305,7 @@ def plan_access(
                 "warning",
                 "no TLS: the password and notebooks cross the network in clear text; set certfile/keyfile or self_signed = true",
             )
-        if a.method == "direct" and a.self_signed and not a.certfile:
+        if a.method == "direct" and a.self_signed:
             _plan_self_signed(plan, answers, facts, owner=_config_owner(facts))
         if a.method == "router-tunnel":
             plan.note(
@@ -347,7 +347,7 @@ def _plan_proxy(plan: Plan, answers: Answers, facts: Facts, proxy_password: str 
     from wizard.passwords import htpasswd_line
 
     a = answers.access
-    if a.self_signed and not a.certfile:
+    if a.self_signed:  # a no-op when the pair exists already
         _plan_self_signed(plan, answers, facts, owner=None)
     spec = proxy_spec(answers, facts)
     site = Path(a.nginx_site) if a.nginx_site else nginx.DEFAULT_SITE
@@ -587,7 +587,7 @@ def _proxy_info(answers: Answers, facts: Facts) -> AccessInfo:
     kind, truth = classify(spec.public_host)
     a = answers.access
     steps = [f"Open {spec.url()} in your browser."]
-    if a.self_signed and not a.certfile:
+    if a.self_signed:
         steps.append(
             f"The certificate is self-signed: the browser warns once; compare the fingerprint (openssl x509 -in {spec.certfile} -noout -fingerprint -sha256)."
         )

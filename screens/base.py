@@ -31,6 +31,7 @@ class StepScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+n", "next", "Next", priority=True),
         Binding("escape", "back", "Back"),
+        Binding("ctrl+r", "jump(7)", "Review", priority=True),
         *[Binding(str(i), f"jump({i})", f"Step {i}", show=False) for i in range(1, 8)],
     ]
 

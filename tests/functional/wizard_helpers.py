@@ -1,0 +1,85 @@
+"""Helpers for the wizard's Pilot and snapshot tests: fixed facts, an app factory, key driving."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+from pathlib import Path
+from typing import Any
+
+from screens.app import WizardApp
+from wizard.answers import Answers
+from wizard.interpreter import Interpreter
+from wizard.jupyter_config import scan_config_dirs
+from wizard.probe import Address, Facts
+
+SNAP_ROOT = Path("/tmp/jsw-snapshot")  # fixed, so paths in snapshots never change
+SNAP_PYTHON = "/opt/jlab/bin/python"
+
+
+def fixed_interpreter(config_dir: str) -> Interpreter:
+    return Interpreter(
+        executable=SNAP_PYTHON,
+        python_version="3.11.7",
+        prefix="/opt/jlab",
+        is_venv=True,
+        is_conda=False,
+        externally_managed=False,
+        has_pip=True,
+        has_venv=True,
+        scripts_dir="/opt/jlab/bin",
+        versions={"jupyterlab": "4.2.5", "jupyter_server": "2.14.2", "jupyter_core": "5.7.2"},
+        config_path=["/opt/jlab/etc/jupyter", config_dir, "/usr/local/etc/jupyter", "/etc/jupyter"],
+        config_dir=config_dir,
+        runtime_dir=str(SNAP_ROOT / "runtime"),
+    )
+
+
+def fixed_facts(config_dir: str) -> Facts:
+    facts = Facts(
+        interpreter=fixed_interpreter(config_dir),
+        config_dir=config_dir,
+        addresses=[
+            Address("lo", "127.0.0.1", socket.AF_INET),
+            Address("eth0", "192.168.1.20", socket.AF_INET),
+            Address("lo", "::1", socket.AF_INET6),
+        ],
+        listeners=[],
+        ssh_connection="192.168.1.5 50000 192.168.1.20 22",
+        systemd_running=True,
+        euid=1000,
+        user="ada",
+        sudo_user=None,
+    )
+    facts.config_files = scan_config_dirs(facts.config_dirs)
+    return facts
+
+
+class FixedEnv:
+    python = SNAP_PYTHON
+    jupyterlab_version = "4.2.5"
+
+    def label(self) -> str:
+        return f"{SNAP_PYTHON}  Python 3.11.7  venv  JupyterLab 4.2.5"
+
+
+def snapshot_app(monkeypatch: Any, current: Answers | None = None) -> WizardApp:
+    """An app whose every visible fact is fixed: paths, addresses, users, interpreter."""
+    shutil.rmtree(SNAP_ROOT, ignore_errors=True)
+    (SNAP_ROOT / "home").mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(SNAP_ROOT / "home"))
+    config_dir = str(SNAP_ROOT / "home" / ".jupyter")
+    return WizardApp(
+        python=SNAP_PYTHON,
+        config_dir=config_dir,
+        prober=lambda python, cdir: fixed_facts(config_dir),
+        current=current,
+        discover=lambda: [FixedEnv()],
+    )
+
+
+async def settle(pilot: Any) -> None:
+    """Let workers (probe, plan, apply) finish and the screen catch up."""
+    for _ in range(3):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()

@@ -44,8 +44,12 @@ def listening(ports: Iterable[int] = (), inodes: Iterable[int] = ()) -> list[Soc
         return _psutil_listening({int(p, 16) for p in want_ports}, set())
     try:
         return _diag_listening({int(p, 16) for p in want_ports}, {int(i) for i in want_inodes})
-    except OSError:
-        pass  # no sock_diag here (some sandboxes): read the text tables
+    except OSError:  # no sock_diag here (some sandboxes): read the text tables
+        return _proc_listening(want_ports, want_inodes)
+
+
+def _proc_listening(want_ports: set[str], want_inodes: set[str]) -> list[Socket]:
+    """The same from /proc/net/tcp{,6}; ports as 4 upper-case hex digits, inodes as strings."""
     out: list[Socket] = []
     for path, family in _PROC_NET:
         try:

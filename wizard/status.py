@@ -364,45 +364,62 @@ def take_snapshot(
     sampler = sampler or Sampler()
 
     procs = {p.pid: p for p in netstat.process_table()}
-    candidates = {pid for pid, p in procs.items() if _is_server_name(p.name)}
+    # "Mine": the service's process, Jupyter processes of the service user, the runtime files of
+    # this user (like `jupyter server list`) and whatever Jupyter listens on the configured port.
+    # Other users' personal servers on a shared machine are not this setup's business.
+    candidates: set[int] = set()
     if service.main_pid and service.main_pid in procs:
         candidates.add(service.main_pid)
+    service_uid = _uid_of(cfg.service_user) if cfg.service_manager != "none" else None
+    if service_uid is not None:
+        candidates |= {
+            pid
+            for pid, p in procs.items()
+            if _is_server_name(p.name) and netstat.pid_uid(pid) == service_uid
+        }
 
-    # Where runtime files may be: ours, the ones given, the service user's, every server's own.
     dirs = [runtime_dir(), *(Path(d) for d in runtime_dirs)]
-    if os.geteuid() == 0 and cfg.service_user and (d := user_runtime_dir(cfg.service_user)):
+    if cfg.service_manager != "none" and (d := user_runtime_dir(cfg.service_user or "-")):
         dirs.append(d)
-    env_unreadable: set[int] = set()
-    for pid in sorted(candidates):
-        d = process_runtime_dir(pid)
-        if d is None:
-            env_unreadable.add(pid)
-        else:
-            dirs.append(d)
+    hidden: set[int] = set()  # server processes whose environment (runtime dir) we cannot read
+    dirs += _process_dirs(candidates, hidden)
     scan = scan_runtime_dirs(dirs)
+    live = _live_files(scan.files, procs, sampler, snap.notes)
 
-    live: dict[int, RuntimeFile] = {}
-    for rf in scan.files:
-        if rf.pid in procs and _started_before(rf, sampler) and rf.pid not in live:
-            live[rf.pid] = rf
-        elif rf.pid not in procs:
-            snap.notes.append(f"stale runtime file {rf.path} (process {rf.pid} is gone)")
-
-    # Sockets: by inode for every candidate server, by port for the configured and runtime ports.
-    inodes_of: dict[int, set[int]] = {}
+    # Sockets: by inode for every known server, by port for the configured and runtime ports.
+    owner: dict[int, int] = {}
     for pid in candidates | set(live):
-        inodes = netstat.socket_inodes(pid)
-        if inodes is not None:
-            inodes_of[pid] = inodes
-    owner = {inode: pid for pid, inodes in inodes_of.items() for inode in inodes}
+        for inode in netstat.socket_inodes(pid) or ():
+            owner[inode] = pid
     ports = {cfg.port, *(rf.port for rf in live.values() if rf.port)}
-    sockets = netstat.listening(ports, owner)
     sockets = [
         netstat.Socket(s.address, s.port, s.inode, s.uid, owner.get(s.inode, s.pid))
-        for s in sockets
+        for s in netstat.listening(ports, owner)
     ]
     if any(s.pid is None and s.port == cfg.port for s in sockets):
         sockets = netstat.owners(sockets, (), search_all=True)
+        # A Jupyter found on the configured port: read its runtime dir too.
+        found = {
+            s.pid
+            for s in sockets
+            if s.port == cfg.port
+            and s.pid is not None
+            and s.pid not in candidates | set(live)
+            and s.pid in procs
+            and _is_server_name(procs[s.pid].name)
+        }
+        if found:
+            candidates |= found
+            more = scan_runtime_dirs(_process_dirs(found, hidden))
+            scan.unreadable += more.unreadable
+            live.update(_live_files(more.files, procs, sampler, snap.notes))
+            for pid in found:  # its other ports (e.g. after a port drift)
+                mine = netstat.socket_inodes(pid) or set()
+                sockets += [
+                    netstat.Socket(s.address, s.port, s.inode, s.uid, pid)
+                    for s in netstat.listening((), mine)
+                    if s.port != cfg.port
+                ]
 
     listeners = [_listener(s, procs) for s in sockets]
     snap.listeners = sorted(listeners, key=lambda x: (x.port, x.address))
@@ -416,9 +433,43 @@ def take_snapshot(
         snap.servers.append(server)
     sampler.forget_except(server_pids)
 
-    snap.findings = _findings(snap, files, scan.unreadable, env_unreadable - set(live), procs)
+    snap.findings = _findings(snap, files, scan.unreadable, hidden - set(live), procs)
     snap.duration_ms = (time.perf_counter() - t0) * 1000
     return snap
+
+
+def _uid_of(user: str) -> int | None:
+    if not user:
+        return None
+    import pwd
+
+    try:
+        return pwd.getpwnam(user).pw_uid
+    except KeyError:
+        return None
+
+
+def _process_dirs(pids: Iterable[int], hidden: set[int]) -> list[Path]:
+    out = []
+    for pid in sorted(pids):
+        d = process_runtime_dir(pid)
+        if d is None:
+            hidden.add(pid)
+        else:
+            out.append(d)
+    return out
+
+
+def _live_files(
+    files: list[RuntimeFile], procs: dict[int, netstat.Proc], sampler: Sampler, notes: list[str]
+) -> dict[int, RuntimeFile]:
+    live: dict[int, RuntimeFile] = {}
+    for rf in files:
+        if rf.pid in procs and _started_before(rf, sampler):
+            live.setdefault(rf.pid, rf)
+        elif rf.pid not in procs:
+            notes.append(f"stale runtime file {rf.path} (process {rf.pid} is gone)")
+    return live
 
 
 def _started_before(rf: RuntimeFile, sampler: Sampler) -> bool:

@@ -709,7 +709,7 @@ def _findings(
                     )
                 )
     me = netstat.user_name(os.geteuid())
-    for path, reason in unreadable:
+    for path, reason in dict.fromkeys(unreadable):  # one dir may be reached twice
         out.append(
             Finding(
                 "runtime_unreadable",

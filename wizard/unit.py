@@ -102,7 +102,8 @@ def render_unit(spec: UnitSpec) -> str:
         working_dir=_escape_specifiers(spec.working_dir),
         env_config=quote_word(f"JUPYTER_CONFIG_DIR={spec.config_dir}"),
         env_path=quote_word(f"PATH={scripts}:{BASE_PATH}"),
-        exec_start=" ".join(quote_word(a, dollar=True) for a in argv),
+        # systemd expands $VAR in the arguments, not in the executable's own path.
+        exec_start=" ".join(quote_word(a, dollar=i > 0) for i, a in enumerate(argv)),
         restart_sec=spec.restart_sec,
         hardening="\n".join(SYSTEM_HARDENING if system else USER_HARDENING),
         wanted_by="multi-user.target" if system else "default.target",

@@ -1,0 +1,329 @@
+"""The service step against a real systemd (Debian bookworm booted in systemd-nspawn).
+
+The wizard runs *inside* the container as root (a venv with its dependencies, the repo on
+PYTHONPATH from the read-only bind mount /srv/src) and applies a systemd-system setup for the
+non-root user jupyteruser. Everything is then checked from the host: the container shares the
+host's network, so the service answers on the host's loopback.
+
+The tests of this module build on each other (install, re-apply, port change, restart, failed
+apply, reboot), like a person using the wizard over time.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+
+import psutil
+import pytest
+import requests
+
+from tests.support.jupyter import login
+from tests.support.nspawn import (
+    JLAB_VENV,
+    TEST_UID,
+    TEST_USER,
+    SystemdContainer,
+    _pip_env,
+    wait_for_port,
+)
+from tests.support.ports import free_port
+
+pytestmark = pytest.mark.system
+
+UNIT = "jupyterlab.service"
+WIZ_VENV = "/opt/wiz"
+PASSWORD = "tall ships 4 sail"
+ANSWERS = "/root/jsw/answers.toml"
+CONFIG = f"/home/{TEST_USER}/.jupyter/jupyter_server_config.json"
+# The wizard's runtime dependencies (what pyproject lists for the core; the UI is not needed).
+WIZ_DEPS = ("psutil", "platformdirs", "argon2-cffi", "bcrypt", "tomli-w")
+
+Wizard = Callable[..., subprocess.CompletedProcess[str]]
+TIMINGS: dict[str, float] = {}
+
+
+def _timed(name: str, t0: float) -> None:
+    TIMINGS[name] = time.monotonic() - t0
+    print(f"[timing] {name}: {TIMINGS[name]:.2f}s")
+
+
+@pytest.fixture(scope="module")
+def wizard(systemd_container: SystemdContainer) -> Iterator[Wizard]:
+    """`jupyter-setup-wizard ARGS` run as root inside the container."""
+    ct = systemd_container
+    t0 = time.monotonic()
+    if ct.run(["test", "-x", f"{WIZ_VENV}/bin/python"], check=False).returncode != 0:
+        ct.run(["/usr/bin/python3", "-m", "venv", WIZ_VENV], timeout=120)
+        ct.run(
+            [
+                f"{WIZ_VENV}/bin/pip",
+                "install",
+                "-q",
+                "--cert",
+                "/etc/ssl/certs/ca-certificates.crt",
+                *WIZ_DEPS,
+            ],
+            env=_pip_env(),
+            timeout=600,
+        )
+    _timed("wizard venv in the container", t0)
+
+    def run(
+        *args: str, stdin: str | None = None, check: bool = False
+    ) -> subprocess.CompletedProcess[str]:
+        t = time.monotonic()
+        r = ct.run(
+            [f"{WIZ_VENV}/bin/python", "-m", "wizard", *args],
+            env={"PYTHONPATH": "/srv/src", "HOME": "/root", "PYTHONDONTWRITEBYTECODE": "1"},
+            input=stdin,
+            timeout=300,
+            check=False,
+            cwd="/root",
+        )
+        _timed(f"wizard {' '.join(args)[:60]}", t)
+        if check:
+            assert r.returncode == 0, f"exit {r.returncode}\n{r.stdout}\n{r.stderr}"
+        return r
+
+    yield run
+    # Leave the session container as we found it for other modules.
+    ct.systemctl("disable", "--now", UNIT, check=False)
+    ct.host_path(f"/etc/systemd/system/{UNIT}").unlink(missing_ok=True)
+    ct.systemctl("daemon-reload", check=False)
+
+
+def write_answers(ct: SystemdContainer, port: int, **service: str) -> None:
+    extra = "".join(f'{k} = "{v}"\n' for k, v in service.items())
+    path = ct.host_path(ANSWERS)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        f'[jupyter]\npython = "{JLAB_VENV}/bin/python"\n'
+        f"[network]\nport = {port}\n"
+        f'[service]\nmanager = "systemd-system"\nuser = "{TEST_USER}"\n{extra}'
+    )
+
+
+def show(ct: SystemdContainer, *props: str, unit: str = UNIT) -> dict[str, str]:
+    out = ct.systemctl("show", unit, "-p", ",".join(props)).stdout
+    return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+
+
+def main_pid(ct: SystemdContainer) -> int:
+    return int(show(ct, "MainPID")["MainPID"])
+
+
+def api_version(port: int) -> str:
+    r = requests.get(f"http://127.0.0.1:{port}/api", timeout=5)
+    r.raise_for_status()
+    return str(r.json()["version"])
+
+
+def wait_api(port: int, timeout: float = 60.0) -> None:
+    wait_for_port(port, timeout=timeout)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            api_version(port)
+            return
+        except (requests.RequestException, ValueError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def assert_runs_as_test_user(ct: SystemdContainer, port: int) -> None:
+    """Main process and the socket owner on `port` run as jupyteruser (seen from the host)."""
+    host_main = ct.host_pid(main_pid(ct))
+    proc = psutil.Process(host_main)
+    assert proc.uids() == (TEST_UID, TEST_UID, TEST_UID), proc.uids()
+    assert "jupyter-lab" in " ".join(proc.cmdline())
+    tree = {host_main, *(c.pid for c in proc.children(recursive=True))}
+    owners = {
+        c.pid
+        for c in psutil.net_connections(kind="tcp")
+        if c.status == psutil.CONN_LISTEN and c.laddr.port == port
+    }
+    assert owners and owners <= tree, (owners, tree)
+
+
+@pytest.fixture(scope="module")
+def ports() -> dict[str, int]:
+    return {"first": free_port(), "second": free_port(), "taken": free_port()}
+
+
+def test_apply_installs_a_working_service(
+    systemd_container: SystemdContainer, wizard: Wizard, ports: dict[str, int]
+) -> None:
+    ct = systemd_container
+    port = ports["first"]
+    write_answers(ct, port)
+    r = wizard("apply", ANSWERS, "--yes", "--password-stdin", stdin=PASSWORD + "\n", check=True)
+    assert "healthy after" in r.stdout, r.stdout
+    assert "systemd-analyze verify" in r.stdout
+
+    assert ct.systemctl("is-active", UNIT, check=False).stdout.strip() == "active"
+    assert ct.systemctl("is-enabled", UNIT, check=False).stdout.strip() == "enabled"
+    unit = ct.host_path(f"/etc/systemd/system/{UNIT}").read_text()
+    assert f"User={TEST_USER}" in unit and f"ExecStart={JLAB_VENV}/bin/jupyter-lab" in unit
+    assert PASSWORD not in unit and "argon2" not in unit
+
+    # Jupyter answers on the host's loopback, and the password logs in.
+    wait_api(port, timeout=10)
+    status, session = login(f"http://127.0.0.1:{port}", PASSWORD)
+    assert status == 302
+    assert session.get(f"http://127.0.0.1:{port}/api/contents", timeout=10).status_code == 200
+    assert login(f"http://127.0.0.1:{port}", "wrong password")[0] == 401
+    assert_runs_as_test_user(ct, port)
+
+    # The config the service reads belongs to the service user, private.
+    st = os.stat(ct.host_path(CONFIG))
+    assert (st.st_uid, st.st_mode & 0o777) == (TEST_UID, 0o600)
+    assert os.stat(ct.host_path(CONFIG).parent).st_uid == TEST_UID
+
+
+def test_same_answers_change_nothing(
+    systemd_container: SystemdContainer, wizard: Wizard, ports: dict[str, int]
+) -> None:
+    ct = systemd_container
+    before = show(ct, "MainPID", "InvocationID", "NRestarts")
+    r = wizard("apply", ANSWERS, "--yes", "--password-stdin", stdin=PASSWORD + "\n", check=True)
+    assert "Nothing to change" in r.stdout, r.stdout
+    assert show(ct, "MainPID", "InvocationID", "NRestarts") == before
+
+
+def test_port_change_rewrites_config_and_restarts_once(
+    systemd_container: SystemdContainer, wizard: Wizard, ports: dict[str, int]
+) -> None:
+    ct = systemd_container
+    old_pid = main_pid(ct)
+    unit_before = ct.host_path(f"/etc/systemd/system/{UNIT}").read_bytes()
+    write_answers(ct, ports["second"])
+    r = wizard("apply", ANSWERS, "--yes", "--password-stdin", stdin=PASSWORD + "\n", check=True)
+    assert r.stdout.count("restarting jupyterlab") == 1, r.stdout
+    assert "starting jupyterlab" not in r.stdout.replace("restarting jupyterlab", "")
+    assert ct.host_path(f"/etc/systemd/system/{UNIT}").read_bytes() == unit_before
+    assert f'"port": {ports["second"]}' in ct.host_path(CONFIG).read_text()
+    assert main_pid(ct) != old_pid
+    wait_api(ports["second"], timeout=10)
+    assert login(f"http://127.0.0.1:{ports['second']}", PASSWORD)[0] == 302
+    with pytest.raises(requests.ConnectionError):
+        api_version(ports["first"])
+
+
+def test_service_cli_restart_status_logs(
+    systemd_container: SystemdContainer, wizard: Wizard, ports: dict[str, int]
+) -> None:
+    ct = systemd_container
+    old_pid = main_pid(ct)
+    r = wizard("service", "restart", check=True)
+    assert "active/running" in r.stdout, r.stdout
+    assert main_pid(ct) != old_pid
+    wait_api(ports["second"], timeout=30)
+    assert_runs_as_test_user(ct, ports["second"])
+    r = wizard("service", "status", check=True)
+    assert re.search(rf"{UNIT} \(systemd-system\): active/running, pid \d+", r.stdout), r.stdout
+    assert "starts at boot" in r.stdout
+    r = wizard("service", "logs", "-n", "200", check=True)
+    assert "Jupyter Server" in r.stdout or "ServerApp" in r.stdout, r.stdout
+
+
+def test_failed_apply_restores_the_previous_state(
+    systemd_container: SystemdContainer, wizard: Wizard, ports: dict[str, int]
+) -> None:
+    """A JupyterLab someone started by hand holds the new port: the service cannot bind it, the
+    health gate fails with the journal excerpt, and everything goes back as it was."""
+    ct = systemd_container
+    taken = ports["taken"]
+    config_before = ct.host_path(CONFIG).read_bytes()
+    unit_before = ct.host_path(f"/etc/systemd/system/{UNIT}").read_bytes()
+    ct.run(["install", "-d", "-o", TEST_USER, f"/home/{TEST_USER}/manual-cfg"])
+    ct.run(
+        [
+            "systemd-run",
+            "--unit=jsw-manual-lab",
+            "--collect",
+            "-p",
+            f"User={TEST_USER}",
+            "-E",
+            f"JUPYTER_CONFIG_DIR=/home/{TEST_USER}/manual-cfg",
+            f"--working-directory=/home/{TEST_USER}",
+            f"{JLAB_VENV}/bin/jupyter-lab",
+            "--no-browser",
+            f"--port={taken}",
+            "--ServerApp.port_retries=0",
+        ]
+    )
+    try:
+        wait_api(taken, timeout=60)
+        write_answers(ct, taken)
+        t0 = time.monotonic()
+        r = wizard("apply", ANSWERS, "--yes", "--password-stdin", stdin=PASSWORD + "\n")
+        _timed("failed apply incl. rollback", t0)
+        assert r.returncode == 1, r.stdout + r.stderr
+        err = r.stderr
+        assert "health check of jupyterlab" in err and "Rolled back" in err, err
+        assert "--- last log lines of jupyterlab ---" in err, err
+        assert f"port {taken} is not available" in err or "already in use" in err, err
+        # Previous state: same files, running again on the previous port, still enabled.
+        assert ct.host_path(CONFIG).read_bytes() == config_before
+        assert ct.host_path(f"/etc/systemd/system/{UNIT}").read_bytes() == unit_before
+        assert os.stat(ct.host_path(CONFIG)).st_uid == TEST_UID
+        wait_api(ports["second"], timeout=30)
+        assert ct.systemctl("is-active", UNIT, check=False).stdout.strip() == "active"
+        assert ct.systemctl("is-enabled", UNIT, check=False).stdout.strip() == "enabled"
+        assert login(f"http://127.0.0.1:{ports['second']}", PASSWORD)[0] == 302
+        assert_runs_as_test_user(ct, ports["second"])
+    finally:
+        ct.systemctl("stop", "jsw-manual-lab.service", check=False)
+    write_answers(ct, ports["second"])  # the answers that match the machine again
+
+
+def test_failed_first_install_leaves_no_unit(
+    systemd_container: SystemdContainer, wizard: Wizard, ports: dict[str, int]
+) -> None:
+    """Previous state "not installed": after the failure the unit is gone and systemd forgot it."""
+    ct = systemd_container
+    ct.host_path("/root/jsw/fail.toml").write_text(
+        f'[jupyter]\npython = "{JLAB_VENV}/bin/python"\n'
+        f'config_dir = "/home/{TEST_USER}/.jupyter-other"\n'
+        f"[network]\nport = {ports['second']}\n"  # held by the working service
+        f'[service]\nmanager = "systemd-system"\nname = "jlab-other"\nuser = "{TEST_USER}"\n'
+    )
+    r = wizard("apply", "/root/jsw/fail.toml", "--yes")
+    assert r.returncode in (1, 2), r.stdout + r.stderr
+    if r.returncode == 2:  # validation saw the port taken (by a Jupyter process, so it is allowed)
+        pytest.fail(f"expected the health gate to fail, got an input error:\n{r.stderr}")
+    assert "--- last log lines of jlab-other ---" in r.stderr, r.stderr
+    assert not ct.host_path("/etc/systemd/system/jlab-other.service").exists()
+    # Our config is gone; the dir stays only if Jupyter itself put something there (its
+    # `migrated` marker): rollback never deletes what it did not write.
+    other = ct.host_path(f"/home/{TEST_USER}/.jupyter-other")
+    assert not (other / "jupyter_server_config.json").exists()
+    assert {p.name for p in other.iterdir()} <= {"migrated"} if other.exists() else True
+    assert show(ct, "LoadState", "ActiveState", unit="jlab-other.service") == {
+        "LoadState": "not-found",
+        "ActiveState": "inactive",
+    }
+    assert ct.systemctl("is-active", UNIT, check=False).stdout.strip() == "active"
+
+
+def test_enabled_service_comes_back_after_reboot(
+    systemd_container: SystemdContainer, wizard: Wizard, ports: dict[str, int]
+) -> None:
+    ct = systemd_container
+    t0 = time.monotonic()
+    ct.reboot()
+    _timed("container poweroff + boot", t0)
+    t0 = time.monotonic()
+    wait_api(ports["second"], timeout=60)
+    _timed("service answering after boot", t0)
+    assert ct.systemctl("is-active", UNIT, check=False).stdout.strip() == "active"
+    assert login(f"http://127.0.0.1:{ports['second']}", PASSWORD)[0] == 302
+    assert_runs_as_test_user(ct, ports["second"])
+    # And the wizard still sees nothing to change.
+    r = wizard("apply", ANSWERS, "--yes", "--password-stdin", stdin=PASSWORD + "\n", check=True)
+    assert "Nothing to change" in r.stdout, r.stdout

@@ -91,13 +91,18 @@ class StatusScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="status-body"):
+            # What matters most first: the verdict, then what to fix, then the details.
             yield Static("Taking the first snapshot…", id="state", markup=False)
             yield Static("", id="configured", markup=False)
             yield Static("", id="service", markup=False)
+            yield Static(
+                "Findings (F or Enter: go to the step that fixes it)",
+                classes="section-title",
+                markup=False,
+            )
+            yield OptionList(id="findings")
             yield Static("", id="servers", markup=False)
             yield Static("", id="listeners", markup=False)
-            yield Static("Findings", classes="section-title", markup=False)
-            yield OptionList(id="findings")
             yield Static("", id="url", markup=False)
         yield Log(id="journal", max_lines=5000, auto_scroll=False)
         yield Footer()
@@ -168,12 +173,14 @@ class StatusScreen(Screen[None]):
             return
         for i, f in enumerate(snap.findings):
             mark = "✗" if f.severity == "error" else "!"
-            step = f"  [F: {f.step} step]" if f.step else ""
+            name = f"{f.step.capitalize()} step" if f.step else ""
+            step = f" (F: {name})" if name and name not in f.fix else ""
             options.add_option(
                 Option(Text(f"{mark} {f.message}\n   fix: {f.fix}{step}"), id=f"f{i}")
             )
-        if highlighted is not None and highlighted < len(snap.findings):
-            options.highlighted = highlighted
+        options.highlighted = (
+            highlighted if highlighted is not None and highlighted < len(snap.findings) else 0
+        )
 
     def _url_text(self, snap: Snapshot) -> str:
         server = primary_server(snap)

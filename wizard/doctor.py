@@ -154,34 +154,39 @@ def check_listening(answers: Answers, facts: Facts) -> CheckResult:
             "start Jupyter (see the service check); if it exits at once, its log says why",
         )
     missing = [a for a in need if not any(_covers(x.address, a) for x in lst)]
-    if missing:
-        shown = ", ".join(missing)
-        return CheckResult(
-            "listening",
-            False,
-            f"{method} needs Jupyter on {shown}:{port}, but it listens on {where} only"
-            + (
-                ": other computers cannot reach a loopback address"
-                if all(is_loopback(x.address) for x in lst)
-                else ""
-            ),
-            f"set network.ip = {missing[0]!r} (or 0.0.0.0), apply, and restart Jupyter",
-        )
     configured_wild = ip in WILDCARDS and method in ("direct", "router-tunnel")
-    extra = [
-        x.address
-        for x in lst
-        if not is_loopback(x.address)
-        and x.address not in need
-        and not (configured_wild and _is_wildcard(x.address))
-    ]
+    extra = sorted(
+        {
+            x.address
+            for x in lst
+            if not is_loopback(x.address)
+            and x.address not in need
+            and not (configured_wild and _is_wildcard(x.address))
+        }
+    )
+    loopback_method = method in ("ssh-tunnel", "reverse-proxy")
     if extra:
-        only = "loopback" if method in ("ssh-tunnel", "reverse-proxy") else ", ".join(need)
+        only = "loopback" if loopback_method else ", ".join(need)
+        also = f", and not on {', '.join(missing)}" if missing else ""
         return CheckResult(
             "listening",
             False,
-            f"Jupyter listens on {', '.join(sorted(set(extra)))}:{port}, more than {method} needs ({only}): anyone on that network can try to log in",
-            f"set network.ip = {('127.0.0.1' if only == 'loopback' else need[0])!r}, apply, and restart Jupyter",
+            f"Jupyter listens on {', '.join(extra)}:{port}, more than {method} needs ({only}){also}: "
+            "anyone on that network can try to log in",
+            f"set network.ip = {('127.0.0.1' if loopback_method else need[0])!r}, apply, and restart Jupyter",
+        )
+    if missing:
+        why = (
+            ": other computers cannot reach a loopback address"
+            if all(is_loopback(x.address) for x in lst)
+            else ""
+        )
+        wider = " (or 0.0.0.0)" if method == "direct" else ""
+        return CheckResult(
+            "listening",
+            False,
+            f"{method} needs Jupyter on {', '.join(missing)}:{port}, but it listens on {where} only{why}",
+            f"set network.ip = {missing[0]!r}{wider}, apply, and restart Jupyter",
         )
     return CheckResult("listening", True, f"listens on {where} port {port}, as {method} needs")
 

@@ -42,8 +42,16 @@ def listening(ports: Iterable[int] = (), inodes: Iterable[int] = ()) -> list[Soc
     want_inodes = {str(i) for i in inodes}
     if not have_proc():
         return _psutil_listening({int(p, 16) for p in want_ports}, set())
+    port_set, inode_set = {int(p, 16) for p in want_ports}, {int(i) for i in want_inodes}
     try:
-        return _diag_listening({int(p, 16) for p in want_ports}, {int(i) for i in want_inodes})
+        # Only ports wanted: the kernel itself filters them (a few sockets come back, not 2,000).
+        filter_ = port_filter(port_set) if port_set and not inode_set else b""
+        try:
+            return _diag_listening(port_set, inode_set, filter_)
+        except OSError:
+            if not filter_:
+                raise
+            return _diag_listening(port_set, inode_set, b"")  # a kernel refusing the filter
     except OSError:  # no sock_diag here (some sandboxes): read the text tables
         return _proc_listening(want_ports, want_inodes)
 
@@ -80,12 +88,42 @@ _NLMSG_HDR = struct.Struct("=IHHII")
 _DIAG_REQ = struct.Struct("=BBBBI48x")  # inet_diag_req_v2 with an empty inet_diag_sockid
 
 
-def _diag_listening(ports: set[int], inodes: set[int]) -> list[Socket]:
+_BC_S_GE, _BC_S_LE, _BC_JMP = 2, 3, 1
+_INET_DIAG_REQ_BYTECODE = 1
+_BC_OP = struct.Struct("=BBH")  # inet_diag_bc_op: code, yes, no
+
+
+def port_filter(ports: set[int]) -> bytes:
+    """sock_diag bytecode accepting a source port in `ports` (what `ss 'sport = :P'` sends).
+
+    Per port: S_GE p, S_LE p, then JMP to the end (accept). A failed test jumps to the next
+    port's block, or 4 bytes past the end after the last one (reject). Ops follow each other on
+    their "yes" branch, as the kernel's bytecode audit requires.
+    """
+    block = 20  # S_GE (4 + 4 operand) + S_LE (4 + 4) + JMP (4)
+    total = block * len(ports)
+    out = b""
+    for i, port in enumerate(sorted(ports)):
+        rest = total - i * block  # bytes from this block's start to the end
+        fail_ge = block if i < len(ports) - 1 else rest + 4
+        fail_le = block - 8 if i < len(ports) - 1 else rest - 8 + 4
+        out += _BC_OP.pack(_BC_S_GE, 8, fail_ge) + _BC_OP.pack(0, 0, port)
+        out += _BC_OP.pack(_BC_S_LE, 8, fail_le) + _BC_OP.pack(0, 0, port)
+        out += _BC_OP.pack(_BC_JMP, 4, rest - 16)
+    return out
+
+
+def _diag_listening(ports: set[int], inodes: set[int], bytecode: bytes = b"") -> list[Socket]:
     """LISTEN sockets from the kernel's sock_diag (what `ss -l` uses): only LISTEN is sent."""
     out: list[Socket] = []
+    attr = (
+        struct.pack("=HH", 4 + len(bytecode), _INET_DIAG_REQ_BYTECODE) + bytecode
+        if bytecode
+        else b""
+    )
     with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, _NETLINK_SOCK_DIAG) as nl:
         for seq, family in enumerate((socket.AF_INET, socket.AF_INET6), 1):
-            req = _DIAG_REQ.pack(family, socket.IPPROTO_TCP, 0, 0, _TCP_LISTEN_BIT)
+            req = _DIAG_REQ.pack(family, socket.IPPROTO_TCP, 0, 0, _TCP_LISTEN_BIT) + attr
             nl.send(
                 _NLMSG_HDR.pack(16 + len(req), _SOCK_DIAG_BY_FAMILY, _NLM_F_REQUEST_DUMP, seq, 0)
                 + req
@@ -205,21 +243,67 @@ def process_table() -> list[Proc]:
         ]
     out = []
     for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as fh:
-                stat = fh.read()
-        except OSError:
-            continue
-        # comm may hold spaces and parentheses: it ends at the last ')'.
-        close = stat.rfind(b")")
-        rest = stat[close + 2 :].split(None, 3)
-        if len(rest) < 2 or rest[0] in (b"Z", b"X"):
-            continue  # zombies are gone for our purposes
-        name = stat[stat.find(b"(") + 1 : close].decode(errors="replace")
-        out.append(Proc(int(entry), int(rest[1]), name))
+        if entry.isdigit() and (proc := read_proc(int(entry))) is not None:
+            out.append(proc)
     return out
+
+
+def read_proc(pid: int) -> Proc | None:
+    """One process (None: gone, or a zombie, which is gone for our purposes)."""
+    if not os.path.isdir("/proc/self"):
+        try:
+            p = psutil.Process(pid)
+            return None if p.status() == psutil.STATUS_ZOMBIE else Proc(pid, p.ppid(), p.name())
+        except psutil.Error:
+            return None
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            stat = fh.read()
+    except OSError:
+        return None
+    # comm may hold spaces and parentheses: it ends at the last ')'.
+    close = stat.rfind(b")")
+    rest = stat[close + 2 :].split(None, 3)
+    if len(rest) < 2 or rest[0] in (b"Z", b"X"):
+        return None
+    return Proc(pid, int(rest[1]), stat[stat.find(b"(") + 1 : close].decode(errors="replace"))
+
+
+class Procs:
+    """Processes looked up one at a time and remembered: status needs only a handful, and
+    reading every /proc/PID/stat each second would cost more than everything else."""
+
+    def __init__(self) -> None:
+        self._cache: dict[int, Proc | None] = {}
+
+    def get(self, pid: int) -> Proc | None:
+        if pid not in self._cache:
+            self._cache[pid] = read_proc(pid)
+        return self._cache[pid]
+
+    def __contains__(self, pid: object) -> bool:
+        return isinstance(pid, int) and self.get(pid) is not None
+
+    def __getitem__(self, pid: int) -> Proc:
+        proc = self.get(pid)
+        if proc is None:
+            raise KeyError(pid)
+        return proc
+
+    def children(self, pid: int) -> list[int]:
+        try:
+            tids = os.listdir(f"/proc/{pid}/task")
+            out: list[int] = []
+            for tid in tids:
+                with open(f"/proc/{pid}/task/{tid}/children", "rb") as fh:
+                    out += [int(c) for c in fh.read().split()]
+            return out
+        except FileNotFoundError:  # no CONFIG_PROC_CHILDREN, or not Linux: the long way
+            if not os.path.isdir(f"/proc/{pid}") and os.path.isdir("/proc/self"):
+                return []
+            return [p.pid for p in process_table() if p.ppid == pid]
+        except (OSError, ValueError):
+            return []
 
 
 def pid_uid(pid: int) -> int | None:

@@ -355,15 +355,13 @@ def take_snapshot(
     """Everything status shows, in one call. `answers` defaults to the last apply's."""
     t0 = time.perf_counter()
     if answers is _UNSET:
-        from wizard.current import load_current
-
-        answers = load_current()
+        answers = _load_current_cached()
     cfg, files = configured_from(answers)
     service = service_status(cfg, answers)
     snap = Snapshot(time.time(), 0.0, cfg, service)
     sampler = sampler or Sampler()
 
-    procs = {p.pid: p for p in netstat.process_table()}
+    procs = netstat.Procs()
     # "Mine": the service's process, Jupyter processes of the service user, the runtime files of
     # this user (like `jupyter server list`) and whatever Jupyter listens on the configured port.
     # Other users' personal servers on a shared machine are not this setup's business.
@@ -374,8 +372,8 @@ def take_snapshot(
     if service_uid is not None:
         candidates |= {
             pid
-            for pid, p in procs.items()
-            if _is_server_name(p.name) and netstat.pid_uid(pid) == service_uid
+            for p in netstat.process_table()
+            if _is_server_name(p.name) and netstat.pid_uid(pid := p.pid) == service_uid
         }
 
     dirs = [runtime_dir(), *(Path(d) for d in runtime_dirs)]
@@ -392,9 +390,11 @@ def take_snapshot(
         for inode in netstat.socket_inodes(pid) or ():
             owner[inode] = pid
     ports = {cfg.port, *(rf.port for rf in live.values() if rf.port)}
+    # Servers with a runtime file are found by port (the kernel filters); others by inode.
+    by_inode = {inode for inode, pid in owner.items() if pid not in live}
     sockets = [
         netstat.Socket(s.address, s.port, s.inode, s.uid, owner.get(s.inode, s.pid))
-        for s in netstat.listening(ports, owner)
+        for s in netstat.listening(ports, by_inode)
     ]
     if any(s.pid is None and s.port == cfg.port for s in sockets):
         sockets = netstat.owners(sockets, (), search_all=True)
@@ -438,6 +438,25 @@ def take_snapshot(
     return snap
 
 
+_current_cache: list[Any] = [None, None]  # [(path, mtime_ns, size), answers]
+
+
+def _load_current_cached() -> Answers | None:
+    """The last apply's answers, parsed again only when the file changes (status runs each second)."""
+    from wizard.current import current_answers_path, load_current
+
+    path = current_answers_path()
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    key = (str(path), st.st_mtime_ns, st.st_size)
+    if _current_cache[0] != key:
+        _current_cache[:] = [key, load_current()]
+    answers: Answers | None = _current_cache[1]
+    return answers
+
+
 def _uid_of(user: str) -> int | None:
     if not user:
         return None
@@ -461,7 +480,7 @@ def _process_dirs(pids: Iterable[int], hidden: set[int]) -> list[Path]:
 
 
 def _live_files(
-    files: list[RuntimeFile], procs: dict[int, netstat.Proc], sampler: Sampler, notes: list[str]
+    files: list[RuntimeFile], procs: netstat.Procs, sampler: Sampler, notes: list[str]
 ) -> dict[int, RuntimeFile]:
     live: dict[int, RuntimeFile] = {}
     for rf in files:
@@ -480,15 +499,14 @@ def _started_before(rf: RuntimeFile, sampler: Sampler) -> bool:
         return False
 
 
-def _listener(s: netstat.Socket, procs: dict[int, netstat.Proc]) -> Listener:
+def _listener(s: netstat.Socket, procs: netstat.Procs) -> Listener:
     uid = s.uid if s.pid is None else (netstat.pid_uid(s.pid) if s.uid is None else s.uid)
-    name = procs[s.pid].name if s.pid in procs else None
+    proc = procs.get(s.pid) if s.pid is not None else None
+    name = proc.name if proc else None
     return Listener(s.address, s.port, s.pid, name, netstat.user_name(uid))
 
 
-def _server(
-    pid: int, rf: RuntimeFile | None, procs: dict[int, netstat.Proc], sampler: Sampler
-) -> Server:
+def _server(pid: int, rf: RuntimeFile | None, procs: netstat.Procs, sampler: Sampler) -> Server:
     if rf is not None:
         server = Server(
             pid=pid,
@@ -515,11 +533,11 @@ def _server(
         server.uptime_s = round(time.time() - server.started_at, 1)
     except (psutil.Error, KeyError):
         pass
+    # Kernels are children started with "-f .../kernel-<id>.json" (terminals are not).
     server.kernels = sum(
         1
-        for p in procs.values()
-        if p.ppid == pid
-        and any(a.startswith("kernel-") or "/kernel-" in a for a in netstat.cmdline(p.pid))
+        for child in procs.children(pid)
+        if any(a.startswith("kernel-") or "/kernel-" in a for a in netstat.cmdline(child))
     )
     return server
 
@@ -594,7 +612,7 @@ def _findings(
     files: list[ConfigFile],
     unreadable: list[tuple[str, str]],
     hidden_pids: set[int],
-    procs: dict[int, netstat.Proc],
+    procs: netstat.Procs,
 ) -> list[Finding]:
     cfg, out = snap.configured, []
     port = cfg.port

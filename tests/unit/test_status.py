@@ -135,9 +135,39 @@ def test_listening_sockets_with_owner(
     assert {(s.address, s.port) for s in by_inode} >= {("127.0.0.1", p4), ("::1", p6)}
 
 
+def test_kernel_port_filter_keeps_exactly_the_asked_ports(
+    listening_socket: tuple[socket.socket, socket.socket],
+) -> None:
+    v4, v6 = listening_socket
+    others = [socket.socket() for _ in range(5)]
+    try:
+        for o in others:
+            o.bind(("127.0.0.1", 0))
+            o.listen()
+        ports = {v4.getsockname()[1], v6.getsockname()[1], others[3].getsockname()[1], 1}
+        filtered = netstat._diag_listening(ports, set(), netstat.port_filter(ports))
+        unfiltered = netstat._diag_listening(ports, set())
+        key = lambda s: (s.address, s.port, s.inode)  # noqa: E731
+        assert sorted(filtered, key=key) == sorted(unfiltered, key=key)
+        assert {s.port for s in filtered} == ports - {1}
+        assert netstat._diag_listening({1}, set(), netstat.port_filter({1})) == []
+    finally:
+        for o in others:
+            o.close()
+
+
 def test_process_table_knows_us() -> None:
     table = {p.pid: p for p in netstat.process_table()}
     assert table[os.getpid()].ppid == os.getppid()
+    procs = netstat.Procs()
+    assert procs[os.getpid()] == table[os.getpid()]
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        assert child.pid in procs.children(os.getpid())
+    finally:
+        child.kill()
+        child.wait()
+    assert child.pid not in netstat.Procs()
 
 
 # --------------------------------------------------------------------------- snapshots

@@ -81,7 +81,7 @@ def check_service(answers: Answers, facts: Facts) -> CheckResult:
             "start it (jupyter lab), or choose a service (systemd) in the wizard so it starts by itself",
         )
     try:
-        from wizard import services  # type: ignore[attr-defined,unused-ignore]
+        from wizard import services
     except ImportError:
         return _skip(
             "service", f"cannot read the {svc.manager} service here (wizard.services is missing)"
@@ -90,9 +90,14 @@ def check_service(answers: Answers, facts: Facts) -> CheckResult:
         state = services.controller(svc, config_dir=answers.jupyter.config_dir).state()
     except Exception as exc:  # a broken manager must not stop the other checks
         return CheckResult("service", False, f"could not read {svc.name}'s state: {exc}", "")
-    user = "user" in str(getattr(state, "manager", ""))
-    ctl = "systemctl --user" if user else "sudo systemctl"
-    jctl = "journalctl --user" if user else "sudo journalctl"
+    manager = str(state.manager)
+    if manager.startswith("systemd"):
+        user = manager == "systemd-user"
+        ctl = "systemctl --user" if user else "sudo systemctl"
+        jctl = "journalctl --user" if user else "sudo journalctl"
+        restart = f"see why: {jctl} -u {state.name} -n 50; then: {ctl} restart {state.name}"
+    else:
+        restart = "see its log and restart it on the status screen (jupyter-setup-wizard status)"
     if not state.installed:
         return CheckResult(
             "service",
@@ -106,7 +111,7 @@ def check_service(answers: Answers, facts: Facts) -> CheckResult:
             "service",
             False,
             f"{state.name} is {state.active_state} ({state.sub_state}{last})",
-            f"see why: {jctl} -u {state.name} -n 50; then: {ctl} restart {state.name}",
+            restart,
         )
     restarts = f", restarted {state.n_restarts}x" if state.n_restarts else ""
     return CheckResult(

@@ -327,3 +327,90 @@ def test_enabled_service_comes_back_after_reboot(
     # And the wizard still sees nothing to change.
     r = wizard("apply", ANSWERS, "--yes", "--password-stdin", stdin=PASSWORD + "\n", check=True)
     assert "Nothing to change" in r.stdout, r.stdout
+
+
+def test_user_unit_with_linger(
+    systemd_container: SystemdContainer, wizard: Wizard, ports: dict[str, int]
+) -> None:
+    """systemd-user: the wizard runs as jupyteruser itself (no sudo) and installs a user unit."""
+    ct = systemd_container
+    runtime = f"/run/user/{TEST_UID}"
+    user_env = {"PYTHONPATH": "/srv/src", "XDG_RUNTIME_DIR": runtime}
+
+    def as_user(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        return ct.run(
+            [f"{WIZ_VENV}/bin/python", "-m", "wizard", *args],
+            user=TEST_USER,
+            env=user_env,
+            input=stdin,
+            timeout=300,
+            check=False,
+        )
+
+    port = free_port()
+    answers = f"/home/{TEST_USER}/user-answers.toml"
+    ct.run(
+        ["tee", answers],
+        user=TEST_USER,
+        input=(
+            f'[jupyter]\npython = "{JLAB_VENV}/bin/python"\n'
+            f'config_dir = "/home/{TEST_USER}/.jupyter-user"\n'
+            f"[network]\nport = {port}\n"
+            '[service]\nmanager = "systemd-user"\nname = "jlab-user"\n'
+        ),
+    )
+    # Without a user manager (no login, no lingering) the wizard says so, and changes nothing.
+    r = as_user("apply", answers, "--yes")
+    assert r.returncode == 2 and "enable-linger" in r.stderr, r.stdout + r.stderr
+    # The harness rootfs (minbase) lacks pam_systemd, without which user@.service cannot start.
+    if ct.run(["dpkg", "-s", "libpam-systemd"], check=False).returncode != 0:
+        ct.run(
+            [
+                "sh",
+                "-c",
+                "apt-get update -qq && DEBIAN_FRONTEND=noninteractive "
+                "apt-get install -y -qq libpam-systemd",
+            ],
+            timeout=600,
+        )
+    # An admin enables lingering; the user's systemd starts.
+    ct.run(["loginctl", "enable-linger", TEST_USER])
+    deadline = time.monotonic() + 30
+    while ct.run(["test", "-S", f"{runtime}/systemd/private"], check=False).returncode:
+        assert time.monotonic() < deadline, "user manager did not start"
+        time.sleep(0.2)
+    try:
+        t0 = time.monotonic()
+        r = as_user("apply", answers, "--yes", "--password-stdin", stdin=PASSWORD + "\n")
+        _timed("user-unit apply", t0)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert "healthy after" in r.stdout
+        unit = ct.host_path(f"/home/{TEST_USER}/.config/systemd/user/jlab-user.service")
+        assert unit.stat().st_uid == TEST_UID and "User=" not in unit.read_text()
+        sc = ["systemctl", "--user", "--no-pager"]
+        assert (
+            ct.run(
+                [*sc, "is-active", "jlab-user"], user=TEST_USER, env=user_env, check=False
+            ).stdout.strip()
+            == "active"
+        )
+        wait_api(port, timeout=10)
+        assert login(f"http://127.0.0.1:{port}", PASSWORD)[0] == 302
+        pid = int(
+            ct.run(
+                [*sc, "show", "-p", "MainPID", "--value", "jlab-user"], user=TEST_USER, env=user_env
+            ).stdout
+        )
+        assert psutil.Process(ct.host_pid(pid)).uids().real == TEST_UID
+        r = as_user("service", "status")
+        assert "jlab-user.service (systemd-user): active/running" in r.stdout, r.stdout + r.stderr
+        r = as_user("apply", answers, "--yes", "--password-stdin", stdin=PASSWORD + "\n")
+        assert "Nothing to change" in r.stdout, r.stdout + r.stderr
+    finally:
+        ct.run(
+            ["systemctl", "--user", "disable", "--now", "jlab-user"],
+            user=TEST_USER,
+            env=user_env,
+            check=False,
+        )
+        ct.run(["loginctl", "disable-linger", TEST_USER], check=False)

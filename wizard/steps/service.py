@@ -152,6 +152,12 @@ def no_systemd_sentence(facts: Facts) -> str:
     )
 
 
+def user_manager_running(uid: int) -> bool:
+    """Is `systemd --user` up for this uid (its private socket exists)?"""
+    runtime = os.environ.get("XDG_RUNTIME_DIR") if uid == os.geteuid() else None
+    return Path(runtime or f"/run/user/{uid}", "systemd", "private").exists()
+
+
 def _read(path: str) -> str:
     try:
         return Path(path).read_text()
@@ -220,6 +226,20 @@ def validate(answers: Answers, facts: Facts) -> list[Problem]:
                 "service.manager",
                 f"a user unit belongs to {user}'s own systemd: run the wizard as {user} "
                 "(without sudo), or choose systemd-system",
+            )
+        )
+    if (
+        svc.manager == "systemd-user"
+        and pw.pw_uid == facts.euid
+        and facts.systemd_running
+        and not user_manager_running(pw.pw_uid)
+    ):
+        problems.append(
+            Problem(
+                "service.manager",
+                f"{user}'s own systemd is not running (it starts with a login session, or at "
+                f"boot with lingering): ask an admin for `sudo loginctl enable-linger {user}`, "
+                "or choose systemd-system",
             )
         )
     if svc.manager == "background" and pw.pw_uid != facts.euid and facts.euid != 0:

@@ -10,6 +10,7 @@ apt_packages=(
   nginx-light openssl   # the reverse-proxy access method, TLS certs
   tmux                  # a real terminal for the TUI tests
   iproute2              # network namespaces as second test hosts
+  nftables              # doctor reads (and a test writes) a real firewall rule
   systemd-container debootstrap  # a real systemd booted with systemd-nspawn
   systemd               # systemd-analyze verify for unit files
 )

@@ -164,6 +164,7 @@ def _cmd_apply(args: argparse.Namespace) -> int:
     from wizard.current import save_current
     from wizard.planner import Secrets, build_plan
     from wizard.probe import probe
+    from wizard.steps.access import instructions
 
     answers = load_answers(args.answers)
     if args.proxy_password_stdin:
@@ -179,17 +180,16 @@ def _cmd_apply(args: argparse.Namespace) -> int:
     print(plan.render(), end="")
     if args.dry_run:
         return 0
-    if not plan.changes():
-        save_current(answers)
-        return 0
-    if not args.yes and not _confirm(f"Apply {len(plan.changes())} change(s)?"):
-        print("Nothing changed.")
-        return 0
-    result = apply_plan(plan, log=print)
+    if plan.changes():
+        if not args.yes and not _confirm(f"Apply {len(plan.changes())} change(s)?"):
+            print("Nothing changed.")
+            return 0
+        result = apply_plan(plan, log=print)
+        print(
+            f"Applied (ID {result.journal_id}). Undo with: jupyter-setup-wizard rollback {result.journal_id}"
+        )
     save_current(answers)
-    print(
-        f"Applied (ID {result.journal_id}). Undo with: jupyter-setup-wizard rollback {result.journal_id}"
-    )
+    print("\n" + instructions(answers, facts).render(), end="")
     return 0
 
 

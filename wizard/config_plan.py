@@ -37,6 +37,9 @@ _SERVER_TRAITS = {
     "base_url",
     "password",
     "token",
+    "certfile",
+    "keyfile",
+    "trust_xheaders",
 }
 # Keys that win over the modern ones or have moved: disabled wherever Jupyter Server reads them.
 LEGACY: dict[TraitKey, str] = {

@@ -89,7 +89,8 @@ def build_plan(answers: Answers, facts: Facts, secrets: Secrets | None = None) -
     if hashed:
         desired[password.MODERN_KEY] = hashed
     for lst in facts.listeners_on(answers.network.port):
-        if network.is_jupyter_process(lst.process):
+        # A managed service is restarted by the plan itself; only a hand-started server needs telling.
+        if answers.service.manager == "none" and network.is_jupyter_process(lst.process):
             plan.note(
                 "info",
                 f"port {answers.network.port} is held by a running Jupyter ({lst.describe()}); restart it to use the new settings",

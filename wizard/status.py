@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import http.client
 import json
 import os
+import socket
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -555,37 +555,97 @@ def probe_http(server: Server, *, timeout: float = 1.0) -> HttpProbe | None:
     path = f"{(server.base_url or '/').rstrip('/')}/api"
     shown = f"[{host}]" if ":" in host else host
     result = HttpProbe(url=f"{scheme}://{shown}:{port}{path}", ok=False)
-    conn: http.client.HTTPConnection
-    if server.secure:
-        import ssl
-
-        ctx = ssl.create_default_context()
-        # Probing ourselves: a self-signed or other-named certificate must not hide the answer.
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-        conn = http.client.HTTPSConnection(host, port, timeout=timeout, context=ctx)
-    else:
-        conn = http.client.HTTPConnection(host, port, timeout=timeout)
     t0 = time.perf_counter()
     try:
-        conn.request("GET", path, headers={"Accept": "application/json"})
-        resp = conn.getresponse()
-        body = resp.read(65536)
+        status, reason, body = http_get(host, port, path, secure=server.secure, timeout=timeout)
         result.latency_ms = round((time.perf_counter() - t0) * 1000, 1)
-        result.status = resp.status
-        if resp.status == 200:
+        result.status = status
+        if status == 200:
             try:
                 result.version = str(json.loads(body).get("version"))
                 result.ok = True
             except (ValueError, AttributeError):
                 result.error = "answered 200 but not with Jupyter's /api JSON"
         else:
-            result.error = f"HTTP {resp.status} {resp.reason}"
-    except (OSError, http.client.HTTPException) as exc:
+            result.error = f"HTTP {status} {reason}".rstrip()
+    except (OSError, ValueError) as exc:
         result.error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-    finally:
-        conn.close()
     return result
+
+
+def http_get(
+    host: str, port: int, path: str, *, secure: bool = False, timeout: float = 1.0
+) -> tuple[int, str, bytes]:
+    """One small HTTP/1.1 GET: (status, reason, body).
+
+    http.client would cost ~25 ms of imports (email, ssl) in every `status --json`; this needs
+    only socket, and ssl just for HTTPS. ValueError when the answer is not HTTP.
+    """
+    deadline = time.monotonic() + timeout
+    sock = socket.create_connection((host, port), timeout=timeout)
+    try:
+        if secure:
+            import ssl
+
+            ctx = ssl.create_default_context()
+            # Probing ourselves: a self-signed or other-named certificate must not hide the answer.
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            sock = ctx.wrap_socket(sock)
+        shown = f"[{host}]" if ":" in host else host
+        sock.sendall(
+            f"GET {path} HTTP/1.1\r\nHost: {shown}:{port}\r\nAccept: application/json\r\n"
+            "Connection: close\r\n\r\n".encode()
+        )
+        raw = b""
+        want: int | None = None
+        while len(raw) < _MAX_ANSWER:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("timed out")
+            sock.settimeout(left)
+            data = sock.recv(65536)
+            if not data:
+                break
+            raw += data
+            if want is None and b"\r\n\r\n" in raw:
+                want = _expected_length(raw)
+            if want is not None and len(raw) >= want:
+                break
+    finally:
+        sock.close()
+    head, sep, body = raw.partition(b"\r\n\r\n")
+    first = head.split(b"\r\n", 1)[0].decode("latin-1").split(" ", 2)
+    if not sep or len(first) < 2 or not first[0].startswith("HTTP/") or not first[1].isdigit():
+        raise ValueError("not an HTTP answer")
+    if b"transfer-encoding: chunked" in head.lower():
+        body = _unchunk(body)
+    return int(first[1]), first[2] if len(first) > 2 else "", body
+
+
+_MAX_ANSWER = 256 * 1024
+
+
+def _expected_length(raw: bytes) -> int | None:
+    """Header + Content-Length bytes, when the answer says how long it is."""
+    head, _, _ = raw.partition(b"\r\n\r\n")
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length" and value.strip().isdigit():
+            return len(head) + 4 + int(value.strip())
+    return None
+
+
+def _unchunk(body: bytes) -> bytes:
+    out = b""
+    while body:
+        size_line, _, rest = body.partition(b"\r\n")
+        size = int(size_line.split(b";")[0].strip() or b"0", 16)
+        if size == 0:
+            break
+        out += rest[:size]
+        body = rest[size + 2 :]
+    return out
 
 
 def _probe_host(server: Server) -> str:

@@ -252,3 +252,21 @@ def test_runtime_files_unreadable_to_the_caller_are_reported(
         False,
     )
     assert s["http"]["ok"] is True
+
+
+def test_https_server_is_probed_over_https(
+    jlab: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.support.nginx import self_signed_cert
+
+    cert, key = self_signed_cert(tmp_path / "tls")
+    port = free_port()
+    cfg = config_dir(tmp_path, "cfg", port)
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "srv" / "runtime"))
+    args = (f"--ServerApp.certfile={cert}", f"--ServerApp.keyfile={key}")
+    with run_jupyter(jlab, cfg, tmp_path / "srv", extra_args=args) as srv:
+        snap = take_snapshot(answers_for(cfg, port))
+        [s] = snap.servers
+        assert s.secure and s.url.startswith("https://")
+        assert s.http is not None and s.http.url.startswith(f"https://127.0.0.1:{port}/")
+        assert s.http.ok and s.http.version == srv.info["version"], s.http

@@ -7,6 +7,8 @@ import os
 import socket
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -344,3 +346,77 @@ def test_status_json_command_is_lean(tmp_path: Path) -> None:
     data = json.loads(r.stdout)
     assert validate(data) == []
     assert data["state"] == "down" and data["exit_code"] == 3
+
+
+# --------------------------------------------------------------------------- the HTTP probe
+
+
+class _Answers(threading.Thread):
+    """A loopback server that answers every connection with fixed bytes (or nothing)."""
+
+    def __init__(self, answer: bytes | None) -> None:
+        super().__init__(daemon=True)
+        self.answer = answer
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen()
+        self.port = self.sock.getsockname()[1]
+        self.requests: list[bytes] = []
+        self.start()
+
+    def run(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with conn:
+                self.requests.append(conn.recv(65536))
+                if self.answer is None:
+                    time.sleep(2)
+                    continue
+                conn.sendall(self.answer)
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        (
+            b'HTTP/1.1 200 OK\r\nContent-Length: 21\r\n\r\n{"version": "2.21.1"}',
+            (200, "OK", b'{"version": "2.21.1"}'),
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n3\r\n!!!\r\n0\r\n\r\n",
+            (200, "OK", b"hello!!!"),
+        ),
+        (b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n", (403, "Forbidden", b"")),
+    ],
+)
+def test_http_get(answer: bytes, expected: tuple[int, str, bytes]) -> None:
+    srv = _Answers(answer)
+    try:
+        assert status.http_get("127.0.0.1", srv.port, "/base/api") == expected
+        assert srv.requests[0].startswith(b"GET /base/api HTTP/1.1\r\n")
+        assert f"Host: 127.0.0.1:{srv.port}".encode() in srv.requests[0]
+    finally:
+        srv.close()
+
+
+def test_http_get_failures_are_errors_not_hangs() -> None:
+    garbage, silent = _Answers(b"SSH-2.0-OpenSSH_9.2\r\n"), _Answers(None)
+    try:
+        with pytest.raises(ValueError, match="not an HTTP answer"):
+            status.http_get("127.0.0.1", garbage.port, "/api")
+        t0 = time.monotonic()
+        with pytest.raises(OSError):
+            status.http_get("127.0.0.1", silent.port, "/api", timeout=0.3)
+        assert time.monotonic() - t0 < 1.0
+    finally:
+        garbage.close()
+        silent.close()
+    server = _server(10, "127.0.0.1", port=garbage.port)
+    probe = status.probe_http(server, timeout=0.3)
+    assert probe is not None and not probe.ok and probe.error

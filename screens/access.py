@@ -47,6 +47,8 @@ def instructions(answers: Any, facts: Any) -> str:
             return f"(could not describe the access: {exc})"
         if isinstance(result, str):
             return result
+        if callable(getattr(result, "render", None)):
+            return str(result.render()).rstrip("\n")
         if isinstance(result, (list, tuple)):
             return "\n".join(str(x) for x in result)
         return str(result)

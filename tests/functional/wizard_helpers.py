@@ -7,6 +7,8 @@ import socket
 from pathlib import Path
 from typing import Any
 
+from textual.widgets import Input
+
 from screens.app import WizardApp
 from wizard.answers import Answers
 from wizard.interpreter import Interpreter
@@ -65,6 +67,8 @@ class FixedEnv:
 
 def snapshot_app(monkeypatch: Any, current: Answers | None = None) -> WizardApp:
     """An app whose every visible fact is fixed: paths, addresses, users, interpreter."""
+    # A blinking cursor would make two runs of the same screen differ.
+    monkeypatch.setattr(Input, "cursor_blink", False)
     shutil.rmtree(SNAP_ROOT, ignore_errors=True)
     (SNAP_ROOT / "home").mkdir(parents=True)
     monkeypatch.setenv("HOME", str(SNAP_ROOT / "home"))

@@ -1,0 +1,308 @@
+"""`jupyter-setup-wizard --plain`: the same steps as line-by-line questionary prompts.
+
+Same defaults (current setup, then the install suggestion), same core validators, same review
+(plan.render()) and the same apply; for terminals or people a full-screen UI does not suit.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import questionary
+
+from screens.access import instructions, methods, validate_access
+from screens.install import ACTION_LABELS, install_actions, validate_install
+from screens.network import field_problems, ip_hint
+from screens.service import managers, validate_service
+from screens.state import (
+    STEP_NAMES,
+    WizardState,
+    discover_environments,
+    env_label,
+    env_python,
+    step_of,
+    suggested_answers,
+)
+from screens.welcome import glance
+from wizard.answers import Answers
+from wizard.errors import ApplyError, InputError, Problem, WizardError
+from wizard.probe import Facts
+
+
+class Aborted(Exception):
+    """The person pressed Ctrl+C / Ctrl+D at a prompt."""
+
+
+def _ask(question: Any) -> Any:
+    answer = question.ask()
+    if answer is None:
+        raise Aborted
+    return answer
+
+
+def _validator(check: Callable[[str], list[Problem]]) -> Callable[[str], bool | str]:
+    def validate(value: str) -> bool | str:
+        problems = check(value)
+        return True if not problems else "; ".join(p.message for p in problems)
+
+    return validate
+
+
+def _probe(state: WizardState) -> None:
+    from wizard.probe import probe
+    from wizard.steps.password import current_password
+
+    a = state.answers
+    try:
+        state.facts = probe(a.jupyter.python or None, a.jupyter.config_dir or None)
+    except WizardError as exc:
+        print(f"! {exc}")
+        state.facts = None
+        return
+    state.has_current_password = current_password(state.facts) is not None
+
+
+# -- one function per step ------------------------------------------------------------------
+
+
+def ask_install(state: WizardState, envs: list[Any]) -> None:
+    a = state.answers
+    other = "other"
+    choices = [questionary.Choice(env_label(e), value=env_python(e)) for e in envs]
+    known = [c.value for c in choices]
+    if a.jupyter.python and a.jupyter.python not in known:
+        choices.insert(
+            0, questionary.Choice(f"{a.jupyter.python}  (chosen)", value=a.jupyter.python)
+        )
+    choices.append(questionary.Choice("Another interpreter (type its path)", value=other))
+    python = _ask(
+        questionary.select(
+            "Python environment for JupyterLab:",
+            choices=choices,
+            default=a.jupyter.python if a.jupyter.python in [c.value for c in choices] else None,
+        )
+    )
+    if python == other:
+        python = _ask(
+            questionary.text(
+                "Interpreter path:",
+                validate=lambda v: v.startswith("/") or "must be an absolute path",
+            )
+        ).strip()
+    default_action = a.install.action
+    if python != a.jupyter.python and default_action == "create-venv":
+        default_action = "keep"  # another environment was picked instead of a new venv
+    action_choices = [questionary.Choice(label, value=value) for value, label in install_actions()]
+    action = _ask(
+        questionary.select("What to do:", choices=action_choices, default=default_action)
+    )
+    venv_path, version = a.install.venv_path, a.install.version
+    if action == "create-venv":
+        venv_path = _ask(questionary.text("New virtual environment path:", default=venv_path))
+    if action in ("install", "upgrade", "create-venv"):
+        version = _ask(questionary.text("JupyterLab version (optional pip spec):", default=version))
+    changed = python != a.jupyter.python
+    state.answers = a.replace("jupyter", python=python).replace(
+        "install", action=action, venv_path=venv_path.strip(), version=version.strip()
+    )
+    if changed or state.facts is None:
+        _probe(state)
+    if state.facts is not None:
+        for p in validate_install(state.answers, state.facts):
+            print(f"! {p}")
+
+
+def ask_password(state: WizardState) -> None:
+    from wizard.passwords import strength_hint
+
+    if state.has_current_password:
+        state.keep_password = _ask(
+            questionary.confirm("A password is set. Keep the current password?", default=True)
+        )
+        if state.keep_password:
+            state.password = ""
+            return
+    while True:
+        first = _ask(
+            questionary.password(
+                "New Jupyter password (empty: log in with a random token):",
+            )
+        )
+        if first and (hint := strength_hint(first)):
+            print(f"! weak password: {hint}")
+        second = _ask(questionary.password("The same password again:"))
+        if first == second:
+            state.password = first
+            state.keep_password = False
+            return
+        print("✗ the two entries differ; try again")
+
+
+def ask_network(state: WizardState) -> None:
+    facts = state.facts
+    net = state.answers.network
+    print(f"  ({ip_hint(facts)})")
+    ip = _ask(
+        questionary.text(
+            "Listen address:",
+            default=net.ip,
+            validate=_validator(lambda v: field_problems("ip", v, facts)),
+        )
+    ).strip()
+    port = _ask(
+        questionary.text(
+            "Port:",
+            default=str(net.port),
+            validate=_validator(lambda v: field_problems("port", v, facts)),
+        )
+    ).strip()
+    root_dir = _ask(
+        questionary.text(
+            "Root directory (empty: your home):",
+            default=net.root_dir,
+            validate=_validator(lambda v: field_problems("root_dir", v, facts)),
+        )
+    ).strip()
+    base_url = _ask(
+        questionary.text(
+            "Base URL:",
+            default=net.base_url,
+            validate=_validator(lambda v: field_problems("base_url", v, facts)),
+        )
+    ).strip()
+    state.answers = state.answers.replace(
+        "network", ip=ip, port=int(port), root_dir=root_dir, base_url=base_url
+    )
+
+
+def ask_service(state: WizardState) -> None:
+    s = state.answers.service
+    choices = [questionary.Choice(label, value=value) for value, label in managers()]
+    manager = _ask(
+        questionary.select("Keep JupyterLab running with:", choices=choices, default=s.manager)
+    )
+    name, user, enable = s.name, s.user, s.enable
+    if manager != "none":
+        name = _ask(questionary.text("Service name:", default=name)).strip() or s.name
+        user = _ask(questionary.text("Run as user (empty: you):", default=user)).strip()
+        enable = _ask(questionary.confirm("Start at boot / login?", default=enable))
+    state.answers = state.answers.replace(
+        "service", manager=manager, name=name, user=user, enable=enable
+    )
+    if state.facts is not None:
+        for p in validate_service(state.answers, state.facts):
+            print(f"! {p}")
+
+
+def ask_access(state: WizardState) -> None:
+    choices = [questionary.Choice(label, value=value) for value, label in methods()]
+    method = _ask(
+        questionary.select(
+            "Reach JupyterLab from your computer by:",
+            choices=choices,
+            default=state.answers.access.method,
+        )
+    )
+    state.answers = state.answers.replace("access", method=method)
+    if state.facts is not None:
+        for p in validate_access(state.answers, state.facts):
+            print(f"! {p}")
+
+
+# -- the whole run ----------------------------------------------------------------------------
+
+
+def run_plain() -> int:
+    try:
+        return _run()
+    except Aborted:
+        print("\nStopped. Nothing was changed.")
+        return 1
+
+
+def _run() -> int:
+    from wizard.current import load_current
+
+    previous = load_current()
+    state = WizardState(answers=previous or Answers(), configured=previous is not None)
+    print("jupyter-setup-wizard (plain mode). Nothing changes until you confirm the plan.\n")
+    envs = discover_environments()
+    if previous is None:
+        state.answers = suggested_answers(state.answers, envs)
+    _probe(state)
+    for line in glance(state.facts, state.answers, state.has_current_password, state.configured):
+        print("  " + line)
+    print()
+    asks: dict[str, Callable[[WizardState], None]] = {
+        "install": lambda st: ask_install(st, envs),
+        "password": ask_password,
+        "network": ask_network,
+        "service": ask_service,
+        "access": ask_access,
+    }
+    todo = list(asks)
+    while True:
+        for step in todo:
+            print(f"\n== {STEP_NAMES.index(step)}. {step.capitalize()}")
+            asks[step](state)
+        plan, problems = _plan(state)
+        if plan is not None:
+            break
+        print("\nCannot make a plan yet:")
+        for p in problems:
+            print(f"  ✗ {p}")
+        steps = {step_of(p.field) for p in problems} & set(asks)
+        todo = [s for s in asks if s in steps] or list(asks)
+        print("Asking those steps again.")
+    print("\n== Review (nothing has been changed yet)\n")
+    print(plan.render(), end="")
+    if not plan.changes():
+        print("\nNothing to change.")
+        return 0
+    if not _ask(questionary.confirm(f"Apply {len(plan.changes())} change(s)?", default=False)):
+        print("Nothing changed.")
+        return 0
+    return _apply(state, plan)
+
+
+def _plan(state: WizardState) -> tuple[Any, list[Problem]]:
+    from wizard.planner import build_plan
+
+    facts: Facts | None = state.facts
+    if facts is None:
+        return None, [Problem("jupyter.python", "the interpreter could not be probed")]
+    try:
+        return build_plan(state.answers, facts, state.secrets), []
+    except InputError as exc:
+        return None, exc.problems
+
+
+def _apply(state: WizardState, plan: Any) -> int:
+    from wizard.apply import apply_plan
+    from wizard.current import save_current
+
+    print()
+    try:
+        result = apply_plan(
+            plan, log=lambda line: print(line, flush=True), cancelled=threading.Event()
+        )
+    except ApplyError:
+        print("\n✗ The apply failed and was rolled back; the machine is as before.")
+        return 1
+    except KeyboardInterrupt:
+        print("\nStopped; what was done was rolled back.")
+        return 130
+    save_current(state.answers)
+    print(
+        f"\n✓ Applied (ID {result.journal_id}). Undo with: jupyter-setup-wizard rollback {result.journal_id}\n"
+    )
+    print(instructions(state.answers, state.facts))
+    print("\nLive status: jupyter-setup-wizard status")
+    sys.stdout.flush()
+    return 0
+
+
+__all__ = ["ACTION_LABELS", "run_plain"]

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -270,3 +271,37 @@ def test_https_server_is_probed_over_https(
         assert s.secure and s.url.startswith("https://")
         assert s.http is not None and s.http.url.startswith(f"https://127.0.0.1:{port}/")
         assert s.http.ok and s.http.version == srv.info["version"], s.http
+
+
+def test_status_command_in_a_real_terminal(
+    server: tuple[RunningJupyter, Answers], tmp_path: Path
+) -> None:
+    """`jupyter-setup-wizard status` at 80x24 under tmux: live view, token on request, q quits."""
+    from tests.support.tmux import TmuxSession
+
+    srv, answers = server
+    save_current(answers)
+    env = {
+        k: os.environ[k] for k in ("XDG_STATE_HOME", "JUPYTER_RUNTIME_DIR", "JUPYTER_CONFIG_DIR")
+    }
+    with TmuxSession() as tmux:
+        tmux.new_session(
+            [sys.executable, "-m", "wizard", "status", "--interval", "0.5"],
+            width=80,
+            height=24,
+            env=env,
+            cwd=REPO,
+        )
+        tmux.wait_for_text("JupyterLab is running and healthy", timeout=20)
+        tmux.wait_for_text(f"pid {srv.process.pid}")
+        token = str(srv.info["token"])
+        assert token not in tmux.capture()
+        tmux.send_keys("u")
+        tmux.wait_for_text(token[:20])
+        tmux.send_keys("q")
+        tmux.wait_for_exit(timeout=10)
+        # tmux may mark the pane dead a moment before it records the status (harness gives -1).
+        deadline = time.monotonic() + 5
+        while tmux.exit_status() == -1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert tmux.exit_status() == 0

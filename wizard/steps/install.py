@@ -19,11 +19,13 @@ import os
 import re
 import shlex
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from wizard.actions import Action, ApplyContext, Cancelled, run_streaming
 from wizard.answers import Answers
@@ -630,6 +632,29 @@ _NETWORK_SIGNS = (
 )
 
 
+def _indexes(lines: list[str]) -> list[str]:
+    """The index URLs pip said it looks in (its own view of pip.conf and PIP_INDEX_URL)."""
+    for line in lines:
+        if line.startswith("Looking in indexes:"):
+            return [u.strip() for u in line.split(":", 1)[1].split(",") if u.strip()]
+    return [os.environ["PIP_INDEX_URL"]] if os.environ.get("PIP_INDEX_URL") else []
+
+
+def index_reachable(url: str, timeout: float = 3.0) -> bool:
+    """Can a connection to this index be opened at all? (file:// indexes: does the dir exist)"""
+    parts = urlsplit(url)
+    if parts.scheme == "file":
+        return Path(parts.path).exists()
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return True  # not ours to judge
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        with socket.create_connection((parts.hostname, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
 def explain_pip_failure(lines: list[str]) -> str | None:
     """A clear message, with the way forward, for the ways pip commonly fails."""
     text = "\n".join(lines)
@@ -641,16 +666,24 @@ def explain_pip_failure(lines: list[str]) -> str | None:
         )
     if "No space left on device" in text:
         return "pip ran out of disk space; free some space (or choose another place) and try again."
-    if any(sign in text for sign in _NETWORK_SIGNS):
-        index = os.environ.get("PIP_INDEX_URL")
-        where = f" ({index})" if index else ""
+    unreachable: list[str] = []
+    if "(from versions: none)" in text and not any(
+        os.environ.get(v) for v in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy")
+    ):
+        # With retries off pip does not say why it found nothing: look ourselves.
+        unreachable = [u for u in _indexes(lines) if not index_reachable(u)]
+    if unreachable or any(sign in text for sign in _NETWORK_SIGNS):
+        where = f" ({', '.join(unreachable)})" if unreachable else ""
         return (
             f"the package index{where} could not be reached, so nothing was installed. "
             "Check the network, a proxy (HTTPS_PROXY) or pip's index setting (PIP_INDEX_URL, "
             f"pip.conf), then try again.\npip said: {tail}"
         )
     if "No matching distribution found" in text or "Could not find a version" in text:
-        return f"pip found no JupyterLab matching the version spec; check install.version.\npip said: {tail}"
+        return (
+            "pip found no JupyterLab matching the version spec (check install.version) "
+            f"in its package index.\npip said: {tail}"
+        )
     return None
 
 
@@ -687,7 +720,7 @@ class PipProgress:
         return "Starting pip"
 
 
-_COLLECT_RE = re.compile(r"^Collecting (\S+)")
+_COLLECT_RE = re.compile(r"^(?:Collecting|Processing) (\S+)")
 _DOWNLOAD_RE = re.compile(r"^\s*(?:Downloading|Using cached) (\S+)")
 _INSTALLING_RE = re.compile(r"^Installing collected packages: (.*)$")
 
@@ -696,7 +729,11 @@ def pip_progress(state: PipProgress, line: str) -> PipProgress:
     """Fold one line of pip's output into the progress (pure: no I/O, never raises)."""
     line = line.rstrip()
     if m := _COLLECT_RE.match(line):
-        name = re.split(r"[<>=!~\[;]", m.group(1), maxsplit=1)[0]
+        # "Collecting tornado>=6" or "Processing /path/tornado-6.4-cp38-abi3-linux.whl"
+        name = m.group(1).rsplit("/", 1)[-1]
+        name = re.split(r"[<>=!~\[;]", name, maxsplit=1)[0]
+        if name.endswith((".whl", ".tar.gz", ".zip")):
+            name = name.split("-", 1)[0]
         return dataclasses.replace(
             state, phase="collecting", collected=state.collected + 1, current=name
         )

@@ -38,12 +38,15 @@ PACKAGES: tuple[str, ...] = (
     "ca-certificates",
     "iproute2",
     "procps",
+    # pam_systemd and a user bus: without them user@.service (systemd-user units) cannot start.
+    "libpam-systemd",
+    "dbus-user-session",
 )
 JLAB_VENV = "/opt/jlab"
 TEST_USER = "jupyteruser"
 TEST_UID = 1000
 # Bump when the build recipe changes: a cached rootfs with another stamp is rebuilt.
-RECIPE_VERSION = "2"
+RECIPE_VERSION = "3"
 STAMP_NAME = ".jsw-rootfs-stamp"
 
 DEFAULT_CACHE_DIR = Path("/var/cache/jsw-test/rootfs-bookworm")

@@ -23,7 +23,6 @@ from pathlib import Path
 
 import platformdirs
 
-from wizard.errors import InputError
 from wizard.interpreter import Interpreter, inspect_interpreter
 from wizard.paths import APP_NAME
 
@@ -47,7 +46,7 @@ _SKIP_DIRS = {
     "snap",
     "proc",
 }
-_SEARCH_DEPTH = 3  # ~/venv, ~/projects/x/.venv, ~/work/projects/x/.venv... but not deeper
+_SEARCH_DEPTH = 4  # ~/venv, ~/projects/x/.venv, ~/work/projects/x/.venv... but not deeper
 _MAX_DIRS = 4000  # bound on directories looked at per home, whatever the time left
 _DIST_RE = re.compile(r"^jupyterlab-([^-]+)\.dist-info$", re.IGNORECASE)
 
@@ -201,6 +200,71 @@ def from_interpreter(interp: Interpreter, source: str = "") -> Environment:
     )
 
 
+# Discovery's question to an interpreter: no importlib.metadata (that costs ~100 ms); the
+# JupyterLab version is read from the *.dist-info names on the sys.path it reports.
+_QUICK = r"""
+import json, os, sys, sysconfig
+from importlib.util import find_spec
+prefix = sys.prefix
+is_venv = prefix != getattr(sys, "base_prefix", prefix)
+stdlib = sysconfig.get_path("stdlib")
+print(json.dumps({
+    "executable": sys.executable,
+    "version": "%d.%d.%d" % sys.version_info[:3],
+    "prefix": prefix,
+    "is_venv": is_venv,
+    "is_conda": os.path.isdir(os.path.join(prefix, "conda-meta")),
+    "externally_managed": (not is_venv) and os.path.exists(os.path.join(stdlib, "EXTERNALLY-MANAGED")),
+    "has_pip": find_spec("pip") is not None,
+    "path": [p for p in sys.path if p and os.path.isdir(p)],
+}))
+"""
+
+
+def ask_python(python: str, source: str = "", timeout: float = 5.0) -> Environment | None:
+    """Describe a non-environment interpreter by running it briefly; None when it does not run."""
+    try:
+        out = subprocess.run(
+            [python, "-I", "-c", _QUICK],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+            check=True,
+        ).stdout
+        data = json.loads(out.strip().splitlines()[-1])
+    except (OSError, subprocess.SubprocessError, ValueError, IndexError):
+        return None
+    interp = Interpreter(
+        executable=data["executable"],
+        python_version=data["version"],
+        prefix=data["prefix"],
+        is_venv=data["is_venv"],
+        is_conda=data["is_conda"],
+        externally_managed=data["externally_managed"],
+        has_pip=data["has_pip"],
+        has_venv=True,  # not asked here; the install step asks the one it will use
+        scripts_dir="",
+        versions={"jupyterlab": _jupyterlab_in(Path(p) for p in data["path"])},
+    )
+    return from_interpreter(interp, source)
+
+
+def resolve_pyenv_shim(python: Path) -> Path:
+    """pyenv's shims are shell scripts: point at the interpreter the global version runs."""
+    if python.parent.name != "shims" or python.parent.parent.name != ".pyenv":
+        return python
+    root = python.parent.parent
+    version = os.environ.get("PYENV_VERSION", "")
+    if not version:
+        try:
+            version = (root / "version").read_text().split()[0]
+        except (OSError, IndexError):
+            return python
+    real = root / "versions" / version / "bin" / python.name
+    return real if real.exists() else python
+
+
 def env_prefix_of(python: Path) -> Path | None:
     """The venv/conda prefix an interpreter path belongs to, from the path alone (no run)."""
     prefix = python.parent.parent
@@ -321,7 +385,7 @@ def candidates(homes: Sequence[Path] | None, deadline: float) -> list[tuple[str,
         found.append(("this wizard", Path(sys.executable)))
     on_path = shutil.which("python3")
     if on_path:
-        found.append(("PATH", Path(on_path)))
+        found.append(("PATH", resolve_pyenv_shim(Path(on_path))))
     if Path(SYSTEM_PYTHON).exists():
         found.append(("system", Path(SYSTEM_PYTHON)))
     for home in homes if homes is not None else _homes():
@@ -385,17 +449,12 @@ def discover(
             first.setdefault(python, source)
         for python, source in first.items():
             left = max(0.1, deadline - time.monotonic())
-            jobs[pool.submit(inspect_interpreter, python, timeout=left)] = source
+            jobs[pool.submit(ask_python, python, source, left)] = source
         done, _late = wait(jobs, timeout=max(0.0, deadline - time.monotonic()))
         for job in jobs:  # in submission order, so "this wizard" and PATH win duplicates
-            if job not in done:
-                continue
-            source = jobs[job]
-            try:
-                interp = job.result()
-            except InputError:
-                continue
-            envs.setdefault(os.path.realpath(interp.prefix), from_interpreter(interp, source))
+            env = job.result() if job in done else None
+            if env is not None:
+                envs.setdefault(os.path.realpath(env.prefix), env)
         return sorted(envs.values(), key=_sort_key)
     finally:
         pool.shutdown(wait=False, cancel_futures=True)

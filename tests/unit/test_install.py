@@ -342,3 +342,32 @@ def test_static_description_of_envs(tmp_path: Path) -> None:
     env = describe_env_dir(conda)
     assert env is not None and (env.kind, env.python_version) == ("conda", "3.10.14")
     assert describe_env_dir(tmp_path) is None
+
+
+def test_pyenv_shims_resolve_to_the_global_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from wizard.environments import resolve_pyenv_shim
+
+    root = tmp_path / ".pyenv"
+    (root / "shims").mkdir(parents=True)
+    real = root / "versions" / "3.12.1" / "bin" / "python3"
+    real.parent.mkdir(parents=True)
+    real.touch()
+    (root / "version").write_text("3.12.1\n")
+    monkeypatch.delenv("PYENV_VERSION", raising=False)
+    assert resolve_pyenv_shim(root / "shims" / "python3") == real
+    assert resolve_pyenv_shim(Path("/usr/bin/python3")) == Path("/usr/bin/python3")
+
+
+def test_asking_a_running_python_is_quick_and_complete() -> None:
+    import sys
+    import time
+
+    from wizard.environments import ask_python
+
+    start = time.monotonic()
+    env = ask_python(sys.executable, "test")
+    assert env is not None and time.monotonic() - start < 2
+    assert env.python_version == ".".join(map(str, sys.version_info[:3]))
+    assert ask_python("/nonexistent/python") is None

@@ -78,7 +78,9 @@ class StepScreen(Screen[None]):
         self.load()
 
     def facts_changed(self) -> None:
-        """The probe finished (or ran again): show what depends on the facts."""
+        """The probe finished (or ran again): show what depends on the facts, keeping what
+        the person has typed so far."""
+        self.collect()
         self.load()
 
     # -- navigation ------------------------------------------------------------------------
@@ -110,13 +112,16 @@ class StepScreen(Screen[None]):
         self.collect()
         self.wizard.goto(event.step)
 
-    @on(Input.Submitted)
-    def _input_submitted(self, event: Input.Submitted) -> None:
-        """Enter moves to the next field; on the last one it is Next."""
-        event.stop()
-        inputs = [w for w in self.query(Input) if w.display and not w.disabled and w.can_focus]
-        if event.input in inputs and inputs.index(event.input) + 1 < len(inputs):
-            inputs[inputs.index(event.input) + 1].focus()
+    def advance_from(self, field: Input) -> None:
+        """Enter in a field: the next visible field, or Next on the last one."""
+        inputs = [
+            w
+            for w in self.query(Input)
+            if w.display and w.parent is not None and w.parent.display and not w.disabled
+        ]
+        if field in inputs and inputs.index(field) + 1 < len(inputs):
+            # set_focus now, not focus() (deferred): the keys already queued go to the next field.
+            self.set_focus(inputs[inputs.index(field) + 1])
         else:
             self.action_next()
 

@@ -46,7 +46,7 @@ class InstallScreen(StepScreen):
     def compose_body(self) -> ComposeResult:
         yield Static("", id="interp-facts", markup=False)
         yield Label("Environments found", classes="field-label", id="envs-label")
-        yield ChoiceList([], id="envs")
+        yield ChoiceList([("", "Looking for Python environments…")], id="envs")
         yield Field(
             "Python interpreter",
             hint="Absolute path; Enter checks it.",
@@ -59,22 +59,21 @@ class InstallScreen(StepScreen):
         yield Static("", id="install-problems", classes="problems", markup=False)
 
     def on_mount(self) -> None:
+        # Always shown (first in the focus order, whatever the timing of discovery).
         self._shown_envs: list[tuple[str, str]] = []
-        self.query_one("#envs-label").display = False
-        self.query_one("#envs").display = False
 
     def _show_envs(self) -> None:
         envs = [(env_python(e), env_label(e)) for e in self.wizard.environments or []]
         current = self.state.answers.jupyter.python
         if current and current not in [p for p, _ in envs]:
             envs = [(current, f"{current}  (chosen)"), *envs]
+        if not envs and self.wizard.environments is not None:
+            envs = [("", "None found: type the interpreter's path below")]
         if not envs or envs == self._shown_envs:
             return
         self._shown_envs = envs
         lst = self.query_one("#envs", ChoiceList)
         lst.set_choices(envs, current or envs[0][0])
-        lst.display = True
-        self.query_one("#envs-label").display = True
 
     def load(self) -> None:
         a = self.state.answers
@@ -114,6 +113,8 @@ class InstallScreen(StepScreen):
 
     @on(ChoiceList.Changed, "#envs")
     def _env_changed(self, event: ChoiceList.Changed) -> None:
+        if not event.value:
+            return
         field = self.query_one("#python", Field)
         if field.input.value != event.value:
             field.input.value = event.value
@@ -133,6 +134,10 @@ class InstallScreen(StepScreen):
     def _maybe_reprobe(self) -> None:
         python = self.query_one("#python", Field).value.strip()
         if python and python != self.state.answers.jupyter.python:
+            if self.state.answers.install.action == "create-venv":
+                # Another environment was picked: use it instead of making a new venv.
+                self.state.answers = self.state.answers.replace("install", action="keep")
+                self.query_one("#action", ChoiceList).set_value("keep")
             self.wizard.probe_error = None
             self.state.facts = None
             self.wizard.reprobe(python)

@@ -55,6 +55,13 @@ class PasswordScreen(StepScreen):
         else:
             self.query_one("#pw1", Field).input.focus()
 
+    def facts_changed(self) -> None:
+        # Only whether a password exists depends on the facts; never touch what is being typed.
+        keep = self.query_one("#keep", Checkbox)
+        keep.display = self.state.has_current_password
+        keep.value = self.state.keep_password
+        self._update_enabled()
+
     def _update_enabled(self) -> None:
         keep = self.state.has_current_password and self.query_one("#keep", Checkbox).value
         for fid in ("#pw1", "#pw2"):

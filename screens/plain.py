@@ -96,9 +96,7 @@ def ask_install(state: WizardState, envs: list[Any]) -> None:
     if python != a.jupyter.python and default_action == "create-venv":
         default_action = "keep"  # another environment was picked instead of a new venv
     action_choices = [questionary.Choice(label, value=value) for value, label in install_actions()]
-    action = _ask(
-        questionary.select("What to do:", choices=action_choices, default=default_action)
-    )
+    action = _ask(questionary.select("What to do:", choices=action_choices, default=default_action))
     venv_path, version = a.install.venv_path, a.install.version
     if action == "create-venv":
         venv_path = _ask(questionary.text("New virtual environment path:", default=venv_path))

@@ -4,11 +4,42 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Input, Label, Static
 
 from wizard.errors import Problem
+
+
+class FieldInput(Input):
+    """Enter moves on at once, inside the key's own handling: keys typed right after Enter
+    (fast typists, pasted text, tmux send-keys) land in the next field, not this one."""
+
+    async def _on_key(self, event: events.Key) -> None:
+        focused = self.screen.focused
+        if focused is not None and focused is not self:
+            # Queued here before Enter moved the focus on: it belongs to the focused field.
+            event.stop()
+            event.prevent_default()
+            focused.post_message(events.Key(event.key, event.character))
+            return
+        if event.key in ("tab", "shift+tab"):
+            # Same race as Enter: move the focus now, before the next queued key arrives here.
+            event.stop()
+            event.prevent_default()
+            if event.key == "tab":
+                self.screen.focus_next()
+            else:
+                self.screen.focus_previous()
+            return
+        advance = getattr(self.screen, "advance_from", None)
+        if event.key == "enter" and advance is not None:
+            event.stop()
+            event.prevent_default()
+            advance(self)
+            return
+        await super()._on_key(event)
 
 
 class Field(Vertical):
@@ -35,7 +66,7 @@ class Field(Vertical):
         super().__init__(id=id)
         self.label = label
         self.hint = hint
-        self._input = Input(
+        self._input = FieldInput(
             value,
             placeholder=placeholder,
             password=password,

@@ -199,7 +199,13 @@ def run_streaming(
         env=env,
         start_new_session=True,  # keeps children from drawing over a full-screen UI
     )
-    timer = threading.Timer(timeout, proc.kill)
+    timed_out = threading.Event()
+
+    def kill_on_timeout() -> None:
+        timed_out.set()
+        proc.kill()
+
+    timer = threading.Timer(timeout, kill_on_timeout)
     watcher = threading.Thread(target=_kill_on_cancel, args=(proc, ctx.cancelled), daemon=True)
     timer.start()
     watcher.start()
@@ -211,10 +217,15 @@ def run_streaming(
             ctx.log(line)
             tail = [*tail[-19:], line]
         rc = proc.wait()
+    except BaseException:  # Ctrl-C or SIGTERM while streaming: the child must not outlive the apply
+        _stop(proc)
+        raise
     finally:
         timer.cancel()
     if ctx.cancelled.is_set():
         raise Cancelled(f"cancelled: {shlex.join(argv)}")
+    if timed_out.is_set():
+        raise RuntimeError(f"{shlex.join(argv)} did not finish within {timeout:.0f} s")
     if rc != 0:
         last = "\n".join(tail[-5:])
         raise RuntimeError(
@@ -225,12 +236,17 @@ def run_streaming(
 def _kill_on_cancel(proc: subprocess.Popen[str], cancelled: threading.Event) -> None:
     while proc.poll() is None:
         if cancelled.wait(0.1):
-            proc.terminate()
-            try:
-                proc.wait(5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            _stop(proc)
             return
+
+
+def _stop(proc: subprocess.Popen[str]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 class HealthCheck(Action):

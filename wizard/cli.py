@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,6 +23,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def _interrupt_on_sigterm() -> None:
+    """A `kill` mid-apply rolls back like Ctrl-C does, instead of leaving a half-applied plan."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -164,9 +174,12 @@ def _cmd_apply(args: argparse.Namespace) -> int:
     from wizard.current import save_current
     from wizard.planner import Secrets, build_plan
     from wizard.probe import probe
+    from wizard.steps import install
     from wizard.steps.access import instructions
 
-    answers = load_answers(args.answers)
+    answers = install.resolve_answers(load_answers(args.answers))
+    if not answers.jupyter.python:
+        answers = answers.replace("jupyter", python=sys.executable)
     if args.proxy_password_stdin:
         pw, proxy_pw = read_secrets_stdin(args.password_stdin, True)
         secrets = Secrets(password=pw, proxy_password=proxy_pw)
@@ -175,7 +188,7 @@ def _cmd_apply(args: argparse.Namespace) -> int:
     from wizard.steps.service import default_config_dir
 
     config_dir = answers.jupyter.config_dir or default_config_dir(answers)
-    facts = probe(answers.jupyter.python or sys.executable, config_dir)
+    facts = probe(answers.jupyter.python, config_dir)
     plan = build_plan(answers, facts, secrets)
     print(plan.render(), end="")
     if args.dry_run:
@@ -184,6 +197,7 @@ def _cmd_apply(args: argparse.Namespace) -> int:
         if not args.yes and not _confirm(f"Apply {len(plan.changes())} change(s)?"):
             print("Nothing changed.")
             return 0
+        _interrupt_on_sigterm()
         result = apply_plan(plan, log=print)
         print(
             f"Applied (ID {result.journal_id}). Undo with: jupyter-setup-wizard rollback {result.journal_id}"
@@ -203,6 +217,7 @@ def _cmd_rollback(args: argparse.Namespace) -> int:
     if not args.yes and not _confirm(f"Restore {len(plan.changes())} file(s)?"):
         print("Nothing changed.")
         return 0
+    _interrupt_on_sigterm()
     result = apply_plan(plan, log=print)
     print(f"Restored (ID {result.journal_id}; this rollback can itself be rolled back).")
     return 0

@@ -234,3 +234,53 @@ def test_missing_interpreter(setup: Setup) -> None:
     r = wizard("apply", str(setup.write()), "--yes")
     assert r.returncode == 2
     assert "jupyter.python:" in r.stderr and "does not exist" in r.stderr
+
+
+def test_sigterm_mid_install_rolls_back(setup: Setup) -> None:
+    """`kill` during a slow pip install: pip is stopped, the new venv and config are gone (exit 130)."""
+    import signal
+    import time
+
+    venv = setup.tmp / "venv"
+    setup.write()
+    with setup.answers.open("a") as fh:
+        fh.write(f'[install]\naction = "create-venv"\nvenv_path = "{venv}"\n')
+    text = setup.answers.read_text().replace(f'python = "{setup.python}"\n', "")
+    setup.answers.write_text(text)
+    with socket.socket() as index:  # a package index that accepts connections and never answers
+        index.bind(("127.0.0.1", 0))
+        index.listen()
+        env = {
+            **os.environ,
+            "PIP_CONFIG_FILE": "/dev/null",
+            "PIP_INDEX_URL": f"http://127.0.0.1:{index.getsockname()[1]}/simple",
+            "PIP_TIMEOUT": "120",
+        }
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "wizard", "apply", str(setup.answers), "--yes"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
+        )
+        deadline = time.monotonic() + 90
+        while not (venv / "bin" / "python").exists() or not _pip_running(venv):
+            assert proc.poll() is None and time.monotonic() < deadline, proc.stdout
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 130, out
+    assert "Rolled back" in out
+    assert not venv.exists()
+    assert not setup.cfg.exists()
+    assert not _pip_running(venv)
+
+
+def _pip_running(venv: Path) -> bool:
+    import psutil
+
+    for p in psutil.process_iter(["cmdline"]):
+        cmd = p.info["cmdline"] or []
+        if cmd and cmd[0].startswith(str(venv)) and "pip" in cmd:
+            return True
+    return False

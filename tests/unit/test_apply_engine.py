@@ -140,3 +140,11 @@ def test_journal_files_are_private(tree: Path) -> None:
     for p in j.dir.rglob("*"):
         if p.is_file():
             assert p.stat().st_mode & 0o777 == 0o600, p
+
+
+def test_a_command_that_hangs_is_stopped_at_its_timeout(tree: Path) -> None:
+    before = snapshot(tree)
+    plan = Plan("t", [WriteFile(tree / "a.txt", b"x\n"), RunCommand(["sleep", "30"], timeout=0.5)])
+    with pytest.raises(ApplyError, match=r"did not finish within [01] s"):
+        apply_plan(plan)
+    assert snapshot(tree) == before

@@ -11,15 +11,15 @@ import importlib
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.screen import Screen
 from textual.worker import get_current_worker
 
 from screens.state import (
-    STEP_NAMES,
     Prober,
     WizardState,
     discover_environments,
@@ -28,9 +28,12 @@ from screens.state import (
 from screens.widgets import ConfirmScreen, HelpScreen
 from wizard.answers import Answers
 from wizard.errors import WizardError
-from wizard.probe import Facts
+
+if TYPE_CHECKING:
+    from wizard.probe import Facts
 
 HERE = Path(__file__).parent
+PROBE_DELAY = 0.15  # seconds after the first paint
 
 
 def _real_probe(python: str | None, config_dir: str | None) -> Facts:
@@ -79,35 +82,30 @@ class WizardApp(App[int]):
         self.prober: Prober = prober or _real_probe
         self.probe_error: str | None = None
         self.probing = False
+        self.probed_once = False  # tests and benchmarks wait for the first probe
         # Apply in progress: the cancel event, and whether the person asked to quit.
         self.applying = False
         self.cancel_apply = threading.Event()
         self.quit_after_apply = False
+        self._step_screens: dict[str, Screen[Any]] = {}
 
     # -- lifecycle -------------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        from screens.access import AccessScreen
-        from screens.install import InstallScreen
-        from screens.network import NetworkScreen
-        from screens.password import PasswordScreen
-        from screens.review import ReviewScreen
-        from screens.service import ServiceScreen
-        from screens.welcome import WelcomeScreen
+        self.push_screen(self.step_screen("welcome"))
+        # The probe (subprocesses, a filesystem walk) starts once the first screen is on the
+        # terminal and has had a moment to take keys; its results fill in when ready.
+        self.call_after_refresh(self.set_timer, PROBE_DELAY, self.reprobe)
 
-        for screen in (
-            WelcomeScreen(),
-            InstallScreen(),
-            PasswordScreen(),
-            NetworkScreen(),
-            ServiceScreen(),
-            AccessScreen(),
-            ReviewScreen(),
-        ):
-            self.install_screen(screen, screen.step)
-        self.push_screen("welcome")
-        # Probes only after the first screen is on the terminal.
-        self.call_after_refresh(self.reprobe)
+    def step_screen(self, name: str) -> Screen[Any]:
+        """The screen of a step, made on first use (so startup composes only the welcome)."""
+        screen = self._step_screens.get(name)
+        if screen is None:
+            module = importlib.import_module(f"screens.{name}")
+            screen = getattr(module, f"{name.capitalize()}Screen")()
+            self.install_screen(screen, name)
+            self._step_screens[name] = screen
+        return screen
 
     # -- facts -----------------------------------------------------------------------------
 
@@ -153,6 +151,7 @@ class WizardApp(App[int]):
 
     def _facts_ready(self, facts: Facts | None, error: str | None, has_password: bool) -> None:
         self.probing = False
+        self.probed_once = True
         self.state.facts = facts
         self.probe_error = error
         self.state.has_current_password = has_password
@@ -160,8 +159,7 @@ class WizardApp(App[int]):
             self.state.keep_password = True
         if not has_password:
             self.state.keep_password = False
-        for name in STEP_NAMES:
-            screen = self.get_screen(name)
+        for screen in self._step_screens.values():
             if screen.is_mounted and hasattr(screen, "facts_changed"):
                 screen.facts_changed()
 
@@ -173,7 +171,7 @@ class WizardApp(App[int]):
             return
         if self.screen.id == step or getattr(self.screen, "step", None) == step:
             return
-        self.switch_screen(step)
+        self.switch_screen(self.step_screen(step))
 
     def step_marks(self) -> dict[str, str]:
         return {

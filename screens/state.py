@@ -8,14 +8,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from wizard.answers import Answers
 from wizard.errors import Problem
-from wizard.probe import Facts
 
 if TYPE_CHECKING:
     from wizard.planner import Secrets
+    from wizard.probe import Facts
 
 # (name, title) in order; the apply screen is reached from review, not listed.
 STEPS: list[tuple[str, str]] = [
@@ -29,7 +29,8 @@ STEPS: list[tuple[str, str]] = [
 ]
 STEP_NAMES = [name for name, _ in STEPS]
 
-Prober = Callable[[str | None, str | None], Facts]
+# A string: wizard.probe (psutil) is imported after the first paint, not at startup.
+Prober: TypeAlias = "Callable[[str | None, str | None], Facts]"
 
 
 def step_of(problem_field: str) -> str:

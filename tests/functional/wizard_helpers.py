@@ -84,6 +84,10 @@ def snapshot_app(monkeypatch: Any, current: Answers | None = None) -> WizardApp:
 
 async def settle(pilot: Any) -> None:
     """Let workers (probe, plan, apply) finish and the screen catch up."""
+    for _ in range(100):  # the first probe starts a moment after the first paint
+        if pilot.app.probed_once:
+            break
+        await pilot.pause(0.05)
     for _ in range(3):
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()

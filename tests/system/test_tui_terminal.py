@@ -97,6 +97,7 @@ def test_tui_over_ssh_in_tmux_full_setup(tmp_path: Path, jlab: str) -> None:
         _settle()
         tmux.send_keys("Tab")
         tmux.type_text(str(port))
+        tmux.wait_for_text(f"│ {port}\n")  # in the port field, under "Port"
         tmux.send_keys("C-n")
         tmux.wait_for_text("Service: keep JupyterLab running")
         _settle()

@@ -1,0 +1,170 @@
+"""How fast the wizard is on screen, and how many keys a first setup takes.
+
+    .venv/bin/python benchmarks/bench_startup.py [--runs 7]
+
+1. Launch to first paint and accepting keys (target: median <= 0.6 s): `python -m wizard` in a
+   real pseudo-terminal (80x24, TERM=xterm); the clock stops when the welcome screen is painted
+   ("first paint"), then F1 is sent and the clock stops again when the help overlay answers it
+   ("accepting keys").
+2. Keystrokes of a whole first setup with the defaults and a password (install step kept as
+   suggested; target: <= 25 besides typing the password), driven with Textual's Pilot against a
+   temporary config dir; the plan is applied for real there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+import pexpect  # noqa: E402
+
+ANSI = re.compile(r"\x1b\[[0-9;?<>=]*[A-Za-z~]|\x1b[()][A-Z0-9]|\x1b[=>]")
+
+
+def _isolated_env(tmp: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        TERM="xterm",
+        JUPYTER_CONFIG_DIR=str(tmp / "jupyter-config"),
+        XDG_STATE_HOME=str(tmp / "state"),
+        XDG_DATA_HOME=str(tmp / "data"),
+        XDG_CONFIG_HOME=str(tmp / "config"),
+        XDG_CACHE_HOME=str(tmp / "cache"),
+        PYTHONPATH=str(REPO),
+    )
+    env.pop("NO_COLOR", None)
+    return env
+
+
+def one_launch(tmp: Path) -> tuple[float, float]:
+    """(seconds to first paint, seconds until a key is answered) for one launch."""
+    t0 = time.perf_counter()
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "wizard"],
+        env=_isolated_env(tmp),
+        cwd=str(REPO),
+        encoding="utf-8",
+        dimensions=(24, 80),
+        timeout=20,
+    )
+    try:
+        seen = ""
+        painted = keyed = 0.0
+        while not painted:
+            seen += ANSI.sub("", child.read_nonblocking(65536, timeout=20))
+            if "Set up" in seen and "Welcome" in seen:
+                painted = time.perf_counter() - t0
+        child.send("\x1bOP")  # F1 in xterm
+        seen = ""
+        while not keyed:
+            seen += ANSI.sub("", child.read_nonblocking(65536, timeout=20))
+            if "Close help" in seen or "Everywhere" in seen:
+                keyed = time.perf_counter() - t0
+        child.send("\x11")  # Ctrl+Q
+        child.expect(pexpect.EOF, timeout=10)
+    finally:
+        child.close(force=True)
+    return painted, keyed
+
+
+def bench_startup(runs: int) -> float:
+    paints, keys = [], []
+    with tempfile.TemporaryDirectory(prefix="jsw-bench-") as d:
+        one_launch(Path(d))  # warm the OS file cache once; not counted
+        for _ in range(runs):
+            painted, keyed = one_launch(Path(d))
+            paints.append(painted)
+            keys.append(keyed)
+    print(
+        f"launch -> first paint:        median {statistics.median(paints):.3f} s  "
+        f"(min {min(paints):.3f}, max {max(paints):.3f}, {runs} runs)"
+    )
+    print(
+        f"launch -> answering a key:    median {statistics.median(keys):.3f} s  (target <= 0.6 s)"
+    )
+    return statistics.median(keys)
+
+
+async def count_first_setup_keys(tmp: Path) -> int:
+    from tests.functional.wizard_helpers import FixedEnv, fixed_facts
+    from screens.app import WizardApp
+    from screens.apply import ApplyScreen
+
+    config_dir = str(tmp / "jupyter-config")
+    app = WizardApp(
+        current=None,
+        config_dir=config_dir,
+        prober=lambda python, cdir: fixed_facts(config_dir),
+        discover=lambda: [FixedEnv()],
+    )
+    password = "a long enough passphrase"
+    counted = 0
+
+    async with app.run_test(size=(80, 24)) as pilot:
+
+        async def press(*keys: str, typing: bool = False) -> None:
+            nonlocal counted
+            if not typing:
+                counted += len(keys)
+            for key in keys:
+                await pilot.press(key)
+                await pilot.pause()
+
+        await app.workers.wait_for_complete()
+        await press("enter")  # Welcome: Set up
+        await press("ctrl+n")  # Install: the suggestion (keep the environment with JupyterLab)
+        await press(*password, typing=True)
+        await press("enter")
+        await press(*password, typing=True)
+        await press("enter")  # Password -> Network
+        await press("ctrl+n")  # Network defaults
+        await press("ctrl+n")  # Service default
+        await press("ctrl+n")  # Access default -> Review
+        for _ in range(50):
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            if getattr(app.screen, "plan", None) is not None:
+                break
+        await press("a")  # Apply
+        for _ in range(100):
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            if isinstance(app.screen, ApplyScreen) and app.screen.finished:
+                break
+        screen: Any = app.screen
+        ok = isinstance(screen, ApplyScreen) and screen.finished and not screen.failed
+        await press("q")
+    if not ok or not (Path(config_dir) / "jupyter_server_config.json").exists():
+        raise SystemExit("the first setup did not complete")
+    return counted
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--runs", type=int, default=7)
+    args = p.parse_args()
+    median = bench_startup(args.runs)
+    with tempfile.TemporaryDirectory(prefix="jsw-bench-") as d:
+        os.environ["XDG_STATE_HOME"] = str(Path(d) / "state")
+        os.environ["HOME"] = d
+        keys = asyncio.run(count_first_setup_keys(Path(d)))
+    print(f"first setup keystrokes:       {keys} besides typing the password (target <= 25)")
+    return 0 if median <= 0.6 and keys <= 25 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -98,9 +98,9 @@ def bench_startup(runs: int) -> float:
 
 
 async def count_first_setup_keys(tmp: Path) -> int:
-    from tests.functional.wizard_helpers import FixedEnv, fixed_facts
     from screens.app import WizardApp
     from screens.apply import ApplyScreen
+    from tests.functional.wizard_helpers import FixedEnv, fixed_facts
 
     config_dir = str(tmp / "jupyter-config")
     app = WizardApp(

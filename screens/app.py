@@ -20,6 +20,7 @@ from textual.screen import Screen
 from textual.worker import get_current_worker
 
 from screens.state import (
+    STEP_NAMES,
     Prober,
     WizardState,
     discover_environments,
@@ -194,6 +195,14 @@ class WizardApp(App[int]):
             self.notify("The status screen is not available in this build.", severity="warning")
             return
         self.push_screen(screen_cls())
+
+    def on_status_screen_fix_requested(self, message: Any) -> None:
+        """A finding on the status screen: go to the step that fixes it."""
+        if getattr(self.screen, "FixRequested", None) is not None:
+            self.pop_screen()
+        step = str(getattr(message, "step", ""))
+        if step in STEP_NAMES:
+            self.goto(step)
 
     # -- global actions --------------------------------------------------------------------
 

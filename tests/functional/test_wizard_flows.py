@@ -222,3 +222,26 @@ async def test_quit_mid_apply_asks_and_rolls_back(tmp_path: Path) -> None:
                 break
     assert app.return_value == 1
     assert not (tmp_path / "made-by-apply.txt").exists()
+
+
+async def test_status_screen_from_the_wizard_and_back(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from screens.status import StatusScreen
+    from tests.functional.wizard_helpers import snapshot_app
+
+    app = snapshot_app(monkeypatch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("s")  # Welcome: Status
+        await pilot.pause()
+        assert isinstance(app.screen, StatusScreen)
+        app.screen.post_message(StatusScreen.FixRequested("network", "test"))
+        await settle(pilot)
+        assert isinstance(app.screen, NetworkScreen)  # a finding leads to the step fixing it
+        await pilot.press("escape", "escape", "escape")  # Back, step by step, to Welcome
+        await settle(pilot)
+        await pilot.press("s")
+        await pilot.pause()
+        assert isinstance(app.screen, StatusScreen)
+        await pilot.press("q")
+        await settle(pilot)
+        assert app.screen.step == "welcome"  # type: ignore[attr-defined]

@@ -76,20 +76,12 @@ class ApplyScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="apply", exit_on_error=False)
     def _run(self, cancelled: threading.Event, answers: Any) -> None:
-        from wizard.actions import Cancelled
         from wizard.apply import apply_plan
         from wizard.errors import ApplyError
 
-        undoing = False
-
+        # apply_plan itself stops at the cancel event, inside commands and between actions,
+        # and rolls back what was done.
         def log(line: str) -> None:
-            nonlocal undoing
-            if line.startswith("↶"):
-                undoing = True
-            # apply_plan checks the cancel event inside commands; between actions we stop here,
-            # inside its transaction, so what was done is rolled back.
-            if line.startswith("▶ ") and cancelled.is_set() and not undoing:
-                raise Cancelled("cancelled before: " + line[2:])
             self.app.call_from_thread(self._on_line, line)
 
         try:

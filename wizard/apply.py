@@ -6,7 +6,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from wizard.actions import Action, ApplyContext, Log, WriteFile
+from wizard.actions import Action, ApplyContext, Cancelled, Log, WriteFile
 from wizard.errors import ApplyError, InputError
 from wizard.journal import FileEntry, Journal, list_journals, sha256
 from wizard.plan import Plan
@@ -38,19 +38,25 @@ def apply_plan(
     done: list[Action] = []
     current: Action | None = None
     try:
-        for current in todo:
+        for action in todo:
+            if ctx.cancelled.is_set():  # between actions: stop before the next one starts
+                raise Cancelled("cancelled before: " + action.description)
+            current = action
             log(f"▶ {current.description}")
             current.apply(ctx)
             done.append(current)
             journal.steps.append(current.description)
+            current = None
             journal.save()
     except BaseException as exc:  # includes KeyboardInterrupt: never leave a half-applied plan
         failures = _undo_all([*done, current] if current else done, ctx)
         journal.status = "failed" if failures else "rolled-back"
-        journal.error = f"{current.description if current else '?'}: {exc}"
-        journal.save()
         what = current.description if current else "the apply"
-        msg = f"{what} failed: {exc}\nRolled back {len(done)} completed change(s)"
+        journal.error = f"{what}: {exc}"
+        journal.save()
+        verb = "was interrupted" if isinstance(exc, Cancelled | KeyboardInterrupt) else "failed"
+        msg = f"{what} {verb}" + (f": {exc}" if str(exc) else "")
+        msg += f"\nRolled back {len(done)} completed change(s)"
         if failures:
             msg += "; could NOT undo:\n  " + "\n  ".join(failures)
         log(msg)

@@ -192,11 +192,17 @@ class TmuxSession:
             raise HarnessError(f"{exc}\n--- last screen ---\n{last}--- end of screen ---") from None
 
     def exit_status(self) -> int | None:
-        """The program's exit status once it has exited, else None."""
-        out = self._display("#{pane_dead} #{pane_dead_status}").split()
-        if out and out[0] == "1":
-            return int(out[1]) if len(out) > 1 else -1
-        return None
+        """The program's exit status once it has exited (-N for signal N), else None.
+
+        tmux marks a pane dead a moment before it records the status: until then, None.
+        """
+        out = self._display("#{pane_dead} s#{pane_dead_status} g#{pane_dead_signal}").split()
+        if len(out) < 3 or out[0] != "1":
+            return None
+        status, signal = out[1][1:], out[2][1:]
+        if status:
+            return int(status)
+        return -int(signal) if signal else None
 
     def wait_for_exit(self, timeout: float = 10.0) -> int:
         """Wait until the program exits; return its exit status."""

@@ -148,3 +148,31 @@ def test_a_command_that_hangs_is_stopped_at_its_timeout(tree: Path) -> None:
     with pytest.raises(ApplyError, match=r"did not finish within [01] s"):
         apply_plan(plan)
     assert snapshot(tree) == before
+
+
+def test_cancel_between_actions_stops_before_the_next_and_undoes_the_done(tree: Path) -> None:
+    import threading
+
+    before = snapshot(tree)
+    cancel = threading.Event()
+    undone: list[str] = []
+
+    def log(line: str) -> None:
+        if line.startswith("▶ write") and "b.txt" in line:
+            cancel.set()  # the person presses cancel while the second write runs
+        if line.startswith("↶"):
+            undone.append(line)
+
+    plan = Plan(
+        "t",
+        [
+            WriteFile(tree / "a.txt", b"1\n"),
+            WriteFile(tree / "b.txt", b"2\n"),
+            RunCommand(["touch", str(tree / "never")]),
+        ],
+    )
+    with pytest.raises(ApplyError, match="was interrupted: cancelled before: run touch"):
+        apply_plan(plan, log=log, cancelled=cancel)
+    assert not (tree / "never").exists()
+    assert len(undone) == 2  # each completed write undone exactly once
+    assert snapshot(tree) == before

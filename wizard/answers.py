@@ -27,9 +27,8 @@ else:  # pragma: no cover - exercised only on 3.10
 @dataclass
 class JupyterAnswers:
     python: str = ""  # absolute path of the interpreter whose JupyterLab runs
-    config_dir: str = (
-        ""  # "" = that interpreter's user config dir (JUPYTER_CONFIG_DIR or ~/.jupyter)
-    )
+    # "" = that interpreter's user config dir (JUPYTER_CONFIG_DIR or ~/.jupyter)
+    config_dir: str = ""
 
 
 @dataclass

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import tomli_w
+
+from tests.support.cli import run_wizard as wizard
 
 ROOT = Path(__file__).parents[2]
 
@@ -29,21 +29,6 @@ def write_answers(
     }
     path.write_text(tomli_w.dumps(data))
     return path
-
-
-def wizard(
-    *args: str, stdin: str | None = None, env: dict[str, str] | None = None, timeout: float = 120
-) -> subprocess.CompletedProcess[str]:
-    """Run the real CLI (python -m wizard) in a fresh process."""
-    return subprocess.run(
-        [sys.executable, "-m", "wizard", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=ROOT,
-        env={**os.environ, **(env or {})},
-    )
 
 
 def apply(answers: Path, stdin: str, *extra: str) -> subprocess.CompletedProcess[str]:

@@ -13,21 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.cli import run_wizard as wizard
 from tests.support.ports import free_port
 
 pytestmark = pytest.mark.system
 
 PASSWORD = "Plaintext-Never-Written-7"
-
-
-def wizard(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "wizard", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def tree_state(*dirs: Path) -> dict[str, tuple[bytes, int]]:

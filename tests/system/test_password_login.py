@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.support.cli import run_wizard as wizard
 from tests.support.jupyter import login, run_jupyter
 from tests.support.ports import free_port
 
@@ -20,12 +19,6 @@ def write_answers(path: Path, python: str, config_dir: Path, port: int, root: Pa
         f'[network]\nport = {port}\nroot_dir = "{root}"\n'
     )
     return path
-
-
-def wizard(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "wizard", *args], input=stdin, capture_output=True, text=True, timeout=120
-    )
 
 
 def test_apply_then_login_with_the_password(jlab: str, tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import platformdirs
 
-from wizard.interpreter import Interpreter, inspect_interpreter
+from wizard.interpreter import Interpreter, inspect_interpreter, run_json_script
 from wizard.paths import APP_NAME
 
 KINDS = ("system", "venv", "conda", "pipx", "uv")
@@ -224,16 +224,8 @@ print(json.dumps({
 def ask_python(python: str, source: str = "", timeout: float = 5.0) -> Environment | None:
     """Describe a non-environment interpreter by running it briefly; None when it does not run."""
     try:
-        out = subprocess.run(
-            [python, "-I", "-c", _QUICK],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            stdin=subprocess.DEVNULL,
-            check=True,
-        ).stdout
-        data = json.loads(out.strip().splitlines()[-1])
-    except (OSError, subprocess.SubprocessError, ValueError, IndexError):
+        data = run_json_script(python, _QUICK, timeout=timeout)
+    except (OSError, subprocess.SubprocessError, ValueError):
         return None
     interp = Interpreter(
         executable=data["executable"],

@@ -10,6 +10,7 @@ import json
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from wizard.errors import InputError
 
@@ -100,6 +101,27 @@ class Interpreter:
         return "system" if self.externally_managed or self.prefix.startswith("/usr") else "python"
 
 
+def run_json_script(python: str, script: str, *, timeout: float) -> dict[str, Any]:
+    """Run `script` under `python -I`; return the JSON object it printed on its last line.
+
+    Raises OSError, subprocess.SubprocessError or ValueError when the interpreter does not
+    run or answers something else.
+    """
+    out = subprocess.run(
+        [python, "-I", "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+        check=True,
+    ).stdout
+    lines = out.strip().splitlines()
+    data = json.loads(lines[-1]) if lines else None
+    if not isinstance(data, dict):
+        raise ValueError(f"{python} printed no JSON object")
+    return data
+
+
 def inspect_interpreter(python: str, *, timeout: float = 20.0) -> Interpreter:
     """Run the question script under ``python``; InputError when it is not a usable interpreter."""
     path = Path(python)
@@ -108,18 +130,9 @@ def inspect_interpreter(python: str, *, timeout: float = 20.0) -> Interpreter:
     if not path.exists():
         raise InputError(f"jupyter.python: {python} does not exist")
     try:
-        out = subprocess.run(
-            [python, "-I", "-c", _SCRIPT],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            stdin=subprocess.DEVNULL,
-            check=True,
-        ).stdout
+        data = run_json_script(python, _SCRIPT, timeout=timeout)
     except (OSError, subprocess.SubprocessError) as exc:
         raise InputError(f"jupyter.python: {python} could not be run as Python: {exc}") from exc
-    try:
-        data = json.loads(out.strip().splitlines()[-1])
-    except (ValueError, IndexError) as exc:
+    except ValueError as exc:
         raise InputError(f"jupyter.python: {python} gave an unexpected answer") from exc
     return Interpreter(**data)

@@ -6,9 +6,9 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from wizard.actions import Action, ApplyContext, Cancelled, Log, WriteFile
-from wizard.errors import ApplyError, InputError
-from wizard.journal import FileEntry, Journal, list_journals, sha256
+from wizard.actions import Action, ApplyContext, Cancelled, Log
+from wizard.errors import ApplyError
+from wizard.journal import Journal
 from wizard.plan import Plan
 
 
@@ -80,44 +80,11 @@ def _undo_all(actions: list[Action], ctx: ApplyContext) -> list[str]:
 
 
 def rollback_plan(journal_id: str | None = None, root: Path | None = None) -> Plan:
-    """A plan that restores every file an earlier apply changed, byte for byte.
+    """A plan that returns the machine to its state before an earlier apply: files byte for
+    byte, then the service's state and a venv it created (see wizard.rollback).
 
     It is an ordinary plan, so a rollback is itself journaled and can be rolled back.
     """
-    journals = [j for j in list_journals(root) if j.status == "applied"]
-    if journal_id is None:
-        if not journals:
-            raise InputError("there is no applied change to roll back")
-        journal = journals[-1]
-    else:
-        journal = Journal.load(journal_id, root)
-        if journal.status != "applied":
-            raise InputError(
-                f"apply {journal_id} is {journal.status}: nothing of it remains applied"
-            )
-    plan = Plan(f"rollback of {journal.id} ({journal.title})")
-    first: dict[str, FileEntry] = {}  # the state before the apply
-    last: dict[str, FileEntry] = {}  # what the apply left
-    for entry in journal.files:
-        first.setdefault(entry.path, entry)
-        last[entry.path] = entry
-    for path_str, entry in reversed(first.items()):
-        path = Path(path_str)
-        now = path.read_bytes() if path.exists() else None
-        if (sha256(now) if now is not None else None) != last[path_str].sha256_after:
-            plan.note(
-                "warning",
-                f"{path} changed since apply {journal.id}; its current content is backed up first",
-            )
-        owner = (entry.uid, entry.gid) if entry.uid is not None and entry.gid is not None else None
-        plan.actions.append(
-            WriteFile(
-                path,
-                journal.backup_bytes(entry),
-                mode=entry.mode,
-                owner=owner,
-                why=f"restore as before {journal.id}",
-                prune_dirs=entry.created_dirs,
-            )
-        )
-    return plan
+    from wizard.rollback import rollback_plan as build  # lazy: services, psutil
+
+    return build(journal_id, root)

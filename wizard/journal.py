@@ -2,6 +2,10 @@
 
 Layout: <state>/applies/<ID>/journal.json and <ID>/backups/<n> (all 0600, dirs 0700).
 The journal holds paths, modes, owners and hashes; backups hold earlier file contents.
+`effects` records what an apply did besides files, for a later rollback: the state a service
+was in before the apply (ServiceEffect) and a venv the apply created (VenvEffect). Journals
+written before effects existed load with none; unknown kinds or fields (a newer wizard) are
+skipped, so old and new journals stay readable both ways.
 No plaintext password ever reaches either: the wizard never writes one anywhere.
 """
 
@@ -13,8 +17,9 @@ import os
 import secrets
 import time
 from dataclasses import asdict, dataclass, field
+from dataclasses import fields as dataclass_fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from wizard.errors import InputError
 from wizard.fileops import atomic_write
@@ -34,6 +39,56 @@ class FileEntry:
 
 
 @dataclass
+class ServiceEffect:
+    """A service an apply touched, as it was *before* that apply (a rollback returns it there)."""
+
+    manager: str  # "systemd-system" | "systemd-user" | "background"
+    name: str
+    config_dir: str = ""  # background: where its config lives (the controller needs it)
+    installed: bool = False
+    active: bool = False
+    enabled: bool | None = None  # None: unknown / not applicable (background, not installed)
+    kind: str = "service"
+
+
+@dataclass
+class VenvEffect:
+    """A venv an apply created; a rollback removes it while it still is that venv."""
+
+    path: str
+    pyvenv_sha256: str  # of its pyvenv.cfg right after creation: "is it still ours?"
+    created_dirs: list[str] = field(default_factory=list)  # parents made for it, outermost first
+    existed_empty: bool = False  # the directory was there (empty) before: leave it empty
+    kind: str = "venv"
+
+
+Effect = ServiceEffect | VenvEffect
+_EFFECT_KINDS: dict[str, type[ServiceEffect] | type[VenvEffect]] = {
+    "service": ServiceEffect,
+    "venv": VenvEffect,
+}
+_T = TypeVar("_T")
+
+
+def _from_dict(cls: type[_T], data: dict[str, Any]) -> _T:
+    """A dataclass from a dict, ignoring keys this version does not know (written by a newer one)."""
+    known = {f.name for f in dataclass_fields(cls)}  # type: ignore[arg-type]
+    return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def _effects_from(raw: Any) -> list[Effect]:
+    out: list[Effect] = []
+    for item in raw if isinstance(raw, list) else []:
+        cls = _EFFECT_KINDS.get(item.get("kind", "")) if isinstance(item, dict) else None
+        if cls is not None:
+            try:
+                out.append(_from_dict(cls, item))
+            except TypeError:  # a required field missing: not usable, skip it
+                continue
+    return out
+
+
+@dataclass
 class Journal:
     id: str
     dir: Path
@@ -43,6 +98,7 @@ class Journal:
     files: list[FileEntry] = field(default_factory=list)
     steps: list[str] = field(default_factory=list)  # descriptions of actions done, in order
     error: str | None = None
+    effects: list[Effect] = field(default_factory=list)  # besides files; see the module doc
 
     @classmethod
     def create(cls, title: str, root: Path | None = None) -> Journal:
@@ -71,6 +127,21 @@ class Journal:
         self.save()
         return entry
 
+    def service_effect(self, manager: str, name: str) -> ServiceEffect | None:
+        for e in self.effects:
+            if isinstance(e, ServiceEffect) and (e.manager, e.name) == (manager, name):
+                return e
+        return None
+
+    def record(self, effect: Effect) -> bool:
+        """Add an effect and save. A service is recorded once: its first state is the one before
+        the apply. Returns False when that service was already recorded."""
+        if isinstance(effect, ServiceEffect) and self.service_effect(effect.manager, effect.name):
+            return False
+        self.effects.append(effect)
+        self.save()
+        return True
+
     def backup_bytes(self, entry: FileEntry) -> bytes | None:
         return (self.dir / "backups" / entry.backup).read_bytes() if entry.backup else None
 
@@ -87,8 +158,12 @@ class Journal:
         except (OSError, ValueError) as exc:
             raise InputError(f"no readable apply journal {jid!r} in {d.parent}") from exc
         data["dir"] = d
-        data["files"] = [FileEntry(**f) for f in data["files"]]
-        return cls(**data)
+        data["files"] = [_from_dict(FileEntry, f) for f in data.get("files", [])]
+        data["effects"] = _effects_from(data.get("effects"))  # absent in older journals
+        try:
+            return _from_dict(cls, data)
+        except TypeError as exc:
+            raise InputError(f"apply journal {jid!r} in {d.parent} is damaged: {exc}") from exc
 
 
 def list_journals(root: Path | None = None) -> list[Journal]:

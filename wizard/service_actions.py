@@ -26,6 +26,7 @@ from pathlib import Path
 import psutil
 
 from wizard.actions import Action, ApplyContext, Cancelled, WriteFile
+from wizard.journal import ServiceEffect
 from wizard.services import (
     BackgroundController,
     ServiceController,
@@ -46,6 +47,23 @@ def _systemctl_line(ctl: ServiceController, verb: str) -> str:
     return f"({ctl.manager}) {verb} {ctl.name}\n"
 
 
+def record_service(ctx: ApplyContext, ctl: ServiceController) -> None:
+    """Journal the service's state before this apply changes it (once), for a later rollback."""
+    if ctx.journal.service_effect(ctl.manager, ctl.name) is not None:
+        return
+    st = ctl.state()
+    ctx.journal.record(
+        ServiceEffect(
+            manager=ctl.manager,
+            name=ctl.name,
+            config_dir=ctl.config_dir if isinstance(ctl, BackgroundController) else "",
+            installed=st.installed,
+            active=st.active,
+            enabled=st.enabled,
+        )
+    )
+
+
 class ServiceSnapshot(Action):
     """First in the plan: notes whether the service ran; its undo (which runs last) restarts it."""
 
@@ -63,6 +81,7 @@ class ServiceSnapshot(Action):
         return f"now: {st.active_state or 'not installed'} (restored if the apply fails)\n"
 
     def apply(self, ctx: ApplyContext) -> None:
+        record_service(ctx, self.ctl)
         self.before = self.ctl.state()
         ctx.log(f"{self.ctl.name} is {self.before.active_state or 'not installed'}")
 
@@ -129,6 +148,8 @@ class InstallUnit(Action):
         return self.write.preview() + (reload if self.reload else "")
 
     def apply(self, ctx: ApplyContext) -> None:
+        if self.reload:  # systemd runs: a later rollback reloads it and restores the state
+            record_service(ctx, self.ctl)
         self.write.apply(ctx)
         if self.reload:
             self.ctl.daemon_reload()
@@ -156,6 +177,7 @@ class SetEnabled(Action):
         return _systemctl_line(self.ctl, "enable" if self.want else "disable")
 
     def apply(self, ctx: ApplyContext) -> None:
+        record_service(ctx, self.ctl)
         self.before = bool(self.ctl.state().enabled)
         self.ctl.enable() if self.want else self.ctl.disable()
 
@@ -185,6 +207,7 @@ class EnsureRunning(Action):
         return _systemctl_line(self.ctl, "start")
 
     def apply(self, ctx: ApplyContext) -> None:
+        record_service(ctx, self.ctl)
         self.was_active = self._active()
         if self.was_active:
             ctx.log(f"restarting {self.ctl.name}")

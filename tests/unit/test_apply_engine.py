@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 from wizard.actions import Action, ApplyContext, RunCommand, WriteFile
 from wizard.apply import apply_plan, rollback_plan
 from wizard.errors import ApplyError, InputError
-from wizard.journal import Journal, list_journals
+from wizard.journal import Journal, ServiceEffect, VenvEffect, list_journals, sha256
 from wizard.plan import Plan
 
 
@@ -176,3 +177,78 @@ def test_cancel_between_actions_stops_before_the_next_and_undoes_the_done(tree: 
     assert not (tree / "never").exists()
     assert len(undone) == 2  # each completed write undone exactly once
     assert snapshot(tree) == before
+
+
+# --------------------------------------------------------------------------- effects
+
+
+def test_a_journal_without_effects_still_loads_and_rolls_back(tree: Path) -> None:
+    """Journals written before effects existed (no "effects" key) stay usable."""
+    res = apply_plan(Plan("t", [WriteFile(tree / "a.txt", b"new\n")]))
+    j = Journal.load(res.journal_id or "")
+    raw = json.loads((j.dir / "journal.json").read_text())
+    del raw["effects"]
+    (j.dir / "journal.json").write_text(json.dumps(raw))
+    old = Journal.load(j.id)
+    assert old.effects == [] and old.status == "applied"
+    plan = rollback_plan(j.id)
+    assert [type(a).__name__ for a in plan.actions] == ["WriteFile"]
+    apply_plan(plan)
+    assert (tree / "a.txt").read_bytes() == b"old a\n"
+
+
+def test_effects_round_trip_and_unknown_ones_are_skipped(tmp_path: Path) -> None:
+    j = Journal.create("t", tmp_path / "j")
+    svc = ServiceEffect("background", "jl", config_dir="/c", installed=True, active=True)
+    assert j.record(svc)
+    # a service is recorded once: the first state is the one before the apply
+    assert not j.record(ServiceEffect("background", "jl", installed=False))
+    j.record(VenvEffect("/v", "abc", created_dirs=["/x"]))
+    raw = json.loads((j.dir / "journal.json").read_text())
+    raw["effects"].append({"kind": "firewall-rule", "port": 1})  # from a newer wizard
+    raw["effects"][0]["future_field"] = 1
+    raw["effects"].append({"kind": "venv"})  # damaged: required fields missing
+    (j.dir / "journal.json").write_text(json.dumps(raw))
+    back = Journal.load(j.id, tmp_path / "j")
+    assert back.effects == [svc, VenvEffect("/v", "abc", created_dirs=["/x"])]
+    assert back.service_effect("background", "jl") == svc
+
+
+def _fake_venv(path: Path, tmp_path: Path) -> Journal:
+    """A directory that looks like a venv, recorded as created by an applied journal."""
+    path.mkdir(parents=True)
+    (path / "pyvenv.cfg").write_text("home = /usr/bin\nversion = 3.11.2\n")
+    (path / "bin").mkdir()
+    (path / "bin" / "python").write_text("")
+    res = apply_plan(Plan("t", [WriteFile(tmp_path / "cfg.json", b"{}\n")]))
+    j = Journal.load(res.journal_id or "")
+    j.record(
+        VenvEffect(
+            str(path),
+            sha256((path / "pyvenv.cfg").read_bytes()),
+            created_dirs=[str(tmp_path / "data"), str(tmp_path / "data" / "venvs")],
+        )
+    )
+    return j
+
+
+def test_rollback_removes_the_venv_the_apply_created(tmp_path: Path) -> None:
+    venv = tmp_path / "data" / "venvs" / "jl"
+    j = _fake_venv(venv, tmp_path)
+    plan = rollback_plan(j.id)
+    assert "$ rm -r" in plan.render() or "remove the venv" in plan.render()
+    assert any("does not bring it back" in n.text for n in plan.notes)
+    apply_plan(plan)
+    assert not (tmp_path / "data").exists()  # the venv and the dirs made for it
+    assert not (tmp_path / "cfg.json").exists()
+
+
+def test_rollback_leaves_a_venv_alone_when_it_is_not_ours_any_more(tmp_path: Path) -> None:
+    venv = tmp_path / "data" / "venvs" / "jl"
+    j = _fake_venv(venv, tmp_path)
+    (venv / "pyvenv.cfg").write_text("home = /opt/other\n")  # recreated by someone else
+    plan = rollback_plan(j.id)
+    assert any("left alone" in n.text for n in plan.notes)
+    assert not any(type(a).__name__ == "RemoveVenv" for a in plan.actions)
+    apply_plan(plan)
+    assert (venv / "bin" / "python").exists()

@@ -33,6 +33,7 @@ from wizard.environments import Environment, default_venv_path
 from wizard.errors import InputError, Problem
 from wizard.fileops import nearest_existing
 from wizard.interpreter import Interpreter, inspect_interpreter
+from wizard.journal import VenvEffect, sha256
 from wizard.jupyter_config import scan_config_dirs
 from wizard.plan import Plan
 from wizard.probe import Facts
@@ -474,6 +475,15 @@ class CreateVenv(Action):
             )
         except RuntimeError as exc:
             raise RuntimeError(f"could not create the venv {self.path}: {exc}") from exc
+        # For a later `rollback`: remove it then only while its pyvenv.cfg is still this one.
+        ctx.journal.record(
+            VenvEffect(
+                path=str(self.path),
+                pyvenv_sha256=sha256((self.path / "pyvenv.cfg").read_bytes()),
+                created_dirs=[str(d) for d in self._created if d != self.path],
+                existed_empty=self._emptied,
+            )
+        )
 
     def undo(self, ctx: ApplyContext) -> None:
         if self._created:

@@ -34,6 +34,9 @@ def apply_plan(
     if not todo:
         return ApplyResult(None)
     journal = Journal.create(plan.title, root)
+    from wizard.current import current_answers_path
+
+    journal.keep_answers(current_answers_path())  # so a later rollback restores them too
     ctx = ApplyContext(journal, log, cancelled or threading.Event())
     done: list[Action] = []
     current: Action | None = None

@@ -99,6 +99,9 @@ class Journal:
     steps: list[str] = field(default_factory=list)  # descriptions of actions done, in order
     error: str | None = None
     effects: list[Effect] = field(default_factory=list)  # besides files; see the module doc
+    # The answers of record (current-answers.toml) before the apply: a backup name, "" when
+    # there were none, None when not recorded (older journals). A rollback puts them back.
+    answers_before: str | None = None
 
     @classmethod
     def create(cls, title: str, root: Path | None = None) -> Journal:
@@ -141,6 +144,18 @@ class Journal:
         self.effects.append(effect)
         self.save()
         return True
+
+    def keep_answers(self, path: Path) -> None:
+        """Back up the answers of record as they are before this apply (not a FileEntry: the
+        apply does not write them, the caller does after a success)."""
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            self.answers_before = ""
+        else:
+            atomic_write(self.dir / "backups" / "answers", data, 0o600, None)
+            self.answers_before = "answers"
+        self.save()
 
     def backup_bytes(self, entry: FileEntry) -> bytes | None:
         return (self.dir / "backups" / entry.backup).read_bytes() if entry.backup else None

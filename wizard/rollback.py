@@ -66,8 +66,29 @@ def rollback_plan(journal_id: str | None = None, root: Path | None = None) -> Pl
         action = _venv_action(plan, venv, journal.id)
         if action is not None:
             after.append(action)
-    plan.actions = [*before, *restores, *after]
+    plan.actions = [*before, *restores, *_answers_restore(journal), *after]
     return plan
+
+
+def _answers_restore(journal: Journal) -> list[Action]:
+    """The answers of record back as they were, so status and doctor describe the machine."""
+    if journal.answers_before is None:  # an older journal did not keep them
+        return []
+    from wizard.current import current_answers_path
+
+    data = (
+        (journal.dir / "backups" / journal.answers_before).read_bytes()
+        if journal.answers_before
+        else None
+    )
+    return [
+        WriteFile(
+            current_answers_path(),
+            data,
+            mode=0o600,
+            why=f"the setup of record as before {journal.id}",
+        )
+    ]
 
 
 def _pick(journal_id: str | None, root: Path | None) -> Journal:

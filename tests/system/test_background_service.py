@@ -180,3 +180,67 @@ def test_background_failed_start_rolls_back(jlab: str, tmp_path: Path) -> None:
         squatter.wait()
         for pid in processes_with_config(cfg):
             os.kill(pid, signal.SIGKILL)
+
+
+def applied_id(out: str) -> str:
+    return out.split("Applied (ID ", 1)[1].split(")", 1)[0]
+
+
+def answers_ok(url: str) -> bool:
+    try:
+        return requests.get(f"{url}/api", timeout=3).ok
+    except requests.ConnectionError:
+        return False
+
+
+def test_background_rollback_restarts_on_the_earlier_port_then_removes_a_first_install(
+    jlab: str, tmp_path: Path
+) -> None:
+    """apply (port 1), apply (port 2), `rollback` of the second: JupyterLab answers on port 1
+    again, not on port 2. Then `rollback` of the first: nothing is set up or running."""
+    cfg, root = tmp_path / "cfg", tmp_path / "nb"
+    root.mkdir()
+    p1, p2 = free_port(), free_port()
+
+    def answers(port: int) -> str:
+        path = tmp_path / f"a{port}.toml"
+        path.write_text(
+            f'[jupyter]\npython = "{jlab}"\nconfig_dir = "{cfg}"\n'
+            f'[network]\nport = {port}\nroot_dir = "{root}"\n'
+            '[service]\nmanager = "background"\nuser = "root"\nallow_root = true\n'
+        )
+        return str(path)
+
+    state = Path(os.environ["XDG_STATE_HOME"]) / "jupyter-setup-wizard"
+    try:
+        first = applied_id(
+            ok(wizard("apply", answers(p1), "--yes", "--password-stdin", stdin=PASSWORD))
+        )
+        second = applied_id(
+            ok(wizard("apply", answers(p2), "--yes", "--password-stdin", stdin=PASSWORD))
+        )
+        assert answers_ok(f"http://127.0.0.1:{p2}") and not answers_ok(f"http://127.0.0.1:{p1}")
+
+        t0 = time.monotonic()
+        out = ok(wizard("rollback", second, "--yes"))
+        print(f"[timing] background rollback incl. restart + check: {time.monotonic() - t0:.2f}s")
+        assert "restarting jupyterlab" in out and f"answers on 127.0.0.1:{p1}" in out, out
+        assert answers_ok(f"http://127.0.0.1:{p1}") and not answers_ok(f"http://127.0.0.1:{p2}")
+        assert login(f"http://127.0.0.1:{p1}", PASSWORD)[0] == 302
+        status = ok(wizard("service", "status"))
+        assert "active/running" in status
+        # The setup of record is the first one again (status and doctor read it).
+        assert f"port = {p1}" in (state / "current-answers.toml").read_text()
+
+        out = ok(wizard("rollback", first, "--yes"))
+        assert "stop jupyterlab (it was not running before" in out, out
+        assert processes_with_config(cfg) == []
+        assert not answers_ok(f"http://127.0.0.1:{p1}")
+        assert not (state / "background" / "jupyterlab.json").exists()
+        assert not (cfg / "jupyter_server_config.json").exists()
+        assert not (state / "current-answers.toml").exists()
+        assert wizard("service", "status").returncode != 0  # nothing set up
+    finally:
+        wizard("service", "stop")
+        for pid in processes_with_config(cfg):
+            os.kill(pid, signal.SIGKILL)

@@ -187,10 +187,10 @@ def test_a_journal_without_effects_still_loads_and_rolls_back(tree: Path) -> Non
     res = apply_plan(Plan("t", [WriteFile(tree / "a.txt", b"new\n")]))
     j = Journal.load(res.journal_id or "")
     raw = json.loads((j.dir / "journal.json").read_text())
-    del raw["effects"]
+    del raw["effects"], raw["answers_before"]
     (j.dir / "journal.json").write_text(json.dumps(raw))
     old = Journal.load(j.id)
-    assert old.effects == [] and old.status == "applied"
+    assert old.effects == [] and old.answers_before is None and old.status == "applied"
     plan = rollback_plan(j.id)
     assert [type(a).__name__ for a in plan.actions] == ["WriteFile"]
     apply_plan(plan)
@@ -252,3 +252,15 @@ def test_rollback_leaves_a_venv_alone_when_it_is_not_ours_any_more(tmp_path: Pat
     assert not any(type(a).__name__ == "RemoveVenv" for a in plan.actions)
     apply_plan(plan)
     assert (venv / "bin" / "python").exists()
+
+
+def test_rollback_puts_the_answers_of_record_back(tmp_path: Path) -> None:
+    from wizard.current import current_answers_path
+
+    answers = current_answers_path()
+    answers.parent.mkdir(parents=True, exist_ok=True)
+    answers.write_bytes(b"[network]\nport = 8001\n")
+    res = apply_plan(Plan("t", [WriteFile(tmp_path / "c.json", b"{}\n")]))
+    answers.write_bytes(b"[network]\nport = 8002\n")  # what the CLI saves after the apply
+    apply_plan(rollback_plan(res.journal_id))
+    assert answers.read_bytes() == b"[network]\nport = 8001\n"

@@ -96,13 +96,21 @@ def wizard(systemd_container: SystemdContainer) -> Iterator[Wizard]:
     ct.systemctl("daemon-reload", check=False)
 
 
-def write_answers(ct: SystemdContainer, port: int, **service: str) -> None:
+def write_answers(
+    ct: SystemdContainer,
+    port: int,
+    *,
+    path: str = ANSWERS,
+    jupyter: str = "",
+    network: str = "",
+    **service: str,
+) -> None:
     extra = "".join(f'{k} = "{v}"\n' for k, v in service.items())
-    path = ct.host_path(ANSWERS)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(
-        f'[jupyter]\npython = "{JLAB_VENV}/bin/python"\n'
-        f"[network]\nport = {port}\n"
+    host = ct.host_path(path)
+    host.parent.mkdir(parents=True, exist_ok=True)
+    host.write_text(
+        f'[jupyter]\npython = "{JLAB_VENV}/bin/python"\n{jupyter}'
+        f"[network]\nport = {port}\n{network}"
         f'[service]\nmanager = "systemd-system"\nuser = "{TEST_USER}"\n{extra}'
     )
 
@@ -327,6 +335,88 @@ def test_enabled_service_comes_back_after_reboot(
     # And the wizard still sees nothing to change.
     r = wizard("apply", ANSWERS, "--yes", "--password-stdin", stdin=PASSWORD + "\n", check=True)
     assert "Nothing to change" in r.stdout, r.stdout
+
+
+def applied_id(out: str) -> str:
+    return out.split("Applied (ID ", 1)[1].split(")", 1)[0]
+
+
+def test_rollback_returns_to_the_earlier_port_and_unit(
+    systemd_container: SystemdContainer, wizard: Wizard, ports: dict[str, int]
+) -> None:
+    """apply A, apply B (other port, other working directory: the unit changes too), then
+    `rollback` of B in a later run: A's unit and config, systemd re-read the unit, the service
+    was restarted with them and answers on A's port only."""
+    ct = systemd_container
+    a_port, b_port = ports["second"], free_port()
+    write_answers(ct, a_port)
+    wizard("apply", ANSWERS, "--yes", "--password-stdin", stdin=PASSWORD + "\n", check=True)
+    wait_api(a_port, timeout=30)
+    unit_path = ct.host_path(f"/etc/systemd/system/{UNIT}")
+    unit_a, config_a = unit_path.read_bytes(), ct.host_path(CONFIG).read_bytes()
+
+    work = f"/home/{TEST_USER}/work-b"
+    ct.run(["install", "-d", "-o", TEST_USER, work])
+    b_answers = "/root/jsw/b.toml"
+    write_answers(ct, b_port, path=b_answers, network=f'root_dir = "{work}"\n')
+    r = wizard("apply", b_answers, "--yes", "--password-stdin", stdin=PASSWORD + "\n", check=True)
+    b_id = applied_id(r.stdout)
+    assert f"WorkingDirectory={work}" in unit_path.read_text()
+    wait_api(b_port, timeout=10)
+
+    t0 = time.monotonic()
+    r = wizard("rollback", b_id, "--yes", check=True)
+    _timed("rollback incl. daemon-reload, restart, check", t0)
+    assert "reload systemd" in r.stdout and "restarting jupyterlab" in r.stdout, r.stdout
+    assert f"answers on 127.0.0.1:{a_port}" in r.stdout, r.stdout
+    assert unit_path.read_bytes() == unit_a and ct.host_path(CONFIG).read_bytes() == config_a
+    assert show(ct, "NeedDaemonReload", "ActiveState", "UnitFileState", "WorkingDirectory") == {
+        "NeedDaemonReload": "no",
+        "ActiveState": "active",
+        "UnitFileState": "enabled",
+        "WorkingDirectory": f"/home/{TEST_USER}",
+    }
+    assert api_version(a_port)
+    with pytest.raises(requests.ConnectionError):
+        api_version(b_port)
+    assert login(f"http://127.0.0.1:{a_port}", PASSWORD)[0] == 302
+    assert_runs_as_test_user(ct, a_port)
+    # The machine is A again: A's answers see nothing to change.
+    r = wizard("apply", ANSWERS, "--yes", "--password-stdin", stdin=PASSWORD + "\n", check=True)
+    assert "Nothing to change" in r.stdout, r.stdout
+
+
+def test_rollback_of_a_first_install_removes_the_unit(
+    systemd_container: SystemdContainer, wizard: Wizard, ports: dict[str, int]
+) -> None:
+    """Before the apply the service did not exist: after `rollback` it is stopped, disabled,
+    its unit file gone and systemd has forgotten it; the other service is untouched."""
+    ct = systemd_container
+    port, unit = free_port(), "jlab-rb.service"
+    answers = "/root/jsw/rb.toml"
+    jupyter = f'config_dir = "/home/{TEST_USER}/.jupyter-rb"\n'
+    write_answers(ct, port, path=answers, jupyter=jupyter, name="jlab-rb")
+    r = wizard("apply", answers, "--yes", "--password-stdin", stdin=PASSWORD + "\n", check=True)
+    rb_id = applied_id(r.stdout)
+    wait_api(port, timeout=10)
+    assert ct.systemctl("is-enabled", unit, check=False).stdout.strip() == "enabled"
+
+    t0 = time.monotonic()
+    r = wizard("rollback", rb_id, "--yes", check=True)
+    _timed("rollback of a first install", t0)
+    assert "stop jlab-rb" in r.stdout and "disable jlab-rb.service" in r.stdout, r.stdout
+    assert not ct.host_path(f"/etc/systemd/system/{unit}").exists()
+    wants = ct.host_path(f"/etc/systemd/system/multi-user.target.wants/{unit}")
+    assert not wants.is_symlink()
+    assert show(ct, "LoadState", "ActiveState", "NeedDaemonReload", unit=unit) == {
+        "LoadState": "not-found",
+        "ActiveState": "inactive",
+        "NeedDaemonReload": "no",
+    }
+    with pytest.raises(requests.ConnectionError):
+        api_version(port)
+    assert not ct.host_path(f"/home/{TEST_USER}/.jupyter-rb/jupyter_server_config.json").exists()
+    assert ct.systemctl("is-active", UNIT, check=False).stdout.strip() == "active"
 
 
 def test_user_unit_with_linger(

@@ -113,7 +113,9 @@ def _wait_runtime_file(
     path = runtime / f"jpserver-{proc.pid}.json"
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise HarnessError(f"jupyter-lab exited with {proc.returncode}:\n{log_path.read_text()}")
+            raise HarnessError(
+                f"jupyter-lab exited with {proc.returncode}:\n{log_path.read_text()}"
+            )
         if path.exists():
             with contextlib.suppress(ValueError):
                 info: dict[str, object] = json.loads(path.read_text())

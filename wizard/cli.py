@@ -214,7 +214,7 @@ def _cmd_rollback(args: argparse.Namespace) -> int:
     print(plan.render(), end="")
     if args.dry_run or not plan.changes():
         return 0
-    if not args.yes and not _confirm(f"Restore {len(plan.changes())} file(s)?"):
+    if not args.yes and not _confirm(f"Roll back: apply {len(plan.changes())} change(s)?"):
         print("Nothing changed.")
         return 0
     _interrupt_on_sigterm()

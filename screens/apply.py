@@ -6,6 +6,7 @@ log lines ("▶ action" starts one, "↶ undo: action" takes one back) and never
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -13,11 +14,12 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, ProgressBar, RichLog, Static
+from textual.widgets import Footer, Label, ProgressBar, RichLog, Static
 
 from screens.access import instructions
+from wizard.steps.install import PipInstall, PipProgress, pip_progress
 
 if TYPE_CHECKING:
     from screens.app import WizardApp
@@ -48,6 +50,8 @@ class ApplyScreen(Screen[None]):
         self.finished = False
         self.failed = False
         self.result_text = ""
+        self.pip: PipProgress | None = None  # while a pip action streams: where it is
+        self.undoing = False
 
     @property
     def wizard(self) -> WizardApp:
@@ -58,6 +62,9 @@ class ApplyScreen(Screen[None]):
             yield Static("Applying the plan", classes="step-title")
             yield Static("", id="apply-actions")
             yield ProgressBar(total=len(self.actions), show_eta=False, id="apply-progress")
+            with Horizontal(id="pip-row"):
+                yield Label("", id="pip-label", markup=False)
+                yield ProgressBar(total=None, show_eta=False, id="pip-bar")
             yield RichLog(id="apply-log", wrap=True, markup=False, max_lines=2000)
             yield Static("", id="apply-result", markup=False)
         yield Footer()
@@ -65,6 +72,7 @@ class ApplyScreen(Screen[None]):
     def on_mount(self) -> None:
         self._render_actions()
         self.query_one("#apply-result").display = False
+        self.query_one("#pip-row").display = False
         self.query_one("#apply-log", RichLog).focus()
         self.wizard.applying = True
         self.wizard.cancel_apply.clear()
@@ -108,8 +116,12 @@ class ApplyScreen(Screen[None]):
             self.running = nxt
             if nxt is not None:
                 self._set(nxt, "running")
+                if isinstance(self.actions[nxt], PipInstall):
+                    self.pip = PipProgress()
+                    self._show_pip()
             log.write(Text(line, style="bold"))
         elif line.startswith("↶ undo: "):
+            self.undoing = True  # pip's uninstall lines are not the install's progress
             desc = line.removeprefix("↶ undo: ")
             for i in reversed(range(len(self.actions))):
                 if self.actions[i].description == desc and self.states[i] in ("done", "running"):
@@ -117,7 +129,28 @@ class ApplyScreen(Screen[None]):
                     break
             log.write(Text(line, style="magenta"))
         else:
+            if self.pip is not None and not self.undoing and self._running_pip():
+                progress = pip_progress(self.pip, line)
+                if progress != self.pip:
+                    self.pip = progress
+                    self._show_pip()
             log.write(Text(line))
+
+    def _running_pip(self) -> bool:
+        return self.running is not None and isinstance(self.actions[self.running], PipInstall)
+
+    def _show_pip(self) -> None:
+        """pip's phase and counts, and a bar once there is a total to measure against."""
+        if self.pip is None:
+            return
+        self.query_one("#pip-row").display = True
+        self.query_one("#pip-label", Label).update(f"pip: {self.pip.label()}")
+        bar = self.query_one("#pip-bar", ProgressBar)
+        fraction = self.pip.fraction
+        if fraction is None:
+            bar.update(total=None)  # resolving: an indeterminate bar, the label counts
+        else:
+            bar.update(total=100, progress=round(fraction * 100))
 
     def _set(self, i: int, state: str) -> None:
         self.states[i] = state
@@ -148,7 +181,8 @@ class ApplyScreen(Screen[None]):
             + "\n\nS: live status   W: start again (reconfigure)   Q: quit"
         )
         self._result(text, error=False)
-        st.password = ""  # the plaintext is not needed any more
+        st.password = ""  # the plaintexts are not needed any more
+        st.proxy_password = ""
         st.step_problems.clear()
         st.configured = True
         self.wizard.reprobe()
@@ -157,6 +191,13 @@ class ApplyScreen(Screen[None]):
 
     def _on_failed(self, message: str) -> None:
         self.failed = True
+        if (
+            self.pip is not None
+            and self.pip.phase not in ("done", "failed")
+            and self._running_pip()
+        ):
+            self.pip = dataclasses.replace(self.pip, phase="failed")
+            self._show_pip()
         if self.running is not None and self.states[self.running] == "running":
             self._set(self.running, "failed")
         self._finish()

@@ -38,6 +38,14 @@ def validate_install(answers: Any, facts: Any) -> list[Problem]:
     return list(install.validate(answers, facts))
 
 
+def venv_defaults() -> tuple[str, str]:
+    """(venv path, base Python) a create-venv uses when its answers are empty."""
+    from wizard.environments import default_venv_path
+    from wizard.steps.install import default_base_python
+
+    return str(default_venv_path()), default_base_python()
+
+
 class InstallScreen(StepScreen):
     step = "install"
     title_text = "Install: where JupyterLab runs"
@@ -54,7 +62,16 @@ class InstallScreen(StepScreen):
         )
         yield Label("What to do", classes="field-label")
         yield ChoiceList(install_actions(), id="action")
-        yield Field("New virtual environment path", hint="e.g. /opt/jupyterlab", id="venv_path")
+        yield Field(
+            "New virtual environment path",
+            hint="absolute path; a new or empty directory",
+            id="venv_path",
+        )
+        yield Field(
+            "Base Python (makes the venv)",
+            hint="runs `-m venv`: the venv gets its Python version",
+            id="base_python",
+        )
         yield Field("JupyterLab version (optional pip spec)", hint="e.g. >=4.2", id="version")
         yield Static("", id="install-problems", classes="problems", markup=False)
 
@@ -79,7 +96,9 @@ class InstallScreen(StepScreen):
         a = self.state.answers
         self.query_one("#python", Field).input.value = a.jupyter.python
         self.query_one("#action", ChoiceList).set_value(a.install.action)
-        self.query_one("#venv_path", Field).input.value = a.install.venv_path
+        venv, base = venv_defaults()
+        self.query_one("#venv_path", Field).input.value = a.install.venv_path or venv
+        self.query_one("#base_python", Field).input.value = a.install.base_python or base
         self.query_one("#version", Field).input.value = a.install.version
         self._update_visibility(a.install.action)
         self._show_envs()
@@ -105,6 +124,7 @@ class InstallScreen(StepScreen):
 
     def _update_visibility(self, action: str | None) -> None:
         self.query_one("#venv_path").display = action == "create-venv"
+        self.query_one("#base_python").display = action == "create-venv"
         self.query_one("#version").display = action in ("install", "upgrade", "create-venv")
 
     @on(ChoiceList.Changed, "#action")
@@ -123,10 +143,15 @@ class InstallScreen(StepScreen):
     def collect(self) -> None:
         a = self.state.answers
         action = self.query_one("#action", ChoiceList).value or a.install.action
+        venv, base = venv_defaults()
+        typed_venv = self.query_one("#venv_path", Field).value.strip()
+        typed_base = self.query_one("#base_python", Field).value.strip()
         self.state.answers = a.replace(
             "install",
             action=action,
-            venv_path=self.query_one("#venv_path", Field).value.strip(),
+            # The defaults stay "" in the answers: they mean "the default", wherever it is.
+            venv_path="" if typed_venv == venv else typed_venv,
+            base_python="" if typed_base == base else typed_base,
             version=self.query_one("#version", Field).value.strip(),
         )
         self._maybe_reprobe()
@@ -153,6 +178,11 @@ class InstallScreen(StepScreen):
         self.query_one("#python", Field).show(
             [p for p in problems if p.field.startswith("jupyter")]
         )
-        rest = [p for p in problems if not p.field.startswith("jupyter")]
+        by_field = {"install.venv_path": "#venv_path", "install.base_python": "#base_python"}
+        for fld, wid in by_field.items():
+            self.query_one(wid, Field).show([p for p in problems if p.field == fld])
+        rest = [
+            p for p in problems if not p.field.startswith("jupyter") and p.field not in by_field
+        ]
         self.query_one("#install-problems", Static).update("\n".join(f"✗ {p}" for p in rest))
         return problems

@@ -9,10 +9,10 @@ from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
-from textual.widgets import Checkbox, Label, Static
+from textual.widgets import Input, Label, Static
 
 from screens.base import StepScreen
-from screens.widgets import ChoiceList, Field
+from screens.widgets import ChoiceList, Field, TickBox
 from wizard.errors import Problem
 
 MANAGER_LABELS = {
@@ -36,6 +36,27 @@ def validate_service(answers: Any, facts: Any) -> list[Problem]:
     return list(service.validate(answers, facts))
 
 
+ROOT_RISK = (
+    "! JupyterLab would run as root: whoever logs in to it (the password or a leaked token) "
+    "can read, change or delete anything on this machine. Prefer a normal account in "
+    '"Run as user"; tick this only if you accept that.'
+)
+
+
+def runs_as_root(answers: Any, facts: Any) -> bool:
+    """The service would run as root (uid 0): only then is allow_root asked."""
+    import pwd
+
+    from wizard.steps import service
+
+    if facts is None or answers.service.manager in (None, "none"):
+        return False
+    try:
+        return pwd.getpwnam(service.service_user(answers, facts)).pw_uid == 0
+    except KeyError:
+        return False
+
+
 class ServiceScreen(StepScreen):
     step = "service"
     title_text = "Service: keep JupyterLab running"
@@ -47,7 +68,9 @@ class ServiceScreen(StepScreen):
         yield Field(
             "Run as user", id="user", hint="empty = you (or the sudo user when run as root)"
         )
-        yield Checkbox("Start at boot / login (enable)", id="enable")
+        yield Static(ROOT_RISK, id="root-risk", markup=False)
+        yield TickBox("Run as root anyway (allow_root)", id="allow_root")
+        yield TickBox("Start at boot / login (enable)", id="enable")
         yield Static("", id="service-problems", classes="problems", markup=False)
 
     def load(self) -> None:
@@ -55,17 +78,33 @@ class ServiceScreen(StepScreen):
         self.query_one("#manager", ChoiceList).set_value(s.manager)
         self.query_one("#name", Field).input.value = s.name
         self.query_one("#user", Field).input.value = s.user
-        self.query_one("#enable", Checkbox).value = s.enable
+        self.query_one("#enable", TickBox).value = s.enable
+        self.query_one("#allow_root", TickBox).value = s.allow_root
         self._update_visibility(s.manager)
+
+    def _typed_answers(self, manager: str | None) -> Any:
+        s = self.state.answers.service
+        return self.state.answers.replace(
+            "service",
+            manager=manager or s.manager,
+            user=self.query_one("#user", Field).value.strip(),
+        )
 
     def _update_visibility(self, manager: str | None) -> None:
         managed = manager not in (None, "none")
         for wid in ("#name", "#user", "#enable"):
             self.query_one(wid).display = managed
+        root = runs_as_root(self._typed_answers(manager), self.state.facts)
+        self.query_one("#allow_root").display = root
+        self.query_one("#root-risk").display = root
 
     @on(ChoiceList.Changed, "#manager")
     def _manager_changed(self, event: ChoiceList.Changed) -> None:
         self._update_visibility(event.value)
+
+    @on(Input.Changed, "#user-input")
+    def _user_changed(self, event: Input.Changed) -> None:
+        self._update_visibility(self.query_one("#manager", ChoiceList).value)
 
     def collect(self) -> None:
         s = self.state.answers.service
@@ -74,7 +113,10 @@ class ServiceScreen(StepScreen):
             manager=self.query_one("#manager", ChoiceList).value or s.manager,
             name=self.query_one("#name", Field).value.strip() or s.name,
             user=self.query_one("#user", Field).value.strip(),
-            enable=self.query_one("#enable", Checkbox).value,
+            enable=self.query_one("#enable", TickBox).value,
+            # Only an acknowledgement of what is on screen: never kept for another user.
+            allow_root=self.query_one("#allow_root", TickBox).value
+            and self.query_one("#allow_root").display,
         )
 
     def check(self) -> list[Problem]:

@@ -27,6 +27,14 @@ Lists
 Password
   Space          toggle "keep the current password" (when focused)
 
+Access
+  Enter          on the method: into its fields (SSH tunnel: next step)
+  C or Ctrl+Y    copy the ssh command (OSC 52: works over SSH; in tmux
+                 it needs set -g set-clipboard on)
+
+Checkboxes
+  Space/Enter    tick or untick (X: ticked, blank: not)
+
 Review
   A or Ctrl+N    apply the plan
   Esc            back: nothing has been changed yet

@@ -94,9 +94,11 @@ class Field(Vertical):
         self.set_class(bool(messages), "-error")
         self.set_class(not messages and bool(warning), "-warning")
         if messages:
-            message.update("✗ " + "\n✗ ".join(messages))
+            text = "✗ " + "\n✗ ".join(messages)
         elif warning:
-            message.update("! " + warning)
+            text = "! " + warning
         else:
-            message.update(self.hint)
+            text = self.hint
+        if message.content != text:  # an update re-lays out the screen: only when it changes
+            message.update(text)
         return not messages

@@ -1,0 +1,240 @@
+"""Per-method access fields, allow_root, the create-venv fields and pip progress, with Pilot.
+
+The machine is the fixed one of the snapshots (wizard_helpers.fixed_facts): addresses 127.0.0.1,
+192.168.1.20 (eth0) and ::1, an SSH session to 192.168.1.20:22, user ada (uid 1000).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from screens.access import AccessScreen
+from screens.apply import ApplyScreen
+from screens.widgets import ChoiceList, Field, TickBox
+from tests.functional.wizard_helpers import settle, snapshot_app
+from wizard.actions import ApplyContext, run_streaming
+from wizard.plan import Plan
+from wizard.steps.install import PipInstall
+
+# A real pip log, captured from `pip install requests` into a fresh venv from a local
+# file:// package index (PIP_PROGRESS_BAR=off, as wizard.steps.install.pip_env sets it).
+PIP_LOG = Path(__file__).parent / "data" / "pip_install_requests.log"
+
+
+def message(screen: Any, field_id: str) -> str:
+    return str(screen.query_one(f"#{field_id} .field--message").render())
+
+
+async def choose_method(pilot: Any, method: str) -> AccessScreen:
+    await pilot.press("6")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, AccessScreen)
+    methods = screen.query_one("#method", ChoiceList)
+    methods.focus()
+    await pilot.pause()
+    while methods.value != method:
+        await pilot.press("down")
+    await settle(pilot)
+    return screen
+
+
+async def type_into(pilot: Any, field_id: str, text: str) -> None:
+    field = pilot.app.screen.query_one(f"#{field_id}", Field)
+    field.input.focus()
+    await pilot.pause()
+    await pilot.press("end", "ctrl+u", *text)
+    await settle(pilot)
+
+
+async def test_router_tunnel_lan_address_not_on_this_machine(monkeypatch: Any) -> None:
+    app = snapshot_app(monkeypatch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = await choose_method(pilot, "router-tunnel")
+        lan = screen.query_one("#lan_ip", Field)
+        assert lan.display and lan.value == "192.168.1.20"  # prefilled: the private LAN address
+        assert not screen.query_one("#m-ssh").display  # only the chosen method's fields
+        await type_into(pilot, "lan_ip", "192.168.1.99")
+        # Live, from wizard.steps.access.validate, under the field it names (access.lan_ip).
+        assert "192.168.1.99 is not an address of this machine" in message(screen, "lan_ip")
+        assert lan.has_class("-error")
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        assert app.screen is screen  # refused
+        assert app.step_marks()["access"] == "✗"
+        await type_into(pilot, "lan_ip", "192.168.1.20")
+        assert "✗" not in message(screen, "lan_ip")
+        # What is left is the network step's: Jupyter must listen where the router points.
+        rest = str(screen.query_one("#access-problems").render())
+        assert "network.ip" in rest and "step 4, Network" in rest
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        assert app.state.answers.access.method == "router-tunnel"
+        assert app.state.answers.access.lan_ip == "192.168.1.20"
+
+
+async def test_reverse_proxy_basic_auth_password_mismatch_is_refused(monkeypatch: Any) -> None:
+    app = snapshot_app(monkeypatch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = await choose_method(pilot, "reverse-proxy")
+        assert not screen.query_one("#proxy-pw").display  # no basic-auth user, no password
+        await type_into(pilot, "basic_auth_user", "ada")
+        assert screen.query_one("#proxy-pw").display
+        await type_into(pilot, "proxy_pw1", "plum tree 4 ever")
+        await type_into(pilot, "proxy_pw2", "plum tree 4 evr")
+        assert screen.query_one("#proxy_pw1-input").password  # masked
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        assert app.screen is screen  # refused
+        assert "the two entries differ" in message(screen, "proxy_pw2")
+        assert app.state.proxy_password == ""
+        await type_into(pilot, "proxy_pw2", "plum tree 4 ever")
+        assert "differ" not in message(screen, "proxy_pw2")
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        # Held for the apply only (Secrets.proxy_password), never in the answers.
+        assert app.state.proxy_password == "plum tree 4 ever"
+        assert app.state.secrets.proxy_password == "plum tree 4 ever"
+        assert app.state.answers.access.basic_auth_user == "ada"
+        assert "plum tree" not in str(app.state.answers.to_dict())
+
+
+async def test_ssh_command_is_copied(monkeypatch: Any) -> None:
+    app = snapshot_app(monkeypatch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = await choose_method(pilot, "ssh-tunnel")
+        await pilot.press("c")
+        assert app.clipboard == "ssh -N -L 8888:localhost:8888 ada@192.168.1.20"
+        await type_into(pilot, "ssh_port", "2222")
+        await type_into(pilot, "local_port", "9999")
+        await pilot.press("ctrl+y")  # from inside a field, where "c" would be typed
+        assert app.clipboard == "ssh -N -L 9999:localhost:8888 ada@192.168.1.20 -p 2222"
+        assert "9999:localhost:8888" in str(screen.query_one("#ssh-command").render())
+        await type_into(pilot, "ssh_port", "22x")
+        assert "'22x' is not a number" in message(screen, "ssh_port")
+        await type_into(pilot, "ssh_port", "")
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        assert app.screen.step == "review"  # type: ignore[attr-defined]
+        assert app.state.answers.access.local_port == 9999
+        assert app.state.answers.access.ssh_port == 0  # empty = detected
+
+
+async def test_allow_root_only_when_the_service_runs_as_root(monkeypatch: Any) -> None:
+    app = snapshot_app(monkeypatch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("5")
+        await settle(pilot)
+        screen = app.screen
+        manager = screen.query_one("#manager", ChoiceList)
+        manager.set_value("systemd-system")
+        await settle(pilot)
+        allow = screen.query_one("#allow_root", TickBox)
+        assert not allow.display  # ada is not root
+        await type_into(pilot, "user", "root")
+        assert allow.display and screen.query_one("#root-risk").display
+        assert "run as root" in str(screen.query_one("#root-risk").render())
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        assert "allow_root" in message(screen, "user")  # the core's own refusal
+        allow.focus()
+        await pilot.press("space")
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        assert app.state.answers.service.allow_root
+        assert "would run as root" not in message(screen, "user")
+        await type_into(pilot, "user", "nobody")
+        assert not allow.display
+        screen.collect()  # type: ignore[attr-defined]
+        assert not app.state.answers.service.allow_root  # never kept for another user
+
+
+async def test_create_venv_shows_its_path_and_base_python(monkeypatch: Any) -> None:
+    from wizard.environments import default_venv_path
+    from wizard.steps.install import default_base_python
+
+    app = snapshot_app(monkeypatch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        screen = app.screen
+        venv = screen.query_one("#venv_path", Field)
+        base = screen.query_one("#base_python", Field)
+        assert not venv.display and not base.display  # "keep"
+        screen.query_one("#action", ChoiceList).set_value("create-venv")
+        await settle(pilot)
+        assert venv.display and base.display
+        assert venv.value == str(default_venv_path())
+        assert base.value == default_base_python()
+        screen.collect()  # type: ignore[attr-defined]
+        assert app.state.answers.install.venv_path == ""  # the default stays "the default"
+        await type_into(pilot, "venv_path", "/srv/jlab-venv")
+        screen.collect()  # type: ignore[attr-defined]
+        assert app.state.answers.install.venv_path == "/srv/jlab-venv"
+        assert app.state.answers.install.base_python == ""
+
+
+class ReplayPip(PipInstall):
+    """For the UI only: streams a captured pip log through the real apply engine instead of
+    running pip (the real install is proven in tests/system)."""
+
+    def __init__(self, log: Path) -> None:
+        super().__init__(
+            "/opt/jlab/bin/python",
+            "jupyterlab",
+            upgrade=False,
+            previous=None,
+            fresh=True,
+            lab_bin="/opt/jlab/bin/jupyter-lab",
+        )
+        self.log = log
+
+    def apply(self, ctx: ApplyContext) -> None:
+        run_streaming(["cat", str(self.log)], ctx, env=None, timeout=30)
+
+    def undo(self, ctx: ApplyContext) -> None:
+        pass
+
+
+class RecordingApply(ApplyScreen):
+    """The apply screen, noting every pip label and bar it shows."""
+
+    def __init__(self, plan: Any) -> None:
+        super().__init__(plan)
+        self.shown: list[tuple[str, float | None]] = []
+
+    def _show_pip(self) -> None:
+        super()._show_pip()
+        bar = self.query_one("#pip-bar")
+        label = str(self.query_one("#pip-label").render())
+        self.shown.append((label, bar.progress if bar.total is not None else None))  # type: ignore[attr-defined]
+
+
+async def test_pip_progress_follows_real_pip_output(monkeypatch: Any) -> None:
+    app = snapshot_app(monkeypatch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = RecordingApply(Plan("test", [ReplayPip(PIP_LOG)]))
+        app.switch_screen(screen)
+        for _ in range(100):
+            await settle(pilot)
+            if screen.finished:
+                break
+        assert screen.finished and not screen.failed
+        labels = [label for label, _ in screen.shown]
+        assert labels[0] == "pip: Starting pip"
+        resolving = [x for x in labels if x.startswith("pip: Resolving")]
+        assert resolving[0] == "pip: Resolving: 1 packages so far (requests)"
+        assert resolving[-1] == "pip: Resolving: 5 packages so far (certifi)"
+        assert labels[-2:] == ["pip: Installing 5 packages", "pip: Installed 5 packages"]
+        bars = [bar for _, bar in screen.shown]
+        assert bars[: len(resolving) + 1] == [None] * (len(resolving) + 1)  # resolving: no total
+        assert bars[-2:] == [90, 100]
+        assert screen.states == ["done"]
+        assert str(screen.query_one("#pip-label").render()) == "pip: Installed 5 packages"

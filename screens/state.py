@@ -91,15 +91,12 @@ class WizardState:
     configured: bool = False  # load_current() found a previous setup
     step_problems: dict[str, list[Problem]] = field(default_factory=dict)
 
-    proxy_password: str = ""  # reverse-proxy basic auth, same rules as the Jupyter password
+    # Reverse-proxy basic auth (entered twice on the access screen): same rules as the password.
+    proxy_password: str = ""
 
     @property
     def secrets(self) -> Secrets:
         from wizard.planner import Secrets
 
         password = None if self.keep_password or not self.password else self.password
-        proxy = self.proxy_password or None
-        try:
-            return Secrets(password, proxy_password=proxy)  # type: ignore[call-arg,unused-ignore]
-        except TypeError:  # a core without reverse-proxy basic auth
-            return Secrets(password)
+        return Secrets(password, proxy_password=self.proxy_password or None)

@@ -238,3 +238,39 @@ async def test_pip_progress_follows_real_pip_output(monkeypatch: Any) -> None:
         assert bars[-2:] == [90, 100]
         assert screen.states == ["done"]
         assert str(screen.query_one("#pip-label").render()) == "pip: Installed 5 packages"
+
+
+async def test_basic_auth_password_reaches_the_plan_not_the_answers(monkeypatch: Any) -> None:
+    from screens.review import ReviewScreen
+    from tests.functional.wizard_helpers import SNAP_ROOT
+    from wizard.answers import Answers
+
+    current = Answers().replace(
+        "access",
+        method="reverse-proxy",
+        self_signed=True,
+        nginx_site=str(SNAP_ROOT / "site.conf"),
+        htpasswd_file=str(SNAP_ROOT / "htpasswd"),
+    )
+    app = snapshot_app(monkeypatch, current=current)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("3")
+        await settle(pilot)
+        await type_into(pilot, "pw1", "jupyter pass 77")
+        await type_into(pilot, "pw2", "jupyter pass 77")
+        await pilot.press("ctrl+n", "ctrl+n", "ctrl+n")  # Password, Network, Service
+        await settle(pilot)
+        assert isinstance(app.screen, AccessScreen)
+        await type_into(pilot, "basic_auth_user", "ada")
+        await type_into(pilot, "proxy_pw1", "plum tree 4 ever")
+        await type_into(pilot, "proxy_pw2", "plum tree 4 ever")
+        await pilot.press("enter")  # the last field: next step
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ReviewScreen), app.screen
+        assert screen.plan is not None, screen.query_one("#plan").render()
+        text = screen.plan.render()
+        assert str(SNAP_ROOT / "htpasswd") in text and "basic auth" in text
+        assert "plum tree" not in text
+        assert "plum tree" not in str(app.state.answers.to_dict())

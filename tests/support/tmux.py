@@ -43,6 +43,10 @@ class TmuxSession:
         self._server_log = Path(tempfile.gettempdir()) / f"{self.name}.tmux.log"
         self._server: subprocess.Popen[bytes] | None = None
         self._pane_pid: int | None = None
+        self._dead_since: float | None = None
+        # The program's exit status, written by a tiny sh wrapper: tmux 3.3a sometimes marks a
+        # pane dead without ever recording its status.
+        self._status_file = Path(tempfile.gettempdir()) / f"{self.name}.status"
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -76,7 +80,7 @@ class TmuxSession:
             "set-option", "-g", "remain-on-exit", "on", ";",
             "set-option", "-g", "default-terminal", _default_terminal(), ";",
             "set-option", "-g", "history-limit", "5000", ";",
-            *cmd, "--", *argv, ";",
+            *cmd, "--", *self._wrapped(argv), ";",
             "set-option", "-w", "-t", f"{SESSION}:0", "window-size", "manual",
         )  # fmt: skip
         self._pane_pid = int(
@@ -89,6 +93,10 @@ class TmuxSession:
             )[0]
         )
         self.startup_seconds = time.monotonic() - t0
+
+    def _wrapped(self, argv: Sequence[str]) -> list[str]:
+        script = 'st=0; "$@" || st=$?; printf %s "$st" > "$0.tmp" && mv "$0.tmp" "$0"; exit "$st"'
+        return ["/bin/sh", "-c", script, str(self._status_file), *argv]
 
     def kill(self) -> None:
         """Kill the pane's processes and the tmux server, remove the socket; idempotent."""
@@ -103,6 +111,7 @@ class TmuxSession:
             self._server = None
         self.socket_path.unlink(missing_ok=True)
         self._server_log.unlink(missing_ok=True)
+        self._status_file.unlink(missing_ok=True)
 
     def _start_server(self, timeout: float) -> None:
         # -D keeps the server in the foreground as our child: it is reaped and waited for,
@@ -192,17 +201,25 @@ class TmuxSession:
             raise HarnessError(f"{exc}\n--- last screen ---\n{last}--- end of screen ---") from None
 
     def exit_status(self) -> int | None:
-        """The program's exit status once it has exited (-N for signal N), else None.
-
-        tmux marks a pane dead a moment before it records the status: until then, None.
-        """
+        """The program's exit status once it has exited (128+N for signal N), else None."""
+        try:
+            return int(self._status_file.read_text())
+        except (FileNotFoundError, ValueError):
+            pass
+        # No status file: the wrapper itself was killed. tmux may still know, or never record it.
         out = self._display("#{pane_dead} s#{pane_dead_status} g#{pane_dead_signal}").split()
         if len(out) < 3 or out[0] != "1":
+            self._dead_since = None
             return None
         status, signal = out[1][1:], out[2][1:]
         if status:
             return int(status)
-        return -int(signal) if signal else None
+        if signal:
+            return -int(signal)
+        now = time.monotonic()
+        if self._dead_since is None:
+            self._dead_since = now
+        return -1 if now - self._dead_since > 1.0 else None  # exited, status unknown
 
     def wait_for_exit(self, timeout: float = 10.0) -> int:
         """Wait until the program exits; return its exit status."""

@@ -64,7 +64,8 @@ class ApplyScreen(Screen[None]):
             yield ProgressBar(total=len(self.actions), show_eta=False, id="apply-progress")
             with Horizontal(id="pip-row"):
                 yield Label("", id="pip-label", markup=False)
-                yield ProgressBar(total=None, show_eta=False, id="pip-bar")
+                # Determinate until pip resolves (see _finish).
+                yield ProgressBar(total=100, show_eta=False, id="pip-bar")
             yield RichLog(id="apply-log", wrap=True, markup=False, max_lines=2000)
             yield Static("", id="apply-result", markup=False)
         yield Footer()
@@ -147,10 +148,10 @@ class ApplyScreen(Screen[None]):
         self.query_one("#pip-label", Label).update(f"pip: {self.pip.label()}")
         bar = self.query_one("#pip-bar", ProgressBar)
         fraction = self.pip.fraction
-        if fraction is None:
+        if fraction is None and self.pip.phase != "failed" and not self.finished:
             bar.update(total=None)  # resolving: an indeterminate bar, the label counts
         else:
-            bar.update(total=100, progress=round(fraction * 100))
+            bar.update(total=100, progress=round((fraction or 0) * 100))
 
     def _set(self, i: int, state: str) -> None:
         self.states[i] = state
@@ -167,6 +168,11 @@ class ApplyScreen(Screen[None]):
 
     def _finish(self) -> None:
         self.finished = True
+        # Never leave the bar animating (an indeterminate bar kept the app from exiting in a
+        # real terminal): pip's own end is shown by its label.
+        bar = self.query_one("#pip-bar", ProgressBar)
+        if bar.total is None:
+            bar.update(total=100, progress=0)
         self.wizard.applying = False
         self.refresh_bindings()
 

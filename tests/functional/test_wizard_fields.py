@@ -238,6 +238,7 @@ async def test_pip_progress_follows_real_pip_output(monkeypatch: Any) -> None:
         assert bars[-2:] == [90, 100]
         assert screen.states == ["done"]
         assert str(screen.query_one("#pip-label").render()) == "pip: Installed 5 packages"
+        assert screen.query_one("#pip-bar").total == 100  # type: ignore[attr-defined]
 
 
 async def test_basic_auth_password_reaches_the_plan_not_the_answers(monkeypatch: Any) -> None:
@@ -274,3 +275,27 @@ async def test_basic_auth_password_reaches_the_plan_not_the_answers(monkeypatch:
         assert str(SNAP_ROOT / "htpasswd") in text and "basic auth" in text
         assert "plum tree" not in text
         assert "plum tree" not in str(app.state.answers.to_dict())
+
+
+class ReplayFailingPip(ReplayPip):
+    """The captured log cut off while resolving, then pip's refusal and a non-zero exit."""
+
+    def apply(self, ctx: ApplyContext) -> None:
+        script = f"head -n 6 {self.log}; echo 'ERROR: No matching distribution found for x'; exit 1"
+        run_streaming(["sh", "-c", script], ctx, env=None, timeout=30)
+
+
+async def test_pip_failure_while_resolving_leaves_no_animating_bar(monkeypatch: Any) -> None:
+    app = snapshot_app(monkeypatch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = RecordingApply(Plan("test", [ReplayFailingPip(PIP_LOG)]))
+        app.switch_screen(screen)
+        for _ in range(100):
+            await settle(pilot)
+            if screen.finished:
+                break
+        assert screen.failed and screen.states == ["failed"]
+        assert str(screen.query_one("#pip-label").render()) == "pip: pip failed"
+        # An indeterminate (animating) bar kept the app from exiting in a real terminal.
+        assert screen.query_one("#pip-bar").total is not None  # type: ignore[attr-defined]

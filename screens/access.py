@@ -19,7 +19,8 @@ from textual.widgets import Checkbox, Input, Label, Static
 
 from screens.base import StepScreen
 from screens.state import STEP_NAMES, STEPS, step_of
-from screens.widgets import ChoiceList, Field, TickBox
+from screens.widgets import ChoiceList, Field
+from screens.widgets.tick import TickBox
 from wizard.answers import Answers
 from wizard.errors import Problem
 

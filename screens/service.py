@@ -12,7 +12,8 @@ from textual.app import ComposeResult
 from textual.widgets import Input, Label, Static
 
 from screens.base import StepScreen
-from screens.widgets import ChoiceList, Field, TickBox
+from screens.widgets import ChoiceList, Field
+from screens.widgets.tick import TickBox
 from wizard.errors import Problem
 
 MANAGER_LABELS = {

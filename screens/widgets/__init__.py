@@ -1,4 +1,7 @@
-"""Reusable widgets of the wizard: the step list, labelled fields, choice lists, dialogs."""
+"""Reusable widgets of the wizard: the step list, labelled fields, choice lists, dialogs.
+
+(TickBox lives in screens.widgets.tick, imported by the screens that use it: not at startup.)
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,5 @@ from screens.widgets.choice import ChoiceList
 from screens.widgets.dialogs import ConfirmScreen, HelpScreen
 from screens.widgets.field import Field
 from screens.widgets.step_list import StepList
-from screens.widgets.tick import TickBox
 
-__all__ = ["ChoiceList", "ConfirmScreen", "Field", "HelpScreen", "StepList", "TickBox"]
+__all__ = ["ChoiceList", "ConfirmScreen", "Field", "HelpScreen", "StepList"]

@@ -11,7 +11,8 @@ from typing import Any
 
 from screens.access import AccessScreen
 from screens.apply import ApplyScreen
-from screens.widgets import ChoiceList, Field, TickBox
+from screens.widgets import ChoiceList, Field
+from screens.widgets.tick import TickBox
 from tests.functional.wizard_helpers import settle, snapshot_app
 from wizard.actions import ApplyContext, run_streaming
 from wizard.plan import Plan

@@ -57,25 +57,15 @@ def build_plan(answers: Answers, facts: Facts, secrets: Secrets | None = None) -
         raise InputError(problems)
     plan = Plan("setup")
     hashed = password.resolve_hash(facts, answers.password.hashed_password, secrets.password)
-    if not network.is_loopback(answers.network.ip) and not hashed:
-        raise InputError(
-            [
-                Problem(
-                    "password",
-                    f"binding to {answers.network.ip} (beyond loopback) needs a password; set one first",
-                )
-            ]
-        )
-    if access.needs_password(answers) and not hashed:
-        raise InputError(
-            [
-                Problem(
-                    "password",
-                    f"access method {answers.access.method} needs a password; set one first",
-                )
-            ]
-        )
     if not hashed:
+        if not network.is_loopback(answers.network.ip):
+            needs = f"binding to {answers.network.ip} (beyond loopback)"
+        elif access.needs_password(answers):
+            needs = f"access method {answers.access.method}"
+        else:
+            needs = ""
+        if needs:
+            raise InputError([Problem("password", f"{needs} needs a password; set one first")])
         plan.note(
             "warning", "no password: Jupyter will use a random token (see its log or `status`)"
         )

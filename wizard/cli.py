@@ -137,26 +137,6 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
     return command(args)
 
 
-def _read_password_stdin() -> str:
-    data = sys.stdin.read()
-    pw = data[:-1] if data.endswith("\n") else data
-    pw = pw[:-1] if pw.endswith("\r") else pw
-    if not pw:
-        raise InputError("password: --password-stdin got an empty password")
-    return pw
-
-
-def read_secrets_stdin(jupyter: bool, proxy: bool) -> tuple[str | None, str | None]:
-    """Both passwords from stdin, one per line (Jupyter's first); an asked-for empty one is an error."""
-    lines = sys.stdin.read().splitlines()
-    want = [name for name, on in (("password", jupyter), ("proxy password", proxy)) if on]
-    got = dict(zip(want, lines, strict=False))
-    for name in want:
-        if not got.get(name):
-            raise InputError(f"{name}: expected on line {want.index(name) + 1} of standard input")
-    return got.get("password"), got.get("proxy password")
-
-
 def _confirm(question: str) -> bool:
     """Ask on the terminal itself: stdin may be carrying the password."""
     try:
@@ -180,11 +160,9 @@ def _cmd_apply(args: argparse.Namespace) -> int:
     answers = install.resolve_answers(load_answers(args.answers))
     if not answers.jupyter.python:
         answers = answers.replace("jupyter", python=sys.executable)
-    if args.proxy_password_stdin:
-        pw, proxy_pw = read_secrets_stdin(args.password_stdin, True)
-        secrets = Secrets(password=pw, proxy_password=proxy_pw)
-    else:
-        secrets = Secrets(password=_read_password_stdin() if args.password_stdin else None)
+    secrets = Secrets.from_stdin(
+        password=args.password_stdin, proxy_password=args.proxy_password_stdin
+    )
     from wizard.steps.service import default_config_dir
 
     config_dir = answers.jupyter.config_dir or default_config_dir(answers)

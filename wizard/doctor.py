@@ -640,17 +640,16 @@ def command(args: argparse.Namespace, *, out: Callable[[str], None] = print) -> 
         raise InputError(
             "no applied setup found: run the wizard (or apply), or pass --answers FILE"
         )
-    password = proxy_password = None
-    want_pw, want_proxy = (
-        bool(getattr(args, "password_stdin", False)),
-        bool(getattr(args, "proxy_password_stdin", False)),
-    )
-    if want_pw or want_proxy:
-        from wizard.cli import read_secrets_stdin
+    from wizard.planner import Secrets
 
-        password, proxy_password = read_secrets_stdin(want_pw, want_proxy)
+    secrets = Secrets.from_stdin(
+        password=bool(getattr(args, "password_stdin", False)),
+        proxy_password=bool(getattr(args, "proxy_password_stdin", False)),
+    )
     facts = probe(None, answers.jupyter.config_dir or None)
-    results = run_checks(answers, facts, password=password, proxy_password=proxy_password)
+    results = run_checks(
+        answers, facts, password=secrets.password, proxy_password=secrets.proxy_password
+    )
     info = access.instructions(answers, facts)
     failed = [r for r in results if not r.ok]
     if getattr(args, "json", False):

@@ -67,7 +67,7 @@ def run_jupyter(
     workdir: Path,
     *,
     extra_args: tuple[str, ...] = (),
-    timeout: float = 30.0,
+    timeout: float = 60.0,
 ) -> Iterator[RunningJupyter]:
     """Start jupyter-lab with JUPYTER_CONFIG_DIR=config_dir; yield once its runtime file exists.
 

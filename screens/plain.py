@@ -13,7 +13,18 @@ from typing import Any
 
 import questionary
 
-from screens.access import instructions, methods, validate_access
+from screens.access import (
+    FIELDS,
+    INT_FIELDS,
+    htpasswd_has_user,
+    instructions,
+    methods,
+    private_lan_address,
+    proxy_password_problems,
+    ssh_command,
+    validate_access,
+    where,
+)
 from screens.install import ACTION_LABELS, install_actions, validate_install
 from screens.network import field_problems, ip_hint
 from screens.service import managers, validate_service
@@ -196,6 +207,7 @@ def ask_service(state: WizardState) -> None:
 
 
 def ask_access(state: WizardState) -> None:
+    """The method, then only its own fields: same defaults and core validators as the access screen."""
     choices = [questionary.Choice(label, value=value) for value, label in methods()]
     method = _ask(
         questionary.select(
@@ -205,9 +217,152 @@ def ask_access(state: WizardState) -> None:
         )
     )
     state.answers = state.answers.replace("access", method=method)
+    state.proxy_password = ""
+    if method == "ssh-tunnel":
+        _ask_ssh(state)
+    elif method == "router-tunnel":
+        _ask_router(state)
+    elif method == "direct":
+        _ask_tls(state, optional=True)
+    elif method == "reverse-proxy":
+        _ask_proxy(state)
     if state.facts is not None:
         for p in validate_access(state.answers, state.facts):
-            print(f"! {p}")
+            print(f"! {p}{where(p)}")
+
+
+def _access_problems(state: WizardState, name: str, text: str) -> list[Problem]:
+    """The core's verdict on one access field as typed (only that field's problems)."""
+    text = text.strip()
+    value: object = text
+    if name in INT_FIELDS:
+        if not text:
+            value = INT_FIELDS[name]
+        else:
+            try:
+                value = int(text)
+            except ValueError:
+                return [Problem(f"access.{name}", f"{text!r} is not a number")]
+    if state.facts is None:
+        return []
+    answers = state.answers.replace("access", **{name: value})
+    return [p for p in validate_access(answers, state.facts) if p.field == f"access.{name}"]
+
+
+def _ask_field(state: WizardState, name: str, default: str, empty_means: str = "") -> None:
+    label = FIELDS[name][0] + (f" (empty: {empty_means})" if empty_means else "") + ":"
+    text = _ask(
+        questionary.text(
+            label,
+            default=default,
+            validate=_validator(lambda v: _access_problems(state, name, v)),
+        )
+    ).strip()
+    value: object = (int(text) if text else INT_FIELDS[name]) if name in INT_FIELDS else text
+    state.answers = state.answers.replace("access", **{name: value})
+
+
+def _int_default(value: int) -> str:
+    return "" if value == 0 else str(value)  # 0 = detected: shown empty, as on the access screen
+
+
+def _ask_ssh(state: WizardState) -> None:
+    from wizard.steps import access
+
+    a, facts = state.answers.access, state.facts
+    detected: dict[str, str] = {"local_port": f"{state.answers.network.port}, Jupyter's own"}
+    if facts is not None:
+        blank = state.answers.replace("access", ssh_user="", ssh_host="", ssh_port=0)
+        user, host, port, _ = access.ssh_endpoint(blank, facts)
+        detected.update(ssh_user=user, ssh_host=host, ssh_port=str(port))
+    _ask_field(state, "local_port", _int_default(a.local_port), detected["local_port"])
+    _ask_field(state, "ssh_user", a.ssh_user, detected.get("ssh_user", "detected"))
+    _ask_field(state, "ssh_host", a.ssh_host, detected.get("ssh_host", "detected"))
+    _ask_field(state, "ssh_port", _int_default(a.ssh_port), detected.get("ssh_port", "detected"))
+    cmd = ssh_command(state.answers, facts)
+    if cmd:
+        print(f"  On your computer you will run:  {cmd}")
+
+
+def _ask_router(state: WizardState) -> None:
+    facts = state.facts
+    if facts is not None:
+        mine = sorted({x.address for x in facts.addresses if not x.ip.is_loopback})
+        if mine:
+            print(f"  (this machine has: {', '.join(mine)})")
+    default = state.answers.access.lan_ip or private_lan_address(state.answers, facts)
+    _ask_field(state, "lan_ip", default)
+
+
+TLS_CHOICES = {
+    "none": "No TLS (the password crosses the network in clear text)",
+    "self-signed": "Self-signed certificate (made if missing; browsers warn once)",
+    "files": "My certificate and key files",
+}
+
+
+def _ask_tls(state: WizardState, *, optional: bool) -> None:
+    a = state.answers.access
+    current = "files" if a.certfile and not a.self_signed else "self-signed"
+    if optional and not a.certfile and not a.self_signed:
+        current = "none"
+    kinds = [k for k in TLS_CHOICES if optional or k != "none"]
+    kind = _ask(
+        questionary.select(
+            "TLS:",
+            choices=[questionary.Choice(TLS_CHOICES[k], value=k) for k in kinds],
+            default=current,
+        )
+    )
+    if kind == "none":
+        state.answers = state.answers.replace("access", self_signed=False, certfile="", keyfile="")
+    elif kind == "self-signed":
+        keep = a.self_signed  # paths given with self_signed say where the pair is made
+        state.answers = state.answers.replace(
+            "access",
+            self_signed=True,
+            certfile=a.certfile if keep else "",
+            keyfile=a.keyfile if keep else "",
+        )
+    else:
+        state.answers = state.answers.replace("access", self_signed=False)
+        _ask_field(state, "certfile", a.certfile)
+        _ask_field(state, "keyfile", a.keyfile)
+
+
+def _ask_proxy(state: WizardState) -> None:
+    a = state.answers.access
+    _ask_field(state, "server_name", a.server_name, "any name")
+    _ask_field(state, "https_port", str(a.https_port))
+    _ask_field(state, "listen_ip", a.listen_ip, "every address")
+    _ask_tls(state, optional=False)
+    _ask_field(state, "basic_auth_user", a.basic_auth_user, "no basic auth")
+    if state.answers.access.basic_auth_user:
+        _ask_proxy_password(state)
+
+
+def _ask_proxy_password(state: WizardState) -> None:
+    """Twice, masked; only into Secrets (the htpasswd the plan writes), never the answers."""
+    from wizard.passwords import strength_hint
+
+    user = state.answers.access.basic_auth_user
+    keep = htpasswd_has_user(state.answers)
+    while True:
+        first = _ask(
+            questionary.password(
+                f"Basic-auth password for {user}"
+                + (" (empty: keep the current one):" if keep else ":")
+            )
+        )
+        if first and (hint := strength_hint(first)):
+            print(f"! weak password: {hint}")
+        second = _ask(questionary.password("The same password again:"))
+        problems = proxy_password_problems(state.answers, first, second)
+        if not problems:
+            state.proxy_password = first
+            return
+        for p in problems:
+            print(f"✗ {p.message}; try again")
 
 
 # -- the whole run ----------------------------------------------------------------------------

@@ -162,6 +162,9 @@ def test_plain_mode_full_setup_in_a_pty(tmp_path: Path, jlab: str) -> None:
         child.send("\r")
         child.expect("Reach JupyterLab")
         child.send("\r")
+        for prompt in ("Local port", "SSH user", "SSH host", "SSH port"):  # empty = detected
+            child.expect(prompt)
+            child.send("\r")
         child.expect("Review")
         child.expect(r"Apply (\d+) change")
         child.send("y")

@@ -1,0 +1,249 @@
+"""`--plain` access fields in a real pty: per-method prompts, the core's validators, secrets.
+
+Driven with keys the way a person types; results checked on disk. No address other than loopback
+is ever contacted: the router-tunnel run only writes Jupyter's config (no service, no probe).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from pathlib import Path
+
+import pexpect
+import psutil
+import pytest
+
+from tests.support.ports import free_port
+from tests.system.test_tui_terminal import PASSWORD, PYTHON, REPO, _wizard_env
+from wizard.answers import Answers, save_answers
+
+pytestmark = pytest.mark.system
+
+DOWN, BACKSPACE, ENTER = "\x1b[B", "\x7f", "\r"
+PROXY_PASSWORD = "Quiet-Harbor-Lantern-42"
+STATE = Path("state") / "jupyter-setup-wizard"
+
+
+class Person:
+    """Sends keys to the wizard and counts them (a typed secret counts only its Enter)."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        (tmp_path / "home").mkdir(exist_ok=True)
+        env = {**os.environ, **_wizard_env(tmp_path), "PROMPT_TOOLKIT_NO_CPR": "1"}
+        self.child = pexpect.spawn(
+            PYTHON,
+            ["-m", "wizard", "--plain"],
+            env=env,
+            cwd=str(REPO),
+            encoding="utf-8",
+            timeout=30,
+            dimensions=(30, 120),
+        )
+        self.keystrokes = 0
+        self.seen = ""  # everything the wizard printed
+
+    def expect(self, pattern: str) -> None:
+        self.child.expect(pattern)
+        self.seen += (self.child.before or "") + str(self.child.after)
+
+    def key(self, seq: str, times: int = 1) -> None:
+        self.child.send(seq * times)
+        self.keystrokes += times
+
+    def type(self, text: str) -> None:
+        """Clear the prefilled value, type `text`, press Enter."""
+        self.child.send(BACKSPACE * 40 + text + ENTER)
+        self.keystrokes += 40 + len(text) + 1
+
+    def secret(self, text: str) -> None:
+        self.child.send(text + ENTER)
+        self.keystrokes += 1
+
+    def finish(self) -> int:
+        self.child.expect(pexpect.EOF)
+        self.seen += self.child.before or ""
+        self.child.close()
+        return int(self.child.exitstatus or 0)
+
+    def install_and_password(self, jlab: str) -> None:
+        self.expect("Python environment for JupyterLab")
+        self.key("\x1b[A")  # up from the first entry wraps to "Another interpreter"
+        self.expect("Another interpreter")
+        self.key(ENTER)
+        self.expect("Interpreter path")
+        self.type(jlab)
+        self.expect("What to do")
+        self.key(ENTER)
+        self.expect("New Jupyter password")
+        self.secret(PASSWORD)
+        self.expect("same password again")
+        self.secret(PASSWORD)
+
+
+def _own_address() -> str:
+    """An IPv4 address this machine has (never contacted): the first non-loopback, else 127.0.0.1."""
+    for addrs in psutil.net_if_addrs().values():
+        for a in addrs:
+            if a.family == socket.AF_INET and not a.address.startswith("127."):
+                return str(a.address)
+    return "127.0.0.1"
+
+
+def _not_mine() -> str:
+    mine = {a.address for addrs in psutil.net_if_addrs().values() for a in addrs}
+    for candidate in ("10.254.253.252", "10.254.253.251", "172.31.254.253"):
+        if candidate not in mine:
+            return candidate
+    raise AssertionError("every candidate address is on this machine")
+
+
+def _files_holding(root: Path, text: str) -> list[Path]:
+    found = []
+    for path in root.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            try:
+                if text.encode() in path.read_bytes():
+                    found.append(path)
+            except OSError:
+                pass
+    return found
+
+
+def test_plain_default_ssh_tunnel_is_a_few_keys(tmp_path: Path, jlab: str) -> None:
+    """The default path (current setup's interpreter, detected tunnel values): Enters and 'y'."""
+    port = free_port()
+    (tmp_path / STATE).mkdir(parents=True)
+    previous = Answers().replace("jupyter", python=jlab).replace("network", port=port)
+    save_answers(previous, tmp_path / STATE / "current-answers.toml")
+    p = Person(tmp_path)
+    try:
+        p.expect("Python environment for JupyterLab")
+        p.key(ENTER)  # the current setup's interpreter
+        p.expect("What to do")
+        p.key(ENTER)
+        p.expect("New Jupyter password")
+        p.secret(PASSWORD)
+        p.expect("same password again")
+        p.secret(PASSWORD)
+        for prompt in ("Listen address", "Port", "Root directory", "Base URL"):
+            p.expect(prompt)
+            p.key(ENTER)
+        p.expect("Keep JupyterLab running")
+        p.key(ENTER)
+        p.expect("Reach JupyterLab")
+        p.key(ENTER)
+        p.expect(rf"Local port \(empty: {port}, Jupyter's own\)")
+        p.key(ENTER)
+        p.expect(r"SSH user \(empty: \S+\)")
+        p.key(ENTER)
+        p.expect(r"SSH host \(empty: \S+\)")
+        p.key(ENTER)
+        p.expect(r"SSH port \(empty: 22\)")  # no SSH_CONNECTION here: the default port
+        p.key(ENTER)
+        p.expect("On your computer you will run:  ssh -N -L")
+        p.expect(r"Apply (\d+) change")
+        p.key("y")
+        p.expect("Applied")
+        p.expect("On your own computer, run:")  # access.instructions(...).render()
+        p.expect(f"ssh -N -L {port}:localhost:{port}")
+    finally:
+        status = p.finish()
+    assert status == 0, p.seen[-2000:]
+    assert PASSWORD not in p.seen
+    print(f"default --plain setup: {p.keystrokes} keystrokes besides the password")
+    assert p.keystrokes <= 25
+    cfg = json.loads((tmp_path / "jupyter-config" / "jupyter_server_config.json").read_text())
+    assert cfg["ServerApp"]["port"] == port and cfg["ServerApp"]["ip"] == "127.0.0.1"
+
+
+def test_plain_router_tunnel_refuses_a_foreign_lan_address(tmp_path: Path, jlab: str) -> None:
+    mine, foreign = _own_address(), _not_mine()
+    port = free_port()
+    p = Person(tmp_path)
+    try:
+        p.install_and_password(jlab)
+        p.expect("Listen address")
+        p.type(mine)  # the router must reach Jupyter on the LAN address
+        p.expect("Port")
+        p.type(str(port))
+        for prompt in ("Root directory", "Base URL", "Keep JupyterLab running"):
+            p.expect(prompt)
+            p.key(ENTER)
+        p.expect("Reach JupyterLab")
+        p.key(DOWN, 2)  # ssh-tunnel, direct, router-tunnel
+        p.key(ENTER)
+        p.expect("LAN address the router points at")
+        p.type(foreign)
+        p.expect(f"{foreign} is not an address of this machine")
+        p.type(mine)  # the same prompt, still waiting
+        p.expect(r"Apply (\d+) change")
+        p.key("y")
+        p.expect("Applied")
+        p.expect("Point the router's tunnel")
+        p.expect(f"http://{mine}:{port}/")
+    finally:
+        status = p.finish()
+    assert status == 0, p.seen[-2000:]
+    cfg = json.loads((tmp_path / "jupyter-config" / "jupyter_server_config.json").read_text())
+    assert cfg["ServerApp"]["ip"] == mine and cfg["ServerApp"]["port"] == port
+    current = (tmp_path / STATE / "current-answers.toml").read_text()
+    assert 'method = "router-tunnel"' in current and f'lan_ip = "{mine}"' in current
+    assert not _files_holding(tmp_path, PASSWORD)
+
+
+def test_plain_reverse_proxy_basic_auth_password_twice(tmp_path: Path, jlab: str) -> None:
+    from wizard.nginx import DEFAULT_HTPASSWD, DEFAULT_SITE
+
+    watched = [DEFAULT_SITE, DEFAULT_HTPASSWD]
+    before = {f: f.read_bytes() if f.exists() else None for f in watched}
+    https_port = free_port()
+    p = Person(tmp_path)
+    try:
+        p.install_and_password(jlab)
+        for prompt in ("Listen address", "Port", "Root directory", "Base URL"):
+            p.expect(prompt)
+            p.key(ENTER)
+        p.expect("Keep JupyterLab running")
+        p.key(ENTER)
+        p.expect("Reach JupyterLab")
+        p.key(DOWN, 3)
+        p.key(ENTER)
+        p.expect(r"Server name \(empty: any name\)")
+        p.type("lab.example.test")
+        p.expect("HTTPS port")
+        p.type("http")  # the same inline refusal as the access screen's
+        p.expect("'http' is not a number")
+        p.type(str(https_port))
+        p.expect("nginx listen address")
+        p.key(ENTER)
+        p.expect("TLS")
+        p.key(ENTER)  # self-signed, the proxy's default
+        p.expect("Basic-auth user")
+        p.type("a:b")
+        p.expect("must not contain ':'")
+        p.type("alice")
+        p.expect("Basic-auth password for alice")
+        p.secret(PROXY_PASSWORD)
+        p.expect("same password again")
+        p.secret(PROXY_PASSWORD + "x")
+        p.expect("the two entries differ")
+        p.expect("Basic-auth password for alice")
+        p.secret(PROXY_PASSWORD)
+        p.expect("same password again")
+        p.secret(PROXY_PASSWORD)
+        p.expect("Review")
+        p.expect("basic auth")  # the plan writes the htpasswd file
+        p.expect(r"Apply (\d+) change")
+        p.key("n")
+        p.expect("Nothing changed")
+    finally:
+        status = p.finish()
+    assert status == 0, p.seen[-2000:]
+    assert PROXY_PASSWORD not in p.seen and PASSWORD not in p.seen
+    assert {f: f.read_bytes() if f.exists() else None for f in watched} == before
+    assert not (tmp_path / "jupyter-config" / "jupyter_server_config.json").exists()
+    assert not (tmp_path / STATE / "current-answers.toml").exists()
+    assert not _files_holding(tmp_path, PROXY_PASSWORD)
+    assert not _files_holding(Path("/etc/nginx"), PROXY_PASSWORD)

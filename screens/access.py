@@ -14,10 +14,9 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, Static
 
-from screens.base import StepScreen
+from screens.base import StepScreen, shown
 from screens.state import STEP_NAMES, STEPS, step_of
 from screens.widgets import ChoiceList, Field
 from screens.widgets.tick import TickBox
@@ -177,11 +176,6 @@ def where(problem: Problem) -> str:
     if step in ("access", "review"):
         return ""
     return f"  (fix it in step {STEP_NAMES.index(step) + 1}, {dict(STEPS)[step]})"
-
-
-def shown(widget: Widget) -> bool:
-    """Displayed, and so are all its containers (a hidden group hides its fields)."""
-    return all(node.display for node in widget.ancestors_with_self if isinstance(node, Widget))
 
 
 class AccessScreen(StepScreen):
@@ -413,14 +407,6 @@ class AccessScreen(StepScreen):
         return problems
 
     # -- keys ------------------------------------------------------------------------------
-
-    def advance_from(self, field: Input) -> None:
-        """Enter in a field: the next field of this method, or Next on its last one."""
-        inputs = [w for w in self.query(Input) if shown(w) and not w.disabled]
-        if field in inputs and inputs.index(field) + 1 < len(inputs):
-            self.set_focus(inputs[inputs.index(field) + 1])
-        else:
-            self.action_next()
 
     @on(ChoiceList.OptionSelected)
     def _choice_selected(self, event: ChoiceList.OptionSelected) -> None:

@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer, Input, Static
 
 from screens.state import STEP_NAMES, STEPS, WizardState
@@ -17,6 +18,11 @@ from wizard.errors import Problem
 
 if TYPE_CHECKING:
     from screens.app import WizardApp
+
+
+def shown(widget: Widget) -> bool:
+    """Displayed, and so are all its containers (a hidden group hides its fields)."""
+    return all(node.display for node in widget.ancestors_with_self if isinstance(node, Widget))
 
 
 class StepScreen(Screen[None]):
@@ -114,11 +120,7 @@ class StepScreen(Screen[None]):
 
     def advance_from(self, field: Input) -> None:
         """Enter in a field: the next visible field, or Next on the last one."""
-        inputs = [
-            w
-            for w in self.query(Input)
-            if w.display and w.parent is not None and w.parent.display and not w.disabled
-        ]
+        inputs = [w for w in self.query(Input) if shown(w) and not w.disabled]
         if field in inputs and inputs.index(field) + 1 < len(inputs):
             # set_focus now, not focus() (deferred): the keys already queued go to the next field.
             self.set_focus(inputs[inputs.index(field) + 1])

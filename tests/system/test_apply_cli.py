@@ -275,3 +275,18 @@ def _pip_running(venv: Path) -> bool:
         if cmd and cmd[0].startswith(str(venv)) and "pip" in cmd:
             return True
     return False
+
+
+def test_jupyter_setup_wizard_subcommand(jlab: str) -> None:
+    """`jupyter setup-wizard` finds the console script the way jupyter finds its subcommands."""
+    scripts = Path(sys.executable).parent
+    assert (scripts / "jupyter-setup-wizard").exists(), "the package is not installed in this venv"
+    r = subprocess.run(
+        [str(Path(jlab).parent / "jupyter"), "setup-wizard", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PATH": f"{scripts}:{os.environ['PATH']}"},
+    )
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("jupyter-setup-wizard ")

@@ -23,7 +23,6 @@ from screens.access import (
     proxy_password_problems,
     ssh_command,
     validate_access,
-    where,
 )
 from screens.install import ACTION_LABELS, install_actions, validate_install
 from screens.network import field_problems, ip_hint
@@ -228,12 +227,16 @@ def ask_access(state: WizardState) -> None:
         _ask_proxy(state)
     if state.facts is not None:
         for p in validate_access(state.answers, state.facts):
-            print(f"! {p}{where(p)}")
+            print(f"! {p}")
 
 
-def _access_problems(state: WizardState, name: str, text: str) -> list[Problem]:
+def _access_problems(
+    state: WizardState, name: str, text: str, *, required: bool = False
+) -> list[Problem]:
     """The core's verdict on one access field as typed (only that field's problems)."""
     text = text.strip()
+    if required and not text:
+        return [Problem(f"access.{name}", "missing: give an existing file")]
     value: object = text
     if name in INT_FIELDS:
         if not text:
@@ -249,13 +252,15 @@ def _access_problems(state: WizardState, name: str, text: str) -> list[Problem]:
     return [p for p in validate_access(answers, state.facts) if p.field == f"access.{name}"]
 
 
-def _ask_field(state: WizardState, name: str, default: str, empty_means: str = "") -> None:
+def _ask_field(
+    state: WizardState, name: str, default: str, empty_means: str = "", *, required: bool = False
+) -> None:
     label = FIELDS[name][0] + (f" (empty: {empty_means})" if empty_means else "") + ":"
     text = _ask(
         questionary.text(
             label,
             default=default,
-            validate=_validator(lambda v: _access_problems(state, name, v)),
+            validate=_validator(lambda v: _access_problems(state, name, v, required=required)),
         )
     ).strip()
     value: object = (int(text) if text else INT_FIELDS[name]) if name in INT_FIELDS else text
@@ -326,8 +331,9 @@ def _ask_tls(state: WizardState, *, optional: bool) -> None:
         )
     else:
         state.answers = state.answers.replace("access", self_signed=False)
-        _ask_field(state, "certfile", a.certfile)
-        _ask_field(state, "keyfile", a.keyfile)
+        # Required here: for direct, an empty pair would quietly mean no TLS.
+        _ask_field(state, "certfile", a.certfile, required=True)
+        _ask_field(state, "keyfile", a.keyfile, required=True)
 
 
 def _ask_proxy(state: WizardState) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 from pathlib import Path
 
@@ -48,6 +49,14 @@ class Person:
         self.child.expect(pattern)
         self.seen += (self.child.before or "") + str(self.child.after)
 
+    def expect_message(self, text: str) -> None:
+        """An inline validation message, the first in its prompt.
+
+        prompt_toolkit redraws only what changed: spaces may come as cursor moves, and a second
+        message in the same prompt keeps the first's matching characters (not matchable).
+        """
+        self.expect(r"(?:\s|\x1b\[\d*C)+".join(re.escape(w) for w in text.split()))
+
     def key(self, seq: str, times: int = 1) -> None:
         self.child.send(seq * times)
         self.keystrokes += times
@@ -66,6 +75,10 @@ class Person:
         self.seen += self.child.before or ""
         self.child.close()
         return int(self.child.exitstatus or 0)
+
+    def close(self) -> None:
+        if self.child.isalive():  # a failed expectation: do not wait, and keep its error
+            self.child.close(force=True)
 
     def install_and_password(self, jlab: str) -> None:
         self.expect("Python environment for JupyterLab")
@@ -148,8 +161,9 @@ def test_plain_default_ssh_tunnel_is_a_few_keys(tmp_path: Path, jlab: str) -> No
         p.expect("Applied")
         p.expect("On your own computer, run:")  # access.instructions(...).render()
         p.expect(f"ssh -N -L {port}:localhost:{port}")
-    finally:
         status = p.finish()
+    finally:
+        p.close()
     assert status == 0, p.seen[-2000:]
     assert PASSWORD not in p.seen
     print(f"default --plain setup: {p.keystrokes} keystrokes besides the password")
@@ -176,15 +190,16 @@ def test_plain_router_tunnel_refuses_a_foreign_lan_address(tmp_path: Path, jlab:
         p.key(ENTER)
         p.expect("LAN address the router points at")
         p.type(foreign)
-        p.expect(f"{foreign} is not an address of this machine")
+        p.expect_message(f"{foreign} is not an address of this machine")
         p.type(mine)  # the same prompt, still waiting
         p.expect(r"Apply (\d+) change")
         p.key("y")
         p.expect("Applied")
         p.expect("Point the router's tunnel")
         p.expect(f"http://{mine}:{port}/")
-    finally:
         status = p.finish()
+    finally:
+        p.close()
     assert status == 0, p.seen[-2000:]
     cfg = json.loads((tmp_path / "jupyter-config" / "jupyter_server_config.json").read_text())
     assert cfg["ServerApp"]["ip"] == mine and cfg["ServerApp"]["port"] == port
@@ -214,7 +229,7 @@ def test_plain_reverse_proxy_basic_auth_password_twice(tmp_path: Path, jlab: str
         p.type("lab.example.test")
         p.expect("HTTPS port")
         p.type("http")  # the same inline refusal as the access screen's
-        p.expect("'http' is not a number")
+        p.expect_message("'http' is not a number")
         p.type(str(https_port))
         p.expect("nginx listen address")
         p.key(ENTER)
@@ -222,13 +237,13 @@ def test_plain_reverse_proxy_basic_auth_password_twice(tmp_path: Path, jlab: str
         p.key(ENTER)  # self-signed, the proxy's default
         p.expect("Basic-auth user")
         p.type("a:b")
-        p.expect("must not contain ':'")
+        p.expect_message("must not contain ':'")
         p.type("alice")
         p.expect("Basic-auth password for alice")
         p.secret(PROXY_PASSWORD)
         p.expect("same password again")
         p.secret(PROXY_PASSWORD + "x")
-        p.expect("the two entries differ")
+        p.expect_message("the two entries differ")
         p.expect("Basic-auth password for alice")
         p.secret(PROXY_PASSWORD)
         p.expect("same password again")
@@ -238,8 +253,9 @@ def test_plain_reverse_proxy_basic_auth_password_twice(tmp_path: Path, jlab: str
         p.expect(r"Apply (\d+) change")
         p.key("n")
         p.expect("Nothing changed")
-    finally:
         status = p.finish()
+    finally:
+        p.close()
     assert status == 0, p.seen[-2000:]
     assert PROXY_PASSWORD not in p.seen and PASSWORD not in p.seen
     assert {f: f.read_bytes() if f.exists() else None for f in watched} == before
@@ -247,3 +263,45 @@ def test_plain_reverse_proxy_basic_auth_password_twice(tmp_path: Path, jlab: str
     assert not (tmp_path / STATE / "current-answers.toml").exists()
     assert not _files_holding(tmp_path, PROXY_PASSWORD)
     assert not _files_holding(Path("/etc/nginx"), PROXY_PASSWORD)
+
+
+def test_plain_direct_with_own_certificate_files(tmp_path: Path, jlab: str) -> None:
+    from tests.support.nginx import self_signed_cert
+
+    cert, key = self_signed_cert(tmp_path / "tls")
+    mine, port = _own_address(), free_port()
+    p = Person(tmp_path)
+    try:
+        p.install_and_password(jlab)
+        p.expect("Listen address")
+        p.type(mine)  # direct needs a binding beyond loopback
+        p.expect("Port")
+        p.type(str(port))
+        for prompt in ("Root directory", "Base URL", "Keep JupyterLab running"):
+            p.expect(prompt)
+            p.key(ENTER)
+        p.expect("Reach JupyterLab")
+        p.key(DOWN)
+        p.key(ENTER)
+        p.expect("TLS")
+        p.key(DOWN, 2)  # none, self-signed, my files
+        p.key(ENTER)
+        p.expect("TLS certificate file")
+        p.key(ENTER)  # empty would quietly mean no TLS: refused
+        p.expect_message("missing: give an existing file")
+        p.type(str(cert))
+        p.expect("TLS key file")
+        p.type("key.pem")  # the core's check
+        p.expect_message("'key.pem' must be an absolute path")
+        p.type(str(key))
+        p.expect(r"Apply (\d+) change")
+        p.key("y")
+        p.expect("Applied")
+        p.expect(f"https://{mine}:{port}/")
+        status = p.finish()
+    finally:
+        p.close()
+    assert status == 0, p.seen[-2000:]
+    cfg = json.loads((tmp_path / "jupyter-config" / "jupyter_server_config.json").read_text())
+    assert cfg["ServerApp"]["certfile"] == str(cert) and cfg["ServerApp"]["keyfile"] == str(key)
+    assert cfg["ServerApp"]["ip"] == mine

@@ -61,6 +61,14 @@ def _validator(check: Callable[[str], list[Problem]]) -> Callable[[str], bool | 
     return validate
 
 
+def _text(
+    label: str, default: str = "", check: Callable[[str], list[Problem]] | None = None
+) -> str:
+    """A free-text prompt, checked by a core validator when given; the answer stripped."""
+    validate = _validator(check) if check else None
+    return str(_ask(questionary.text(label, default=default, validate=validate))).strip()
+
+
 def _probe(state: WizardState) -> None:
     from wizard.probe import probe
     from wizard.steps.password import current_password
@@ -109,12 +117,12 @@ def ask_install(state: WizardState, envs: list[Any]) -> None:
     action = _ask(questionary.select("What to do:", choices=action_choices, default=default_action))
     venv_path, version = a.install.venv_path, a.install.version
     if action == "create-venv":
-        venv_path = _ask(questionary.text("New virtual environment path:", default=venv_path))
+        venv_path = _text("New virtual environment path:", venv_path)
     if action in ("install", "upgrade", "create-venv"):
-        version = _ask(questionary.text("JupyterLab version (optional pip spec):", default=version))
+        version = _text("JupyterLab version (optional pip spec):", version)
     changed = python != a.jupyter.python
     state.answers = a.replace("jupyter", python=python).replace(
-        "install", action=action, venv_path=venv_path.strip(), version=version.strip()
+        "install", action=action, venv_path=venv_path, version=version
     )
     if changed or state.facts is None:
         _probe(state)
@@ -153,34 +161,14 @@ def ask_network(state: WizardState) -> None:
     facts = state.facts
     net = state.answers.network
     print(f"  ({ip_hint(facts)})")
-    ip = _ask(
-        questionary.text(
-            "Listen address:",
-            default=net.ip,
-            validate=_validator(lambda v: field_problems("ip", v, facts)),
-        )
-    ).strip()
-    port = _ask(
-        questionary.text(
-            "Port:",
-            default=str(net.port),
-            validate=_validator(lambda v: field_problems("port", v, facts)),
-        )
-    ).strip()
-    root_dir = _ask(
-        questionary.text(
-            "Root directory (empty: your home):",
-            default=net.root_dir,
-            validate=_validator(lambda v: field_problems("root_dir", v, facts)),
-        )
-    ).strip()
-    base_url = _ask(
-        questionary.text(
-            "Base URL:",
-            default=net.base_url,
-            validate=_validator(lambda v: field_problems("base_url", v, facts)),
-        )
-    ).strip()
+
+    def ask(name: str, label: str, default: str) -> str:
+        return _text(label, default, lambda v: field_problems(name, v, facts))
+
+    ip = ask("ip", "Listen address:", net.ip)
+    port = ask("port", "Port:", str(net.port))
+    root_dir = ask("root_dir", "Root directory (empty: your home):", net.root_dir)
+    base_url = ask("base_url", "Base URL:", net.base_url)
     state.answers = state.answers.replace(
         "network", ip=ip, port=int(port), root_dir=root_dir, base_url=base_url
     )
@@ -194,8 +182,8 @@ def ask_service(state: WizardState) -> None:
     )
     name, user, enable = s.name, s.user, s.enable
     if manager != "none":
-        name = _ask(questionary.text("Service name:", default=name)).strip() or s.name
-        user = _ask(questionary.text("Run as user (empty: you):", default=user)).strip()
+        name = _text("Service name:", name) or s.name
+        user = _text("Run as user (empty: you):", user)
         enable = _ask(questionary.confirm("Start at boot / login?", default=enable))
     state.answers = state.answers.replace(
         "service", manager=manager, name=name, user=user, enable=enable
@@ -256,13 +244,7 @@ def _ask_field(
     state: WizardState, name: str, default: str, empty_means: str = "", *, required: bool = False
 ) -> None:
     label = FIELDS[name][0] + (f" (empty: {empty_means})" if empty_means else "") + ":"
-    text = _ask(
-        questionary.text(
-            label,
-            default=default,
-            validate=_validator(lambda v: _access_problems(state, name, v, required=required)),
-        )
-    ).strip()
+    text = _text(label, default, lambda v: _access_problems(state, name, v, required=required))
     value: object = (int(text) if text else INT_FIELDS[name]) if name in INT_FIELDS else text
     state.answers = state.answers.replace("access", **{name: value})
 

@@ -21,16 +21,14 @@ import os
 import secrets
 import shlex
 import shutil
-import ssl
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
 from wizard.actions import Action, ApplyContext, Cancelled, WriteFile, remove_empty_dirs
 from wizard.errors import InputError
 from wizard.journal import FileEntry, Journal, ServiceEffect, VenvEffect, list_journals, sha256
+from wizard.netcheck import request
 from wizard.plan import Plan
 from wizard.service_actions import (
     EnsureRunning,
@@ -241,21 +239,11 @@ class DaemonReload(Action):
 
 def http_answers(host: str, port: int, timeout: float = 2.0) -> bool:
     """Does anything answer HTTP(S) there? Any status counts (a base_url gives 404 at /api)."""
-    h = f"[{host}]" if ":" in host else host
-    insecure = ssl.create_default_context()
-    insecure.check_hostname = False
-    insecure.verify_mode = ssl.CERT_NONE  # our own server's certificate may be self-signed
-    for scheme in ("http", "https"):
+    for scheme in ("http", "https"):  # our own server's certificate may be self-signed
         try:
-            with urllib.request.urlopen(
-                f"{scheme}://{h}:{port}/api",
-                timeout=timeout,
-                context=insecure if scheme == "https" else None,
-            ):
-                return True
-        except urllib.error.HTTPError:
+            request(scheme, host, port, "/api", timeout=timeout)
             return True
-        except (OSError, ValueError):
+        except OSError:
             continue
     return False
 

@@ -18,8 +18,6 @@ import json
 import shlex
 import subprocess
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -27,6 +25,7 @@ import psutil
 
 from wizard.actions import Action, ApplyContext, Cancelled, WriteFile
 from wizard.journal import ServiceEffect
+from wizard.netcheck import request
 from wizard.services import (
     BackgroundController,
     ServiceController,
@@ -259,14 +258,14 @@ def api_url(host: str, port: int, base_url: str) -> str:
     return f"http://{h}:{port}{base_url.rstrip('/')}/api"
 
 
-def get_api(url: str, timeout: float = 3.0) -> str | None:
+def get_api(host: str, port: int, base_url: str, timeout: float = 3.0) -> str | None:
     """Jupyter's version from GET /api (no auth needed); None when it does not answer yet."""
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:
-            data = json.loads(resp.read().decode())
-            return str(data.get("version", "?"))
-    except (OSError, ValueError, urllib.error.URLError):
+        r = request("http", host, port, f"{base_url.rstrip('/')}/api", timeout=timeout)
+        data = json.loads(r.body) if r.status // 100 == 2 else None
+    except (OSError, ValueError):
         return None
+    return str(data.get("version", "?")) if isinstance(data, dict) else None
 
 
 class HealthGate(Action):
@@ -320,7 +319,7 @@ class HealthGate(Action):
                 return False, f"port {self.port} is held by {who}, not by {self.ctl.name}", False
             return False, f"nothing listens on port {self.port} yet", False
         url = api_url(self.host, self.port, self.base_url)
-        version = get_api(url)
+        version = get_api(self.host, self.port, self.base_url)
         if version is None:
             return False, f"GET {url} does not answer", False
         return True, f"{self.ctl.name} answers on {url} (Jupyter Server {version})", False

@@ -13,13 +13,14 @@ import os
 import subprocess
 import sys
 import time
+import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import requests
 
-from tests.support.ports import HarnessError, stop_process
+from tests.support.ports import HarnessError, stop_process, wait_for_port
 
 
 def cache_dir() -> Path:
@@ -101,7 +102,11 @@ def run_jupyter(
         )
     try:
         info = _wait_runtime_file(proc, runtime, log_path, timeout)
-        yield RunningJupyter(proc, info, log_path)
+        # The runtime file can land a moment before the socket accepts: wait for both.
+        server = RunningJupyter(proc, info, log_path)
+        host = urllib.parse.urlsplit(server.url).hostname or "127.0.0.1"
+        wait_for_port(host, server.port, timeout, process=proc, log=log_path)
+        yield server
     finally:
         stop_process(proc)
 

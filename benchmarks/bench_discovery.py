@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from wizard.environments import discover
+from wizard.probe.environments import discover
 
 PLACES = [
     ".venv",

@@ -74,7 +74,7 @@ def ms(xs: list[float]) -> str:
 def bench_snapshot(runs: int) -> float:
     import psutil
 
-    from wizard.status import Sampler, take_snapshot
+    from wizard.verify.status.collect import Sampler, take_snapshot
 
     sampler = Sampler()
     snap = take_snapshot(sampler=sampler)
@@ -183,8 +183,8 @@ def main() -> int:
         (cfg / "jupyter_server_config.json").write_text(
             json.dumps({"ServerApp": {"port": port, "port_retries": 0, "ip": "127.0.0.1"}})
         )
-        from wizard.answers import Answers
-        from wizard.current import save_current
+        from wizard.core.answers import Answers
+        from wizard.core.record import save_current
 
         save_current(
             Answers().replace("network", port=port).replace("jupyter", config_dir=str(cfg))

@@ -20,8 +20,8 @@ from screens.base import StepScreen, shown
 from screens.state import STEP_NAMES, STEPS, step_of
 from screens.widgets import ChoiceList, Field
 from screens.widgets.tick import TickBox
-from wizard.answers import Answers
-from wizard.errors import Problem
+from wizard.core.answers import Answers
+from wizard.core.errors import Problem
 
 METHOD_LABELS = {
     "ssh-tunnel": "SSH tunnel (safest: nothing beyond loopback)",
@@ -73,20 +73,20 @@ GROUP_FIELDS: dict[str, tuple[str, ...]] = {
 
 
 def methods() -> list[tuple[str, str]]:
-    from wizard.steps import access
+    from wizard.plan.access import common as access
 
     return [(m, METHOD_LABELS.get(m, m)) for m in getattr(access, "METHODS", ("ssh-tunnel",))]
 
 
 def validate_access(answers: Any, facts: Any) -> list[Problem]:
-    from wizard.steps import access
+    from wizard.plan.access import common as access
 
     return list(access.validate(answers, facts))
 
 
 def instructions(answers: Any, facts: Any) -> str:
     """What the person will do from their computer (the access module's own words if it has them)."""
-    from wizard.steps import access
+    from wizard.plan.access import common as access
 
     fn = getattr(access, "instructions", None)
     if fn is not None and facts is not None:
@@ -114,7 +114,7 @@ def instructions(answers: Any, facts: Any) -> str:
 
 def ssh_command(answers: Answers, facts: Any) -> str:
     """The exact `ssh -N -L ...` command for the person's computer ("" before the probe)."""
-    from wizard.steps import access
+    from wizard.plan.access import common as access
 
     if facts is None:
         return ""
@@ -126,7 +126,7 @@ def ssh_command(answers: Answers, facts: Any) -> str:
 
 def private_lan_address(answers: Answers, facts: Any) -> str:
     """router-tunnel prefill: the core's own choice, else this machine's first private LAN IPv4."""
-    from wizard.steps import access
+    from wizard.plan.access import common as access
 
     if facts is None:
         return ""
@@ -143,7 +143,7 @@ def private_lan_address(answers: Answers, facts: Any) -> str:
 
 def htpasswd_has_user(answers: Answers) -> bool:
     """Basic auth for this user exists already (an empty proxy password then keeps it)."""
-    from wizard.nginx import DEFAULT_HTPASSWD
+    from wizard.plan.access.nginx import DEFAULT_HTPASSWD
 
     a = answers.access
     path = Path(a.htpasswd_file) if a.htpasswd_file else DEFAULT_HTPASSWD
@@ -257,7 +257,7 @@ class AccessScreen(StepScreen):
         facts = self.state.facts
         if facts is None:
             return
-        from wizard.steps import access
+        from wizard.plan.access import common as access
 
         blank = self.state.answers.replace("access", ssh_user="", ssh_host="", ssh_port=0)
         user, host, port, _ = access.ssh_endpoint(blank, facts)
@@ -361,7 +361,7 @@ class AccessScreen(StepScreen):
         pw = self.query_one("#proxy_pw1", Field).value
         if not pw:
             return None
-        from wizard.passwords import strength_hint
+        from wizard.core.passwords import strength_hint
 
         hint = strength_hint(pw)
         return f"weak: {hint}" if hint else None

@@ -27,18 +27,18 @@ from screens.state import (
     suggested_answers,
 )
 from screens.widgets import ConfirmScreen, HelpScreen
-from wizard.answers import Answers
-from wizard.errors import WizardError
+from wizard.core.answers import Answers
+from wizard.core.errors import WizardError
 
 if TYPE_CHECKING:
-    from wizard.probe import Facts
+    from wizard.probe.facts import Facts
 
 HERE = Path(__file__).parent
 PROBE_DELAY = 0.15  # seconds after the first paint
 
 
 def _real_probe(python: str | None, config_dir: str | None) -> Facts:
-    from wizard.probe import probe
+    from wizard.probe.facts import probe
 
     return probe(python, config_dir)
 
@@ -68,7 +68,7 @@ class WizardApp(App[int]):
         """`prober`, `discover` and `current` let tests inject the machine (True: load it)."""
         super().__init__()
         if current is True:
-            from wizard.current import load_current
+            from wizard.core.record import load_current
 
             current = load_current()
         previous = current if isinstance(current, Answers) else None
@@ -138,7 +138,7 @@ class WizardApp(App[int]):
         except WizardError as exc:
             facts, error = None, str(exc)
         if facts is not None:
-            from wizard.steps.password import current_password
+            from wizard.plan.steps.password import current_password
 
             has_password = current_password(facts) is not None
         else:

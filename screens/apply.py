@@ -19,7 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Label, ProgressBar, RichLog, Static
 
 from screens.access import instructions
-from wizard.steps.install import PipInstall, PipProgress, pip_progress
+from wizard.plan.steps.install import PipInstall, PipProgress, pip_progress
 
 if TYPE_CHECKING:
     from screens.app import WizardApp
@@ -85,8 +85,8 @@ class ApplyScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="apply", exit_on_error=False)
     def _run(self, cancelled: threading.Event, answers: Any) -> None:
-        from wizard.apply import apply_plan
-        from wizard.errors import ApplyError
+        from wizard.apply.engine import apply_plan
+        from wizard.core.errors import ApplyError
 
         # apply_plan itself stops at the cancel event, inside commands and between actions,
         # and rolls back what was done.
@@ -101,7 +101,7 @@ class ApplyScreen(Screen[None]):
         except Exception as exc:  # not expected from apply_plan; still never a frozen screen
             self.app.call_from_thread(self._on_failed, f"unexpected error: {exc}")
             return
-        from wizard.current import save_current
+        from wizard.core.record import save_current
 
         save_current(answers)
         self.app.call_from_thread(self._on_done, result.journal_id)

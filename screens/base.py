@@ -14,7 +14,7 @@ from textual.widgets import Footer, Input, Static
 
 from screens.state import STEP_NAMES, STEPS, WizardState
 from screens.widgets import ChoiceList, StepList
-from wizard.errors import Problem
+from wizard.core.errors import Problem
 
 if TYPE_CHECKING:
     from screens.app import WizardApp

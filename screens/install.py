@@ -15,7 +15,7 @@ from textual.widgets import Label, Static
 from screens.base import StepScreen
 from screens.state import env_label, env_python
 from screens.widgets import ChoiceList, Field
-from wizard.errors import Problem
+from wizard.core.errors import Problem
 
 ACTION_LABELS = {
     "keep": "Keep: use this environment as it is",
@@ -26,22 +26,22 @@ ACTION_LABELS = {
 
 
 def install_actions() -> list[tuple[str, str]]:
-    from wizard.steps import install
+    from wizard.plan.steps import install
 
     actions = getattr(install, "ACTIONS", ("keep",))
     return [(a, ACTION_LABELS.get(a, a)) for a in actions]
 
 
 def validate_install(answers: Any, facts: Any) -> list[Problem]:
-    from wizard.steps import install
+    from wizard.plan.steps import install
 
     return list(install.validate(answers, facts))
 
 
 def venv_defaults() -> tuple[str, str]:
     """(venv path, base Python) a create-venv uses when its answers are empty."""
-    from wizard.environments import default_venv_path
-    from wizard.steps.install import default_base_python
+    from wizard.plan.steps.install import default_base_python
+    from wizard.probe.environments import default_venv_path
 
     return str(default_venv_path()), default_base_python()
 

@@ -13,13 +13,13 @@ from textual.widgets import Input, Static
 
 from screens.base import StepScreen
 from screens.widgets import Field
-from wizard.errors import Problem
-from wizard.probe import Facts
+from wizard.core.errors import Problem
+from wizard.probe.facts import Facts
 
 
 def field_problems(name: str, value: str, facts: Facts | None) -> list[Problem]:
     """The core's verdict on one network field, as typed."""
-    from wizard.steps import network
+    from wizard.plan.steps import network
 
     if name == "ip":
         return network.validate_ip(value.strip(), facts) if facts else []
@@ -47,7 +47,7 @@ def ip_hint(facts: Facts | None) -> str:
 
 
 def ip_warning(ip: str) -> str | None:
-    from wizard.steps import network
+    from wizard.plan.steps import network
 
     if ip and not network.is_loopback(ip.strip()):
         return "beyond loopback: anyone who can reach this machine can try to log in"
@@ -61,7 +61,7 @@ class NetworkScreen(StepScreen):
     FIELDS = ("ip", "port", "root_dir", "base_url")
 
     def compose_body(self) -> ComposeResult:
-        from wizard.steps.network import default_root_dir
+        from wizard.plan.steps.network import default_root_dir
 
         yield Field("Listen address", id="ip", hint=ip_hint(None))
         yield Field(

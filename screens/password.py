@@ -11,11 +11,11 @@ from textual.widgets import Checkbox, Input, Static
 
 from screens.base import StepScreen
 from screens.widgets import Field
-from wizard.errors import Problem
+from wizard.core.errors import Problem
 
 
 def strength(password: str) -> str | None:
-    from wizard.passwords import strength_hint
+    from wizard.core.passwords import strength_hint
 
     return strength_hint(password)
 

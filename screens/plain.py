@@ -37,9 +37,9 @@ from screens.state import (
     suggested_answers,
 )
 from screens.welcome import glance
-from wizard.answers import Answers
-from wizard.errors import ApplyError, InputError, Problem, WizardError
-from wizard.probe import Facts
+from wizard.core.answers import Answers
+from wizard.core.errors import ApplyError, InputError, Problem, WizardError
+from wizard.probe.facts import Facts
 
 
 class Aborted(Exception):
@@ -70,8 +70,8 @@ def _text(
 
 
 def _probe(state: WizardState) -> None:
-    from wizard.probe import probe
-    from wizard.steps.password import current_password
+    from wizard.plan.steps.password import current_password
+    from wizard.probe.facts import probe
 
     a = state.answers
     try:
@@ -132,7 +132,7 @@ def ask_install(state: WizardState, envs: list[Any]) -> None:
 
 
 def ask_password(state: WizardState) -> None:
-    from wizard.passwords import strength_hint
+    from wizard.core.passwords import strength_hint
 
     if state.has_current_password:
         state.keep_password = _ask(
@@ -254,7 +254,7 @@ def _int_default(value: int) -> str:
 
 
 def _ask_ssh(state: WizardState) -> None:
-    from wizard.steps import access
+    from wizard.plan.access import common as access
 
     a, facts = state.answers.access, state.facts
     detected: dict[str, str] = {"local_port": f"{state.answers.network.port}, Jupyter's own"}
@@ -331,7 +331,7 @@ def _ask_proxy(state: WizardState) -> None:
 
 def _ask_proxy_password(state: WizardState) -> None:
     """Twice, masked; only into Secrets (the htpasswd the plan writes), never the answers."""
-    from wizard.passwords import strength_hint
+    from wizard.core.passwords import strength_hint
 
     user = state.answers.access.basic_auth_user
     keep = htpasswd_has_user(state.answers)
@@ -365,7 +365,7 @@ def run_plain() -> int:
 
 
 def _run() -> int:
-    from wizard.current import load_current
+    from wizard.core.record import load_current
 
     previous = load_current()
     state = WizardState(answers=previous or Answers(), configured=previous is not None)
@@ -410,7 +410,7 @@ def _run() -> int:
 
 
 def _plan(state: WizardState) -> tuple[Any, list[Problem]]:
-    from wizard.planner import build_plan
+    from wizard.plan.planner import build_plan
 
     facts: Facts | None = state.facts
     if facts is None:
@@ -422,8 +422,8 @@ def _plan(state: WizardState) -> tuple[Any, list[Problem]]:
 
 
 def _apply(state: WizardState, plan: Any) -> int:
-    from wizard.apply import apply_plan
-    from wizard.current import save_current
+    from wizard.apply.engine import apply_plan
+    from wizard.core.record import save_current
 
     print()
     try:

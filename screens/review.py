@@ -13,7 +13,7 @@ from textual.widgets import Static
 
 from screens.base import StepScreen
 from screens.state import STEP_NAMES, step_of
-from wizard.errors import InputError, Problem
+from wizard.core.errors import InputError, Problem
 
 NOTE_MARKS = {"risk": ("⚠ RISK: ", "bold red"), "warning": ("! ", "yellow"), "info": ("i ", "")}
 
@@ -87,7 +87,7 @@ class ReviewScreen(StepScreen):
 
     @work(thread=True, exclusive=True, group="plan", exit_on_error=False)
     def _build(self, answers: Any, facts: Any, secrets: Any) -> None:
-        from wizard.planner import build_plan
+        from wizard.plan.planner import build_plan
 
         try:
             plan = build_plan(answers, facts, secrets)

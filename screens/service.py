@@ -14,7 +14,7 @@ from textual.widgets import Input, Label, Static
 from screens.base import StepScreen
 from screens.widgets import ChoiceList, Field
 from screens.widgets.tick import TickBox
-from wizard.errors import Problem
+from wizard.core.errors import Problem
 
 MANAGER_LABELS = {
     "none": "None: I start jupyter-lab myself",
@@ -25,14 +25,14 @@ MANAGER_LABELS = {
 
 
 def managers() -> list[tuple[str, str]]:
-    from wizard.steps import service
+    from wizard.plan.service import step as service
 
     names = getattr(service, "MANAGERS", ("none",))
     return [(m, MANAGER_LABELS.get(m, m)) for m in names]
 
 
 def validate_service(answers: Any, facts: Any) -> list[Problem]:
-    from wizard.steps import service
+    from wizard.plan.service import step as service
 
     return list(service.validate(answers, facts))
 
@@ -48,7 +48,7 @@ def runs_as_root(answers: Any, facts: Any) -> bool:
     """The service would run as root (uid 0): only then is allow_root asked."""
     import pwd
 
-    from wizard.steps import service
+    from wizard.plan.service import step as service
 
     if facts is None or answers.service.manager in (None, "none"):
         return False

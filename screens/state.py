@@ -10,12 +10,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from wizard.answers import Answers
-from wizard.errors import Problem
+from wizard.core.answers import Answers
+from wizard.core.errors import Problem
 
 if TYPE_CHECKING:
-    from wizard.planner import Secrets
-    from wizard.probe import Facts
+    from wizard.plan.planner import Secrets
+    from wizard.probe.facts import Facts
 
 # (name, title) in order; the apply screen is reached from review, not listed.
 STEPS: list[tuple[str, str]] = [
@@ -46,7 +46,7 @@ def step_of(problem_field: str) -> str:
 def discover_environments() -> list[Any]:
     """The Python environments on this machine (wizard.environments), best first."""
     try:
-        from wizard import environments
+        from wizard.probe import environments
     except ImportError:  # pragma: no cover - the module ships with the core
         return []
     return list(environments.discover())
@@ -66,7 +66,7 @@ def env_label(env: Any) -> str:
 
 def suggested_answers(answers: Answers, envs: list[Any]) -> Answers:
     """First setup: start from the install step's suggestion (an env with JupyterLab, or a venv)."""
-    from wizard.steps import install
+    from wizard.plan.steps import install
 
     suggest = getattr(install, "suggest", None)
     if suggest is not None:
@@ -96,7 +96,7 @@ class WizardState:
 
     @property
     def secrets(self) -> Secrets:
-        from wizard.planner import Secrets
+        from wizard.plan.planner import Secrets
 
         password = None if self.keep_password or not self.password else self.password
         return Secrets(password, proxy_password=self.proxy_password or None)

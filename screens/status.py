@@ -23,7 +23,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Log, OptionList, Static
 from textual.widgets.option_list import Option
 
-from wizard.status import (
+from wizard.verify.status.collect import (
     Sampler,
     Server,
     Snapshot,
@@ -320,7 +320,7 @@ def _listeners_text(snap: Snapshot) -> str:
 
 def _service_control(verb: str) -> str:
     """Start/stop/restart the configured service, or read its journal (runs in a worker thread)."""
-    from wizard.current import load_current
+    from wizard.core.record import load_current
 
     answers = load_current()
     if answers is None or answers.service.manager == "none":
@@ -328,7 +328,7 @@ def _service_control(verb: str) -> str:
             "No service is configured (JupyterLab is started by hand): "
             "set one up in the wizard's Service step."
         )
-    from wizard import services
+    from wizard.plan.service import managers as services
 
     ctl = services.controller(answers.service, config_dir=answers.jupyter.config_dir)
     if verb == "journal":

@@ -10,7 +10,7 @@ from textual.containers import Horizontal
 from textual.widgets import Button, Static
 
 from screens.base import StepScreen
-from wizard.probe import Facts
+from wizard.probe.facts import Facts
 
 
 def glance(facts: Facts | None, answers: Any, has_password: bool, configured: bool) -> list[str]:
@@ -46,7 +46,7 @@ def glance(facts: Facts | None, answers: Any, has_password: bool, configured: bo
 
 def _binding(facts: Facts, answers: Any) -> tuple[str, int]:
     """The binding Jupyter would use by its config files, else the answers' values."""
-    from wizard.steps.password import effective_files
+    from wizard.plan.steps.password import effective_files
 
     ip: Any = None
     port: Any = None

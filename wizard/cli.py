@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from wizard import __version__
-from wizard.errors import InputError, WizardError
+from wizard.core.errors import InputError, WizardError
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -117,7 +117,7 @@ def _cmd_wizard(args: argparse.Namespace) -> int:
 
 def _cmd_status(args: argparse.Namespace) -> int:
     if args.json or args.once:
-        from wizard.status import command
+        from wizard.verify.status.collect import command
 
         return command(args)
     from screens.status import run_status
@@ -126,13 +126,13 @@ def _cmd_status(args: argparse.Namespace) -> int:
 
 
 def _cmd_service(args: argparse.Namespace) -> int:
-    from wizard.services import command
+    from wizard.plan.service.managers import command
 
     return command(args.verb, lines=args.lines)
 
 
 def _cmd_doctor(args: argparse.Namespace) -> int:
-    from wizard.doctor import command
+    from wizard.verify.doctor.checks import command
 
     return command(args)
 
@@ -149,13 +149,13 @@ def _confirm(question: str) -> bool:
 
 
 def _cmd_apply(args: argparse.Namespace) -> int:
-    from wizard.answers import load_answers
-    from wizard.apply import apply_plan
-    from wizard.current import save_current
-    from wizard.planner import Secrets, build_plan
-    from wizard.probe import probe
-    from wizard.steps import install
-    from wizard.steps.access import instructions
+    from wizard.apply.engine import apply_plan
+    from wizard.core.answers import load_answers
+    from wizard.core.record import save_current
+    from wizard.plan.access.common import instructions
+    from wizard.plan.planner import Secrets, build_plan
+    from wizard.plan.steps import install
+    from wizard.probe.facts import probe
 
     answers = install.resolve_answers(load_answers(args.answers))
     if not answers.jupyter.python:
@@ -163,7 +163,7 @@ def _cmd_apply(args: argparse.Namespace) -> int:
     secrets = Secrets.from_stdin(
         password=args.password_stdin, proxy_password=args.proxy_password_stdin
     )
-    from wizard.steps.service import default_config_dir
+    from wizard.plan.service.step import default_config_dir
 
     config_dir = answers.jupyter.config_dir or default_config_dir(answers)
     facts = probe(answers.jupyter.python, config_dir)
@@ -186,7 +186,7 @@ def _cmd_apply(args: argparse.Namespace) -> int:
 
 
 def _cmd_rollback(args: argparse.Namespace) -> int:
-    from wizard.apply import apply_plan, rollback_plan
+    from wizard.apply.engine import apply_plan, rollback_plan
 
     plan = rollback_plan(args.id)
     print(plan.render(), end="")
@@ -204,7 +204,7 @@ def _cmd_rollback(args: argparse.Namespace) -> int:
 def _cmd_history(args: argparse.Namespace) -> int:
     import time
 
-    from wizard.journal import list_journals
+    from wizard.apply.journal import list_journals
 
     journals = list_journals()
     if not journals:

@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Input, Label, Static
 
-from wizard.errors import Problem
+from wizard.core.errors import Problem
 
 
 class FieldInput(Input):

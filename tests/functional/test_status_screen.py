@@ -17,9 +17,9 @@ import pytest
 
 from screens.status import StatusApp, StatusScreen
 from tests.support.ports import free_port
-from wizard.answers import Answers
-from wizard.current import save_current
-from wizard.status import (
+from wizard.core.answers import Answers
+from wizard.core.record import save_current
+from wizard.verify.status.collect import (
     Configured,
     Finding,
     HttpProbe,
@@ -53,7 +53,7 @@ def text_of(screen: StatusScreen, selector: str) -> str:
 @pytest.fixture
 def background_service(jlab: str, tmp_path: Path) -> Answers:
     """A real JupyterLab set up as the wizard's "background" service (not yet started)."""
-    from wizard.services import LaunchSpec, background_dir
+    from wizard.plan.service.managers import LaunchSpec, background_dir
 
     port = free_port()
     cfg = tmp_path / "cfg"
@@ -82,7 +82,7 @@ def background_service(jlab: str, tmp_path: Path) -> Answers:
     )
     save_current(answers)
     yield answers
-    from wizard.services import BackgroundController
+    from wizard.plan.service.managers import BackgroundController
 
     BackgroundController("jupyterlab").stop()
 

@@ -14,9 +14,9 @@ from screens.apply import ApplyScreen
 from screens.widgets import ChoiceList, Field
 from screens.widgets.tick import TickBox
 from tests.functional.wizard_helpers import settle, snapshot_app
-from wizard.actions import ApplyContext, run_streaming
-from wizard.plan import Plan
-from wizard.steps.install import PipInstall
+from wizard.plan.actions import ApplyContext, run_streaming
+from wizard.plan.plan import Plan
+from wizard.plan.steps.install import PipInstall
 
 # A real pip log, captured from `pip install requests` into a fresh venv from a local
 # file:// package index (PIP_PROGRESS_BAR=off, as wizard.steps.install.pip_env sets it).
@@ -58,7 +58,7 @@ async def test_router_tunnel_lan_address_not_on_this_machine(monkeypatch: Any) -
         assert lan.display and lan.value == "192.168.1.20"  # prefilled: the private LAN address
         assert not screen.query_one("#m-ssh").display  # only the chosen method's fields
         await type_into(pilot, "lan_ip", "192.168.1.99")
-        # Live, from wizard.steps.access.validate, under the field it names (access.lan_ip).
+        # Live, from wizard.plan.access.common.validate, under the field it names (access.lan_ip).
         assert "192.168.1.99 is not an address of this machine" in message(screen, "lan_ip")
         assert lan.has_class("-error")
         await pilot.press("ctrl+n")
@@ -156,8 +156,8 @@ async def test_allow_root_only_when_the_service_runs_as_root(monkeypatch: Any) -
 
 
 async def test_create_venv_shows_its_path_and_base_python(monkeypatch: Any) -> None:
-    from wizard.environments import default_venv_path
-    from wizard.steps.install import default_base_python
+    from wizard.plan.steps.install import default_base_python
+    from wizard.probe.environments import default_venv_path
 
     app = snapshot_app(monkeypatch)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -245,7 +245,7 @@ async def test_pip_progress_follows_real_pip_output(monkeypatch: Any) -> None:
 async def test_basic_auth_password_reaches_the_plan_not_the_answers(monkeypatch: Any) -> None:
     from screens.review import ReviewScreen
     from tests.functional.wizard_helpers import SNAP_ROOT
-    from wizard.answers import Answers
+    from wizard.core.answers import Answers
 
     current = Answers().replace(
         "access",

@@ -16,10 +16,10 @@ from screens.widgets import Field
 from tests.functional.wizard_helpers import settle
 from tests.support.jupyter import login, run_jupyter
 from tests.support.ports import free_port
-from wizard.actions import RunCommand, WriteFile
-from wizard.current import load_current
-from wizard.journal import list_journals
-from wizard.plan import Plan
+from wizard.apply.journal import list_journals
+from wizard.core.record import load_current
+from wizard.plan.actions import RunCommand, WriteFile
+from wizard.plan.plan import Plan
 
 PASSWORD = "correct horse battery"
 

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from tests.functional.wizard_helpers import SNAP_ROOT, settle, snapshot_app
-from wizard.actions import RunCommand, WriteFile
-from wizard.answers import Answers
-from wizard.plan import Plan
+from wizard.core.answers import Answers
+from wizard.plan.actions import RunCommand, WriteFile
+from wizard.plan.plan import Plan
 
 SIZES = [(80, 24), (120, 40)]
 PASSWORD = "Tr0ub4dor&3x"

@@ -10,10 +10,10 @@ from typing import Any
 from textual.widgets import Input
 
 from screens.app import WizardApp
-from wizard.answers import Answers
-from wizard.interpreter import Interpreter
-from wizard.jupyter_config import scan_config_dirs
-from wizard.probe import Address, Facts
+from wizard.core.answers import Answers
+from wizard.probe.facts import Address, Facts
+from wizard.probe.interpreter import Interpreter
+from wizard.probe.jupyter_config import scan_config_dirs
 
 SNAP_ROOT = Path("/tmp/jsw-snapshot")  # fixed, so paths in snapshots never change
 SNAP_PYTHON = "/opt/jlab/bin/python"

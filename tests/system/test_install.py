@@ -17,14 +17,14 @@ import pytest
 
 from tests.support.jupyter import cache_dir
 from tests.support.ports import free_port
-from wizard.answers import Answers, load_answers
-from wizard.apply import apply_plan
-from wizard.environments import SYSTEM_PYTHON, describe_python, discover
-from wizard.errors import ApplyError
-from wizard.planner import build_plan
-from wizard.probe import probe
-from wizard.steps import install
-from wizard.steps.install import PipInstall
+from wizard.apply.engine import apply_plan
+from wizard.core.answers import Answers, load_answers
+from wizard.core.errors import ApplyError
+from wizard.plan.planner import build_plan
+from wizard.plan.steps import install
+from wizard.plan.steps.install import PipInstall
+from wizard.probe.environments import SYSTEM_PYTHON, describe_python, discover
+from wizard.probe.facts import probe
 
 pytestmark = pytest.mark.system
 
@@ -168,8 +168,8 @@ def test_debians_python_is_reported_as_externally_managed(tmp_path: Path) -> Non
     assert "create-venv" in problems[0].message
 
     # and pip itself, asked anyway, refuses: the wizard explains it the same way
-    from wizard.actions import ApplyContext
-    from wizard.journal import Journal
+    from wizard.apply.journal import Journal
+    from wizard.plan.actions import ApplyContext
 
     action = PipInstall(
         SYSTEM_PYTHON, "jupyterlab", upgrade=False, previous=None, fresh=True, lab_bin="/x"

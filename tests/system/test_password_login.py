@@ -38,7 +38,7 @@ def test_apply_then_login_with_the_password(jlab: str, tmp_path: Path) -> None:
 
 def test_legacy_server_app_password_is_migrated(jlab: str, tmp_path: Path) -> None:
     """A legacy ServerApp.password beats the modern key: after apply only the new password works."""
-    from wizard.passwords import hash_password
+    from wizard.core.passwords import hash_password
 
     cfg, root, port = tmp_path / "cfg", tmp_path / "nb", free_port()
     cfg.mkdir()

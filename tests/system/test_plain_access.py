@@ -18,7 +18,7 @@ import pytest
 
 from tests.support.ports import free_port
 from tests.system.test_tui_terminal import PASSWORD, PYTHON, REPO, _wizard_env
-from wizard.answers import Answers, save_answers
+from wizard.core.answers import Answers, save_answers
 
 pytestmark = pytest.mark.system
 
@@ -209,7 +209,7 @@ def test_plain_router_tunnel_refuses_a_foreign_lan_address(tmp_path: Path, jlab:
 
 
 def test_plain_reverse_proxy_basic_auth_password_twice(tmp_path: Path, jlab: str) -> None:
-    from wizard.nginx import DEFAULT_HTPASSWD, DEFAULT_SITE
+    from wizard.plan.access.nginx import DEFAULT_HTPASSWD, DEFAULT_SITE
 
     watched = [DEFAULT_SITE, DEFAULT_HTPASSWD]
     before = {f: f.read_bytes() if f.exists() else None for f in watched}

@@ -15,10 +15,10 @@ import pytest
 
 from tests.support.jupyter import RunningJupyter, run_jupyter
 from tests.support.ports import free_port, stop_process, wait_for_port
-from wizard.answers import Answers
-from wizard.current import save_current
-from wizard.status import take_snapshot
-from wizard.status_schema import validate
+from wizard.core.answers import Answers
+from wizard.core.record import save_current
+from wizard.verify.status.collect import take_snapshot
+from wizard.verify.status.schema import validate
 
 pytestmark = pytest.mark.system
 REPO = Path(__file__).parents[2]

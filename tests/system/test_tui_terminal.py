@@ -20,7 +20,7 @@ from tests.support.jupyter import login, run_jupyter
 from tests.support.ports import free_port
 from tests.support.sshd import LoopbackSshd
 from tests.support.tmux import TmuxSession
-from wizard.passwords import verify_password
+from wizard.core.passwords import verify_password
 
 pytestmark = pytest.mark.system
 

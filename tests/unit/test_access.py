@@ -6,10 +6,10 @@ import socket
 
 import pytest
 
-from wizard.answers import Answers
-from wizard.doctor import iptables_blocks, nft_blocks, ufw_blocks
-from wizard.probe import Address, Facts
-from wizard.steps import access
+from wizard.core.answers import Answers
+from wizard.plan.access import common as access
+from wizard.probe.facts import Address, Facts
+from wizard.verify.doctor.checks import iptables_blocks, nft_blocks, ufw_blocks
 
 
 def facts(ssh: str | None = None, **kw: object) -> Facts:

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from wizard.answers import Answers, dump_answers, load_answers, save_answers
-from wizard.errors import InputError
+from wizard.core.answers import Answers, dump_answers, load_answers, save_answers
+from wizard.core.errors import InputError
 
 
 def test_round_trip(tmp_path: Path) -> None:

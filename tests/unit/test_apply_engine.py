@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from wizard.actions import Action, ApplyContext, RunCommand, WriteFile
-from wizard.apply import apply_plan, rollback_plan
-from wizard.errors import ApplyError, InputError
-from wizard.journal import Journal, ServiceEffect, VenvEffect, list_journals, sha256
-from wizard.plan import Plan
+from wizard.apply.engine import apply_plan, rollback_plan
+from wizard.apply.journal import Journal, ServiceEffect, VenvEffect, list_journals, sha256
+from wizard.core.errors import ApplyError, InputError
+from wizard.plan.actions import Action, ApplyContext, RunCommand, WriteFile
+from wizard.plan.plan import Plan
 
 
 class Boom(Action):
@@ -255,7 +255,7 @@ def test_rollback_leaves_a_venv_alone_when_it_is_not_ours_any_more(tmp_path: Pat
 
 
 def test_rollback_puts_the_answers_of_record_back(tmp_path: Path) -> None:
-    from wizard.current import current_answers_path
+    from wizard.core.record import current_answers_path
 
     answers = current_answers_path()
     answers.parent.mkdir(parents=True, exist_ok=True)

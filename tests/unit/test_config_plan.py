@@ -9,16 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from wizard.actions import WriteFile
-from wizard.answers import NetworkAnswers
-from wizard.config_plan import plan_jupyter_config
-from wizard.errors import InputError
-from wizard.interpreter import Interpreter, inspect_interpreter
-from wizard.jupyter_config import scan_config_dirs
-from wizard.passwords import hash_password, verify_password
-from wizard.plan import Plan
-from wizard.probe import Facts
-from wizard.steps import network, password
+from wizard.core.answers import NetworkAnswers
+from wizard.core.errors import InputError
+from wizard.core.passwords import hash_password, verify_password
+from wizard.plan.actions import WriteFile
+from wizard.plan.plan import Plan
+from wizard.plan.steps import network, password
+from wizard.plan.steps.config import plan_jupyter_config
+from wizard.probe.facts import Facts
+from wizard.probe.interpreter import Interpreter, inspect_interpreter
+from wizard.probe.jupyter_config import scan_config_dirs
 
 
 @pytest.fixture(scope="module")

@@ -8,14 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from wizard.actions import ApplyContext, Cancelled
-from wizard.answers import Answers, answers_from_dict
-from wizard.environments import Environment, default_venv_path, describe_env_dir
-from wizard.interpreter import Interpreter
-from wizard.journal import Journal
-from wizard.probe import Facts, probe
-from wizard.steps import install
-from wizard.steps.install import (
+from wizard.apply.journal import Journal
+from wizard.core.answers import Answers, answers_from_dict
+from wizard.plan.actions import ApplyContext, Cancelled
+from wizard.plan.steps import install
+from wizard.plan.steps.install import (
     CreateVenv,
     PipInstall,
     PipProgress,
@@ -25,6 +22,9 @@ from wizard.steps.install import (
     satisfies,
     spec_problem,
 )
+from wizard.probe.environments import Environment, default_venv_path, describe_env_dir
+from wizard.probe.facts import Facts, probe
+from wizard.probe.interpreter import Interpreter
 
 
 def interp(**kw: object) -> Interpreter:
@@ -288,7 +288,7 @@ def test_plan_for_create_venv(tmp_path: Path) -> None:
     assert f.interpreter is not None and f.interpreter.executable == str(venv / "bin" / "python")
     assert f.base_interpreter is not None and f.base_interpreter.has_venv
     assert install.validate(a, f) == []
-    from wizard.plan import Plan
+    from wizard.plan.plan import Plan
 
     plan = Plan("t")
     install.plan_install(plan, a, f)
@@ -300,7 +300,7 @@ def test_plan_for_create_venv(tmp_path: Path) -> None:
 
 
 def test_upgrade_records_the_previous_version() -> None:
-    from wizard.plan import Plan
+    from wizard.plan.plan import Plan
 
     plan = Plan("t")
     lab = interp(versions={"jupyterlab": "4.1.0"})
@@ -347,7 +347,7 @@ def test_static_description_of_envs(tmp_path: Path) -> None:
 def test_pyenv_shims_resolve_to_the_global_version(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from wizard.environments import resolve_pyenv_shim
+    from wizard.probe.environments import resolve_pyenv_shim
 
     root = tmp_path / ".pyenv"
     (root / "shims").mkdir(parents=True)
@@ -364,7 +364,7 @@ def test_asking_a_running_python_is_quick_and_complete() -> None:
     import sys
     import time
 
-    from wizard.environments import ask_python
+    from wizard.probe.environments import ask_python
 
     start = time.monotonic()
     env = ask_python(sys.executable, "test")

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from wizard.jupyter_config import (
+from wizard.probe.jupyter_config import (
     json_with_changes,
     py_with_lines_disabled,
     read_config_file,

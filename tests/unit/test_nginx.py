@@ -5,7 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.support.nginx import NginxServer, self_signed_cert
-from wizard.nginx import ProxySpec, nginx_argv, reload_argv, render_site, site_has_websocket_headers
+from wizard.plan.access.nginx import (
+    ProxySpec,
+    nginx_argv,
+    reload_argv,
+    render_site,
+    site_has_websocket_headers,
+)
 
 
 def spec(tmp_path: Path, **kw: object) -> ProxySpec:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from wizard.passwords import (
+from wizard.core.passwords import (
     hash_password,
     htpasswd_line,
     is_jupyter_hash,

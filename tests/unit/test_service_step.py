@@ -10,19 +10,19 @@ from pathlib import Path
 
 import pytest
 
-from wizard.actions import Action, ApplyContext
-from wizard.answers import Answers
-from wizard.plan import Plan
-from wizard.probe import Facts, probe
-from wizard.service_actions import (
+from wizard.core.answers import Answers
+from wizard.plan.actions import Action, ApplyContext
+from wizard.plan.plan import Plan
+from wizard.plan.service import step as service
+from wizard.plan.service.actions import (
     EnsureRunning,
     HealthGate,
     InstallUnit,
     ServiceSnapshot,
     VerifyUnit,
 )
-from wizard.services import ServiceState, controller
-from wizard.steps import service
+from wizard.plan.service.managers import ServiceState, controller
+from wizard.probe.facts import Facts, probe
 
 OTHER = "daemon"  # a non-root account every Debian has
 

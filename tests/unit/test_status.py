@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from wizard import netstat, status
-from wizard.answers import Answers
-from wizard.runtime_files import read_runtime_file, runtime_dir, scan_runtime_dirs
-from wizard.status import (
+from wizard.core.answers import Answers
+from wizard.probe import sockets as netstat
+from wizard.probe.jupyter_paths import read_runtime_file, runtime_dir, scan_runtime_dirs
+from wizard.verify.status import collect as status
+from wizard.verify.status.collect import (
     Configured,
     Finding,
     HttpProbe,
@@ -28,7 +29,7 @@ from wizard.status import (
     take_snapshot,
     to_json,
 )
-from wizard.status_schema import SCHEMA, validate
+from wizard.verify.status.schema import SCHEMA, validate
 
 REPO = Path(__file__).parents[2]
 
@@ -217,7 +218,7 @@ def test_config_files_are_the_fallback_and_legacy_password_is_found(tmp_path: Pa
 
 
 def test_answers_default_to_the_last_apply() -> None:
-    from wizard.current import save_current
+    from wizard.core.record import save_current
 
     save_current(_answers(9555, method="direct"))
     snap = take_snapshot()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from wizard.unit import UnitSpec, VerifyError, render_unit, verify_unit
+from wizard.plan.service.unit import UnitSpec, VerifyError, render_unit, verify_unit
 
 GOLDEN = Path(__file__).parent / "golden"
 

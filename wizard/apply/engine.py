@@ -1,0 +1,93 @@
+"""Apply a plan as a transaction: journal every change, undo in reverse on any failure."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from wizard.apply.journal import Journal
+from wizard.core.errors import ApplyError
+from wizard.plan.actions import Action, ApplyContext, Cancelled, Log
+from wizard.plan.plan import Plan
+
+
+@dataclass
+class ApplyResult:
+    journal_id: str | None  # None when nothing needed changing
+    done: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return self.journal_id is not None
+
+
+def apply_plan(
+    plan: Plan,
+    *,
+    log: Log = lambda line: None,
+    cancelled: threading.Event | None = None,
+    root: Path | None = None,
+) -> ApplyResult:
+    """Run the plan's changes in order. On failure (or cancel) undo what was done, then raise."""
+    todo = plan.changes()
+    if not todo:
+        return ApplyResult(None)
+    journal = Journal.create(plan.title, root)
+    from wizard.core.record import current_answers_path
+
+    journal.keep_answers(current_answers_path())  # so a later rollback restores them too
+    ctx = ApplyContext(journal, log, cancelled or threading.Event())
+    done: list[Action] = []
+    current: Action | None = None
+    try:
+        for action in todo:
+            if ctx.cancelled.is_set():  # between actions: stop before the next one starts
+                raise Cancelled("cancelled before: " + action.description)
+            current = action
+            log(f"▶ {current.description}")
+            current.apply(ctx)
+            done.append(current)
+            journal.steps.append(current.description)
+            current = None
+            journal.save()
+    except BaseException as exc:  # includes KeyboardInterrupt: never leave a half-applied plan
+        failures = _undo_all([*done, current] if current else done, ctx)
+        journal.status = "failed" if failures else "rolled-back"
+        what = current.description if current else "the apply"
+        journal.error = f"{what}: {exc}"
+        journal.save()
+        verb = "was interrupted" if isinstance(exc, Cancelled | KeyboardInterrupt) else "failed"
+        msg = f"{what} {verb}" + (f": {exc}" if str(exc) else "")
+        msg += f"\nRolled back {len(done)} completed change(s)"
+        if failures:
+            msg += "; could NOT undo:\n  " + "\n  ".join(failures)
+        log(msg)
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        raise ApplyError(msg) from exc
+    journal.status = "applied"
+    journal.save()
+    return ApplyResult(journal.id, journal.steps)
+
+
+def _undo_all(actions: list[Action], ctx: ApplyContext) -> list[str]:
+    failures = []
+    for a in reversed(actions):
+        try:
+            ctx.log(f"↶ undo: {a.description}")
+            a.undo(ctx)
+        except Exception as exc:  # keep undoing the rest; report every failure
+            failures.append(f"{a.description}: {exc}")
+    return failures
+
+
+def rollback_plan(journal_id: str | None = None, root: Path | None = None) -> Plan:
+    """A plan that returns the machine to its state before an earlier apply: files byte for
+    byte, then the service's state and a venv it created (see wizard.rollback).
+
+    It is an ordinary plan, so a rollback is itself journaled and can be rolled back.
+    """
+    from wizard.apply.rollback import rollback_plan as build  # lazy: services, psutil
+
+    return build(journal_id, root)

@@ -1,0 +1,200 @@
+"""A journal per apply: what changed, with byte-exact backups, under the state dir.
+
+Layout: <state>/applies/<ID>/journal.json and <ID>/backups/<n> (all 0600, dirs 0700).
+The journal holds paths, modes, owners and hashes; backups hold earlier file contents.
+`effects` records what an apply did besides files, for a later rollback: the state a service
+was in before the apply (ServiceEffect) and a venv the apply created (VenvEffect). Journals
+written before effects existed load with none; unknown kinds or fields (a newer wizard) are
+skipped, so old and new journals stay readable both ways.
+No plaintext password ever reaches either: the wizard never writes one anywhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import time
+from dataclasses import asdict, dataclass, field
+from dataclasses import fields as dataclass_fields
+from pathlib import Path
+from typing import Any, TypeVar
+
+from wizard.core.errors import InputError
+from wizard.core.fileops import atomic_write
+from wizard.core.paths import journal_root
+
+
+@dataclass
+class FileEntry:
+    path: str
+    existed: bool
+    backup: str | None = None  # file name under backups/ (None when the file did not exist)
+    mode: int | None = None
+    uid: int | None = None
+    gid: int | None = None
+    sha256_after: str | None = None  # what we left there (None: we removed it)
+    created_dirs: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ServiceEffect:
+    """A service an apply touched, as it was *before* that apply (a rollback returns it there)."""
+
+    manager: str  # "systemd-system" | "systemd-user" | "background"
+    name: str
+    config_dir: str = ""  # background: where its config lives (the controller needs it)
+    installed: bool = False
+    active: bool = False
+    enabled: bool | None = None  # None: unknown / not applicable (background, not installed)
+    kind: str = "service"
+
+
+@dataclass
+class VenvEffect:
+    """A venv an apply created; a rollback removes it while it still is that venv."""
+
+    path: str
+    pyvenv_sha256: str  # of its pyvenv.cfg right after creation: "is it still ours?"
+    created_dirs: list[str] = field(default_factory=list)  # parents made for it, outermost first
+    existed_empty: bool = False  # the directory was there (empty) before: leave it empty
+    kind: str = "venv"
+
+
+Effect = ServiceEffect | VenvEffect
+_EFFECT_KINDS: dict[str, type[ServiceEffect] | type[VenvEffect]] = {
+    "service": ServiceEffect,
+    "venv": VenvEffect,
+}
+_T = TypeVar("_T")
+
+
+def _from_dict(cls: type[_T], data: dict[str, Any]) -> _T:
+    """A dataclass from a dict, ignoring keys this version does not know (written by a newer one)."""
+    known = {f.name for f in dataclass_fields(cls)}  # type: ignore[arg-type]
+    return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def _effects_from(raw: Any) -> list[Effect]:
+    out: list[Effect] = []
+    for item in raw if isinstance(raw, list) else []:
+        cls = _EFFECT_KINDS.get(item.get("kind", "")) if isinstance(item, dict) else None
+        if cls is not None:
+            try:
+                out.append(_from_dict(cls, item))
+            except TypeError:  # a required field missing: not usable, skip it
+                continue
+    return out
+
+
+@dataclass
+class Journal:
+    id: str
+    dir: Path
+    created: float
+    title: str
+    status: str = "applying"  # applying | applied | rolled-back | failed
+    files: list[FileEntry] = field(default_factory=list)
+    steps: list[str] = field(default_factory=list)  # descriptions of actions done, in order
+    error: str | None = None
+    effects: list[Effect] = field(default_factory=list)  # besides files; see the module doc
+    # The answers of record (current-answers.toml) before the apply: a backup name, "" when
+    # there were none, None when not recorded (older journals). A rollback puts them back.
+    answers_before: str | None = None
+
+    @classmethod
+    def create(cls, title: str, root: Path | None = None) -> Journal:
+        root = root or journal_root()
+        root.mkdir(parents=True, exist_ok=True)
+        jid = time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
+        d = root / jid
+        (d / "backups").mkdir(parents=True)
+        # Backups may hold earlier config (with password hashes): only the owner may look.
+        for private in (root.parent, root, d, d / "backups"):
+            os.chmod(private, 0o700)
+        j = cls(id=jid, dir=d, created=time.time(), title=title)
+        j.save()
+        return j
+
+    def backup(self, path: Path) -> FileEntry:
+        """Copy the current bytes of `path` (if any) into the journal before it changes."""
+        if path.exists():
+            st = path.stat()
+            name = f"{len(self.files):04d}"
+            atomic_write(self.dir / "backups" / name, path.read_bytes(), 0o600, None)
+            entry = FileEntry(str(path), True, name, st.st_mode & 0o7777, st.st_uid, st.st_gid)
+        else:
+            entry = FileEntry(str(path), False)
+        self.files.append(entry)
+        self.save()
+        return entry
+
+    def service_effect(self, manager: str, name: str) -> ServiceEffect | None:
+        for e in self.effects:
+            if isinstance(e, ServiceEffect) and (e.manager, e.name) == (manager, name):
+                return e
+        return None
+
+    def record(self, effect: Effect) -> bool:
+        """Add an effect and save. A service is recorded once: its first state is the one before
+        the apply. Returns False when that service was already recorded."""
+        if isinstance(effect, ServiceEffect) and self.service_effect(effect.manager, effect.name):
+            return False
+        self.effects.append(effect)
+        self.save()
+        return True
+
+    def keep_answers(self, path: Path) -> None:
+        """Back up the answers of record as they are before this apply (not a FileEntry: the
+        apply does not write them, the caller does after a success)."""
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            self.answers_before = ""
+        else:
+            atomic_write(self.dir / "backups" / "answers", data, 0o600, None)
+            self.answers_before = "answers"
+        self.save()
+
+    def backup_bytes(self, entry: FileEntry) -> bytes | None:
+        return (self.dir / "backups" / entry.backup).read_bytes() if entry.backup else None
+
+    def save(self) -> None:
+        data = asdict(self)
+        data["dir"] = str(self.dir)
+        atomic_write(self.dir / "journal.json", json.dumps(data, indent=2).encode(), 0o600, None)
+
+    @classmethod
+    def load(cls, jid: str, root: Path | None = None) -> Journal:
+        d = (root or journal_root()) / jid
+        try:
+            data: dict[str, Any] = json.loads((d / "journal.json").read_text())
+        except (OSError, ValueError) as exc:
+            raise InputError(f"no readable apply journal {jid!r} in {d.parent}") from exc
+        data["dir"] = d
+        data["files"] = [_from_dict(FileEntry, f) for f in data.get("files", [])]
+        data["effects"] = _effects_from(data.get("effects"))  # absent in older journals
+        try:
+            return _from_dict(cls, data)
+        except TypeError as exc:
+            raise InputError(f"apply journal {jid!r} in {d.parent} is damaged: {exc}") from exc
+
+
+def list_journals(root: Path | None = None) -> list[Journal]:
+    """Every journal, oldest first."""
+    root = root or journal_root()
+    if not root.is_dir():
+        return []
+    out = []
+    for d in sorted(root.iterdir()):
+        if (d / "journal.json").is_file():
+            try:
+                out.append(Journal.load(d.name, root))
+            except InputError:
+                continue
+    return out
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

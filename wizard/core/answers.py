@@ -1,0 +1,170 @@
+"""The person's choices: one dataclass, loaded from and saved to a TOML answers file.
+
+A plaintext password never lives here: only its Jupyter hash (and even that is optional;
+empty means "keep the current password").
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from wizard.core.errors import InputError, Problem
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised only on 3.10
+    import tomli as tomllib
+
+
+@dataclass
+class JupyterAnswers:
+    python: str = ""  # absolute path of the interpreter whose JupyterLab runs
+    # "" = that interpreter's user config dir (JUPYTER_CONFIG_DIR or ~/.jupyter)
+    config_dir: str = ""
+
+
+@dataclass
+class InstallAnswers:
+    action: str = "keep"  # keep | install | upgrade | create-venv
+    venv_path: str = ""
+    version: str = ""  # optional pip version spec, e.g. ">=4.2"
+    base_python: str = ""  # create-venv: the Python that makes the venv ("" = the wizard's own)
+
+
+@dataclass
+class NetworkAnswers:
+    ip: str = "127.0.0.1"  # 127.0.0.1 | an address of this machine | 0.0.0.0 | :: | all
+    port: int = 8888
+    root_dir: str = ""  # "" = the home directory of the user running Jupyter
+    base_url: str = "/"
+
+
+@dataclass
+class PasswordAnswers:
+    hashed_password: str = ""  # Jupyter's format (argon2:...); "" = keep the current password
+
+
+@dataclass
+class ServiceAnswers:
+    manager: str = "none"  # systemd-system | systemd-user | background | none
+    name: str = "jupyterlab"  # unit name (NAME.service) / background pid and log file name
+    user: str = ""  # who it runs as; "" = the invoking sudo user (or yourself)
+    enable: bool = True  # start at boot (systemd managers)
+    allow_root: bool = False  # the explicit acknowledgement needed for user = "root"
+
+
+@dataclass
+class AccessAnswers:
+    method: str = "ssh-tunnel"  # ssh-tunnel | direct | router-tunnel | reverse-proxy
+    # ssh-tunnel: what the command for the person's own computer says ("" / 0 = detected)
+    local_port: int = 0  # port on the person's computer; 0 = the same as Jupyter's
+    ssh_user: str = ""  # "" = the SSH login user (SUDO_USER or the current user)
+    ssh_host: str = ""  # "" = the server address of the current SSH session (SSH_CONNECTION)
+    ssh_port: int = 0  # 0 = from SSH_CONNECTION, else 22
+    # router-tunnel: the LAN address the router's tunnel/port mapping points at ("" = network.ip)
+    lan_ip: str = ""
+    # TLS: Jupyter's own (direct) or nginx's (reverse-proxy); self_signed makes the pair if missing
+    certfile: str = ""
+    keyfile: str = ""
+    self_signed: bool = False
+    # reverse-proxy (nginx from the distribution)
+    server_name: str = ""  # DNS name or address people type; "" = any (_)
+    https_port: int = 443
+    listen_ip: str = ""  # address nginx listens on; "" = all
+    basic_auth_user: str = ""  # "" = no basic auth; its password comes like Jupyter's, never here
+    htpasswd_file: str = ""  # "" = /etc/nginx/jupyter-setup-wizard.htpasswd
+    nginx_site: str = ""  # "" = /etc/nginx/conf.d/jupyter-setup-wizard.conf
+    nginx_conf: str = ""  # main nginx.conf to test/reload with; "" = nginx's own default
+
+
+@dataclass
+class Answers:
+    jupyter: JupyterAnswers = field(default_factory=JupyterAnswers)
+    install: InstallAnswers = field(default_factory=InstallAnswers)
+    network: NetworkAnswers = field(default_factory=NetworkAnswers)
+    password: PasswordAnswers = field(default_factory=PasswordAnswers)
+    service: ServiceAnswers = field(default_factory=ServiceAnswers)
+    access: AccessAnswers = field(default_factory=AccessAnswers)
+
+    def to_dict(self) -> dict[str, dict[str, Any]]:
+        return dataclasses.asdict(self)
+
+    def replace(self, section: str, **changes: Any) -> Answers:
+        """A copy with some fields of one section changed (answers are treated as values)."""
+        new_section = dataclasses.replace(getattr(self, section), **changes)
+        return dataclasses.replace(self, **{section: new_section})
+
+
+_SECTIONS: dict[str, Any] = {f.name: f.default_factory for f in dataclasses.fields(Answers)}
+_TYPE_NAMES = {str: "a string", int: "an integer", bool: "true or false"}
+
+
+def answers_from_dict(data: dict[str, Any]) -> Answers:
+    """Build Answers from parsed TOML; unknown sections/keys and wrong types are errors."""
+    problems: list[Problem] = []
+    sections: dict[str, Any] = {}
+    for name, cls in _SECTIONS.items():
+        raw = data.get(name, {})
+        if not isinstance(raw, dict):
+            problems.append(Problem(name, f"must be a table ([{name}])"))
+            continue
+        known = {sf.name: sf for sf in dataclasses.fields(cls)}
+        kwargs: dict[str, Any] = {}
+        for key, value in raw.items():
+            if key not in known:
+                problems.append(
+                    Problem(f"{name}.{key}", f"unknown key (known: {', '.join(known)})")
+                )
+                continue
+            want = type(known[key].default)
+            if type(value) is not want:
+                problems.append(
+                    Problem(f"{name}.{key}", f"must be {_TYPE_NAMES[want]}, not {value!r}")
+                )
+                continue
+            kwargs[key] = value
+        sections[name] = cls(**kwargs)
+    for name in data:
+        if name not in sections and not any(p.field == name for p in problems):
+            problems.append(Problem(name, "unknown section"))
+    if problems:
+        raise InputError(problems)
+    return Answers(**sections)
+
+
+def load_answers(path: Path) -> Answers:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read answers file {path}: {exc.strerror}") from exc
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise InputError(f"answers file {path} is not valid TOML: {exc}") from exc
+    return answers_from_dict(data)
+
+
+def dump_answers(answers: Answers) -> str:
+    header = "# jupyter-setup-wizard answers (apply with: jupyter-setup-wizard apply FILE)\n"
+    return header + tomli_w.dumps(answers.to_dict())
+
+
+def save_answers(answers: Answers, path: Path) -> None:
+    """Atomic, 0600: the file may hold a password hash."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(dump_answers(answers))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,258 @@
+"""The reverse-proxy access method: an nginx site in front of a loopback-only JupyterLab.
+
+The site terminates TLS, forwards WebSocket upgrades (kernels stay "connecting" without them),
+keeps base_url identical on both sides (proxy_pass without a URI part passes the path as is),
+and optionally asks for HTTP basic auth first (bcrypt htpasswd). Every change is checked with
+`nginx -t` before the reload; a failed test, reload or health check puts the old files back.
+"""
+
+from __future__ import annotations
+
+import grp
+import shlex
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from wizard.plan.actions import Action, ApplyContext, WriteFile
+from wizard.probe.http import basic_auth, request, url_host
+
+DEFAULT_SITE = Path("/etc/nginx/conf.d/jupyter-setup-wizard.conf")
+DEFAULT_HTPASSWD = Path("/etc/nginx/jupyter-setup-wizard.htpasswd")
+# Answered by nginx itself (no auth, no Jupyter): proves our site is the one being served.
+HEALTH_PATH = "/jupyter-setup-wizard-health"
+
+
+@dataclass(frozen=True)
+class ProxySpec:
+    jupyter_port: int
+    base_url: str  # "/" or "/jupyter/": the same on nginx's side and in ServerApp.base_url
+    https_port: int
+    certfile: str
+    keyfile: str
+    server_name: str = ""  # "" = any name (nginx's "_")
+    listen_ip: str = ""  # "" = every address
+    htpasswd: str = ""  # "" = no basic auth
+    ipv6: bool = True  # also listen on [::] when listen_ip is ""
+
+    @property
+    def check_host(self) -> str:
+        """Where this machine reaches its own nginx."""
+        if self.listen_ip in ("", "0.0.0.0"):
+            return "127.0.0.1"
+        return "::1" if self.listen_ip == "::" else self.listen_ip
+
+    @property
+    def public_host(self) -> str:
+        return self.server_name or self.check_host
+
+    def url(self) -> str:
+        port = "" if self.https_port == 443 else f":{self.https_port}"
+        return f"https://{url_host(self.public_host)}{port}{self.base_url}"
+
+
+def render_site(spec: ProxySpec) -> str:
+    """The nginx site (http-level: a map plus one server block)."""
+    if spec.listen_ip:
+        listens = [f"{url_host(spec.listen_ip)}:{spec.https_port} ssl"]
+    else:
+        listens = [f"{spec.https_port} ssl"] + (
+            [f"[::]:{spec.https_port} ssl"] if spec.ipv6 else []
+        )
+    auth = (
+        ['auth_basic "JupyterLab";', f"auth_basic_user_file {spec.htpasswd};"]
+        if spec.htpasswd
+        else []
+    )
+    upstream = f"http://127.0.0.1:{spec.jupyter_port}"
+    out = [
+        "# Written by jupyter-setup-wizard (access method reverse-proxy); re-run the wizard to change it.",
+        "# Connection header for WebSockets: 'upgrade' when the client asks for it.",
+        "map $http_upgrade $jsw_connection_upgrade {",
+        "    default upgrade;",
+        "    ''      close;",
+        "}",
+        "",
+        "server {",
+        *(f"    listen {x};" for x in listens),
+        f"    server_name {spec.server_name or '_'};",
+        f"    ssl_certificate {spec.certfile};",
+        f"    ssl_certificate_key {spec.keyfile};",
+        "    ssl_protocols TLSv1.2 TLSv1.3;",
+        "    client_max_body_size 100m;  # notebook uploads",
+        "",
+        f"    location = {HEALTH_PATH} {{",
+        "        auth_basic off;",
+        "        default_type text/plain;",
+        '        return 200 "ok\\n";',
+        "    }",
+        "",
+        f"    location {spec.base_url} {{",
+        *(f"        {x}" for x in auth),
+        f"        proxy_pass {upstream};  # no URI part: {spec.base_url} reaches Jupyter unchanged",
+        "        proxy_http_version 1.1;",
+        "        # $http_host keeps the port, so Jupyter's Origin check matches the browser's URL.",
+        "        proxy_set_header Host $http_host;",
+        "        proxy_set_header X-Real-IP $remote_addr;",
+        "        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
+        "        proxy_set_header X-Forwarded-Proto $scheme;",
+        "        proxy_set_header X-Scheme $scheme;",
+        "        proxy_set_header Upgrade $http_upgrade;",
+        "        proxy_set_header Connection $jsw_connection_upgrade;",
+        "        proxy_read_timeout 1d;  # idle kernels keep their WebSocket",
+        "        proxy_send_timeout 1d;",
+        "        proxy_buffering off;",
+        "    }",
+    ]
+    if spec.base_url != "/":
+        out += ["", f"    location = / {{ return 302 {spec.base_url}; }}"]
+        out += [f"    location = {spec.base_url.rstrip('/')} {{ return 302 {spec.base_url}; }}"]
+    out += ["}", ""]
+    return "\n".join(out)
+
+
+def nginx_argv(conf: str, *args: str) -> list[str]:
+    """nginx with an explicit main config (tests, custom installs) or the distribution's default.
+
+    `-e stderr`: errors go to our output, never to a log file we would not show.
+    """
+    base = ["nginx", "-e", "stderr"]
+    return [*base, *(["-c", conf] if conf else []), *args]
+
+
+def reload_argv(conf: str, systemd: bool) -> list[str]:
+    if not conf and systemd:
+        return ["systemctl", "reload-or-restart", "nginx"]  # starts it when it is not running
+    return nginx_argv(conf, "-s", "reload")
+
+
+def htpasswd_owner() -> tuple[int, int] | None:
+    """root:www-data when that group exists, so nginx workers can read a 0640 file."""
+    try:
+        return 0, grp.getgrnam("www-data").gr_gid
+    except KeyError:
+        return None
+
+
+class HtpasswdFile(WriteFile):
+    """WriteFile whose preview never shows the bcrypt hash."""
+
+    def preview(self) -> str:
+        return (
+            f"write {self.path} (htpasswd: one user, bcrypt hash, mode {self.mode or 0o640:04o})\n"
+        )
+
+
+class NginxSite(Action):
+    """Write the site (and htpasswd), `nginx -t`, reload; undo restores files and reloads.
+
+    A failed test or reload puts the old files back before raising, so nginx never keeps
+    running a half-written site.
+    """
+
+    def __init__(self, files: list[WriteFile], conf: str, systemd: bool) -> None:
+        self.files = files
+        self.conf = conf
+        self.systemd = systemd
+        self.description = f"nginx site {files[0].path} (test, then reload nginx)"
+        self._done: list[WriteFile] = []
+
+    def is_noop(self) -> bool:
+        return all(f.is_noop() for f in self.files)
+
+    def preview(self) -> str:
+        parts = [f.preview() for f in self.files if not f.is_noop()]
+        parts.append("$ " + shlex.join(nginx_argv(self.conf, "-t")) + "\n")
+        parts.append("$ " + shlex.join(reload_argv(self.conf, self.systemd)) + "\n")
+        return "".join(parts)
+
+    def apply(self, ctx: ApplyContext) -> None:
+        if shutil.which("nginx") is None:
+            raise RuntimeError("nginx is not installed (apt install nginx-light)")
+        for f in self.files:
+            if not f.is_noop():
+                f.apply(ctx)
+                self._done.append(f)
+        try:
+            self._test_and_reload(ctx)
+        except Exception:
+            self._restore(ctx)
+            try:
+                self._test_and_reload(ctx)
+            except Exception as exc:  # the old config may not have been loadable either
+                ctx.log(f"nginx could not be reloaded with the previous files: {exc}")
+            raise
+
+    def undo(self, ctx: ApplyContext) -> None:
+        if not self._done:  # nothing of ours is in place (apply restored it already)
+            return
+        self._restore(ctx)
+        self._test_and_reload(ctx)
+
+    def _restore(self, ctx: ApplyContext) -> None:
+        for f in reversed(self._done):
+            f.undo(ctx)
+        self._done = []
+
+    def _test_and_reload(self, ctx: ApplyContext) -> None:
+        for argv in (nginx_argv(self.conf, "-t"), reload_argv(self.conf, self.systemd)):
+            r = subprocess.run(
+                argv, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL
+            )
+            for line in (r.stdout + r.stderr).splitlines():
+                ctx.log(line)
+            if r.returncode != 0:
+                raise RuntimeError(
+                    f"{shlex.join(argv)} failed ({r.returncode}): {(r.stderr or r.stdout).strip()}"
+                )
+
+
+def probe_site(spec: ProxySpec, *, jupyter_expected: bool) -> str | None:
+    """Health of the proxy as seen from this machine: None when fine, else what is wrong.
+
+    nginx must serve our site over TLS; with basic auth, Jupyter's API must ask for it (401);
+    without, it must reach Jupyter (200) when Jupyter is expected to run.
+    """
+    host, port = spec.check_host, spec.https_port
+    hh = f"{url_host(spec.public_host)}:{port}"
+    try:
+        r = request("https", host, port, HEALTH_PATH, host_header=hh)
+    except OSError as exc:
+        return f"nginx does not answer on https://{url_host(host)}:{port}: {exc}"
+    if r.status != 200 or r.body.strip() != "ok":
+        return f"https://{url_host(host)}:{port}{HEALTH_PATH} answered {r.status}, not our site"
+    api = f"{spec.base_url}api"
+    try:
+        r = request("https", host, port, api, host_header=hh)
+    except OSError as exc:
+        return f"{api} through nginx: {exc}"
+    if spec.htpasswd:
+        return (
+            None if r.status == 401 else f"{api} answered {r.status} without credentials, not 401"
+        )
+    if jupyter_expected and r.status != 200:
+        return (
+            f"{api} through nginx answered {r.status} (Jupyter on 127.0.0.1:{spec.jupyter_port}?)"
+        )
+    return None
+
+
+def probe_basic_auth(spec: ProxySpec, user: str, password: str) -> int:
+    """Status of Jupyter's API through the proxy with these basic-auth credentials."""
+    hh = f"{url_host(spec.public_host)}:{spec.https_port}"
+    return request(
+        "https", spec.check_host, spec.https_port, f"{spec.base_url}api",
+        host_header=hh, headers=basic_auth(user, password),
+    ).status  # fmt: skip
+
+
+def site_has_websocket_headers(text: str) -> list[str]:
+    """Directives a WebSocket-capable proxy location needs that `text` lacks."""
+    need = {
+        "proxy_http_version 1.1": "proxy_http_version 1.1",
+        "Upgrade $http_upgrade": "proxy_set_header Upgrade $http_upgrade",
+        "proxy_set_header Connection": "proxy_set_header Connection upgrade (or a map of $http_upgrade)",
+    }
+    flat = " ".join(text.split())
+    return [want for probe, want in need.items() if probe not in flat]

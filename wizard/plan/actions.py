@@ -1,0 +1,326 @@
+"""Plan actions: each can say what it will do (preview), do it (apply) and take it back (undo)."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import shlex
+import subprocess
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from wizard.apply.journal import FileEntry, Journal, sha256
+from wizard.core.fileops import atomic_write, make_dirs, owner_for_new
+
+Log = Callable[[str], None]
+
+
+@dataclass
+class ApplyContext:
+    journal: Journal
+    log: Log = lambda line: None
+    cancelled: threading.Event = field(default_factory=threading.Event)
+
+
+class Cancelled(Exception):
+    """The person cancelled an apply in progress."""
+
+
+class Action(ABC):
+    """One step of a plan."""
+
+    description: str
+
+    @abstractmethod
+    def preview(self) -> str:
+        """What will happen, as a person reads it: a unified diff, a command line."""
+
+    def is_noop(self) -> bool:
+        """True when the machine is already in the state this action would produce."""
+        return False
+
+    @abstractmethod
+    def apply(self, ctx: ApplyContext) -> None: ...
+
+    def undo(self, ctx: ApplyContext) -> None:  # noqa: B027 - most commands have nothing to undo
+        """Take back what apply did (best effort, in the same session)."""
+
+
+# Password hashes are not the password, but they still do not belong on a screen or in a log.
+_HASH_RE = re.compile(r"(argon2:\$argon2\w*\$[^\"'\s]*|\b(?:sha\d+|md5):[0-9a-f]+:[0-9a-f]+)")
+
+
+def redact(text: str) -> str:
+    return _HASH_RE.sub("<password hash>", text)
+
+
+class WriteFile(Action):
+    """Write (or, with content None, remove) one file atomically, journaled with a backup."""
+
+    def __init__(
+        self,
+        path: Path,
+        content: bytes | None,
+        *,
+        mode: int | None = None,
+        owner: tuple[int, int] | None = None,
+        why: str = "",
+        prune_dirs: Sequence[str] = (),
+    ) -> None:
+        self.path = path
+        self.prune_dirs = list(prune_dirs)  # with content None: dirs to remove if left empty
+        self.content = content
+        self.mode = mode  # None: keep the file's current mode (0644 when new)
+        self.owner = owner  # None: keep the current owner (the directory's owner when new)
+        self.description = f"{'remove' if content is None else 'write'} {path}" + (
+            f" ({why})" if why else ""
+        )
+        self._entry: FileEntry | None = None
+
+    def current(self) -> bytes | None:
+        try:
+            return self.path.read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def is_noop(self) -> bool:
+        now = self.current()
+        if now != self.content:
+            return False
+        if now is None or self.mode is None:
+            return True
+        return (self.path.stat().st_mode & 0o7777) == self.mode
+
+    def preview(self) -> str:
+        before = self.current()
+        old = redact((before or b"").decode("utf-8", "replace")).splitlines(keepends=True)
+        new = redact((self.content or b"").decode("utf-8", "replace")).splitlines(keepends=True)
+        diff = "".join(
+            difflib.unified_diff(
+                old,
+                new,
+                fromfile=str(self.path) if before is not None else "/dev/null",
+                tofile=str(self.path) if self.content is not None else "/dev/null",
+            )
+        )
+        if not diff and self.mode is not None:
+            return f"chmod {self.mode:04o} {self.path}\n"
+        return diff
+
+    def apply(self, ctx: ApplyContext) -> None:
+        entry = ctx.journal.backup(self.path)
+        self._entry = entry
+        if self.content is None:
+            self.path.unlink(missing_ok=True)
+            remove_empty_dirs(self.prune_dirs)
+        else:
+            entry.created_dirs = [str(d) for d in make_dirs(self.path.parent)]
+            mode = self.mode if self.mode is not None else (entry.mode or 0o644)
+            owner = self.owner
+            if owner is None and entry.existed and os.geteuid() == 0:
+                owner = (entry.uid or 0, entry.gid or 0)
+            elif owner is None:
+                owner = owner_for_new(self.path)
+            atomic_write(self.path, self.content, mode, owner)
+            entry.sha256_after = sha256(self.content)
+        ctx.journal.save()
+
+    def undo(self, ctx: ApplyContext) -> None:
+        if self._entry is not None:
+            restore_entry(ctx.journal, self._entry)
+
+
+def restore_entry(journal: Journal, entry: FileEntry) -> None:
+    """Put a file back exactly as the journal found it (bytes, mode, owner); remove dirs we made."""
+    path = Path(entry.path)
+    data = journal.backup_bytes(entry)
+    if data is None:
+        path.unlink(missing_ok=True)
+    else:
+        make_dirs(path.parent)
+        owner = (entry.uid, entry.gid) if os.geteuid() == 0 and entry.uid is not None else None
+        atomic_write(path, data, entry.mode or 0o644, owner)  # type: ignore[arg-type]
+    remove_empty_dirs(entry.created_dirs)
+
+
+def remove_empty_dirs(dirs: Sequence[str]) -> None:
+    """Remove directories we created (outermost first in `dirs`), innermost first, while empty."""
+    for d in reversed(dirs):
+        try:
+            Path(d).rmdir()
+        except OSError:
+            break  # not empty any more: something else lives there now
+
+
+class RunCommand(Action):
+    """Run a command, streaming its output line by line; optionally undone by another command."""
+
+    def __init__(
+        self,
+        argv: Sequence[str],
+        *,
+        description: str | None = None,
+        undo_argv: Sequence[str] | None = None,
+        env: dict[str, str] | None = None,
+        timeout: float = 600.0,
+    ) -> None:
+        self.argv = list(argv)
+        self.undo_argv = list(undo_argv) if undo_argv else None
+        self.env = env
+        self.timeout = timeout
+        self.description = description or f"run {shlex.join(self.argv)}"
+
+    def preview(self) -> str:
+        return "$ " + shlex.join(self.argv) + "\n"
+
+    def apply(self, ctx: ApplyContext) -> None:
+        run_streaming(self.argv, ctx, env=self.env, timeout=self.timeout)
+
+    def undo(self, ctx: ApplyContext) -> None:
+        if self.undo_argv:
+            run_streaming(self.undo_argv, ctx, env=self.env, timeout=self.timeout)
+
+
+def run_streaming(
+    argv: Sequence[str], ctx: ApplyContext, *, env: dict[str, str] | None, timeout: float
+) -> None:
+    """Run argv with output streamed to ctx.log; honour cancellation; raise on failure."""
+    proc = subprocess.Popen(
+        list(argv),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        bufsize=1,
+        env=env,
+        start_new_session=True,  # keeps children from drawing over a full-screen UI
+    )
+    timed_out = threading.Event()
+
+    def kill_on_timeout() -> None:
+        timed_out.set()
+        proc.kill()
+
+    timer = threading.Timer(timeout, kill_on_timeout)
+    watcher = threading.Thread(target=_kill_on_cancel, args=(proc, ctx.cancelled), daemon=True)
+    timer.start()
+    watcher.start()
+    tail: list[str] = []
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            line = line.rstrip("\n")
+            ctx.log(line)
+            tail = [*tail[-19:], line]
+        rc = proc.wait()
+    except BaseException:  # Ctrl-C or SIGTERM while streaming: the child must not outlive the apply
+        _stop(proc)
+        raise
+    finally:
+        timer.cancel()
+    if ctx.cancelled.is_set():
+        raise Cancelled(f"cancelled: {shlex.join(argv)}")
+    if timed_out.is_set():
+        raise RuntimeError(f"{shlex.join(argv)} did not finish within {timeout:.0f} s")
+    if rc != 0:
+        last = "\n".join(tail[-5:])
+        raise RuntimeError(
+            f"{shlex.join(argv)} exited with status {rc}" + (f":\n{last}" if last else "")
+        )
+
+
+def _kill_on_cancel(proc: subprocess.Popen[str], cancelled: threading.Event) -> None:
+    while proc.poll() is None:
+        if cancelled.wait(0.1):
+            _stop(proc)
+            return
+
+
+def _stop(proc: subprocess.Popen[str]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+class HealthCheck(Action):
+    """A gate in a plan: polls `probe` until it returns None (healthy) or time runs out.
+
+    `probe` returns None when healthy, else what is wrong; on timeout apply raises with the last
+    answer, so apply_plan rolls back everything before it. Nothing to undo. With `after`, the
+    check is part of the plan's changes only when one of those actions changes something.
+    """
+
+    def __init__(
+        self,
+        description: str,
+        probe: Callable[[], str | None],
+        *,
+        after: Sequence[Action] = (),
+        timeout: float = 15.0,
+        interval: float = 0.3,
+    ) -> None:
+        self.description = description
+        self.probe = probe
+        self.after = list(after)
+        self.timeout = timeout
+        self.interval = interval
+
+    def is_noop(self) -> bool:
+        return bool(self.after) and all(a.is_noop() for a in self.after)
+
+    def preview(self) -> str:
+        return f"check: {self.description} (up to {self.timeout:.0f} s, else roll back)\n"
+
+    def apply(self, ctx: ApplyContext) -> None:
+        import time
+
+        deadline = time.monotonic() + self.timeout
+        while True:
+            problem = self.probe()
+            if problem is None:
+                ctx.log(f"ok: {self.description}")
+                return
+            if time.monotonic() >= deadline:
+                raise RuntimeError(f"health check failed: {problem}")
+            if ctx.cancelled.wait(self.interval):
+                raise Cancelled(f"cancelled: {self.description}")
+
+
+class Chown(Action):
+    """Give an existing (or about to be written) file or directory to a user; undo gives it back.
+
+    WriteFile keeps an existing file's owner and gives a new one its directory's owner: right for
+    a person's own ~/.jupyter, wrong when root writes config that a service user must own.
+    """
+
+    def __init__(self, path: Path, uid: int, gid: int, *, why: str = "") -> None:
+        self.path = path
+        self.uid, self.gid = uid, gid
+        self.description = f"chown {uid}:{gid} {path}" + (f" ({why})" if why else "")
+        self._before: tuple[int, int] | None = None
+
+    def is_noop(self) -> bool:
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            return False  # an earlier action of the plan creates it
+        return (st.st_uid, st.st_gid) == (self.uid, self.gid)
+
+    def preview(self) -> str:
+        return f"$ chown {self.uid}:{self.gid} {shlex.quote(str(self.path))}\n"
+
+    def apply(self, ctx: ApplyContext) -> None:
+        st = self.path.stat()
+        self._before = (st.st_uid, st.st_gid)
+        os.chown(self.path, self.uid, self.gid)
+
+    def undo(self, ctx: ApplyContext) -> None:
+        if self._before is not None and self.path.exists():
+            os.chown(self.path, *self._before)

@@ -1,0 +1,138 @@
+"""From answers and facts to a validated plan: the one path the TUI, --plain and `apply` share."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+from wizard.core.answers import Answers
+from wizard.core.errors import InputError, Problem
+from wizard.core.fileops import nearest_existing
+from wizard.plan.access import common as access
+from wizard.plan.actions import WriteFile
+from wizard.plan.plan import Plan
+from wizard.plan.service import step as service
+from wizard.plan.steps import install, network, password
+from wizard.plan.steps.config import plan_jupyter_config
+from wizard.probe.facts import Facts
+from wizard.probe.jupyter_config import TraitKey
+
+
+@dataclass
+class Secrets:
+    """What must never be written down: held in memory for one apply only."""
+
+    password: str | None = None
+    proxy_password: str | None = None  # reverse-proxy basic auth (bcrypt htpasswd), never stored
+
+    @classmethod
+    def from_stdin(cls, *, password: bool, proxy_password: bool = False) -> Secrets:
+        """The asked-for passwords from standard input, one per line, Jupyter's first.
+
+        Never from argv (visible in `ps`) or the environment; an asked-for empty one is an error.
+        """
+        if not (password or proxy_password):
+            return cls()
+        lines = sys.stdin.read().splitlines()
+        want = [
+            name for name, on in (("password", password), ("proxy password", proxy_password)) if on
+        ]
+        got = dict(zip(want, lines, strict=False))
+        for n, name in enumerate(want, 1):
+            if not got.get(name):
+                raise InputError(f"{name}: expected a non-empty line {n} on standard input")
+        return cls(got.get("password"), got.get("proxy password"))
+
+    def __repr__(self) -> str:  # never print the plaintext, even by accident
+        return (
+            f"Secrets(password={'<set>' if self.password else None}, "
+            f"proxy_password={'<set>' if self.proxy_password else None})"
+        )
+
+
+def validate(answers: Answers, facts: Facts, secrets: Secrets) -> list[Problem]:
+    """Every problem with the answers at once, each tied to its field."""
+    try:  # create-venv: check the later steps against the venv-to-be
+        facts = install.target_facts(answers, facts)
+    except InputError as exc:
+        return exc.problems
+    problems = install.validate(answers, facts)
+    problems += network.validate(answers.network, facts)
+    problems += password.validate_hash(answers.password.hashed_password)
+    if secrets.password is not None and not secrets.password:
+        problems.append(Problem("password", "the password is empty"))
+    problems += service.validate(answers, facts)
+    problems += access.validate(answers, facts)
+    return problems
+
+
+def build_plan(answers: Answers, facts: Facts, secrets: Secrets | None = None) -> Plan:
+    """Validate, then lay out every action. Raises InputError with all problems at once."""
+    secrets = secrets or Secrets()
+    facts = install.target_facts(answers, facts)  # the interpreter JupyterLab will run from
+    answers = service.with_defaults(answers, facts)  # root_dir = the service user's home
+    problems = validate(answers, facts, secrets)
+    if problems:
+        raise InputError(problems)
+    plan = Plan("setup")
+    hashed = password.resolve_hash(facts, answers.password.hashed_password, secrets.password)
+    if not hashed:
+        if not network.is_loopback(answers.network.ip):
+            needs = f"binding to {answers.network.ip} (beyond loopback)"
+        elif access.needs_password(answers):
+            needs = f"access method {answers.access.method}"
+        else:
+            needs = ""
+        if needs:
+            raise InputError([Problem("password", f"{needs} needs a password; set one first")])
+        plan.note(
+            "warning", "no password: Jupyter will use a random token (see its log or `status`)"
+        )
+    if not network.is_loopback(answers.network.ip):
+        plan.note(
+            "risk",
+            f"Jupyter will listen on {answers.network.ip}: anyone who can reach this machine can try the password; consider TLS or an SSH tunnel",
+        )
+    desired: dict[TraitKey, Any] = network.settings(answers.network)
+    desired.update(access.jupyter_settings(answers, facts))
+    if hashed:
+        desired[password.MODERN_KEY] = hashed
+    for lst in facts.listeners_on(answers.network.port):
+        # A managed service is restarted by the plan itself; only a hand-started server needs telling.
+        if answers.service.manager == "none" and network.is_jupyter_process(lst.process):
+            plan.note(
+                "info",
+                f"port {answers.network.port} is held by a running Jupyter ({lst.describe()}); restart it to use the new settings",
+            )
+    install.plan_install(plan, answers, facts)
+    plan_jupyter_config(plan, facts, desired)
+    service.plan_service(plan, answers, facts)
+    access.plan_access(plan, answers, facts, proxy_password=secrets.proxy_password)
+    problems = preflight(plan)
+    if problems:
+        raise InputError(problems)
+    return plan
+
+
+def preflight(plan: Plan) -> list[Problem]:
+    """Catch what would make a file write fail, before anything changes."""
+    problems = []
+    for action in plan.actions:
+        if not isinstance(action, WriteFile):
+            continue
+        path = action.path
+        if path.exists() and not path.is_file():
+            problems.append(
+                Problem("files", f"{path} exists but is not a regular file; move it away")
+            )
+            continue
+        if action.is_noop():
+            continue
+        where = nearest_existing(path.parent)
+        if not where.is_dir() or not os.access(where, os.W_OK | os.X_OK):
+            problems.append(
+                Problem("files", f"cannot write {path}: {where} is not writable by this user")
+            )
+    return problems

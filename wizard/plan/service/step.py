@@ -1,0 +1,408 @@
+"""Service step: how JupyterLab is kept running.
+
+Managers: "systemd-system" (a unit in /etc/systemd/system running as a normal user),
+"systemd-user" (a unit in ~/.config/systemd/user plus lingering), "background" (detached, for
+machines without systemd) and "none" (the person starts jupyter-lab themselves).
+
+Plan, in order: (first in the whole plan) a snapshot of the service state, restored if the apply
+fails; after the config writes: config files given to the service user, `systemd-analyze verify`,
+the unit file + daemon-reload, enable, linger (user units), start or restart once, health gate.
+"""
+
+from __future__ import annotations
+
+import grp
+import os
+import pwd
+import re
+import stat
+from pathlib import Path
+
+from wizard.core.answers import Answers
+from wizard.core.errors import Problem
+from wizard.plan.actions import Action, Chown, WriteFile
+from wizard.plan.plan import Plan
+from wizard.plan.service.actions import (
+    EnableLinger,
+    EnsureRunning,
+    HealthGate,
+    InstallUnit,
+    ServiceSnapshot,
+    SetEnabled,
+    VerifyUnit,
+    background_spec_write,
+)
+from wizard.plan.service.managers import (
+    MANAGERS,
+    BackgroundController,
+    LaunchSpec,
+    SystemdController,
+    controller,
+)
+from wizard.plan.service.unit import BASE_PATH, UnitSpec, render_unit, unit_dir
+from wizard.probe.facts import Facts
+
+SYSTEMD_MANAGERS = ("systemd-system", "systemd-user")
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,100}$")
+HEALTH_TIMEOUT = 60.0
+
+
+# --------------------------------------------------------------------------- who and where
+
+
+def service_user(answers: Answers, facts: Facts) -> str:
+    """Who the service runs as: the answer, else the person who ran sudo, else the current user."""
+    if answers.service.user:
+        return answers.service.user
+    if facts.euid == 0 and facts.sudo_user and facts.sudo_user != "root":
+        return facts.sudo_user
+    return facts.user
+
+
+def _other_user(answers: Answers, facts: Facts) -> pwd.struct_passwd | None:
+    """The service user's passwd entry when it is not the user running the wizard."""
+    if answers.service.manager not in ("systemd-system", "background"):
+        return None
+    try:
+        pw = pwd.getpwnam(service_user(answers, facts))
+    except KeyError:
+        return None
+    return pw if pw.pw_uid != facts.euid else None
+
+
+def default_config_dir(answers: Answers) -> str | None:
+    """Config dir default when the service runs as someone else: that user's ~/.jupyter.
+    (Called before probing, so it reads the environment itself.)"""
+    if answers.jupyter.config_dir or answers.service.manager not in (
+        "systemd-system",
+        "background",
+    ):
+        return None
+    user = answers.service.user or (os.environ.get("SUDO_USER") if os.geteuid() == 0 else None)
+    try:
+        pw = pwd.getpwnam(user) if user else None
+    except KeyError:
+        return None
+    if pw is None or pw.pw_uid == os.geteuid():
+        return None
+    return str(Path(pw.pw_dir) / ".jupyter")
+
+
+def with_defaults(answers: Answers, facts: Facts) -> Answers:
+    """Fill what depends on the service user: the notebook root is that user's home, not root's."""
+    pw = _other_user(answers, facts)
+    if pw is not None and not answers.network.root_dir:
+        return answers.replace("network", root_dir=pw.pw_dir)
+    return answers
+
+
+def _groups_of(pw: pwd.struct_passwd) -> set[int]:
+    return {pw.pw_gid} | {g.gr_gid for g in grp.getgrall() if pw.pw_name in g.gr_mem}
+
+
+def _allowed(st: os.stat_result, pw: pwd.struct_passwd, groups: set[int], bits: int) -> bool:
+    """Would `pw` get permission `bits` (r=4, w=2, x=1) on a file with this stat?"""
+    if pw.pw_uid == 0:
+        return True
+    if st.st_uid == pw.pw_uid:
+        return (st.st_mode >> 6) & bits == bits
+    if st.st_gid in groups:
+        return (st.st_mode >> 3) & bits == bits
+    return st.st_mode & bits == bits
+
+
+def unreachable_for(path: str, pw: pwd.struct_passwd, bits: int) -> str | None:
+    """Why `pw` could not use `path` (each parent directory must be searchable), or None."""
+    groups = _groups_of(pw)
+    p = Path(path)
+    for parent in reversed(p.parents):
+        try:
+            st = parent.stat()
+        except OSError:
+            return None  # does not exist (yet): other checks report it
+        if not _allowed(st, pw, groups, 1):
+            return f"{parent} (mode {stat.S_IMODE(st.st_mode):04o}) is closed to {pw.pw_name}"
+    try:
+        st = p.stat()
+    except OSError:
+        return None
+    if not _allowed(st, pw, groups, bits):
+        need = "".join(c for c, b in (("r", 4), ("w", 2), ("x", 1)) if bits & b)
+        return f"{p} is not {need} for {pw.pw_name} (mode {stat.S_IMODE(st.st_mode):04o})"
+    return None
+
+
+def no_systemd_sentence(facts: Facts) -> str:
+    """One sentence: why there is no systemd here, and what the person can do."""
+    kind = ""
+    try:
+        comm = Path("/proc/1/comm").read_text().strip()
+    except OSError:
+        comm = "unknown"
+    if Path("/.dockerenv").exists() or Path("/run/.containerenv").exists():
+        kind = "a container"
+    elif "microsoft" in _read("/proc/sys/kernel/osrelease").lower():
+        kind = "WSL without systemd (enable it with systemd=true in /etc/wsl.conf)"
+    elif _in_chroot():
+        kind = "a chroot"
+    where = f"; this looks like {kind}" if kind else ""
+    return (
+        f"systemd is not running here (PID 1 is {comm}{where}), so the unit is written for "
+        'later but not started; choose manager = "background" to run JupyterLab now.'
+    )
+
+
+def user_manager_running(uid: int) -> bool:
+    """Is `systemd --user` up for this uid (its private socket exists)?"""
+    runtime = os.environ.get("XDG_RUNTIME_DIR") if uid == os.geteuid() else None
+    return Path(runtime or f"/run/user/{uid}", "systemd", "private").exists()
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text()
+    except OSError:
+        return ""
+
+
+def _in_chroot() -> bool:
+    try:
+        return os.stat("/") != os.stat("/proc/1/root/.")
+    except OSError:
+        return False
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def validate(answers: Answers, facts: Facts) -> list[Problem]:
+    answers = with_defaults(answers, facts)
+    svc = answers.service
+    if svc.manager not in MANAGERS:
+        return [Problem("service.manager", f"must be one of: {', '.join(MANAGERS)}")]
+    problems: list[Problem] = []
+    if not _NAME_RE.match(svc.name) or svc.name.endswith(".service"):
+        problems.append(
+            Problem(
+                "service.name",
+                f"{svc.name!r} is not a usable unit name (letters, digits, . _ - @; no .service)",
+            )
+        )
+    if svc.manager == "none":
+        return problems
+    user = service_user(answers, facts)
+    try:
+        pw = pwd.getpwnam(user)
+    except KeyError:
+        return [*problems, Problem("service.user", f"there is no user {user!r} on this machine")]
+    if pw.pw_uid == 0 and not svc.allow_root:
+        why = "" if svc.user else " (no sudo user to default to)"
+        problems.append(
+            Problem(
+                "service.user",
+                f"JupyterLab would run as root{why}, so anyone who logs in to it owns the "
+                "machine; set user to a normal account, or set allow_root = true to accept that",
+            )
+        )
+    if pw.pw_uid == 65534:
+        problems.append(
+            Problem(
+                "service.user",
+                f"{user} is shared by unrelated daemons; use a real account "
+                "(e.g. useradd --create-home jupyter)",
+            )
+        )
+    if svc.manager == "systemd-system" and facts.euid != 0:
+        problems.append(
+            Problem(
+                "service.manager",
+                "a system unit goes to /etc/systemd/system, which needs root: run the wizard "
+                "with sudo, or choose systemd-user",
+            )
+        )
+    if svc.manager == "systemd-user" and pw.pw_uid != facts.euid:
+        problems.append(
+            Problem(
+                "service.manager",
+                f"a user unit belongs to {user}'s own systemd: run the wizard as {user} "
+                "(without sudo), or choose systemd-system",
+            )
+        )
+    if (
+        svc.manager == "systemd-user"
+        and pw.pw_uid == facts.euid
+        and facts.systemd_running
+        and not user_manager_running(pw.pw_uid)
+    ):
+        problems.append(
+            Problem(
+                "service.manager",
+                f"{user}'s own systemd is not running (it starts with a login session, or at "
+                f"boot with lingering): ask an admin for `sudo loginctl enable-linger {user}`, "
+                "or choose systemd-system",
+            )
+        )
+    if svc.manager == "background" and pw.pw_uid != facts.euid and facts.euid != 0:
+        problems.append(
+            Problem("service.user", f"only root can start JupyterLab as another user ({user})")
+        )
+    if pw.pw_uid != facts.euid and pw.pw_uid != 0:
+        problems += _access_problems(answers, facts, pw)
+    return problems
+
+
+def _access_problems(answers: Answers, facts: Facts, pw: pwd.struct_passwd) -> list[Problem]:
+    """Can the service user reach the environment, the notebooks and the config dir?"""
+    problems = []
+    if facts.interpreter is not None:
+        why = unreachable_for(facts.interpreter.jupyter_lab_bin, pw, 5)
+        if why:
+            problems.append(
+                Problem(
+                    "jupyter.python",
+                    f"{pw.pw_name} cannot run {facts.interpreter.jupyter_lab_bin}: {why}; "
+                    f"use an environment {pw.pw_name} can read (e.g. a venv in /opt)",
+                )
+            )
+    root_dir = answers.network.root_dir
+    if root_dir and Path(root_dir).is_dir():
+        why = unreachable_for(root_dir, pw, 7)
+        if why:
+            problems.append(
+                Problem(
+                    "network.root_dir",
+                    f"{pw.pw_name} cannot work in {root_dir}: {why}; choose a directory "
+                    f"{pw.pw_name} owns (e.g. {pw.pw_dir})",
+                )
+            )
+    cdir = Path(facts.config_dir)
+    if cdir.exists():
+        st = cdir.stat()
+        if st.st_uid != pw.pw_uid:
+            owner = _user_name(st.st_uid)
+            problems.append(
+                Problem(
+                    "jupyter.config_dir",
+                    f"{cdir} belongs to {owner}, but {pw.pw_name} must own it (JupyterLab saves "
+                    f"its settings there): use {pw.pw_dir}/.jupyter, or chown -R {pw.pw_name}: {cdir}",
+                )
+            )
+    else:
+        why = unreachable_for(str(cdir), pw, 7)
+        if why:
+            problems.append(
+                Problem("jupyter.config_dir", f"{pw.pw_name} could not reach {cdir}: {why}")
+            )
+    return problems
+
+
+def _user_name(uid: int) -> str:
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
+
+
+# --------------------------------------------------------------------------- plan
+
+
+def health_host(ip: str) -> str:
+    """Where the health gate knocks: loopback for the wildcard bindings, else the address itself."""
+    if ip in ("all", "0.0.0.0", "", "localhost"):
+        return "127.0.0.1"
+    if ip == "::":
+        return "::1"
+    return ip
+
+
+def _config_chowns(plan: Plan, facts: Facts, pw: pwd.struct_passwd) -> list[Action]:
+    """Config the service user must own: the dir (we may create it) and the files we write in it."""
+    cdir = Path(facts.config_dir)
+    chowns: list[Action] = [Chown(cdir, pw.pw_uid, pw.pw_gid, why="the service user's config dir")]
+    for a in plan.actions:
+        if isinstance(a, WriteFile) and a.content is not None and a.path.parent == cdir:
+            chowns.append(Chown(a.path, pw.pw_uid, pw.pw_gid, why="readable by the service"))
+    return chowns
+
+
+def plan_service(plan: Plan, answers: Answers, facts: Facts) -> None:
+    answers = with_defaults(answers, facts)
+    svc = answers.service
+    if svc.manager == "none":
+        return
+    if facts.interpreter is None:
+        return  # validation reported it
+    pw = pwd.getpwnam(service_user(answers, facts))
+    earlier = list(plan.actions)  # install and config: a change there means a restart
+    if facts.euid == 0 and pw.pw_uid != 0:
+        plan.actions += _config_chowns(plan, facts, pw)
+    ctl = controller(svc, config_dir=facts.config_dir)
+    root_dir = answers.network.root_dir or str(Path.home())
+    jupyter_lab = facts.interpreter.jupyter_lab_bin
+    installed: Action
+    if isinstance(ctl, SystemdController):
+        scope = "system" if svc.manager == "systemd-system" else "user"
+        spec = UnitSpec(
+            scope,
+            jupyter_lab=jupyter_lab,
+            config_dir=facts.config_dir,
+            working_dir=root_dir,
+            user=pw.pw_name if scope == "system" else "",
+            group=grp.getgrgid(pw.pw_gid).gr_name if scope == "system" else "",
+            allow_root=pw.pw_uid == 0,
+        )
+        content = render_unit(spec)
+        path = unit_dir(scope, pwd.getpwuid(facts.euid).pw_dir) / ctl.unit
+        installed = InstallUnit(
+            path,
+            content,
+            ctl,
+            owner=(0, 0) if scope == "system" else None,
+            reload=facts.systemd_running,
+        )
+        plan.actions += [VerifyUnit(ctl.unit, content, scope=scope, install=installed), installed]
+        if not facts.systemd_running:
+            plan.note("warning", no_systemd_sentence(facts))
+            return
+        plan.actions.append(SetEnabled(ctl, svc.enable))
+        if scope == "user":
+            plan.actions.append(EnableLinger(pw.pw_name))
+            if not Path("/var/lib/systemd/linger", pw.pw_name).exists():
+                plan.note(
+                    "info",
+                    f"lingering lets {pw.pw_name}'s service run without a login; if it cannot be "
+                    "enabled, the service stops at logout",
+                )
+    else:
+        assert isinstance(ctl, BackgroundController)
+        launch = LaunchSpec(
+            argv=[jupyter_lab, "--no-browser", *(["--allow-root"] if pw.pw_uid == 0 else [])],
+            cwd=root_dir,
+            env={
+                "JUPYTER_CONFIG_DIR": facts.config_dir,
+                "PATH": f"{Path(jupyter_lab).parent}:{BASE_PATH}",
+            },
+            user=pw.pw_name if pw.pw_uid != facts.euid else "",
+        )
+        installed = background_spec_write(ctl, launch.to_json(), None)
+        plan.actions.append(installed)
+        plan.note(
+            "info",
+            f"background: JupyterLab runs detached (log: {ctl.log_path}); it does not come back "
+            "after a reboot (use a systemd manager for that)",
+        )
+    chowns = [a for a in plan.actions if isinstance(a, Chown)]
+    run = EnsureRunning(ctl, [*earlier, *chowns, installed])
+    gate = HealthGate(
+        ctl,
+        host=health_host(answers.network.ip),
+        port=answers.network.port,
+        base_url=answers.network.base_url,
+        after=run,
+        timeout=HEALTH_TIMEOUT,
+    )
+    plan.actions += [run, gate]
+    snapshot = ServiceSnapshot(ctl)
+    snapshot.dependents = [run]
+    # First in the whole plan: its undo runs last, after every file is restored.
+    plan.actions.insert(0, snapshot)

@@ -1,0 +1,134 @@
+"""What the machine has now: the facts every step's defaults and validation start from."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import pwd
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+
+from wizard.probe.interpreter import Interpreter, inspect_interpreter
+from wizard.probe.jupyter_config import ConfigFile, scan_config_dirs
+
+
+@dataclass(frozen=True)
+class Address:
+    interface: str
+    address: str  # without %scope
+    family: int  # socket.AF_INET / AF_INET6
+
+    @property
+    def ip(self) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+        return ipaddress.ip_address(self.address)
+
+
+@dataclass(frozen=True)
+class Listener:
+    address: str
+    port: int
+    pid: int | None  # None when the socket belongs to another user and we are not root
+    process: str | None
+    username: str | None
+
+    def describe(self) -> str:
+        if self.pid is None:
+            return "a process of another user (run as root to see which)"
+        return f"{self.process or '?'} (pid {self.pid}, user {self.username or '?'})"
+
+
+@dataclass
+class Facts:
+    interpreter: Interpreter | None
+    config_dir: str  # the user config dir the answers target
+    config_files: list[ConfigFile] = field(default_factory=list)
+    addresses: list[Address] = field(default_factory=list)
+    listeners: list[Listener] = field(default_factory=list)
+    ssh_connection: str | None = None  # "client_ip client_port server_ip server_port"
+    systemd_running: bool = False
+    euid: int = 0
+    user: str = ""
+    sudo_user: str | None = None
+    # install.action = create-venv: the Python that makes the venv (interpreter is then the venv's)
+    base_interpreter: Interpreter | None = None
+
+    @property
+    def config_dirs(self) -> list[str]:
+        """The target's config search path with the user dir replaced by the answers' config dir."""
+        path = list(self.interpreter.config_path) if self.interpreter else []
+        if self.interpreter and self.interpreter.config_dir in path:
+            path[path.index(self.interpreter.config_dir)] = self.config_dir
+        elif self.config_dir not in path:
+            path.insert(0, self.config_dir)
+        return path
+
+    def listeners_on(self, port: int) -> list[Listener]:
+        return [lst for lst in self.listeners if lst.port == port]
+
+    def has_address(self, ip: str) -> bool:
+        return any(a.address == ip for a in self.addresses)
+
+
+def network_addresses() -> list[Address]:
+    out: list[Address] = []
+    for iface, addrs in psutil.net_if_addrs().items():
+        for a in addrs:
+            if a.family in (socket.AF_INET, socket.AF_INET6):
+                out.append(Address(iface, a.address.split("%", 1)[0], a.family))
+    return out
+
+
+def listening_sockets() -> list[Listener]:
+    """Listening TCP sockets with their owning process (the replacement for `netstat -nlp`)."""
+    names: dict[int, tuple[str | None, str | None]] = {}
+    out: list[Listener] = []
+    for c in psutil.net_connections(kind="tcp"):
+        if c.status != psutil.CONN_LISTEN or not c.laddr:
+            continue
+        proc_name = user = None
+        if c.pid is not None:
+            if c.pid not in names:
+                try:
+                    p = psutil.Process(c.pid)
+                    names[c.pid] = (p.name(), p.username())
+                except (psutil.Error, KeyError):
+                    names[c.pid] = (None, None)
+            proc_name, user = names[c.pid]
+        out.append(Listener(c.laddr.ip, c.laddr.port, c.pid, proc_name, user))
+    return out
+
+
+def systemd_is_running() -> bool:
+    """systemd's own test (sd_booted): PID 1 is systemd only when this directory exists."""
+    return Path("/run/systemd/system").is_dir()
+
+
+def probe(python: str | None, config_dir: str | None = None) -> Facts:
+    """Take every fact the wizard needs; `python` is the target interpreter (None: not chosen yet).
+
+    A `python` that does not exist yet (the venv install.action = create-venv will make) gives
+    interpreter None; the install step predicts it (wizard.steps.install.target_facts).
+    """
+    exists = python is not None and (not os.path.isabs(python) or os.path.lexists(python))
+    interp = inspect_interpreter(python) if python and exists else None
+    cdir = config_dir or (interp.config_dir if interp else _default_config_dir())
+    facts = Facts(
+        interpreter=interp,
+        config_dir=cdir,
+        addresses=network_addresses(),
+        listeners=listening_sockets(),
+        ssh_connection=os.environ.get("SSH_CONNECTION") or None,
+        systemd_running=systemd_is_running(),
+        euid=os.geteuid(),
+        user=pwd.getpwuid(os.geteuid()).pw_name,
+        sudo_user=os.environ.get("SUDO_USER") or None,
+    )
+    facts.config_files = scan_config_dirs(facts.config_dirs)
+    return facts
+
+
+def _default_config_dir() -> str:
+    return os.environ.get("JUPYTER_CONFIG_DIR") or str(Path.home() / ".jupyter")

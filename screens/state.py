@@ -14,7 +14,7 @@ from wizard.core.answers import Answers
 from wizard.core.errors import Problem
 
 if TYPE_CHECKING:
-    from wizard.plan.planner import Secrets
+    from wizard.plan.secrets import Secrets
     from wizard.probe.facts import Facts
 
 # (name, title) in order; the apply screen is reached from review, not listed.
@@ -96,7 +96,7 @@ class WizardState:
 
     @property
     def secrets(self) -> Secrets:
-        from wizard.plan.planner import Secrets
+        from wizard.plan.secrets import Secrets
 
         password = None if self.keep_password or not self.password else self.password
         return Secrets(password, proxy_password=self.proxy_password or None)

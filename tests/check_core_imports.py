@@ -14,7 +14,7 @@ UI_PACKAGES = ("textual", "questionary", "prompt_toolkit")
 def main() -> int:
     names = [m.name for m in pkgutil.walk_packages(wizard.__path__, "wizard.")]
     for name in names:
-        if name in ("wizard.cli", "wizard.__main__"):
+        if name == "wizard.__main__" or name.startswith("wizard.cli"):
             continue
         importlib.import_module(name)
     loaded = sorted(m for m in sys.modules if m.split(".")[0] in UI_PACKAGES)

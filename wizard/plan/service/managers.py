@@ -498,18 +498,3 @@ def current_controller() -> ServiceController:
     if answers is None:
         raise ServiceError("nothing has been set up yet: run the wizard or `apply` first")
     return controller(answers.service, config_dir=answers.jupyter.config_dir)
-
-
-def command(verb: str, *, lines: int = 50) -> int:
-    """`jupyter-setup-wizard service start|stop|restart|status|logs`."""
-    ctl = current_controller()
-    if verb == "logs":
-        print(ctl.journal(lines))
-        return 0
-    if verb in ("start", "stop", "restart"):
-        getattr(ctl, verb)()
-    st = ctl.state()
-    print(describe(st))
-    if verb == "status":
-        return 0 if st.active else 3  # like `systemctl status`: 3 = not running
-    return 0

@@ -7,12 +7,10 @@ answers file. Only this machine is contacted: its loopback and its own addresses
 
 from __future__ import annotations
 
-import argparse
-import dataclasses
 import json
 import shutil
 import subprocess
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -607,7 +605,7 @@ def check_firewall(answers: Answers) -> CheckResult:
     return CheckResult(name, True, f"no rule blocks TCP port {port} ({', '.join(read)} read)")
 
 
-# --------------------------------------------------------------------------- CLI
+# --------------------------------------------------------------------------- text
 
 
 def render(results: Iterable[CheckResult]) -> str:
@@ -618,50 +616,3 @@ def render(results: Iterable[CheckResult]) -> str:
         if not r.ok and r.fix:
             out.append(f"    fix: {r.fix}")
     return "\n".join(out) + "\n"
-
-
-def load_answers_for(args: argparse.Namespace) -> Answers | None:
-    path = getattr(args, "answers", None)
-    if path:
-        from wizard.core.answers import load_answers
-
-        return load_answers(Path(path))
-    from wizard.core.record import load_current
-
-    return load_current()
-
-
-def command(args: argparse.Namespace, *, out: Callable[[str], None] = print) -> int:
-    from wizard.core.errors import InputError
-    from wizard.probe.facts import probe
-
-    answers = load_answers_for(args)
-    if answers is None:
-        raise InputError(
-            "no applied setup found: run the wizard (or apply), or pass --answers FILE"
-        )
-    from wizard.plan.planner import Secrets
-
-    secrets = Secrets.from_stdin(
-        password=bool(getattr(args, "password_stdin", False)),
-        proxy_password=bool(getattr(args, "proxy_password_stdin", False)),
-    )
-    facts = probe(None, answers.jupyter.config_dir or None)
-    results = run_checks(
-        answers, facts, password=secrets.password, proxy_password=secrets.proxy_password
-    )
-    info = access.instructions(answers, facts)
-    failed = [r for r in results if not r.ok]
-    if getattr(args, "json", False):
-        out(json.dumps({
-            "ok": not failed,
-            "method": answers.access.method,
-            "access": dataclasses.asdict(info),
-            "checks": [dataclasses.asdict(r) for r in results],
-        }, indent=2))  # fmt: skip
-    else:
-        out(
-            f"Access method: {answers.access.method}\n\n{info.render()}\nChecks:\n{render(results)}"
-        )
-        out("All checks passed." if not failed else f"{len(failed)} check(s) failed.")
-    return 1 if failed else 0

@@ -8,12 +8,10 @@ It imports neither jupyter_server nor jupyter_core and never runs `jupyter`.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import os
 import socket
-import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -966,15 +964,3 @@ def render_text(snap: Snapshot, *, show_token: bool = False) -> str:
     for n in snap.notes:
         lines.append(f"note: {n}")
     return "\n".join(lines) + "\n"
-
-
-def command(args: argparse.Namespace) -> int:
-    """`status --json` / `status --once`: one snapshot, exit 0 healthy, 3 down, 4 findings."""
-    show = bool(getattr(args, "show_token", False))
-    snap = take_snapshot()
-    if getattr(args, "json", False):
-        json.dump(to_json(snap, show_token=show), sys.stdout, indent=2)
-        sys.stdout.write("\n")
-    else:
-        sys.stdout.write(render_text(snap, show_token=show))
-    return snap.exit_code

@@ -1,0 +1,119 @@
+"""The `jupyter-setup-wizard` command: one module per subcommand; printing lives here, not in the core.
+
+The UI packages (textual, questionary) load only inside the subcommands that need them, so
+`apply`, `status --json` and `doctor` stay fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from wizard import __version__
+from wizard.core.errors import WizardError
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except WizardError as exc:
+        for line in str(exc).splitlines():
+            print(f"error: {line}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="jupyter-setup-wizard",
+        description="Set up JupyterLab on this server and reach it safely.",
+    )
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    p.add_argument(
+        "--plain", action="store_true", help="line-by-line prompts instead of the full-screen UI"
+    )
+    p.set_defaults(func=_cmd_wizard)
+    sub = p.add_subparsers(title="commands", metavar="COMMAND")
+
+    a = sub.add_parser("apply", help="apply an answers file without a UI")
+    a.add_argument("answers", type=Path, help="answers file (TOML)")
+    a.add_argument("--dry-run", action="store_true", help="print the plan and change nothing")
+    a.add_argument("--yes", "-y", action="store_true", help="do not ask before applying")
+    a.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the new Jupyter password from standard input (never from argv)",
+    )
+    a.add_argument(
+        "--proxy-password-stdin",
+        action="store_true",
+        help="read the reverse proxy's basic-auth password from standard input (the line after the Jupyter password when both)",
+    )
+    a.set_defaults(func=_lazy("apply"))
+
+    r = sub.add_parser("rollback", help="restore the files an earlier apply changed")
+    r.add_argument("id", nargs="?", help="apply ID (default: the latest applied); see `history`")
+    r.add_argument("--dry-run", action="store_true", help="print what would be restored")
+    r.add_argument("--yes", "-y", action="store_true", help="do not ask before restoring")
+    r.set_defaults(func=_lazy("rollback"))
+
+    h = sub.add_parser("history", help="list earlier applies and their IDs")
+    h.set_defaults(func=_lazy("rollback", "history"))
+
+    s = sub.add_parser("status", help="live status of JupyterLab (service, ports, HTTP)")
+    s.add_argument("--json", action="store_true", help="print one snapshot as JSON and exit")
+    s.add_argument("--once", action="store_true", help="print one snapshot as text and exit")
+    s.add_argument("--interval", type=float, default=1.0, help="seconds between refreshes")
+    s.add_argument(
+        "--show-token", action="store_true", help="include the token and the URL with it"
+    )
+    s.set_defaults(func=_lazy("status"))
+
+    sv = sub.add_parser("service", help="start, stop, restart the JupyterLab service; its logs")
+    sv.add_argument("verb", choices=["start", "stop", "restart", "status", "logs"])
+    sv.add_argument("-n", "--lines", type=int, default=50, help="logs: how many lines")
+    sv.set_defaults(func=_lazy("service"))
+
+    d = sub.add_parser("doctor", help="check why JupyterLab is not reachable, with fixes")
+    d.add_argument(
+        "--answers", type=Path, help="compare against this answers file (default: the last apply)"
+    )
+    d.add_argument("--json", action="store_true", help="print the checks as JSON")
+    d.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="Jupyter password on stdin: also log in and try a WebSocket",
+    )
+    d.add_argument(
+        "--proxy-password-stdin",
+        action="store_true",
+        help="basic-auth password on stdin (the line after the Jupyter password)",
+    )
+    d.set_defaults(func=_lazy("doctor"))
+    return p
+
+
+def _lazy(module: str, func: str = "run") -> Callable[[argparse.Namespace], int]:
+    """The subcommand's `run(args)`, imported only when it is the one asked for."""
+
+    def call(args: argparse.Namespace) -> int:
+        import importlib
+
+        return int(getattr(importlib.import_module(f"wizard.cli.{module}"), func)(args))
+
+    return call
+
+
+def _cmd_wizard(args: argparse.Namespace) -> int:
+    if args.plain:
+        from screens.plain import run_plain
+
+        return run_plain()
+    from screens.app import run_app
+
+    return run_app()

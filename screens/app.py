@@ -32,6 +32,7 @@ from wizard.core.errors import WizardError
 
 if TYPE_CHECKING:
     from wizard.probe.facts import Facts
+    from wizard.session import Planned
 
 HERE = Path(__file__).parent
 PROBE_DELAY = 0.15  # seconds after the first paint
@@ -115,10 +116,9 @@ class WizardApp(App[int]):
         if python is not None:
             self.state.answers = self.state.answers.replace("jupyter", python=python)
         self.probing = True
-        self._probe_worker(
-            self.state.answers.jupyter.python or None,
-            self.state.answers.jupyter.config_dir or None,
-        )
+        from wizard.session import probe_target  # the one rule for what to probe
+
+        self._probe_worker(*probe_target(self.state.answers))
 
     @work(thread=True, exclusive=True, group="probe", exit_on_error=False)
     def _probe_worker(self, python: str | None, config_dir: str | None) -> None:
@@ -179,10 +179,10 @@ class WizardApp(App[int]):
             name: ("✗" if problems else "✓") for name, problems in self.state.step_problems.items()
         }
 
-    def start_apply(self, plan: Any) -> None:
+    def start_apply(self, planned: Planned) -> None:
         from screens.apply import ApplyScreen
 
-        self.switch_screen(ApplyScreen(plan))
+        self.switch_screen(ApplyScreen(planned))
 
     def show_status(self) -> None:
         try:  # the status screen is built separately; stay usable without it

@@ -1,28 +1,39 @@
 """Apply: one line per action (running / done / failed), live output, progress, rollback shown.
 
-The plan runs in a thread worker through wizard.apply.apply_plan; the UI only listens to its
-log lines ("▶ action" starts one, "↶ undo: action" takes one back) and never touches the system.
+The plan runs in a thread worker through wizard.session.apply; the engine's typed events
+(wizard.apply.events) reach the screen as Textual messages, in order. The UI never touches
+the system itself.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import threading
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Label, ProgressBar, RichLog, Static
 
 from screens.access import instructions
-from wizard.plan.steps.install import PipInstall, PipProgress, pip_progress
+from wizard.apply.events import (
+    ActionStarted,
+    ApplyEvent,
+    Finished,
+    Output,
+    Progress,
+    Undoing,
+    event_text,
+)
+from wizard.core.errors import ApplyError
 
 if TYPE_CHECKING:
     from screens.app import WizardApp
+    from wizard.session import Planned
 
 MARKS = {
     "pending": ("·", ""),
@@ -41,16 +52,15 @@ class ApplyScreen(Screen[None]):
         Binding("q", "app.quit", "Quit"),
     ]
 
-    def __init__(self, plan: Any) -> None:
+    def __init__(self, planned: Planned) -> None:
         super().__init__(id="apply")
-        self.plan = plan
-        self.actions = list(plan.changes())
+        self.planned = planned
+        self.actions = list(planned.plan.changes())
         self.states = ["pending"] * len(self.actions)
         self.running: int | None = None
         self.finished = False
         self.failed = False
         self.result_text = ""
-        self.pip: PipProgress | None = None  # while a pip action streams: where it is
         self.undoing = False
 
     @property
@@ -79,79 +89,69 @@ class ApplyScreen(Screen[None]):
         self.wizard.cancel_apply.clear()
         self.wizard.quit_after_apply = False
         self.refresh_bindings()
-        self._run(self.wizard.cancel_apply, self.wizard.state.answers)
+        self._run(self.wizard.cancel_apply)
 
     # -- the worker ------------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="apply", exit_on_error=False)
-    def _run(self, cancelled: threading.Event, answers: Any) -> None:
-        from wizard.apply.engine import apply_plan
-        from wizard.core.errors import ApplyError
+    class EngineEvent(Message):
+        """One event of the apply engine, carried from the worker thread to the screen."""
 
-        # apply_plan itself stops at the cancel event, inside commands and between actions,
-        # and rolls back what was done.
-        def log(line: str) -> None:
-            self.app.call_from_thread(self._on_line, line)
+        def __init__(self, event: ApplyEvent) -> None:
+            super().__init__()
+            self.event = event
+
+    @work(thread=True, exclusive=True, group="apply", exit_on_error=False)
+    def _run(self, cancelled: threading.Event) -> None:
+        from wizard import session
+
+        # The engine stops at the cancel event, inside commands and between actions, and
+        # rolls back what was done; its last event is always Finished.
+        def post(event: ApplyEvent) -> None:
+            self.post_message(self.EngineEvent(event))
 
         try:
-            result = apply_plan(self.plan, log=log, cancelled=cancelled)
-        except ApplyError as exc:
-            self.app.call_from_thread(self._on_failed, str(exc))
-            return
-        except Exception as exc:  # not expected from apply_plan; still never a frozen screen
-            self.app.call_from_thread(self._on_failed, f"unexpected error: {exc}")
-            return
-        from wizard.core.record import save_current
-
-        save_current(answers)
-        self.app.call_from_thread(self._on_done, result.journal_id)
+            session.apply(self.planned, on_event=post, cancelled=cancelled)
+        except ApplyError:
+            return  # its Finished event carries the message
+        except Exception as exc:  # not expected from the engine; still never a frozen screen
+            post(Finished(error=f"unexpected error: {exc}"))
 
     # -- UI updates (main thread) ----------------------------------------------------------
 
-    def _on_line(self, line: str) -> None:
+    def on_apply_screen_engine_event(self, message: EngineEvent) -> None:
+        event = message.event
         log = self.query_one("#apply-log", RichLog)
-        if line.startswith("▶ "):
+        if isinstance(event, ActionStarted):
             if self.running is not None:
                 self._set(self.running, "done")
-            nxt = self.states.index("pending") if "pending" in self.states else None
-            self.running = nxt
-            if nxt is not None:
-                self._set(nxt, "running")
-                if isinstance(self.actions[nxt], PipInstall):
-                    self.pip = PipProgress()
-                    self._show_pip()
-            log.write(Text(line, style="bold"))
-        elif line.startswith("↶ undo: "):
+            self.running = event.index
+            self._set(event.index, "running")
+            log.write(Text(event_text(event) or "", style="bold"))
+        elif isinstance(event, Undoing):
             self.undoing = True  # pip's uninstall lines are not the install's progress
-            desc = line.removeprefix("↶ undo: ")
-            for i in reversed(range(len(self.actions))):
-                if self.actions[i].description == desc and self.states[i] in ("done", "running"):
-                    self._set(i, "failed" if i == self.running else "undone")
-                    break
-            log.write(Text(line, style="magenta"))
+            if self.states[event.index] in ("done", "running"):
+                self._set(event.index, "failed" if event.index == self.running else "undone")
+            log.write(Text(event_text(event) or "", style="magenta"))
+        elif isinstance(event, Progress):
+            if not self.undoing:
+                self._show_progress(event)
+        elif isinstance(event, Output):
+            log.write(Text(event.line))
+        elif event.error is not None:
+            log.write(Text(event.error))
+            self._on_failed(event.error)
         else:
-            if self.pip is not None and not self.undoing and self._running_pip():
-                progress = pip_progress(self.pip, line)
-                if progress != self.pip:
-                    self.pip = progress
-                    self._show_pip()
-            log.write(Text(line))
+            self._on_done(event.result.journal_id if event.result else None)
 
-    def _running_pip(self) -> bool:
-        return self.running is not None and isinstance(self.actions[self.running], PipInstall)
-
-    def _show_pip(self) -> None:
-        """pip's phase and counts, and a bar once there is a total to measure against."""
-        if self.pip is None:
-            return
+    def _show_progress(self, event: Progress) -> None:
+        """A long action's phase, and a bar once it has a total to measure against."""
         self.query_one("#pip-row").display = True
-        self.query_one("#pip-label", Label).update(f"pip: {self.pip.label()}")
+        self.query_one("#pip-label", Label).update(event.label)
         bar = self.query_one("#pip-bar", ProgressBar)
-        fraction = self.pip.fraction
-        if fraction is None and self.pip.phase != "failed" and not self.finished:
+        if event.fraction is None and not self.finished:
             bar.update(total=None)  # resolving: an indeterminate bar, the label counts
         else:
-            bar.update(total=100, progress=round((fraction or 0) * 100))
+            bar.update(total=100, progress=round((event.fraction or 0) * 100))
 
     def _set(self, i: int, state: str) -> None:
         self.states[i] = state
@@ -183,7 +183,7 @@ class ApplyScreen(Screen[None]):
         st = self.wizard.state
         text = (
             f"✓ Applied (ID {journal_id}). Undo with: jupyter-setup-wizard rollback {journal_id}\n\n"
-            + instructions(st.answers, st.facts)
+            + instructions(self.planned.answers, self.planned.facts)
             + "\n\nS: live status   W: start again (reconfigure)   Q: quit"
         )
         self._result(text, error=False)
@@ -197,13 +197,6 @@ class ApplyScreen(Screen[None]):
 
     def _on_failed(self, message: str) -> None:
         self.failed = True
-        if (
-            self.pip is not None
-            and self.pip.phase not in ("done", "failed")
-            and self._running_pip()
-        ):
-            self.pip = dataclasses.replace(self.pip, phase="failed")
-            self._show_pip()
         if self.running is not None and self.states[self.running] == "running":
             self._set(self.running, "failed")
         self._finish()

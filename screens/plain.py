@@ -39,7 +39,7 @@ from screens.state import (
 from screens.welcome import glance
 from wizard.core.answers import Answers
 from wizard.core.errors import ApplyError, InputError, Problem, WizardError
-from wizard.probe.facts import Facts
+from wizard.session import Planned
 
 
 class Aborted(Exception):
@@ -70,12 +70,11 @@ def _text(
 
 
 def _probe(state: WizardState) -> None:
+    from wizard import session
     from wizard.plan.steps.password import current_password
-    from wizard.probe.facts import probe
 
-    a = state.answers
     try:
-        state.facts = probe(a.jupyter.python or None, a.jupyter.config_dir or None)
+        state.facts = session.facts_for(state.answers)
     except WizardError as exc:
         print(f"! {exc}")
         state.facts = None
@@ -389,8 +388,8 @@ def _run() -> int:
         for step in todo:
             print(f"\n== {STEP_NAMES.index(step)}. {step.capitalize()}")
             asks[step](state)
-        plan, problems = _plan(state)
-        if plan is not None:
+        planned, problems = _plan(state)
+        if planned is not None:
             break
         print("\nCannot make a plan yet:")
         for p in problems:
@@ -398,6 +397,7 @@ def _run() -> int:
         steps = {step_of(p.field) for p in problems} & set(asks)
         todo = [s for s in asks if s in steps] or list(asks)
         print("Asking those steps again.")
+    plan = planned.plan
     print("\n== Review (nothing has been changed yet)\n")
     print(plan.render(), end="")
     if not plan.changes():
@@ -406,41 +406,37 @@ def _run() -> int:
     if not _ask(questionary.confirm(f"Apply {len(plan.changes())} change(s)?", default=False)):
         print("Nothing changed.")
         return 0
-    return _apply(state, plan)
+    return _apply(planned)
 
 
-def _plan(state: WizardState) -> tuple[Any, list[Problem]]:
-    from wizard.plan.planner import build_plan
+def _plan(state: WizardState) -> tuple[Planned | None, list[Problem]]:
+    from wizard import session
 
-    facts: Facts | None = state.facts
-    if facts is None:
+    if state.facts is None:
         return None, [Problem("jupyter.python", "the interpreter could not be probed")]
     try:
-        return build_plan(state.answers, facts, state.secrets), []
+        return session.plan(state.answers, state.secrets, state.facts), []
     except InputError as exc:
         return None, exc.problems
 
 
-def _apply(state: WizardState, plan: Any) -> int:
-    from wizard.apply.engine import apply_plan
-    from wizard.core.record import save_current
+def _apply(planned: Planned) -> int:
+    from wizard import session
+    from wizard.apply.events import print_events
 
     print()
     try:
-        result = apply_plan(
-            plan, log=lambda line: print(line, flush=True), cancelled=threading.Event()
-        )
+        result = session.apply(planned, on_event=print_events, cancelled=threading.Event())
     except ApplyError:
         print("\n✗ The apply failed and was rolled back; the machine is as before.")
         return 1
     except KeyboardInterrupt:
         print("\nStopped; what was done was rolled back.")
         return 130
-    save_current(state.answers)
     print(
         f"\n✓ Applied (ID {result.journal_id}). Undo with: jupyter-setup-wizard rollback {result.journal_id}\n"
     )
-    print(instructions(state.answers, state.facts))
+    print(instructions(planned.answers, planned.facts))
     print("\nLive status: jupyter-setup-wizard status")
     sys.stdout.flush()
     return 0

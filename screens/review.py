@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import work
@@ -14,6 +14,13 @@ from textual.widgets import Static
 from screens.base import StepScreen
 from screens.state import STEP_NAMES, step_of
 from wizard.core.errors import InputError, Problem
+
+if TYPE_CHECKING:
+    from wizard.core.answers import Answers
+    from wizard.plan.plan import Plan
+    from wizard.plan.secrets import Secrets
+    from wizard.probe.facts import Facts
+    from wizard.session import Planned
 
 NOTE_MARKS = {"risk": ("⚠ RISK: ", "bold red"), "warning": ("! ", "yellow"), "info": ("i ", "")}
 
@@ -68,7 +75,11 @@ class ReviewScreen(StepScreen):
         Binding("ctrl+n", "apply", "Apply", priority=True, show=False),
     ]
 
-    plan: Any = None
+    planned: Planned | None = None
+
+    @property
+    def plan(self) -> Plan | None:
+        return self.planned.plan if self.planned is not None else None
 
     def compose_body(self) -> ComposeResult:
         yield Static("", id="plan-summary", markup=False)
@@ -76,7 +87,7 @@ class ReviewScreen(StepScreen):
             yield Static("Making the plan…", id="plan", markup=False)
 
     def load(self) -> None:
-        self.plan = None
+        self.planned = None
         self.refresh_bindings()
         self.query_one("#plan-scroll").focus()
         if self.state.facts is None:
@@ -86,25 +97,26 @@ class ReviewScreen(StepScreen):
         self._build(self.state.answers, self.state.facts, self.state.secrets)
 
     @work(thread=True, exclusive=True, group="plan", exit_on_error=False)
-    def _build(self, answers: Any, facts: Any, secrets: Any) -> None:
-        from wizard.plan.planner import build_plan
+    def _build(self, answers: Answers, facts: Facts, secrets: Secrets) -> None:
+        from wizard import session
 
         try:
-            plan = build_plan(answers, facts, secrets)
+            planned = session.plan(answers, secrets, facts, prober=self.wizard.prober)
         except InputError as exc:
             self.app.call_from_thread(self._show_problems, exc.problems)
             return
         except Exception as exc:  # a core bug must show, not freeze the screen
             self.app.call_from_thread(self._show_problems, [Problem("plan", str(exc))])
             return
-        self.app.call_from_thread(self._show_plan, plan)
+        self.app.call_from_thread(self._show_plan, planned)
 
     def _show(self, body: Text, summary: str) -> None:
         self.query_one("#plan", Static).update(body)
         self.query_one("#plan-summary", Static).update(summary)
 
-    def _show_plan(self, plan: Any) -> None:
-        self.plan = plan
+    def _show_plan(self, planned: Planned) -> None:
+        self.planned = planned
+        plan = planned.plan
         n = len(plan.changes())
         summary = (
             f"{n} change(s). Press A to apply, Esc to go back."
@@ -116,7 +128,7 @@ class ReviewScreen(StepScreen):
         self.refresh_bindings()
 
     def _show_problems(self, problems: list[Problem]) -> None:
-        self.plan = None
+        self.planned = None
         steps: dict[str, list[Problem]] = {}
         for p in problems:
             steps.setdefault(step_of(p.field), []).append(p)
@@ -128,10 +140,10 @@ class ReviewScreen(StepScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "apply":
-            return True if self.plan is not None and self.plan.changes() else None
+            return True if self.planned is not None and self.planned.plan.changes() else None
         return True
 
     def action_apply(self) -> None:
-        if self.plan is None or not self.plan.changes():
+        if self.planned is None or not self.planned.plan.changes():
             return
-        self.wizard.start_apply(self.plan)
+        self.wizard.start_apply(self.planned)

@@ -13,10 +13,12 @@ from screens.access import AccessScreen
 from screens.apply import ApplyScreen
 from screens.widgets import ChoiceList, Field
 from screens.widgets.tick import TickBox
-from tests.functional.wizard_helpers import settle, snapshot_app
-from wizard.plan.actions import ApplyContext, run_streaming
+from tests.functional.wizard_helpers import planned, settle, snapshot_app
+from wizard.apply.events import Progress
+from wizard.plan.actions import ApplyContext
 from wizard.plan.plan import Plan
 from wizard.plan.steps.install import PipInstall
+from wizard.session import Planned
 
 # A real pip log, captured from `pip install requests` into a fresh venv from a local
 # file:// package index (PIP_PROGRESS_BAR=off, as wizard.steps.install.pip_env sets it).
@@ -197,7 +199,7 @@ class ReplayPip(PipInstall):
         self.log = log
 
     def apply(self, ctx: ApplyContext) -> None:
-        run_streaming(["cat", str(self.log)], ctx, env=None, timeout=30)
+        self.stream(["cat", str(self.log)], ctx, env=None)
 
     def undo(self, ctx: ApplyContext) -> None:
         pass
@@ -206,12 +208,12 @@ class ReplayPip(PipInstall):
 class RecordingApply(ApplyScreen):
     """The apply screen, noting every pip label and bar it shows."""
 
-    def __init__(self, plan: Any) -> None:
-        super().__init__(plan)
+    def __init__(self, planned: Planned) -> None:
+        super().__init__(planned)
         self.shown: list[tuple[str, float | None]] = []
 
-    def _show_pip(self) -> None:
-        super()._show_pip()
+    def _show_progress(self, event: Progress) -> None:
+        super()._show_progress(event)
         bar = self.query_one("#pip-bar")
         label = str(self.query_one("#pip-label").render())
         self.shown.append((label, bar.progress if bar.total is not None else None))  # type: ignore[attr-defined]
@@ -221,7 +223,7 @@ async def test_pip_progress_follows_real_pip_output(monkeypatch: Any) -> None:
     app = snapshot_app(monkeypatch)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        screen = RecordingApply(Plan("test", [ReplayPip(PIP_LOG)]))
+        screen = RecordingApply(planned(app, Plan("test", [ReplayPip(PIP_LOG)])))
         app.switch_screen(screen)
         for _ in range(100):
             await settle(pilot)
@@ -283,14 +285,14 @@ class ReplayFailingPip(ReplayPip):
 
     def apply(self, ctx: ApplyContext) -> None:
         script = f"head -n 6 {self.log}; echo 'ERROR: No matching distribution found for x'; exit 1"
-        run_streaming(["sh", "-c", script], ctx, env=None, timeout=30)
+        self.stream(["sh", "-c", script], ctx, env=None)
 
 
 async def test_pip_failure_while_resolving_leaves_no_animating_bar(monkeypatch: Any) -> None:
     app = snapshot_app(monkeypatch)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        screen = RecordingApply(Plan("test", [ReplayFailingPip(PIP_LOG)]))
+        screen = RecordingApply(planned(app, Plan("test", [ReplayFailingPip(PIP_LOG)])))
         app.switch_screen(screen)
         for _ in range(100):
             await settle(pilot)

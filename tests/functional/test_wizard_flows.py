@@ -13,7 +13,7 @@ from screens.apply import ApplyScreen
 from screens.network import NetworkScreen
 from screens.review import ReviewScreen
 from screens.widgets import Field
-from tests.functional.wizard_helpers import settle
+from tests.functional.wizard_helpers import planned, settle
 from tests.support.jupyter import login, run_jupyter
 from tests.support.ports import free_port
 from wizard.apply.journal import list_journals
@@ -184,7 +184,9 @@ async def test_failing_apply_shows_the_rollback(tmp_path: Path) -> None:
     )
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        app.start_apply(failing_plan(tmp_path, then=["sh", "-c", "echo boom; exit 3"]))
+        app.start_apply(
+            planned(app, failing_plan(tmp_path, then=["sh", "-c", "echo boom; exit 3"]))
+        )
         screen = await wait_apply_done(pilot)
         assert screen.failed
         assert screen.states == ["undone", "failed"]
@@ -207,7 +209,7 @@ async def test_quit_mid_apply_asks_and_rolls_back(tmp_path: Path) -> None:
     )
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        app.start_apply(failing_plan(tmp_path, then=["sleep", "30"]))
+        app.start_apply(planned(app, failing_plan(tmp_path, then=["sleep", "30"])))
         for _ in range(50):
             await pilot.pause(0.1)
             if (tmp_path / "made-by-apply.txt").exists():

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.functional.wizard_helpers import SNAP_ROOT, settle, snapshot_app
+from tests.functional.wizard_helpers import SNAP_ROOT, planned, settle, snapshot_app
 from wizard.core.answers import Answers
 from wizard.plan.actions import RunCommand, WriteFile
 from wizard.plan.plan import Plan
@@ -82,7 +82,7 @@ def test_apply_failed_with_rollback(
                 RunCommand(["sh", "-c", "echo pip says no; exit 3"], description="run pip"),
             ],
         )
-        pilot.app.start_apply(plan)
+        pilot.app.start_apply(planned(pilot.app, plan))
         for _ in range(100):
             await settle(pilot)
             if getattr(pilot.app.screen, "finished", False):

@@ -11,9 +11,11 @@ from textual.widgets import Input
 
 from screens.app import WizardApp
 from wizard.core.answers import Answers
+from wizard.plan.plan import Plan
 from wizard.probe.facts import Address, Facts
 from wizard.probe.interpreter import Interpreter
 from wizard.probe.jupyter_config import scan_config_dirs
+from wizard.session import Planned
 
 SNAP_ROOT = Path("/tmp/jsw-snapshot")  # fixed, so paths in snapshots never change
 SNAP_PYTHON = "/opt/jlab/bin/python"
@@ -91,3 +93,8 @@ async def settle(pilot: Any) -> None:
     for _ in range(3):
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
+
+
+def planned(app: WizardApp, plan: Plan) -> Planned:
+    """A hand-made plan as the review screen hands it over: with the wizard's answers and facts."""
+    return Planned(app.state.answers, app.state.facts, plan)  # type: ignore[arg-type]

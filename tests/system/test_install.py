@@ -18,6 +18,7 @@ import pytest
 from tests.support.jupyter import cache_dir
 from tests.support.ports import free_port
 from wizard.apply.engine import apply_plan
+from wizard.apply.events import event_text
 from wizard.core.answers import Answers, load_answers
 from wizard.core.errors import ApplyError
 from wizard.plan.planner import build_plan
@@ -227,7 +228,7 @@ def test_cancel_mid_install_leaves_nothing(tmp_path: Path, private_tmp: Path) ->
             cancelled.set()  # as the UI's cancel button would, from another thread's view
 
     with pytest.raises(ApplyError, match="cancelled"):
-        apply_plan(plan, log=log, cancelled=cancelled)
+        apply_plan(plan, on_event=lambda e: log(event_text(e) or ""), cancelled=cancelled)
     assert pip_was_running.is_set()
     assert not any(line.startswith("Successfully installed") for line in seen)
     assert not (tmp_path / "data").exists()

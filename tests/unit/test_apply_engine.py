@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from wizard.apply.engine import apply_plan, rollback_plan
+from wizard.apply.events import event_text
 from wizard.apply.journal import Journal, ServiceEffect, VenvEffect, list_journals, sha256
 from wizard.core.errors import ApplyError, InputError
 from wizard.plan.actions import Action, ApplyContext, RunCommand, WriteFile
@@ -91,7 +92,7 @@ def test_failure_undoes_everything_in_reverse(tree: Path) -> None:
     ]
     lines: list[str] = []
     with pytest.raises(ApplyError) as err:
-        apply_plan(plan, log=lines.append)
+        apply_plan(plan, on_event=lambda event: lines.append(event_text(event) or ""))
     assert "a step that fails failed: it broke" in str(err.value)
     assert "Rolled back 2" in str(err.value)
     assert snapshot(tree) == before
@@ -173,7 +174,7 @@ def test_cancel_between_actions_stops_before_the_next_and_undoes_the_done(tree: 
         ],
     )
     with pytest.raises(ApplyError, match="was interrupted: cancelled before: run touch"):
-        apply_plan(plan, log=log, cancelled=cancel)
+        apply_plan(plan, on_event=lambda e: log(event_text(e) or ""), cancelled=cancel)
     assert not (tree / "never").exists()
     assert len(undone) == 2  # each completed write undone exactly once
     assert snapshot(tree) == before

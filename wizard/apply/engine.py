@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from wizard.apply.events import ActionStarted, ApplyEvent, Finished, Output, Progress, Undoing
 from wizard.apply.journal import Journal
 from wizard.core.errors import ApplyError
-from wizard.plan.actions import Action, ApplyContext, Cancelled, Log
+from wizard.plan.actions import Action, ApplyContext, Cancelled
 from wizard.plan.plan import Plan
 
 
@@ -25,34 +27,43 @@ class ApplyResult:
 def apply_plan(
     plan: Plan,
     *,
-    log: Log = lambda line: None,
+    on_event: Callable[[ApplyEvent], None] = lambda event: None,
     cancelled: threading.Event | None = None,
     root: Path | None = None,
 ) -> ApplyResult:
-    """Run the plan's changes in order. On failure (or cancel) undo what was done, then raise."""
+    """Run the plan's changes in order, reporting typed events. On failure (or cancel) undo
+    what was done, then raise; the last event is always Finished."""
     todo = plan.changes()
     if not todo:
+        on_event(Finished(ApplyResult(None)))
         return ApplyResult(None)
     journal = Journal.create(plan.title, root)
     from wizard.core.record import current_answers_path
 
     journal.keep_answers(current_answers_path())  # so a later rollback restores them too
-    ctx = ApplyContext(journal, log, cancelled or threading.Event())
+    at: list[int | None] = [None]  # the action running now, for its output and progress
+    ctx = ApplyContext(
+        journal,
+        log=lambda line: on_event(Output(at[0], line)),
+        cancelled=cancelled or threading.Event(),
+        progress=lambda fraction, label: on_event(Progress(at[0] or 0, fraction, label)),
+    )
     done: list[Action] = []
     current: Action | None = None
     try:
-        for action in todo:
+        for index, action in enumerate(todo):
             if ctx.cancelled.is_set():  # between actions: stop before the next one starts
                 raise Cancelled("cancelled before: " + action.description)
             current = action
-            log(f"▶ {current.description}")
+            at[0] = index
+            on_event(ActionStarted(index, current.description))
             current.apply(ctx)
             done.append(current)
             journal.steps.append(current.description)
             current = None
             journal.save()
     except BaseException as exc:  # includes KeyboardInterrupt: never leave a half-applied plan
-        failures = _undo_all([*done, current] if current else done, ctx)
+        failures = _undo_all([*done, current] if current else done, ctx, todo, at, on_event)
         journal.status = "failed" if failures else "rolled-back"
         what = current.description if current else "the apply"
         journal.error = f"{what}: {exc}"
@@ -62,20 +73,31 @@ def apply_plan(
         msg += f"\nRolled back {len(done)} completed change(s)"
         if failures:
             msg += "; could NOT undo:\n  " + "\n  ".join(failures)
-        log(msg)
+        on_event(Finished(error=msg))
         if isinstance(exc, KeyboardInterrupt):
             raise
         raise ApplyError(msg) from exc
     journal.status = "applied"
     journal.save()
-    return ApplyResult(journal.id, journal.steps)
+    result = ApplyResult(journal.id, journal.steps)
+    on_event(Finished(result))
+    return result
 
 
-def _undo_all(actions: list[Action], ctx: ApplyContext) -> list[str]:
+def _undo_all(
+    actions: list[Action],
+    ctx: ApplyContext,
+    todo: list[Action],
+    at: list[int | None],
+    on_event: Callable[[ApplyEvent], None],
+) -> list[str]:
     failures = []
     for a in reversed(actions):
+        # By identity: two actions may share a description.
+        index = next(i for i, t in enumerate(todo) if t is a)
+        at[0] = index
         try:
-            ctx.log(f"↶ undo: {a.description}")
+            on_event(Undoing(index, a.description))
             a.undo(ctx)
         except Exception as exc:  # keep undoing the rest; report every failure
             failures.append(f"{a.description}: {exc}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
+from wizard.apply.events import print_events
 from wizard.cli.common import confirm, interrupt_on_sigterm
 
 
@@ -19,7 +20,7 @@ def run(args: argparse.Namespace) -> int:
         print("Nothing changed.")
         return 0
     interrupt_on_sigterm()
-    result = apply_plan(plan, log=print)
+    result = apply_plan(plan, on_event=print_events)
     print(f"Restored (ID {result.journal_id}; this rollback can itself be rolled back).")
     return 0
 

@@ -17,6 +17,7 @@ from wizard.apply.journal import FileEntry, Journal, sha256
 from wizard.core.fileops import atomic_write, make_dirs, owner_for_new
 
 Log = Callable[[str], None]
+ReportProgress = Callable[[float | None, str], None]  # (fraction 0..1 or None, label)
 
 
 @dataclass
@@ -24,6 +25,7 @@ class ApplyContext:
     journal: Journal
     log: Log = lambda line: None
     cancelled: threading.Event = field(default_factory=threading.Event)
+    progress: ReportProgress = lambda fraction, label: None
 
 
 class Cancelled(Exception):

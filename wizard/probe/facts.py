@@ -54,6 +54,9 @@ class Facts:
     sudo_user: str | None = None
     # install.action = create-venv: the Python that makes the venv (interpreter is then the venv's)
     base_interpreter: Interpreter | None = None
+    # The (python, config_dir) arguments these facts were probed for: wizard.session re-probes
+    # when the answers point elsewhere.
+    probed_for: tuple[str | None, str | None] = (None, None)
 
     @property
     def config_dirs(self) -> list[str]:
@@ -125,6 +128,7 @@ def probe(python: str | None, config_dir: str | None = None) -> Facts:
         euid=os.geteuid(),
         user=pwd.getpwuid(os.geteuid()).pw_name,
         sudo_user=os.environ.get("SUDO_USER") or None,
+        probed_for=(python, config_dir),
     )
     facts.config_files = scan_config_dirs(facts.config_dirs)
     return facts

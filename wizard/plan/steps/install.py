@@ -23,6 +23,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -31,7 +32,7 @@ from wizard.apply.journal import VenvEffect, sha256
 from wizard.core.answers import Answers
 from wizard.core.errors import InputError, Problem
 from wizard.core.fileops import nearest_existing
-from wizard.plan.actions import Action, ApplyContext, Cancelled, run_streaming
+from wizard.plan.actions import Action, ApplyContext, run_streaming
 from wizard.plan.plan import Plan
 from wizard.probe.environments import Environment, default_venv_path
 from wizard.probe.facts import Facts
@@ -585,26 +586,46 @@ class PipInstall(Action):
     def apply(self, ctx: ApplyContext) -> None:
         if not self.fresh:
             self._before = installed_packages(self.python)
-        lines: list[str] = []
-
-        def log(line: str) -> None:
-            lines.append(line)
-            ctx.log(line)
-
-        tmp = tempfile.mkdtemp(prefix="jsw-pip-")
-        sub = ApplyContext(ctx.journal, log, ctx.cancelled)
-        try:
-            run_streaming(self.argv, sub, env=pip_env(tmp), timeout=PIP_TIMEOUT)
-        except Cancelled:
-            raise
-        except RuntimeError as exc:
-            raise RuntimeError(explain_pip_failure(lines) or str(exc)) from exc
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+        self.stream(self.argv, ctx, env=pip_env)
         try:
             run_streaming([self.lab_bin, "--version"], ctx, env=None, timeout=120)
         except RuntimeError as exc:
             raise RuntimeError(f"JupyterLab was installed but does not start: {exc}") from exc
+
+    def stream(
+        self, argv: list[str], ctx: ApplyContext, *, env: Callable[[str], dict[str, str]] | None
+    ) -> None:
+        """Run pip (argv), its output streamed and folded into progress reports; a failure
+        comes back explained (PEP 668, disk, index, no match)."""
+        lines: list[str] = []
+        progress = PipProgress()
+
+        def report(p: PipProgress) -> None:
+            # A failed pip is finished, not indeterminate: the bar must stop moving.
+            ctx.progress(0.0 if p.phase == "failed" else p.fraction, f"pip: {p.label()}")
+
+        def log(line: str) -> None:
+            nonlocal progress
+            lines.append(line)
+            ctx.log(line)
+            folded = pip_progress(progress, line)
+            if folded != progress:
+                progress = folded
+                report(progress)
+
+        tmp = tempfile.mkdtemp(prefix="jsw-pip-")
+        sub = ApplyContext(ctx.journal, log, ctx.cancelled, ctx.progress)
+        report(progress)
+        try:
+            run_streaming(argv, sub, env=env(tmp) if env else None, timeout=PIP_TIMEOUT)
+        except BaseException as exc:
+            if progress.phase not in ("done", "failed"):
+                report(dataclasses.replace(progress, phase="failed"))
+            if isinstance(exc, RuntimeError):
+                raise RuntimeError(explain_pip_failure(lines) or str(exc)) from exc
+            raise
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
 
     def undo(self, ctx: ApplyContext) -> None:
         if self._before is None:

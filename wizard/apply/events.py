@@ -1,0 +1,74 @@
+"""What an apply reports while it runs: typed events, so no front-end parses log text.
+
+The engine sends them to one callback, in order. `index` is the action's position in
+`plan.changes()`. The CLI and --plain print them with `event_text`; the TUI turns them into
+Textual messages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from wizard.apply.engine import ApplyResult
+
+
+@dataclass(frozen=True)
+class ActionStarted:
+    index: int
+    description: str
+
+
+@dataclass(frozen=True)
+class Output:
+    """A line an action printed (a command's output, or what it is doing)."""
+
+    index: int | None  # None: the engine's own line (the rollback summary)
+    line: str
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far a long action is: fraction 0..1, or None while it cannot tell (indeterminate)."""
+
+    index: int
+    fraction: float | None
+    label: str
+
+
+@dataclass(frozen=True)
+class Undoing:
+    index: int
+    description: str
+
+
+@dataclass(frozen=True)
+class Finished:
+    """The apply ended: `result` on success, else `error` (what was rolled back, and why)."""
+
+    result: ApplyResult | None = None
+    error: str | None = None
+
+
+ApplyEvent = ActionStarted | Output | Progress | Undoing | Finished
+
+
+def event_text(event: ApplyEvent) -> str | None:
+    """The line a text front-end prints for an event (None: nothing to print)."""
+    if isinstance(event, ActionStarted):
+        return f"▶ {event.description}"
+    if isinstance(event, Undoing):
+        return f"↶ undo: {event.description}"
+    if isinstance(event, Output):
+        return event.line
+    if isinstance(event, Finished) and event.error:
+        return event.error
+    return None  # Progress: the output lines already tell a terminal where it is
+
+
+def print_events(event: ApplyEvent) -> None:
+    """An `on_event` for the command line: each event's line, flushed as it happens."""
+    text = event_text(event)
+    if text is not None:
+        print(text, flush=True)

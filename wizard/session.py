@@ -1,0 +1,100 @@
+"""prepare -> plan -> apply -> record: the one path every front-end takes.
+
+`apply ANSWERS.toml`, the TUI and --plain all call these, so the same answers give the same
+plan whichever front-end made them. The session prints nothing: front-ends render the plan,
+the apply events and the access instructions themselves.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from wizard.apply.engine import ApplyResult, apply_plan
+from wizard.apply.events import ApplyEvent, Finished
+from wizard.core.answers import Answers
+from wizard.core.record import save_current
+from wizard.plan.access.common import AccessInfo
+from wizard.plan.access.common import instructions as access_instructions
+from wizard.plan.plan import Plan
+from wizard.plan.planner import build_plan
+from wizard.plan.secrets import Secrets
+from wizard.plan.service.step import default_config_dir
+from wizard.plan.steps.install import resolve_answers
+from wizard.probe.facts import Facts, probe
+
+Prober = Callable[[str | None, str | None], Facts]
+
+
+def resolve(answers: Answers) -> Answers:
+    """The answers with what they leave open filled in, as they are saved after an apply: the
+    interpreter (the wizard's own, or the new venv's) and the venv path."""
+    answers = resolve_answers(answers)
+    if not answers.jupyter.python:
+        answers = answers.replace("jupyter", python=sys.executable)
+    return answers
+
+
+def probe_target(answers: Answers) -> tuple[str | None, str | None]:
+    """(interpreter, config dir) to probe for these answers: the service user's config dir when
+    the service runs as someone else (None: the interpreter's own user config dir)."""
+    return (
+        answers.jupyter.python or None,
+        answers.jupyter.config_dir or default_config_dir(answers),
+    )
+
+
+def facts_for(answers: Answers, facts: Facts | None = None, *, prober: Prober = probe) -> Facts:
+    """Facts about what these answers target: `facts` when they were taken for that, else new."""
+    target = probe_target(answers)
+    if facts is not None and facts.probed_for == target:
+        return facts
+    return prober(*target)
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A plan with the resolved answers and the facts it was made from (what apply records)."""
+
+    answers: Answers
+    facts: Facts
+    plan: Plan
+
+
+def plan(
+    answers: Answers,
+    secrets: Secrets | None = None,
+    facts: Facts | None = None,
+    *,
+    prober: Prober = probe,
+) -> Planned:
+    """Resolve, probe (unless `facts` fit) and plan; raises InputError with every problem."""
+    answers = resolve(answers)
+    facts = facts_for(answers, facts, prober=prober)
+    return Planned(answers, facts, build_plan(answers, facts, secrets))
+
+
+def apply(
+    planned: Planned,
+    *,
+    on_event: Callable[[ApplyEvent], None] = lambda event: None,
+    cancelled: threading.Event | None = None,
+) -> ApplyResult:
+    """Apply the plan (a transaction: rolled back on failure) and record the answers as the
+    setup of record; events go to `on_event`, the last one Finished."""
+
+    def relay(event: ApplyEvent) -> None:
+        if not (isinstance(event, Finished) and event.result is not None):
+            on_event(event)  # success is reported below, once the answers are recorded
+
+    result = apply_plan(planned.plan, on_event=relay, cancelled=cancelled)
+    save_current(planned.answers)
+    on_event(Finished(result))
+    return result
+
+
+def instructions(answers: Answers, facts: Facts) -> AccessInfo:
+    """How the person reaches JupyterLab with these answers."""
+    return access_instructions(answers, facts)

@@ -53,7 +53,7 @@ def text_of(screen: StatusScreen, selector: str) -> str:
 @pytest.fixture
 def background_service(jlab: str, tmp_path: Path) -> Answers:
     """A real JupyterLab set up as the wizard's "background" service (not yet started)."""
-    from wizard.plan.service.managers import LaunchSpec, background_dir
+    from wizard.plan.service.background import LaunchSpec, background_dir
 
     port = free_port()
     cfg = tmp_path / "cfg"
@@ -82,9 +82,9 @@ def background_service(jlab: str, tmp_path: Path) -> Answers:
     )
     save_current(answers)
     yield answers
-    from wizard.plan.service.managers import BackgroundController
+    from wizard.plan.service.background import BackgroundManager
 
-    BackgroundController("jupyterlab").stop()
+    BackgroundManager("jupyterlab").stop()
 
 
 async def test_screen_starts_shows_and_stops_a_real_server(background_service: Answers) -> None:

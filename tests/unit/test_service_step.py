@@ -14,14 +14,11 @@ from wizard.core.answers import Answers
 from wizard.plan.actions import Action, ApplyContext
 from wizard.plan.plan import Plan
 from wizard.plan.service import step as service
-from wizard.plan.service.actions import (
-    EnsureRunning,
-    HealthGate,
-    InstallUnit,
-    ServiceSnapshot,
-    VerifyUnit,
-)
-from wizard.plan.service.managers import ServiceState, controller
+from wizard.plan.service.actions import EnsureRunning, ServiceSnapshot
+from wizard.plan.service.base import ServiceState
+from wizard.plan.service.health import HealthGate
+from wizard.plan.service.managers import controller
+from wizard.plan.service.systemd import InstallUnit, VerifyUnit
 from wizard.probe.facts import Facts, probe
 
 OTHER = "daemon"  # a non-root account every Debian has

@@ -21,7 +21,6 @@ import os
 import secrets
 import shlex
 import shutil
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -34,21 +33,13 @@ from wizard.apply.journal import (
     sha256,
 )
 from wizard.core.errors import InputError
-from wizard.plan.actions import Action, ApplyContext, Cancelled, WriteFile, remove_empty_dirs
+from wizard.plan.actions import Action, ApplyContext, WriteFile, remove_empty_dirs
 from wizard.plan.plan import Plan
-from wizard.plan.service.actions import (
-    EnsureRunning,
-    ServiceSnapshot,
-    SetEnabled,
-    _tree_pids,
-)
-from wizard.plan.service.managers import (
-    BackgroundController,
-    ServiceController,
-    SystemdController,
-    unit_name,
-)
-from wizard.probe.http import request
+from wizard.plan.service.actions import EnsureRunning, ServiceSnapshot, SetEnabled
+from wizard.plan.service.base import ServiceError, ServiceManager
+from wizard.plan.service.health import ServingCheck
+from wizard.plan.service.managers import controller_for
+from wizard.plan.service.systemd import unit_name
 
 ROLLBACK_HEALTH_TIMEOUT = 60.0
 
@@ -140,21 +131,11 @@ def _file_restores(plan: Plan, journal: Journal) -> list[WriteFile]:
 # --------------------------------------------------------------------------- services
 
 
-def controller_of(eff: ServiceEffect) -> ServiceController | None:
-    if eff.manager in ("systemd-system", "systemd-user"):
-        return SystemdController(eff.name, user_scope=eff.manager == "systemd-user")
-    if eff.manager == "background":
-        return BackgroundController(eff.name, config_dir=eff.config_dir)
-    return None
-
-
-def _definition_restores(ctl: ServiceController, restores: Sequence[WriteFile]) -> list[WriteFile]:
-    """The restores of the file that defines the service: its unit, or its launch spec."""
-    if isinstance(ctl, SystemdController):
-        return [w for w in restores if w.path.name == ctl.unit]
-    if isinstance(ctl, BackgroundController):
-        return [w for w in restores if w.path == ctl.spec_path]
-    return []
+def controller_of(eff: ServiceEffect) -> ServiceManager | None:
+    try:
+        return controller_for(eff.manager, eff.name, config_dir=eff.config_dir)
+    except ServiceError:  # a manager this version does not know
+        return None
 
 
 def _service_actions(
@@ -164,23 +145,21 @@ def _service_actions(
     ctl = controller_of(eff)
     if ctl is None:
         return [], []
-    systemd = isinstance(ctl, SystemdController)
-    definition = _definition_restores(ctl, restores)
-    remember = RememberService(ctl, reload=systemd and bool(definition))
+    definition = [w for w in restores if ctl.defines(w.path)]  # its unit, or its launch spec
+    remember = RememberService(ctl, reload=ctl.needs_reload and bool(definition))
     before: list[Action] = [remember]
     after: list[Action] = []
     if not eff.active:
         before.append(StopService(ctl, jid))
-    if isinstance(ctl, SystemdController):
-        if eff.enabled is not True:
-            before.append(SetEnabled(ctl, False))  # while its unit file still exists
-        if definition:
-            after.append(DaemonReload(ctl, definition))
-        if eff.enabled is True:
-            after.append(SetEnabled(ctl, True))
+    if ctl.supports_boot and eff.enabled is not True:
+        before.append(SetEnabled(ctl, False))  # while its unit file still exists
+    if ctl.needs_reload and definition:
+        after.append(ReloadDefinition(ctl, definition))
+    if ctl.supports_boot and eff.enabled is True:
+        after.append(SetEnabled(ctl, True))
     if eff.active:
         run = EnsureRunning(ctl, list(restores))
-        after += [run, ServingCheck(ctl, after=run)]
+        after += [run, ServingCheck(ctl, after=run, timeout=ROLLBACK_HEALTH_TIMEOUT)]
     remember.dependents = [*before[1:], *after]
     return before, after
 
@@ -189,20 +168,20 @@ class RememberService(ServiceSnapshot):
     """First in a rollback: journals the service's state before the rollback (so rolling the
     rollback back restores it); if the rollback fails, its undo (last) reloads and restarts."""
 
-    def __init__(self, ctl: ServiceController, *, reload: bool) -> None:
+    def __init__(self, ctl: ServiceManager, *, reload: bool) -> None:
         super().__init__(ctl)
         self.reload = reload
 
     def undo(self, ctx: ApplyContext) -> None:
-        if self.before is not None and self.reload and isinstance(self.ctl, SystemdController):
-            self.ctl.daemon_reload()  # the unit file is back as it was: systemd must read it
+        if self.before is not None and self.reload:
+            self.ctl.reload()  # the unit file is back as it was: systemd must read it
         super().undo(ctx)
 
 
 class StopService(Action):
     """Stop a service that was not running before the apply being rolled back."""
 
-    def __init__(self, ctl: ServiceController, jid: str) -> None:
+    def __init__(self, ctl: ServiceManager, jid: str) -> None:
         self.ctl = ctl
         self.description = f"stop {ctl.name} (it was not running before {jid})"
 
@@ -210,113 +189,34 @@ class StopService(Action):
         return not self.ctl.state().active
 
     def preview(self) -> str:
-        if isinstance(self.ctl, SystemdController):
-            return "$ " + shlex.join(self.ctl.systemctl_argv("stop", self.ctl.unit)) + "\n"
-        return f"(background) stop {self.ctl.name}\n"
+        return self.ctl.command_line("stop")
 
     def apply(self, ctx: ApplyContext) -> None:
         ctx.log(f"stopping {self.ctl.name}")
         self.ctl.stop()
-        if isinstance(self.ctl, SystemdController):
-            self.ctl.reset_failed()  # a stop that ended "failed" would keep the unit loaded
+        self.ctl.reset_failed()  # a stop that ended "failed" would keep the unit loaded
 
     # undo: RememberService (first in the plan, so undone last) restarts it if it ran
 
 
-class DaemonReload(Action):
-    """`systemctl daemon-reload` after a unit file was restored (or removed)."""
+class ReloadDefinition(Action):
+    """Make the manager re-read a restored (or removed) definition: `systemctl daemon-reload`."""
 
-    def __init__(self, ctl: SystemdController, after: Sequence[Action]) -> None:
+    def __init__(self, ctl: ServiceManager, after: Sequence[Action]) -> None:
         self.ctl = ctl
         self.after = list(after)
-        self.description = f"reload systemd (restored {ctl.unit})"
+        self.description = f"reload systemd (restored {ctl.title})"
 
     def is_noop(self) -> bool:
         return all(a.is_noop() for a in self.after)
 
     def preview(self) -> str:
-        return "$ " + shlex.join(self.ctl.systemctl_argv("daemon-reload")) + "\n"
+        return self.ctl.command_line("daemon-reload")
 
     def apply(self, ctx: ApplyContext) -> None:
-        self.ctl.daemon_reload()
-        self.ctl.reset_failed()
+        self.ctl.reload()
 
     # undo: RememberService reloads once the unit file is back
-
-
-def http_answers(host: str, port: int, timeout: float = 2.0) -> bool:
-    """Does anything answer HTTP(S) there? Any status counts (a base_url gives 404 at /api)."""
-    for scheme in ("http", "https"):  # our own server's certificate may be self-signed
-        try:
-            request(scheme, host, port, "/api", timeout=timeout)
-            return True
-        except OSError:
-            continue
-    return False
-
-
-def listening_ports(pids: set[int]) -> list[tuple[str, int]]:
-    import psutil
-
-    return sorted(
-        {
-            (c.laddr.ip, c.laddr.port)
-            for c in psutil.net_connections(kind="tcp")
-            if c.status == psutil.CONN_LISTEN and c.laddr and c.pid in pids
-        }
-    )
-
-
-class ServingCheck(Action):
-    """After the restart with restored files: active, listening (its own process tree), HTTP
-    answers. The port is whatever the restored config says, so it is looked up, not assumed."""
-
-    def __init__(
-        self, ctl: ServiceController, *, after: Action, timeout: float = ROLLBACK_HEALTH_TIMEOUT
-    ) -> None:
-        self.ctl, self.after, self.timeout = ctl, after, timeout
-        self.description = (
-            f"health check of {ctl.name}: active, listening, answering HTTP "
-            f"(at most {timeout:.0f}s)"
-        )
-
-    def is_noop(self) -> bool:
-        return self.after.is_noop()
-
-    def preview(self) -> str:
-        return f"check: {self.ctl.name} answers on the port of the restored settings\n"
-
-    def check(self) -> tuple[str | None, str]:
-        """(problem or None, where it answers)."""
-        st = self.ctl.state()
-        if st.active_state == "failed":
-            return f"{self.ctl.name} failed", ""
-        if not st.active or not st.main_pid:
-            return f"{self.ctl.name} is {st.active_state}/{st.sub_state}", ""
-        ports = listening_ports(_tree_pids(st.main_pid))
-        if not ports:
-            return f"{self.ctl.name} listens on no TCP port yet", ""
-        for ip, port in ports:
-            host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(ip, ip)
-            if http_answers(host, port):
-                return None, f"{host}:{port}"
-        return f"no HTTP answer on {', '.join(f'{ip}:{p}' for ip, p in ports)}", ""
-
-    def apply(self, ctx: ApplyContext) -> None:
-        t0 = time.monotonic()
-        while True:
-            problem, where = self.check()
-            if problem is None:
-                ctx.log(f"{self.ctl.name} answers on {where} after {time.monotonic() - t0:.1f}s")
-                return
-            if time.monotonic() - t0 > self.timeout:
-                tail = self.ctl.journal(30).strip() or "(no log lines)"
-                raise RuntimeError(
-                    f"not healthy after {self.timeout:.0f}s: {problem}\n"
-                    f"--- last log lines of {self.ctl.name} ---\n{tail}"
-                )
-            if ctx.cancelled.wait(0.25):
-                raise Cancelled(f"cancelled: {self.description}")
 
 
 def _note_untracked_service(plan: Plan, journal: Journal, restores: Sequence[WriteFile]) -> None:

@@ -6,7 +6,8 @@ import argparse
 
 
 def run(args: argparse.Namespace) -> int:
-    from wizard.plan.service.managers import current_controller, describe
+    from wizard.plan.service.base import describe
+    from wizard.plan.service.managers import current_controller
 
     ctl = current_controller()
     if args.verb == "logs":

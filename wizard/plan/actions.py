@@ -8,6 +8,7 @@ import re
 import shlex
 import subprocess
 import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -251,25 +252,40 @@ def _stop(proc: subprocess.Popen[str]) -> None:
         proc.wait()
 
 
-class HealthCheck(Action):
-    """A gate in a plan: polls `probe` until it returns None (healthy) or time runs out.
+@dataclass(frozen=True)
+class Look:
+    """One look at something a plan waits for."""
 
-    `probe` returns None when healthy, else what is wrong; on timeout apply raises with the last
-    answer, so apply_plan rolls back everything before it. Nothing to undo. With `after`, the
-    check is part of the plan's changes only when one of those actions changes something.
+    ok: bool
+    reason: str  # what was seen: why it is healthy, or what is wrong
+    fatal: bool = False  # it will not get better: stop waiting
+
+    @classmethod
+    def problem(cls, problem: str | None, ok: str = "") -> Look:
+        """From a check that returns None when healthy, else what is wrong."""
+        return cls(True, ok) if problem is None else cls(False, problem)
+
+
+class Poll(Action):
+    """A gate in a plan: looks until healthy, a fatal answer, or time runs out; then raises,
+    so apply_plan rolls back everything before it. The one loop for every health wait.
+
+    With `after`, the check is part of the plan's changes only when one of those actions
+    changes something. Subclasses give the look, the success line and the failure (e.g. with
+    a service's last log lines). Nothing to undo.
     """
 
     def __init__(
         self,
         description: str,
-        probe: Callable[[], str | None],
+        look: Callable[[], Look] | None = None,
         *,
         after: Sequence[Action] = (),
         timeout: float = 15.0,
         interval: float = 0.3,
     ) -> None:
         self.description = description
-        self.probe = probe
+        self._look = look
         self.after = list(after)
         self.timeout = timeout
         self.interval = interval
@@ -280,17 +296,29 @@ class HealthCheck(Action):
     def preview(self) -> str:
         return f"check: {self.description} (up to {self.timeout:.0f} s, else roll back)\n"
 
-    def apply(self, ctx: ApplyContext) -> None:
-        import time
+    def look(self) -> Look:
+        assert self._look is not None, "a Poll needs a look (or a subclass that gives one)"
+        return self._look()
 
-        deadline = time.monotonic() + self.timeout
+    def begin(self) -> None:
+        """Called once before the first look (a subclass notes where it starts from)."""
+
+    def succeeded(self, look: Look, elapsed: float) -> str:
+        return f"ok: {self.description}"
+
+    def failed(self, look: Look) -> Exception:
+        return RuntimeError(f"health check failed: {look.reason}")
+
+    def apply(self, ctx: ApplyContext) -> None:
+        t0 = time.monotonic()
+        self.begin()
         while True:
-            problem = self.probe()
-            if problem is None:
-                ctx.log(f"ok: {self.description}")
+            seen = self.look()
+            if seen.ok:
+                ctx.log(self.succeeded(seen, time.monotonic() - t0))
                 return
-            if time.monotonic() >= deadline:
-                raise RuntimeError(f"health check failed: {problem}")
+            if seen.fatal or time.monotonic() - t0 >= self.timeout:
+                raise self.failed(seen)
             if ctx.cancelled.wait(self.interval):
                 raise Cancelled(f"cancelled: {self.description}")
 

@@ -16,11 +16,25 @@ import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psutil
 
 _PROC_NET = (("/proc/net/tcp", socket.AF_INET), ("/proc/net/tcp6", socket.AF_INET6))
 _LISTEN = "0A"
+
+
+class _Every(set):  # type: ignore[type-arg]
+    """A filter that every port and inode is in: `listening(every=True)`."""
+
+    def __contains__(self, item: object) -> bool:
+        return True
+
+    def __bool__(self) -> bool:
+        return True
+
+
+_EVERY: Any = _Every()
 
 
 @dataclass(frozen=True)
@@ -36,13 +50,19 @@ def have_proc() -> bool:
     return os.path.exists(_PROC_NET[0][0])
 
 
-def listening(ports: Iterable[int] = (), inodes: Iterable[int] = ()) -> list[Socket]:
-    """LISTEN sockets on any of `ports` or with any of `inodes` (Linux: no owners yet)."""
+def listening(
+    ports: Iterable[int] = (), inodes: Iterable[int] = (), *, every: bool = False
+) -> list[Socket]:
+    """LISTEN sockets on any of `ports` or with any of `inodes`, or `every` one (Linux: no
+    owners yet; see owners())."""
     want_ports = {f"{p:04X}" for p in ports}
     want_inodes = {str(i) for i in inodes}
+    if every:
+        want_ports, want_inodes = _EVERY, _EVERY
     if not have_proc():
-        return _psutil_listening({int(p, 16) for p in want_ports}, set())
-    port_set, inode_set = {int(p, 16) for p in want_ports}, {int(i) for i in want_inodes}
+        return _psutil_listening({int(p, 16) for p in want_ports}, set(), every=every)
+    port_set: set[int] = _EVERY if every else {int(p, 16) for p in want_ports}
+    inode_set: set[int] = _EVERY if every else {int(i) for i in want_inodes}
     try:
         # Only ports wanted: the kernel itself filters them (a few sockets come back, not 2,000).
         filter_ = port_filter(port_set) if port_set and not inode_set else b""
@@ -164,12 +184,12 @@ def _decode_addr(hexaddr: str, family: int) -> str:
     return socket.inet_ntop(family, words)
 
 
-def _psutil_listening(ports: set[int], pids: set[int]) -> list[Socket]:
+def _psutil_listening(ports: set[int], pids: set[int], *, every: bool = False) -> list[Socket]:
     out = []
     for c in psutil.net_connections(kind="tcp"):
         if c.status != psutil.CONN_LISTEN or not c.laddr:
             continue
-        if c.laddr.port in ports or (c.pid is not None and c.pid in pids):
+        if every or c.laddr.port in ports or (c.pid is not None and c.pid in pids):
             out.append(Socket(c.laddr.ip, c.laddr.port, 0, None, c.pid))
     return out
 
@@ -225,6 +245,29 @@ def owners(sockets: list[Socket], likely: Iterable[int], *, search_all: bool) ->
 
 def _with_pid(s: Socket, pid: int) -> Socket:
     return Socket(s.address, s.port, s.inode, s.uid, pid)
+
+
+def listeners(ports: Iterable[int] | None = None) -> list[Socket]:
+    """LISTEN sockets (all of them, or on `ports`) with the pid that holds each where this user
+    may see it: the one scanner behind the probe, the health gates and status."""
+    socks = listening(ports or (), every=ports is None)
+    return owners(socks, (), search_all=True)
+
+
+def ports_of(pids: Iterable[int]) -> list[tuple[str, int]]:
+    """(address, port) of the LISTEN sockets these processes hold."""
+    inodes: set[int] = set()
+    for pid in pids:
+        inodes |= socket_inodes(pid) or set()
+    return sorted({(s.address, s.port) for s in listening((), inodes)}) if inodes else []
+
+
+def process_tree(pid: int) -> set[int]:
+    """The process and all its descendants (a server's kernels hold no ports, its children may)."""
+    try:
+        return {pid, *(c.pid for c in psutil.Process(pid).children(recursive=True))}
+    except psutil.Error:
+        return {pid}
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from typing import Any
 
 from wizard.core.answers import Answers
 from wizard.core.errors import Problem
-from wizard.plan.actions import HealthCheck, WriteFile
+from wizard.plan.actions import Look, Poll, WriteFile
 from wizard.plan.plan import Plan
 from wizard.plan.steps.network import WILDCARDS, binding_covers, is_loopback
 from wizard.probe.facts import Facts
@@ -384,11 +384,11 @@ def _plan_proxy(plan: Plan, answers: Answers, facts: Facts, proxy_password: str 
         or answers.service.manager != "none"
     )
     plan.actions.append(
-        HealthCheck(
+        Poll(
             f"nginx serves {spec.url()} (TLS, our site"
             + (", basic auth asked" if spec.htpasswd else "")
             + ")",
-            lambda: nginx.probe_site(spec, jupyter_expected=jupyter_running),
+            lambda: Look.problem(nginx.probe_site(spec, jupyter_expected=jupyter_running)),
             after=[site_action],
         )
     )

@@ -1,12 +1,11 @@
-"""Service step: how JupyterLab is kept running.
+"""Service step: how JupyterLab is kept running, whichever manager does it (managers.py).
 
-Managers: "systemd-system" (a unit in /etc/systemd/system running as a normal user),
-"systemd-user" (a unit in ~/.config/systemd/user plus lingering), "background" (detached, for
-machines without systemd) and "none" (the person starts jupyter-lab themselves).
-
-Plan, in order: (first in the whole plan) a snapshot of the service state, restored if the apply
-fails; after the config writes: config files given to the service user, `systemd-analyze verify`,
-the unit file + daemon-reload, enable, linger (user units), start or restart once, health gate.
+Here: who the service runs as and what that user must be able to reach; the manager validates
+and installs its own definition (a unit, a launch spec). Plan, in order: (first in the whole
+plan) a snapshot of the service state, restored if the apply fails; after the config writes:
+config files given to the service user, the manager's definition (e.g. `systemd-analyze
+verify`, the unit file + daemon-reload), enable (managers that start at boot), what comes after
+enabling (e.g. lingering), start or restart once, health gate.
 """
 
 from __future__ import annotations
@@ -22,27 +21,12 @@ from wizard.core.answers import Answers
 from wizard.core.errors import Problem
 from wizard.plan.actions import Action, Chown, WriteFile
 from wizard.plan.plan import Plan
-from wizard.plan.service.actions import (
-    EnableLinger,
-    EnsureRunning,
-    HealthGate,
-    InstallUnit,
-    ServiceSnapshot,
-    SetEnabled,
-    VerifyUnit,
-    background_spec_write,
-)
-from wizard.plan.service.managers import (
-    MANAGERS,
-    BackgroundController,
-    LaunchSpec,
-    SystemdController,
-    controller,
-)
-from wizard.plan.service.unit import BASE_PATH, UnitSpec, render_unit, unit_dir
+from wizard.plan.service.actions import EnsureRunning, ServiceSnapshot, SetEnabled
+from wizard.plan.service.base import Launch
+from wizard.plan.service.health import HealthGate
+from wizard.plan.service.managers import MANAGERS, REGISTRY, controller
 from wizard.probe.facts import Facts
 
-SYSTEMD_MANAGERS = ("systemd-system", "systemd-user")
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,100}$")
 HEALTH_TIMEOUT = 60.0
 
@@ -61,7 +45,7 @@ def service_user(answers: Answers, facts: Facts) -> str:
 
 def _other_user(answers: Answers, facts: Facts) -> pwd.struct_passwd | None:
     """The service user's passwd entry when it is not the user running the wizard."""
-    if answers.service.manager not in ("systemd-system", "background"):
+    if not _may_run_as_other_user(answers.service.manager):
         return None
     try:
         pw = pwd.getpwnam(service_user(answers, facts))
@@ -73,10 +57,7 @@ def _other_user(answers: Answers, facts: Facts) -> pwd.struct_passwd | None:
 def default_config_dir(answers: Answers) -> str | None:
     """Config dir default when the service runs as someone else: that user's ~/.jupyter.
     (Called before probing, so it reads the environment itself.)"""
-    if answers.jupyter.config_dir or answers.service.manager not in (
-        "systemd-system",
-        "background",
-    ):
+    if answers.jupyter.config_dir or not _may_run_as_other_user(answers.service.manager):
         return None
     user = answers.service.user or (os.environ.get("SUDO_USER") if os.geteuid() == 0 else None)
     try:
@@ -86,6 +67,11 @@ def default_config_dir(answers: Answers) -> str | None:
     if pw is None or pw.pw_uid == os.geteuid():
         return None
     return str(Path(pw.pw_dir) / ".jupyter")
+
+
+def _may_run_as_other_user(kind: str) -> bool:
+    manager = REGISTRY.get(kind)
+    return manager is not None and manager.may_run_as_other_user
 
 
 def with_defaults(answers: Answers, facts: Facts) -> Answers:
@@ -132,46 +118,6 @@ def unreachable_for(path: str, pw: pwd.struct_passwd, bits: int) -> str | None:
     return None
 
 
-def no_systemd_sentence(facts: Facts) -> str:
-    """One sentence: why there is no systemd here, and what the person can do."""
-    kind = ""
-    try:
-        comm = Path("/proc/1/comm").read_text().strip()
-    except OSError:
-        comm = "unknown"
-    if Path("/.dockerenv").exists() or Path("/run/.containerenv").exists():
-        kind = "a container"
-    elif "microsoft" in _read("/proc/sys/kernel/osrelease").lower():
-        kind = "WSL without systemd (enable it with systemd=true in /etc/wsl.conf)"
-    elif _in_chroot():
-        kind = "a chroot"
-    where = f"; this looks like {kind}" if kind else ""
-    return (
-        f"systemd is not running here (PID 1 is {comm}{where}), so the unit is written for "
-        'later but not started; choose manager = "background" to run JupyterLab now.'
-    )
-
-
-def user_manager_running(uid: int) -> bool:
-    """Is `systemd --user` up for this uid (its private socket exists)?"""
-    runtime = os.environ.get("XDG_RUNTIME_DIR") if uid == os.geteuid() else None
-    return Path(runtime or f"/run/user/{uid}", "systemd", "private").exists()
-
-
-def _read(path: str) -> str:
-    try:
-        return Path(path).read_text()
-    except OSError:
-        return ""
-
-
-def _in_chroot() -> bool:
-    try:
-        return os.stat("/") != os.stat("/proc/1/root/.")
-    except OSError:
-        return False
-
-
 # --------------------------------------------------------------------------- validation
 
 
@@ -212,40 +158,7 @@ def validate(answers: Answers, facts: Facts) -> list[Problem]:
                 "(e.g. useradd --create-home jupyter)",
             )
         )
-    if svc.manager == "systemd-system" and facts.euid != 0:
-        problems.append(
-            Problem(
-                "service.manager",
-                "a system unit goes to /etc/systemd/system, which needs root: run the wizard "
-                "with sudo, or choose systemd-user",
-            )
-        )
-    if svc.manager == "systemd-user" and pw.pw_uid != facts.euid:
-        problems.append(
-            Problem(
-                "service.manager",
-                f"a user unit belongs to {user}'s own systemd: run the wizard as {user} "
-                "(without sudo), or choose systemd-system",
-            )
-        )
-    if (
-        svc.manager == "systemd-user"
-        and pw.pw_uid == facts.euid
-        and facts.systemd_running
-        and not user_manager_running(pw.pw_uid)
-    ):
-        problems.append(
-            Problem(
-                "service.manager",
-                f"{user}'s own systemd is not running (it starts with a login session, or at "
-                f"boot with lingering): ask an admin for `sudo loginctl enable-linger {user}`, "
-                "or choose systemd-system",
-            )
-        )
-    if svc.manager == "background" and pw.pw_uid != facts.euid and facts.euid != 0:
-        problems.append(
-            Problem("service.user", f"only root can start JupyterLab as another user ({user})")
-        )
+    problems += controller(svc, config_dir=facts.config_dir).validate(answers, facts, pw)
     if pw.pw_uid != facts.euid and pw.pw_uid != 0:
         problems += _access_problems(answers, facts, pw)
     return problems
@@ -337,60 +250,22 @@ def plan_service(plan: Plan, answers: Answers, facts: Facts) -> None:
     if facts.euid == 0 and pw.pw_uid != 0:
         plan.actions += _config_chowns(plan, facts, pw)
     ctl = controller(svc, config_dir=facts.config_dir)
-    root_dir = answers.network.root_dir or str(Path.home())
-    jupyter_lab = facts.interpreter.jupyter_lab_bin
-    installed: Action
-    if isinstance(ctl, SystemdController):
-        scope = "system" if svc.manager == "systemd-system" else "user"
-        spec = UnitSpec(
-            scope,
-            jupyter_lab=jupyter_lab,
-            config_dir=facts.config_dir,
-            working_dir=root_dir,
-            user=pw.pw_name if scope == "system" else "",
-            group=grp.getgrgid(pw.pw_gid).gr_name if scope == "system" else "",
-            allow_root=pw.pw_uid == 0,
-        )
-        content = render_unit(spec)
-        path = unit_dir(scope, pwd.getpwuid(facts.euid).pw_dir) / ctl.unit
-        installed = InstallUnit(
-            path,
-            content,
-            ctl,
-            owner=(0, 0) if scope == "system" else None,
-            reload=facts.systemd_running,
-        )
-        plan.actions += [VerifyUnit(ctl.unit, content, scope=scope, install=installed), installed]
-        if not facts.systemd_running:
-            plan.note("warning", no_systemd_sentence(facts))
-            return
+    launch = Launch(
+        jupyter_lab=facts.interpreter.jupyter_lab_bin,
+        config_dir=facts.config_dir,
+        root_dir=answers.network.root_dir or str(Path.home()),
+        user=pw,
+        other_user=pw.pw_uid != facts.euid,
+    )
+    installation = ctl.install(launch, facts)
+    plan.actions += installation.actions
+    plan.notes += installation.notes
+    installed = installation.installed
+    if not installation.runnable:
+        return
+    if ctl.supports_boot:
         plan.actions.append(SetEnabled(ctl, svc.enable))
-        if scope == "user":
-            plan.actions.append(EnableLinger(pw.pw_name))
-            if not Path("/var/lib/systemd/linger", pw.pw_name).exists():
-                plan.note(
-                    "info",
-                    f"lingering lets {pw.pw_name}'s service run without a login; if it cannot be "
-                    "enabled, the service stops at logout",
-                )
-    else:
-        assert isinstance(ctl, BackgroundController)
-        launch = LaunchSpec(
-            argv=[jupyter_lab, "--no-browser", *(["--allow-root"] if pw.pw_uid == 0 else [])],
-            cwd=root_dir,
-            env={
-                "JUPYTER_CONFIG_DIR": facts.config_dir,
-                "PATH": f"{Path(jupyter_lab).parent}:{BASE_PATH}",
-            },
-            user=pw.pw_name if pw.pw_uid != facts.euid else "",
-        )
-        installed = background_spec_write(ctl, launch.to_json(), None)
-        plan.actions.append(installed)
-        plan.note(
-            "info",
-            f"background: JupyterLab runs detached (log: {ctl.log_path}); it does not come back "
-            "after a reboot (use a systemd manager for that)",
-        )
+    plan.actions += installation.then
     chowns = [a for a in plan.actions if isinstance(a, Chown)]
     run = EnsureRunning(ctl, [*earlier, *chowns, installed])
     gate = HealthGate(

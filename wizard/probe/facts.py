@@ -11,6 +11,7 @@ from pathlib import Path
 
 import psutil
 
+from wizard.probe import sockets
 from wizard.probe.interpreter import Interpreter, inspect_interpreter
 from wizard.probe.jupyter_config import ConfigFile, scan_config_dirs
 
@@ -88,19 +89,17 @@ def listening_sockets() -> list[Listener]:
     """Listening TCP sockets with their owning process (the replacement for `netstat -nlp`)."""
     names: dict[int, tuple[str | None, str | None]] = {}
     out: list[Listener] = []
-    for c in psutil.net_connections(kind="tcp"):
-        if c.status != psutil.CONN_LISTEN or not c.laddr:
-            continue
+    for s in sockets.listeners():
         proc_name = user = None
-        if c.pid is not None:
-            if c.pid not in names:
+        if s.pid is not None:
+            if s.pid not in names:
                 try:
-                    p = psutil.Process(c.pid)
-                    names[c.pid] = (p.name(), p.username())
+                    p = psutil.Process(s.pid)
+                    names[s.pid] = (p.name(), p.username())
                 except (psutil.Error, KeyError):
-                    names[c.pid] = (None, None)
-            proc_name, user = names[c.pid]
-        out.append(Listener(c.laddr.ip, c.laddr.port, c.pid, proc_name, user))
+                    names[s.pid] = (None, None)
+            proc_name, user = names[s.pid]
+        out.append(Listener(s.address, s.port, s.pid, proc_name, user))
     return out
 
 

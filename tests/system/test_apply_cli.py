@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.cli import REPO
 from tests.support.cli import run_wizard as wizard
 from tests.support.ports import free_port
 
@@ -253,6 +254,7 @@ def test_sigterm_mid_install_rolls_back(setup: Setup) -> None:
             stderr=subprocess.STDOUT,
             text=True,
             env=env,
+            cwd=REPO,  # `-m wizard` imports this checkout, wherever pytest was started
         )
         deadline = time.monotonic() + 90
         while not (venv / "bin" / "python").exists() or not _pip_running(venv):
@@ -286,7 +288,9 @@ def test_jupyter_setup_wizard_subcommand(jlab: str) -> None:
         capture_output=True,
         text=True,
         timeout=60,
-        env={**os.environ, "PATH": f"{scripts}:{os.environ['PATH']}"},
+        # the console script is the shared venv's editable install, which may point at another
+        # checkout: PYTHONPATH makes it run this checkout's `wizard.cli:main`
+        env={**os.environ, "PATH": f"{scripts}:{os.environ['PATH']}", "PYTHONPATH": str(REPO)},
     )
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("jupyter-setup-wizard ")

@@ -15,6 +15,7 @@ import psutil
 import pytest
 import requests
 
+from tests.support.cli import REPO
 from tests.support.jupyter import login
 from tests.support.ports import free_port, pid_alive
 
@@ -30,6 +31,7 @@ def wizard(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[
         capture_output=True,
         text=True,
         timeout=180,
+        cwd=REPO,  # `-m wizard` imports this checkout, wherever pytest was started
     )
 
 

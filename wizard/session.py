@@ -21,7 +21,7 @@ from wizard.plan.access.common import instructions as access_instructions
 from wizard.plan.plan import Plan
 from wizard.plan.planner import build_plan
 from wizard.plan.secrets import Secrets
-from wizard.plan.service.step import default_config_dir
+from wizard.plan.service.step import default_config_dir, service_user
 from wizard.plan.steps.install import resolve_answers
 from wizard.probe.facts import Facts, probe
 
@@ -73,7 +73,19 @@ def plan(
     """Resolve, probe (unless `facts` fit) and plan; raises InputError with every problem."""
     answers = resolve(answers)
     facts = facts_for(answers, facts, prober=prober)
-    return Planned(answers, facts, build_plan(answers, facts, secrets))
+    plan = build_plan(answers, facts, secrets)
+    return Planned(of_record(answers, facts), facts, plan)
+
+
+def of_record(answers: Answers, facts: Facts) -> Answers:
+    """The answers as the setup of record: what they left to defaults written out (the config
+    dir, the service user), so status and doctor find the setup whoever runs them (a setup
+    made with sudo is read by its user without sudo)."""
+    if not answers.jupyter.config_dir:
+        answers = answers.replace("jupyter", config_dir=facts.config_dir)
+    if answers.service.manager != "none" and not answers.service.user:
+        answers = answers.replace("service", user=service_user(answers, facts))
+    return answers
 
 
 def apply(

@@ -15,6 +15,7 @@ from wizard.plan.plan import Plan
 from wizard.probe.facts import Address, Facts
 from wizard.probe.interpreter import Interpreter
 from wizard.probe.jupyter_config import scan_config_dirs
+from wizard.probe.person import Person
 from wizard.session import Planned
 
 SNAP_ROOT = Path("/tmp/jsw-snapshot")  # fixed, so paths in snapshots never change
@@ -53,7 +54,7 @@ def fixed_facts(config_dir: str) -> Facts:
         systemd_running=True,
         euid=1000,
         user="ada",
-        sudo_user=None,
+        person=Person("ada", 1000, 1000, str(SNAP_ROOT / "home"), via_sudo=False),
     )
     facts.config_files = scan_config_dirs(facts.config_dirs)
     return facts

@@ -9,6 +9,7 @@ import pytest
 from wizard.core.answers import Answers
 from wizard.plan.access import common as access
 from wizard.probe.facts import Address, Facts
+from wizard.probe.person import Person
 from wizard.verify.doctor.checks import iptables_blocks, nft_blocks, ufw_blocks
 
 
@@ -53,7 +54,8 @@ def test_private_truth_says_not_from_the_internet() -> None:
 
 
 def test_ssh_command_from_ssh_connection() -> None:
-    f = facts("10.0.0.9 51234 192.168.1.5 2222", sudo_user="alice")
+    alice = Person("alice", 1001, 1001, "/home/alice", via_sudo=True)
+    f = facts("10.0.0.9 51234 192.168.1.5 2222", person=alice)
     info = access.instructions(Answers(), f)
     assert info.ssh_command == "ssh -N -L 8888:localhost:8888 alice@192.168.1.5 -p 2222"
     assert info.ssh_background.startswith("ssh -f -N -o ExitOnForwardFailure=yes -L 8888:")

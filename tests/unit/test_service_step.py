@@ -20,6 +20,7 @@ from wizard.plan.service.health import HealthGate
 from wizard.plan.service.managers import controller
 from wizard.plan.service.systemd import InstallUnit, VerifyUnit
 from wizard.probe.facts import Facts, probe
+from wizard.probe.person import Person
 
 OTHER = "daemon"  # a non-root account every Debian has
 
@@ -27,7 +28,10 @@ OTHER = "daemon"  # a non-root account every Debian has
 @pytest.fixture
 def facts(tmp_path: Path) -> Facts:
     return dataclasses.replace(
-        probe(sys.executable, str(tmp_path / "cfg")), euid=0, user="root", sudo_user=None
+        probe(sys.executable, str(tmp_path / "cfg")),
+        euid=0,
+        user="root",
+        person=Person("root", 0, 0, "/root", via_sudo=False),
     )
 
 
@@ -54,7 +58,8 @@ def test_root_only_when_explicitly_allowed(facts: Facts) -> None:
 
 
 def test_default_user_is_the_sudo_user(facts: Facts) -> None:
-    f = dataclasses.replace(facts, sudo_user=OTHER)
+    pw = pwd.getpwnam(OTHER)
+    f = dataclasses.replace(facts, person=Person(OTHER, pw.pw_uid, pw.pw_gid, pw.pw_dir, True))
     assert service.service_user(answers(manager="systemd-system"), f) == OTHER
     assert service.service_user(answers(manager="systemd-system", user="x"), f) == "x"
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import secrets
 import time
 from dataclasses import asdict, dataclass, field
@@ -22,8 +21,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from wizard.core.errors import InputError
-from wizard.core.fileops import atomic_write
-from wizard.core.paths import journal_root
+from wizard.core.fileops import atomic_write, file_stat, read_file
+from wizard.core.paths import checked, journal_root, private_dir
 
 
 @dataclass
@@ -105,24 +104,23 @@ class Journal:
 
     @classmethod
     def create(cls, title: str, root: Path | None = None) -> Journal:
-        root = root or journal_root()
-        root.mkdir(parents=True, exist_ok=True)
+        root = private_dir(root or journal_root())
         jid = time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
         d = root / jid
-        (d / "backups").mkdir(parents=True)
         # Backups may hold earlier config (with password hashes): only the owner may look.
-        for private in (root.parent, root, d, d / "backups"):
-            os.chmod(private, 0o700)
+        private_dir(d)
+        private_dir(d / "backups")
         j = cls(id=jid, dir=d, created=time.time(), title=title)
         j.save()
         return j
 
     def backup(self, path: Path) -> FileEntry:
         """Copy the current bytes of `path` (if any) into the journal before it changes."""
-        if path.exists():
-            st = path.stat()
+        data = read_file(path)  # as root: never through a link (see wizard.core.fileops)
+        st = file_stat(path) if data is not None else None
+        if data is not None and st is not None:
             name = f"{len(self.files):04d}"
-            atomic_write(self.dir / "backups" / name, path.read_bytes(), 0o600, None)
+            atomic_write(self.dir / "backups" / name, data, 0o600, None)
             entry = FileEntry(str(path), True, name, st.st_mode & 0o7777, st.st_uid, st.st_gid)
         else:
             entry = FileEntry(str(path), False)
@@ -167,7 +165,7 @@ class Journal:
 
     @classmethod
     def load(cls, jid: str, root: Path | None = None) -> Journal:
-        d = (root or journal_root()) / jid
+        d = checked(root or journal_root()) / jid
         try:
             data: dict[str, Any] = json.loads((d / "journal.json").read_text())
         except (OSError, ValueError) as exc:
@@ -183,7 +181,7 @@ class Journal:
 
 def list_journals(root: Path | None = None) -> list[Journal]:
     """Every journal, oldest first."""
-    root = root or journal_root()
+    root = checked(root or journal_root())
     if not root.is_dir():
         return []
     out = []

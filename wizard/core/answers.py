@@ -157,11 +157,11 @@ def dump_answers(answers: Answers) -> str:
     return header + tomli_w.dumps(answers.to_dict())
 
 
-def save_answers(answers: Answers, path: Path) -> None:
-    """Atomic, 0600: the file may hold a password hash."""
+def save_answers(answers: Answers, path: Path, *, mode: int = 0o600) -> None:
+    """Atomic; 0600 unless told otherwise: the file may hold a password hash."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        os.fchmod(fd, 0o600)
+        os.fchmod(fd, mode)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(dump_answers(answers))
         os.replace(tmp, path)

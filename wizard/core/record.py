@@ -6,29 +6,46 @@ is there. Stored 0600 under the state dir; they hold no plaintext (at most a pas
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from wizard.core.answers import Answers, load_answers, save_answers
 from wizard.core.errors import InputError
-from wizard.core.paths import state_dir
+from wizard.core.paths import (
+    SYSTEM_STATE_DIR,
+    UnsafeStateDir,
+    checked,
+    private_dir,
+    state_dir,
+    state_dir_mode,
+)
+
+RECORD = "current-answers.toml"
 
 
 def current_answers_path() -> Path:
-    return state_dir() / "current-answers.toml"
+    return state_dir() / RECORD
 
 
 def load_current() -> Answers | None:
-    path = current_answers_path()
-    if not path.exists():
-        return None
-    try:
-        return load_answers(path)
-    except InputError:
-        return None  # an old or hand-broken file must not stop status or the wizard
+    """The setup of record: this user's own, else (not root) the one root made with sudo."""
+    paths = [current_answers_path()]
+    if os.geteuid() != 0:
+        paths.append(SYSTEM_STATE_DIR / RECORD)
+    for path in paths:
+        if not path.exists():
+            continue
+        try:
+            return load_answers(checked(path))
+        except (InputError, UnsafeStateDir):
+            continue  # an old, hand-broken or planted file must not stop status or the wizard
+    return None
 
 
 def save_current(answers: Answers) -> None:
     path = current_answers_path()
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    # The hash stays in Jupyter's config; keeping a second copy here would only go stale.
-    save_answers(answers.replace("password", hashed_password=""), path)
+    private_dir(path.parent, state_dir_mode())
+    # The hash stays in Jupyter's config; keeping a second copy here would only go stale. So
+    # the record holds no secret, and root's may be read by the user it was made for.
+    record = answers.replace("password", hashed_password="")
+    save_answers(record, path, mode=0o644 if os.geteuid() == 0 else 0o600)

@@ -15,7 +15,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wizard.apply.journal import FileEntry, Journal, sha256
-from wizard.core.fileops import atomic_write, make_dirs, owner_for_new
+from wizard.core.fileops import (
+    atomic_write,
+    file_stat,
+    make_dirs,
+    owner_for_new,
+    read_file,
+    remove_dir,
+    remove_file,
+)
 
 Log = Callable[[str], None]
 ReportProgress = Callable[[float | None, str], None]  # (fraction 0..1 or None, label)
@@ -73,8 +81,10 @@ class WriteFile(Action):
         owner: tuple[int, int] | None = None,
         why: str = "",
         prune_dirs: Sequence[str] = (),
+        dirs_owner: tuple[int, int] | None = None,
     ) -> None:
         self.path = path
+        self.dirs_owner = dirs_owner  # directories it creates (None: owned like their parent)
         self.prune_dirs = list(prune_dirs)  # with content None: dirs to remove if left empty
         self.content = content
         self.mode = mode  # None: keep the file's current mode (0644 when new)
@@ -85,18 +95,19 @@ class WriteFile(Action):
         self._entry: FileEntry | None = None
 
     def current(self) -> bytes | None:
-        try:
-            return self.path.read_bytes()
-        except FileNotFoundError:
-            return None
+        return read_file(self.path)
 
     def is_noop(self) -> bool:
         now = self.current()
         if now != self.content:
             return False
-        if now is None or self.mode is None:
+        if now is None:
             return True
-        return (self.path.stat().st_mode & 0o7777) == self.mode
+        st = file_stat(self.path)
+        assert st is not None  # it was just read
+        if self.owner is not None and (st.st_uid, st.st_gid) != self.owner:
+            return False
+        return self.mode is None or (st.st_mode & 0o7777) == self.mode
 
     def preview(self) -> str:
         before = self.current()
@@ -118,10 +129,11 @@ class WriteFile(Action):
         entry = ctx.journal.backup(self.path)
         self._entry = entry
         if self.content is None:
-            self.path.unlink(missing_ok=True)
+            remove_file(self.path)
             remove_empty_dirs(self.prune_dirs)
         else:
-            entry.created_dirs = [str(d) for d in make_dirs(self.path.parent)]
+            made = make_dirs(self.path.parent, owner=self.dirs_owner)
+            entry.created_dirs = [str(d) for d in made]
             mode = self.mode if self.mode is not None else (entry.mode or 0o644)
             owner = self.owner
             if owner is None and entry.existed and os.geteuid() == 0:
@@ -142,7 +154,7 @@ def restore_entry(journal: Journal, entry: FileEntry) -> None:
     path = Path(entry.path)
     data = journal.backup_bytes(entry)
     if data is None:
-        path.unlink(missing_ok=True)
+        remove_file(path)
     else:
         make_dirs(path.parent)
         owner = (entry.uid, entry.gid) if os.geteuid() == 0 and entry.uid is not None else None
@@ -154,7 +166,7 @@ def remove_empty_dirs(dirs: Sequence[str]) -> None:
     """Remove directories we created (outermost first in `dirs`), innermost first, while empty."""
     for d in reversed(dirs):
         try:
-            Path(d).rmdir()
+            remove_dir(Path(d))
         except OSError:
             break  # not empty any more: something else lives there now
 
@@ -321,36 +333,3 @@ class Poll(Action):
                 raise self.failed(seen)
             if ctx.cancelled.wait(self.interval):
                 raise Cancelled(f"cancelled: {self.description}")
-
-
-class Chown(Action):
-    """Give an existing (or about to be written) file or directory to a user; undo gives it back.
-
-    WriteFile keeps an existing file's owner and gives a new one its directory's owner: right for
-    a person's own ~/.jupyter, wrong when root writes config that a service user must own.
-    """
-
-    def __init__(self, path: Path, uid: int, gid: int, *, why: str = "") -> None:
-        self.path = path
-        self.uid, self.gid = uid, gid
-        self.description = f"chown {uid}:{gid} {path}" + (f" ({why})" if why else "")
-        self._before: tuple[int, int] | None = None
-
-    def is_noop(self) -> bool:
-        try:
-            st = self.path.stat()
-        except FileNotFoundError:
-            return False  # an earlier action of the plan creates it
-        return (st.st_uid, st.st_gid) == (self.uid, self.gid)
-
-    def preview(self) -> str:
-        return f"$ chown {self.uid}:{self.gid} {shlex.quote(str(self.path))}\n"
-
-    def apply(self, ctx: ApplyContext) -> None:
-        st = self.path.stat()
-        self._before = (st.st_uid, st.st_gid)
-        os.chown(self.path, self.uid, self.gid)
-
-    def undo(self, ctx: ApplyContext) -> None:
-        if self._before is not None and self.path.exists():
-            os.chown(self.path, *self._before)

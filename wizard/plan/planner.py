@@ -74,7 +74,7 @@ def build_plan(answers: Answers, facts: Facts, secrets: Secrets | None = None) -
                 f"port {answers.network.port} is held by a running Jupyter ({lst.describe()}); restart it to use the new settings",
             )
     install.plan_install(plan, answers, facts)
-    plan_jupyter_config(plan, facts, desired)
+    plan_jupyter_config(plan, facts, desired, owner=service.config_owner(answers, facts))
     service.plan_service(plan, answers, facts)
     access.plan_access(plan, answers, facts, proxy_password=secrets.proxy_password)
     problems = preflight(plan)

@@ -24,6 +24,7 @@ from pathlib import Path
 import platformdirs
 
 from wizard.core.paths import APP_NAME
+from wizard.probe import person
 from wizard.probe.interpreter import Interpreter, inspect_interpreter, run_json_script
 
 KINDS = ("system", "venv", "conda", "pipx", "uv")
@@ -53,7 +54,7 @@ _DIST_RE = re.compile(r"^jupyterlab-([^-]+)\.dist-info$", re.IGNORECASE)
 
 def default_venv_path() -> Path:
     """Where the wizard's own dedicated venv goes (shown before anything is done)."""
-    return Path(platformdirs.user_data_dir(APP_NAME)) / "venvs" / "jupyterlab"
+    return person.default_venv_path(Path(platformdirs.user_data_dir(APP_NAME)))
 
 
 @dataclass(frozen=True)
@@ -279,16 +280,7 @@ def describe_python(python: str, source: str = "", timeout: float = 5.0) -> Envi
 
 
 def _homes() -> list[Path]:
-    homes = [Path.home()]
-    sudo_user = os.environ.get("SUDO_USER")
-    if sudo_user:
-        try:
-            import pwd
-
-            homes.append(Path(pwd.getpwnam(sudo_user).pw_dir))
-        except KeyError:
-            pass
-    return list(dict.fromkeys(homes))
+    return list(dict.fromkeys([Path.home(), Path(person.person().home)]))
 
 
 def _known_env_parents(home: Path) -> list[Path]:
@@ -306,8 +298,8 @@ def _known_env_parents(home: Path) -> list[Path]:
         parents.append(Path(os.environ["PIPX_HOME"]) / "venvs")
     for base in _conda_bases(home):
         parents.append(base / "envs")
-    parents.append(default_venv_path().parent)
-    return parents
+    parents += [default_venv_path().parent, person.SHARED_VENV_ROOT]  # root-made ones too
+    return list(dict.fromkeys(parents))
 
 
 def _conda_bases(home: Path) -> list[Path]:

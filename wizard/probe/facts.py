@@ -14,6 +14,8 @@ import psutil
 from wizard.probe import sockets
 from wizard.probe.interpreter import Interpreter, inspect_interpreter
 from wizard.probe.jupyter_config import ConfigFile, scan_config_dirs
+from wizard.probe.person import Person, ssh_connection
+from wizard.probe.person import person as current_person
 
 
 @dataclass(frozen=True)
@@ -52,9 +54,10 @@ class Facts:
     systemd_running: bool = False
     euid: int = 0
     user: str = ""
-    sudo_user: str | None = None
     # install.action = create-venv: the Python that makes the venv (interpreter is then the venv's)
     base_interpreter: Interpreter | None = None
+    # Who the wizard works for (under sudo: the sudo user): whose paths are the defaults.
+    person: Person = field(default_factory=current_person)
     # The (python, config_dir) arguments these facts were probed for: wizard.session re-probes
     # when the answers point elsewhere.
     probed_for: tuple[str | None, str | None] = (None, None)
@@ -122,16 +125,19 @@ def probe(python: str | None, config_dir: str | None = None) -> Facts:
         config_dir=cdir,
         addresses=network_addresses(),
         listeners=listening_sockets(),
-        ssh_connection=os.environ.get("SSH_CONNECTION") or None,
+        ssh_connection=ssh_connection(),
         systemd_running=systemd_is_running(),
         euid=os.geteuid(),
         user=pwd.getpwuid(os.geteuid()).pw_name,
-        sudo_user=os.environ.get("SUDO_USER") or None,
+        person=current_person(),
         probed_for=(python, config_dir),
     )
-    facts.config_files = scan_config_dirs(facts.config_dirs)
+    facts.config_files = scan_config_dirs(facts.config_dirs, ours=facts.config_dir)
     return facts
 
 
 def _default_config_dir() -> str:
+    who = current_person()
+    if who.via_sudo:  # sudo dropped the person's JUPYTER_CONFIG_DIR with the rest of it
+        return str(Path(who.home) / ".jupyter")
     return os.environ.get("JUPYTER_CONFIG_DIR") or str(Path.home() / ".jupyter")

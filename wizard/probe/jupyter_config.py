@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from wizard.core.fileops import UnsafePath, read_file
 
 # Files jupyter_server / jupyterlab read in each config dir, plus the classic notebook's
 # (whose NotebookApp settings current Jupyter silently ignores).
@@ -60,11 +63,16 @@ class ConfigFile:
         return None
 
 
-def read_config_file(path: Path) -> ConfigFile:
+def read_config_file(path: Path, *, guarded: bool = False) -> ConfigFile:
+    """Parse one config file (never executing it). `guarded`: a file the wizard will write,
+    read the way it is written (as root never through a link: wizard.core.fileops)."""
     cf = ConfigFile(path)
     try:
-        cf.text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        if guarded:
+            cf.text = (read_file(path) or b"").decode("utf-8")
+        else:
+            cf.text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError, UnsafePath) as exc:
         cf.error = f"cannot read: {exc}"
         return cf
     if cf.is_json:
@@ -128,14 +136,17 @@ def _trait_target(node: ast.expr) -> TraitKey | None:
     return None
 
 
-def scan_config_dirs(dirs: list[str]) -> list[ConfigFile]:
-    """Every config file in the given dirs, highest priority dir first."""
+def scan_config_dirs(dirs: list[str], *, ours: str | None = None) -> list[ConfigFile]:
+    """Every config file in the given dirs, highest priority dir first. Files in `ours` (the
+    config dir the wizard writes) are read guarded; a link there is reported, not followed."""
     found: list[ConfigFile] = []
     for d in dirs:
         for stem in CONFIG_STEMS:
             for ext in (".py", ".json"):
                 p = Path(d) / f"{stem}{ext}"
-                if p.is_file():
+                if d == ours and os.path.lexists(p):
+                    found.append(read_config_file(p, guarded=True))
+                elif p.is_file():
                     found.append(read_config_file(p))
     return found
 

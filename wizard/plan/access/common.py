@@ -119,7 +119,7 @@ def lan_target(answers: Answers, facts: Facts) -> str | None:
 def ssh_endpoint(answers: Answers, facts: Facts) -> tuple[str, str, int, bool]:
     """(user, host, ssh port, detected) for the tunnel command; detected: from SSH_CONNECTION."""
     a = answers.access
-    user = a.ssh_user or facts.sudo_user or facts.user or "USER"
+    user = a.ssh_user or facts.person.name or "USER"
     parts = (facts.ssh_connection or "").split()
     detected = len(parts) == 4
     host = a.ssh_host or (parts[2] if detected else socket.gethostname())

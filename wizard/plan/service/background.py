@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import psutil
 
 from wizard.core.errors import Problem
-from wizard.core.paths import log_dir, state_dir
+from wizard.core.paths import checked, log_dir, private_dir, state_dir
 from wizard.plan.actions import WriteFile
 from wizard.plan.plan import Note
 from wizard.plan.service.base import Installation, Launch, ServiceError, ServiceState
@@ -124,7 +124,7 @@ class BackgroundManager:
 
     def _spec(self) -> LaunchSpec:
         try:
-            return LaunchSpec.from_json(self.spec_path.read_text())
+            return LaunchSpec.from_json(checked(self.spec_path).read_text())
         except FileNotFoundError:
             raise ServiceError(
                 f"no background service {self.name!r} is set up ({self.spec_path} is missing); "
@@ -155,8 +155,9 @@ class BackgroundManager:
         else:
             env.update({k: os.environ[k] for k in ("HOME", "USER", "LOGNAME") if k in os.environ})
         env.update(spec.env)
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        background_dir().mkdir(parents=True, exist_ok=True)
+        # The log may hold a token, the pid file decides what root stops: both private.
+        private_dir(self.log_path.parent)
+        private_dir(background_dir())
         with open(self.log_path, "ab") as log:
             log.write(
                 f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} starting {spec.argv[0]}\n".encode()

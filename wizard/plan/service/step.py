@@ -19,13 +19,13 @@ from pathlib import Path
 
 from wizard.core.answers import Answers
 from wizard.core.errors import Problem
-from wizard.plan.actions import Action, Chown, WriteFile
 from wizard.plan.plan import Plan
 from wizard.plan.service.actions import EnsureRunning, ServiceSnapshot, SetEnabled
 from wizard.plan.service.base import Launch
 from wizard.plan.service.health import HealthGate
 from wizard.plan.service.managers import MANAGERS, REGISTRY, controller
 from wizard.probe.facts import Facts
+from wizard.probe.person import Person, person
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,100}$")
 HEALTH_TIMEOUT = 60.0
@@ -35,38 +35,34 @@ HEALTH_TIMEOUT = 60.0
 
 
 def service_user(answers: Answers, facts: Facts) -> str:
-    """Who the service runs as: the answer, else the person who ran sudo, else the current user."""
-    if answers.service.user:
+    """Who the service runs as: the answer, else the person (under sudo: who ran sudo)."""
+    return answers.service.user or facts.person.name
+
+
+def jupyter_user(answers: Answers, who: Person) -> str:
+    """Who JupyterLab will run as: the service user when the manager may run it as someone
+    else, otherwise the person (who starts it themselves, or whose own user unit it is)."""
+    if answers.service.user and _may_run_as_other_user(answers.service.manager):
         return answers.service.user
-    if facts.euid == 0 and facts.sudo_user and facts.sudo_user != "root":
-        return facts.sudo_user
-    return facts.user
+    return who.name
 
 
-def _other_user(answers: Answers, facts: Facts) -> pwd.struct_passwd | None:
-    """The service user's passwd entry when it is not the user running the wizard."""
-    if not _may_run_as_other_user(answers.service.manager):
-        return None
+def _other_user(answers: Answers, who: Person, euid: int) -> pwd.struct_passwd | None:
+    """The passwd entry of whom JupyterLab runs as, when that is not the wizard's own user."""
     try:
-        pw = pwd.getpwnam(service_user(answers, facts))
+        pw = pwd.getpwnam(jupyter_user(answers, who))
     except KeyError:
         return None
-    return pw if pw.pw_uid != facts.euid else None
+    return pw if pw.pw_uid != euid else None
 
 
 def default_config_dir(answers: Answers) -> str | None:
-    """Config dir default when the service runs as someone else: that user's ~/.jupyter.
-    (Called before probing, so it reads the environment itself.)"""
-    if answers.jupyter.config_dir or not _may_run_as_other_user(answers.service.manager):
+    """Config dir default when JupyterLab runs as someone else (under sudo: the person, or the
+    service user): that user's ~/.jupyter. None: the interpreter's own user config dir."""
+    if answers.jupyter.config_dir:
         return None
-    user = answers.service.user or (os.environ.get("SUDO_USER") if os.geteuid() == 0 else None)
-    try:
-        pw = pwd.getpwnam(user) if user else None
-    except KeyError:
-        return None
-    if pw is None or pw.pw_uid == os.geteuid():
-        return None
-    return str(Path(pw.pw_dir) / ".jupyter")
+    pw = _other_user(answers, person(), os.geteuid())
+    return str(Path(pw.pw_dir) / ".jupyter") if pw is not None else None
 
 
 def _may_run_as_other_user(kind: str) -> bool:
@@ -75,8 +71,8 @@ def _may_run_as_other_user(kind: str) -> bool:
 
 
 def with_defaults(answers: Answers, facts: Facts) -> Answers:
-    """Fill what depends on the service user: the notebook root is that user's home, not root's."""
-    pw = _other_user(answers, facts)
+    """Fill what depends on whom JupyterLab runs as: the notebook root is their home, not root's."""
+    pw = _other_user(answers, facts.person, facts.euid)
     if pw is not None and not answers.network.root_dir:
         return answers.replace("network", root_dir=pw.pw_dir)
     return answers
@@ -228,14 +224,12 @@ def health_host(ip: str) -> str:
     return ip
 
 
-def _config_chowns(plan: Plan, facts: Facts, pw: pwd.struct_passwd) -> list[Action]:
-    """Config the service user must own: the dir (we may create it) and the files we write in it."""
-    cdir = Path(facts.config_dir)
-    chowns: list[Action] = [Chown(cdir, pw.pw_uid, pw.pw_gid, why="the service user's config dir")]
-    for a in plan.actions:
-        if isinstance(a, WriteFile) and a.content is not None and a.path.parent == cdir:
-            chowns.append(Chown(a.path, pw.pw_uid, pw.pw_gid, why="readable by the service"))
-    return chowns
+def config_owner(answers: Answers, facts: Facts) -> tuple[int, int] | None:
+    """Who must own the Jupyter config that root writes: the user JupyterLab runs as."""
+    pw = _other_user(answers, facts.person, facts.euid)
+    if facts.euid != 0 or pw is None or pw.pw_uid == 0:
+        return None
+    return pw.pw_uid, pw.pw_gid
 
 
 def plan_service(plan: Plan, answers: Answers, facts: Facts) -> None:
@@ -247,13 +241,11 @@ def plan_service(plan: Plan, answers: Answers, facts: Facts) -> None:
         return  # validation reported it
     pw = pwd.getpwnam(service_user(answers, facts))
     earlier = list(plan.actions)  # install and config: a change there means a restart
-    if facts.euid == 0 and pw.pw_uid != 0:
-        plan.actions += _config_chowns(plan, facts, pw)
     ctl = controller(svc, config_dir=facts.config_dir)
     launch = Launch(
         jupyter_lab=facts.interpreter.jupyter_lab_bin,
         config_dir=facts.config_dir,
-        root_dir=answers.network.root_dir or str(Path.home()),
+        root_dir=answers.network.root_dir or facts.person.home,
         user=pw,
         other_user=pw.pw_uid != facts.euid,
     )
@@ -266,8 +258,7 @@ def plan_service(plan: Plan, answers: Answers, facts: Facts) -> None:
     if ctl.supports_boot:
         plan.actions.append(SetEnabled(ctl, svc.enable))
     plan.actions += installation.then
-    chowns = [a for a in plan.actions if isinstance(a, Chown)]
-    run = EnsureRunning(ctl, [*earlier, *chowns, installed])
+    run = EnsureRunning(ctl, [*earlier, installed])
     gate = HealthGate(
         ctl,
         host=health_host(answers.network.ip),

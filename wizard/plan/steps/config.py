@@ -67,8 +67,16 @@ def _why(s: Setting) -> str:
     return f"now set in {OURS}"
 
 
-def plan_jupyter_config(plan: Plan, facts: Facts, desired: dict[TraitKey, Any]) -> None:
-    """Add the config-file edits for `desired` trait values to the plan."""
+def plan_jupyter_config(
+    plan: Plan,
+    facts: Facts,
+    desired: dict[TraitKey, Any],
+    *,
+    owner: tuple[int, int] | None = None,
+) -> None:
+    """Add the config-file edits for `desired` trait values to the plan. `owner`: who must own
+    the config dir and what is written in it (the user JupyterLab runs as, when root writes it);
+    set on the file before it is renamed into place, so nothing is handed over afterwards."""
     unreadable = [cf for cf in facts.config_files if cf.error]
     if unreadable:
         raise InputError(
@@ -99,7 +107,9 @@ def plan_jupyter_config(plan: Plan, facts: Facts, desired: dict[TraitKey, Any]) 
             and (rank <= our_rank or s.key in LEGACY or s.key[0] == "NotebookApp")
         ]
         if offending:
-            plan.actions.append(_disable(cf, offending))
+            plan.actions.append(
+                _disable(cf, offending, owner if cf.path.parent == ours_path.parent else None)
+            )
             for s in offending:
                 plan.note("warning", f"{cf.path}: {s.name} disabled ({_why(s)})")
         lower = [s for s in cf.settings if _managed(s.key) and s not in offending]
@@ -128,14 +138,22 @@ def plan_jupyter_config(plan: Plan, facts: Facts, desired: dict[TraitKey, Any]) 
         )
     new = json_with_changes(data, desired, stale)
     plan.actions.append(
-        WriteFile(ours_path, render_json(new).encode(), mode=0o600, why="Jupyter settings")
+        WriteFile(
+            ours_path,
+            render_json(new).encode(),
+            mode=0o600,
+            owner=owner,
+            dirs_owner=owner,
+            why="Jupyter settings",
+        )
     )
 
 
-def _disable(cf: ConfigFile, settings: list[Setting]) -> WriteFile:
+def _disable(cf: ConfigFile, settings: list[Setting], owner: tuple[int, int] | None) -> WriteFile:
+    why = "disable overriding settings"
     if cf.is_json:
         new = json_with_changes(cf.data, {}, {s.key for s in settings})
-        return WriteFile(cf.path, render_json(new).encode(), why="disable overriding settings")
+        return WriteFile(cf.path, render_json(new).encode(), owner=owner, why=why)
     try:
         text = py_with_lines_disabled(
             cf.text,
@@ -147,7 +165,7 @@ def _disable(cf: ConfigFile, settings: list[Setting]) -> WriteFile:
         raise InputError(
             f"config: {cf.path} sets {names} in a way the wizard cannot safely disable ({exc}); remove those lines by hand"
         ) from exc
-    return WriteFile(cf.path, text.encode(), why="disable overriding settings")
+    return WriteFile(cf.path, text.encode(), owner=owner, why=why)
 
 
 def _note_ignored(plan: Plan, cf: ConfigFile) -> None:

@@ -107,7 +107,7 @@ def target_facts(answers: Answers, facts: Facts) -> Facts:
     else:
         interp = predict_venv(base, venv)
     new = dataclasses.replace(facts, interpreter=interp, base_interpreter=base)
-    new.config_files = scan_config_dirs(new.config_dirs)
+    new.config_files = scan_config_dirs(new.config_dirs, ours=new.config_dir)
     return new
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 from wizard.core.answers import NetworkAnswers
 from wizard.core.errors import Problem
 from wizard.probe.facts import Facts
+from wizard.probe.person import person
 
 LOOPBACK = "127.0.0.1"
 # Friendly names for the wildcard bindings; "all" is what Jupyter calls ip='*' (written as "").
@@ -121,7 +121,8 @@ def validate(net: NetworkAnswers, facts: Facts) -> list[Problem]:
 
 
 def default_root_dir() -> str:
-    return os.path.expanduser("~")
+    """The person's home (under sudo: the sudo user's, not root's)."""
+    return person().home
 
 
 def settings(net: NetworkAnswers) -> dict[tuple[str, str], Any]:

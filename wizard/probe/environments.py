@@ -298,7 +298,7 @@ def _known_env_parents(home: Path) -> list[Path]:
         parents.append(Path(os.environ["PIPX_HOME"]) / "venvs")
     for base in _conda_bases(home):
         parents.append(base / "envs")
-    parents += [default_venv_path().parent, person.SHARED_VENV_ROOT]  # root-made ones too
+    parents.append(default_venv_path().parent)
     return list(dict.fromkeys(parents))
 
 
@@ -380,6 +380,10 @@ def candidates(homes: Sequence[Path] | None, deadline: float) -> list[tuple[str,
             if (base / "conda-meta").is_dir():
                 found.append(("conda", base))
         found += [("home", p) for p in _walk_for_venvs(home, deadline)]
+    if homes is None:  # shared environments: /opt/NAME, and the venvs root makes (under /opt)
+        for parent in (Path("/opt"), person.SHARED_VENV_ROOT):
+            with contextlib.suppress(OSError):
+                found += [("shared", Path(e.path)) for e in os.scandir(parent) if e.is_dir()]
     return found
 
 

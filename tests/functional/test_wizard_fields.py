@@ -17,11 +17,11 @@ from tests.functional.wizard_helpers import planned, settle, snapshot_app
 from wizard.apply.events import Progress
 from wizard.plan.actions import ApplyContext
 from wizard.plan.plan import Plan
-from wizard.plan.steps.install import PipInstall
+from wizard.plan.steps.install_actions import PipInstall
 from wizard.session import Planned
 
 # A real pip log, captured from `pip install requests` into a fresh venv from a local
-# file:// package index (PIP_PROGRESS_BAR=off, as wizard.steps.install.pip_env sets it).
+# file:// package index (PIP_PROGRESS_BAR=off, as wizard.plan.steps.install_actions.pip_env sets it).
 PIP_LOG = Path(__file__).parent / "data" / "pip_install_requests.log"
 
 

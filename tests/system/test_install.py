@@ -23,7 +23,7 @@ from wizard.core.answers import Answers, load_answers
 from wizard.core.errors import ApplyError
 from wizard.plan.planner import build_plan
 from wizard.plan.steps import install
-from wizard.plan.steps.install import PipInstall
+from wizard.plan.steps.install_actions import PipInstall
 from wizard.probe.environments import SYSTEM_PYTHON, describe_python, discover
 from wizard.probe.facts import probe
 

@@ -10,9 +10,10 @@ import pytest
 
 from wizard.apply.engine import apply_plan, rollback_plan
 from wizard.apply.events import event_text
-from wizard.apply.journal import Journal, ServiceEffect, VenvEffect, list_journals, sha256
+from wizard.apply.journal import Journal, list_journals
 from wizard.core.errors import ApplyError, InputError
 from wizard.plan.actions import Action, ApplyContext, RunCommand, WriteFile
+from wizard.plan.effects import ServiceEffect, VenvEffect, sha256
 from wizard.plan.plan import Plan
 
 

@@ -12,16 +12,9 @@ from wizard.apply.journal import Journal
 from wizard.core.answers import Answers, answers_from_dict
 from wizard.plan.actions import ApplyContext, Cancelled
 from wizard.plan.steps import install
-from wizard.plan.steps.install import (
-    CreateVenv,
-    PipInstall,
-    PipProgress,
-    explain_pip_failure,
-    pip_progress,
-    requirement,
-    satisfies,
-    spec_problem,
-)
+from wizard.plan.steps.install_actions import CreateVenv, PipInstall
+from wizard.plan.steps.pip_output import PipProgress, explain_pip_failure, pip_progress
+from wizard.plan.steps.versions import requirement, satisfies, spec_problem
 from wizard.probe.environments import Environment, default_venv_path, describe_env_dir
 from wizard.probe.facts import Facts, probe
 from wizard.probe.interpreter import Interpreter

@@ -11,7 +11,6 @@ No plaintext password ever reaches either: the wizard never writes one anywhere.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import secrets
 import time
@@ -23,45 +22,8 @@ from typing import Any, TypeVar
 from wizard.core.errors import InputError
 from wizard.core.fileops import atomic_write, file_stat, read_file
 from wizard.core.paths import checked, journal_root, private_dir
+from wizard.plan.effects import Effect, FileEntry, ServiceEffect, VenvEffect
 
-
-@dataclass
-class FileEntry:
-    path: str
-    existed: bool
-    backup: str | None = None  # file name under backups/ (None when the file did not exist)
-    mode: int | None = None
-    uid: int | None = None
-    gid: int | None = None
-    sha256_after: str | None = None  # what we left there (None: we removed it)
-    created_dirs: list[str] = field(default_factory=list)
-
-
-@dataclass
-class ServiceEffect:
-    """A service an apply touched, as it was *before* that apply (a rollback returns it there)."""
-
-    manager: str  # "systemd-system" | "systemd-user" | "background"
-    name: str
-    config_dir: str = ""  # background: where its config lives (the controller needs it)
-    installed: bool = False
-    active: bool = False
-    enabled: bool | None = None  # None: unknown / not applicable (background, not installed)
-    kind: str = "service"
-
-
-@dataclass
-class VenvEffect:
-    """A venv an apply created; a rollback removes it while it still is that venv."""
-
-    path: str
-    pyvenv_sha256: str  # of its pyvenv.cfg right after creation: "is it still ours?"
-    created_dirs: list[str] = field(default_factory=list)  # parents made for it, outermost first
-    existed_empty: bool = False  # the directory was there (empty) before: leave it empty
-    kind: str = "venv"
-
-
-Effect = ServiceEffect | VenvEffect
 _EFFECT_KINDS: dict[str, type[ServiceEffect] | type[VenvEffect]] = {
     "service": ServiceEffect,
     "venv": VenvEffect,
@@ -192,7 +154,3 @@ def list_journals(root: Path | None = None) -> list[Journal]:
             except InputError:
                 continue
     return out
-
-
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()

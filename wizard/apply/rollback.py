@@ -24,16 +24,10 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
-from wizard.apply.journal import (
-    FileEntry,
-    Journal,
-    ServiceEffect,
-    VenvEffect,
-    list_journals,
-    sha256,
-)
+from wizard.apply.journal import Journal, list_journals
 from wizard.core.errors import InputError
 from wizard.plan.actions import Action, ApplyContext, WriteFile, remove_empty_dirs
+from wizard.plan.effects import FileEntry, ServiceEffect, VenvEffect, sha256
 from wizard.plan.plan import Plan
 from wizard.plan.service.actions import EnsureRunning, ServiceSnapshot, SetEnabled
 from wizard.plan.service.base import ServiceError, ServiceManager

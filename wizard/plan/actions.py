@@ -14,7 +14,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from wizard.apply.journal import FileEntry, Journal, sha256
 from wizard.core.fileops import (
     atomic_write,
     file_stat,
@@ -24,6 +23,7 @@ from wizard.core.fileops import (
     remove_dir,
     remove_file,
 )
+from wizard.plan.effects import ApplyJournal, FileEntry, sha256
 
 Log = Callable[[str], None]
 ReportProgress = Callable[[float | None, str], None]  # (fraction 0..1 or None, label)
@@ -31,7 +31,7 @@ ReportProgress = Callable[[float | None, str], None]  # (fraction 0..1 or None, 
 
 @dataclass
 class ApplyContext:
-    journal: Journal
+    journal: ApplyJournal
     log: Log = lambda line: None
     cancelled: threading.Event = field(default_factory=threading.Event)
     progress: ReportProgress = lambda fraction, label: None
@@ -149,7 +149,7 @@ class WriteFile(Action):
             restore_entry(ctx.journal, self._entry)
 
 
-def restore_entry(journal: Journal, entry: FileEntry) -> None:
+def restore_entry(journal: ApplyJournal, entry: FileEntry) -> None:
     """Put a file back exactly as the journal found it (bytes, mode, owner); remove dirs we made."""
     path = Path(entry.path)
     data = journal.backup_bytes(entry)

@@ -16,8 +16,8 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from wizard.apply.journal import ServiceEffect
 from wizard.plan.actions import Action, ApplyContext
+from wizard.plan.effects import ServiceEffect
 from wizard.plan.service.base import ServiceManager, ServiceState
 
 

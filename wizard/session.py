@@ -14,7 +14,9 @@ from dataclasses import dataclass
 
 from wizard.apply.engine import ApplyResult, apply_plan
 from wizard.apply.events import ApplyEvent, Finished
+from wizard.core import grammar
 from wizard.core.answers import Answers
+from wizard.core.errors import InputError
 from wizard.core.record import save_current
 from wizard.plan.access.common import AccessInfo
 from wizard.plan.access.common import instructions as access_instructions
@@ -71,6 +73,9 @@ def plan(
     prober: Prober = probe,
 ) -> Planned:
     """Resolve, probe (unless `facts` fit) and plan; raises InputError with every problem."""
+    bad = grammar.problems(answers)  # before anything reads the machine with these values
+    if bad:
+        raise InputError(bad)
     answers = resolve(answers)
     facts = facts_for(answers, facts, prober=prober)
     plan = build_plan(answers, facts, secrets)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 
 import argon2
 import bcrypt
@@ -45,9 +46,18 @@ def is_jupyter_hash(hashed: str) -> bool:
     if not sep or not rest:
         return False
     if alg == "argon2":
-        return rest.startswith("$argon2")
-    _salt, sep, digest = rest.partition(":")
-    return bool(sep) and alg in hashlib.algorithms_available and bool(digest)
+        try:  # argon2's own parser: the variant, version, parameters, salt and hash
+            argon2.extract_parameters(rest)
+        except (argon2.exceptions.InvalidHashError, ValueError):
+            return False
+        return True
+    salt, sep, digest = rest.partition(":")
+    return (
+        bool(sep)
+        and alg in hashlib.algorithms_available
+        and bool(salt)
+        and re.fullmatch(r"[0-9a-f]+", digest) is not None
+    )
 
 
 def strength_hint(password: str) -> str | None:
@@ -65,7 +75,8 @@ def strength_hint(password: str) -> str | None:
 
 def htpasswd_line(user: str, password: str) -> str:
     """One line of an htpasswd file for nginx basic auth (bcrypt, which nginx accepts via crypt)."""
-    if not user or ":" in user:
-        raise ValueError("user must be non-empty and contain no ':'")
+    if not user or ":" in user or re.search(r"[\x00-\x1f\x7f]", user + password):
+        # a newline would add a second user with this password
+        raise ValueError("user must be non-empty, without ':' or control characters")
     hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=12)).decode()
     return f"{user}:{hashed}"

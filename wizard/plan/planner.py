@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from wizard.core import grammar
 from wizard.core.answers import Answers
 from wizard.core.errors import InputError, Problem
 from wizard.core.fileops import nearest_existing
@@ -21,6 +22,9 @@ from wizard.probe.jupyter_config import TraitKey
 
 def validate(answers: Answers, facts: Facts, secrets: Secrets) -> list[Problem]:
     """Every problem with the answers at once, each tied to its field."""
+    bad = grammar.problems(answers)
+    if bad:  # the steps' checks would only trip over these values
+        return bad
     try:  # create-venv: check the later steps against the venv-to-be
         facts = install.target_facts(answers, facts)
     except InputError as exc:

@@ -13,12 +13,12 @@ from __future__ import annotations
 import grp
 import os
 import pwd
-import re
 import stat
 from pathlib import Path
 
 from wizard.core.answers import Answers
 from wizard.core.errors import Problem
+from wizard.core.grammar import unit_name_problem
 from wizard.plan.plan import Plan
 from wizard.plan.service.actions import EnsureRunning, ServiceSnapshot, SetEnabled
 from wizard.plan.service.base import Launch
@@ -27,7 +27,6 @@ from wizard.plan.service.managers import MANAGERS, REGISTRY, controller
 from wizard.probe.facts import Facts
 from wizard.probe.person import Person, person
 
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,100}$")
 HEALTH_TIMEOUT = 60.0
 
 
@@ -123,13 +122,8 @@ def validate(answers: Answers, facts: Facts) -> list[Problem]:
     if svc.manager not in MANAGERS:
         return [Problem("service.manager", f"must be one of: {', '.join(MANAGERS)}")]
     problems: list[Problem] = []
-    if not _NAME_RE.match(svc.name) or svc.name.endswith(".service"):
-        problems.append(
-            Problem(
-                "service.name",
-                f"{svc.name!r} is not a usable unit name (letters, digits, . _ - @; no .service)",
-            )
-        )
+    if (bad_name := unit_name_problem("service.name", svc.name)) is not None:
+        problems.append(bad_name)
     if svc.manager == "none":
         return problems
     user = service_user(answers, facts)

@@ -15,6 +15,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from wizard.core.errors import InputError, Problem
+
 # PATH for the service: the environment's scripts first, so terminals and `%pip` use that env.
 BASE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -86,6 +88,12 @@ def quote_word(word: str, *, dollar: bool = False) -> str:
 def render_unit(spec: UnitSpec) -> str:
     if spec.scope not in ("system", "user"):
         raise ValueError(f"scope must be system or user, not {spec.scope!r}")
+    for name in ("jupyter_lab", "config_dir", "working_dir", "user", "group", "description"):
+        value = getattr(spec, name)
+        # A newline would add a directive (a second User= wins); refused here too, whatever
+        # validation let through.
+        if re.search(r"[\x00-\x1f\x7f]", value):
+            raise InputError([Problem("service", f"{name} {value!r} cannot go into a unit file")])
     system = spec.scope == "system"
     argv = [spec.jupyter_lab, "--no-browser"]
     if spec.allow_root:

@@ -19,7 +19,7 @@ WILDCARDS = {
     "::": "all IPv6 addresses",
     "all": "all IPv4 and IPv6 addresses",
 }
-_BASE_URL_RE = re.compile(r"^/(?:[A-Za-z0-9._~-]+/)*$")
+_BASE_URL_RE = re.compile(r"/(?:[A-Za-z0-9._~-]+/)*")  # fullmatch: no "$" before a newline
 
 
 def is_loopback(ip: str) -> bool:
@@ -102,7 +102,7 @@ def validate_root_dir(root_dir: str) -> list[Problem]:
 
 
 def validate_base_url(base_url: str) -> list[Problem]:
-    if _BASE_URL_RE.match(base_url):
+    if _BASE_URL_RE.fullmatch(base_url) and "/../" not in base_url and "/./" not in base_url:
         return []
     return [
         Problem(

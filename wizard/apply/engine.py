@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -9,6 +10,7 @@ from pathlib import Path
 
 from wizard.apply.events import ActionStarted, ApplyEvent, Finished, Output, Progress, Undoing
 from wizard.apply.journal import Journal
+from wizard.apply.lock import command_line, exclusive
 from wizard.core.errors import ApplyError
 from wizard.plan.actions import Action, ApplyContext, Cancelled
 from wizard.plan.plan import Plan
@@ -37,10 +39,27 @@ def apply_plan(
     if not todo:
         on_event(Finished(ApplyResult(None)))
         return ApplyResult(None)
-    journal = Journal.create(plan.title, root)
+    with exclusive(f"{plan.title}, {command_line()}"):
+        return _apply(plan, todo, on_event, cancelled, root)
+
+
+def _apply(
+    plan: Plan,
+    todo: list[Action],
+    on_event: Callable[[ApplyEvent], None],
+    cancelled: threading.Event | None,
+    root: Path | None,
+) -> ApplyResult:
     from wizard.core.record import current_answers_path
 
-    journal.keep_answers(current_answers_path())  # so a later rollback restores them too
+    try:
+        journal = Journal.create(plan.title, root)
+        journal.keep_answers(current_answers_path())  # so a later rollback restores them too
+    except OSError as exc:  # a full disk, a read-only state dir: before anything changes
+        raise ApplyError(
+            f"cannot keep a journal of this apply ({exc.strerror}: {exc.filename or ''}); "
+            "nothing was changed"
+        ) from exc
     at: list[int | None] = [None]  # the action running now, for its output and progress
     ctx = ApplyContext(
         journal,
@@ -56,10 +75,13 @@ def apply_plan(
                 raise Cancelled("cancelled before: " + action.description)
             current = action
             at[0] = index
+            journal.running = current.description  # saved before it runs: see wizard.apply.lock
+            journal.save()
             on_event(ActionStarted(index, current.description))
             current.apply(ctx)
             done.append(current)
             journal.steps.append(current.description)
+            journal.running = None
             current = None
             journal.save()
     except BaseException as exc:  # includes KeyboardInterrupt: never leave a half-applied plan
@@ -67,7 +89,10 @@ def apply_plan(
         journal.status = "failed" if failures else "rolled-back"
         what = current.description if current else "the apply"
         journal.error = f"{what}: {exc}"
-        journal.save()
+        # A full disk may refuse even this: the journal then stays "applying", and the next
+        # command names it as interrupted (rollback still finds every backup it made).
+        with contextlib.suppress(OSError):
+            journal.save()
         verb = "was interrupted" if isinstance(exc, Cancelled | KeyboardInterrupt) else "failed"
         msg = f"{what} {verb}" + (f": {exc}" if str(exc) else "")
         msg += f"\nRolled back {len(done)} completed change(s)"

@@ -56,6 +56,7 @@ class Journal:
     created: float
     title: str
     status: str = "applying"  # applying | applied | rolled-back | failed
+    running: str | None = None  # the action under way: what an interrupted apply was doing
     files: list[FileEntry] = field(default_factory=list)
     steps: list[str] = field(default_factory=list)  # descriptions of actions done, in order
     error: str | None = None

@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from wizard.apply.journal import Journal, list_journals
+from wizard.apply.lock import holder, interrupted, interrupted_text
 from wizard.core.errors import InputError
 from wizard.plan.actions import Action, ApplyContext, WriteFile, remove_empty_dirs
 from wizard.plan.effects import FileEntry, ServiceEffect, VenvEffect, sha256
@@ -57,7 +58,29 @@ def rollback_plan(journal_id: str | None = None, root: Path | None = None) -> Pl
         if action is not None:
             after.append(action)
     plan.actions = [*before, *restores, *_answers_restore(journal), *after]
+    if journal.status == "applying":
+        plan.note("warning", interrupted_text(journal))
+        plan.actions.append(MarkRolledBack(journal))
     return plan
+
+
+class MarkRolledBack(Action):
+    """Last in the rollback of an interrupted apply: it is not "interrupted" any more."""
+
+    def __init__(self, journal: Journal) -> None:
+        self.journal = journal
+        self.description = f"mark the interrupted apply {journal.id} as rolled back"
+
+    def preview(self) -> str:
+        return f"(journal {self.journal.id}: applying -> rolled-back)\n"
+
+    def apply(self, ctx: ApplyContext) -> None:
+        self.journal.status = "rolled-back"
+        self.journal.save()
+
+    def undo(self, ctx: ApplyContext) -> None:
+        self.journal.status = "applying"
+        self.journal.save()
 
 
 def _answers_restore(journal: Journal) -> list[Action]:
@@ -82,13 +105,17 @@ def _answers_restore(journal: Journal) -> list[Action]:
 
 
 def _pick(journal_id: str | None, root: Path | None) -> Journal:
+    """The apply to undo: the one named, else the latest applied or interrupted one."""
+    crashed = {j.id for j in interrupted(root)}
     if journal_id is None:
-        journals = [j for j in list_journals(root) if j.status == "applied"]
+        journals = [j for j in list_journals(root) if j.status == "applied" or j.id in crashed]
         if not journals:
             raise InputError("there is no applied change to roll back")
         return journals[-1]
     journal = Journal.load(journal_id, root)
-    if journal.status != "applied":
+    if journal.status == "applying" and journal.id not in crashed:
+        raise InputError(f"apply {journal_id} is still running ({holder()}): wait for it")
+    if journal.status not in ("applied", "applying"):
         raise InputError(f"apply {journal_id} is {journal.status}: nothing of it remains applied")
     return journal
 

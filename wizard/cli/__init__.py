@@ -18,6 +18,7 @@ from wizard.core.errors import WizardError
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
+        _tell_of_interrupted_applies()
         return int(args.func(args))
     except WizardError as exc:
         for line in str(exc).splitlines():
@@ -26,6 +27,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def _tell_of_interrupted_applies() -> None:
+    """Every command names an apply a crash left half done (on stderr: stdout may be JSON)."""
+    from wizard.apply.lock import interrupted, interrupted_text
+
+    for journal in interrupted():
+        print(f"warning: {interrupted_text(journal)}", file=sys.stderr)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -153,6 +153,15 @@ def restore_entry(journal: ApplyJournal, entry: FileEntry) -> None:
     """Put a file back exactly as the journal found it (bytes, mode, owner); remove dirs we made."""
     path = Path(entry.path)
     data = journal.backup_bytes(entry)
+    now = file_stat(path)
+    unchanged = (
+        data is not None
+        and now is not None
+        and (now.st_mode & 0o7777, now.st_uid, now.st_gid) == (entry.mode, entry.uid, entry.gid)
+        and read_file(path) == data
+    )
+    if unchanged:
+        return  # never changed (the write failed before its rename): nothing to undo
     if data is None:
         remove_file(path)
     else:

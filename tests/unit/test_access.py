@@ -9,7 +9,7 @@ import pytest
 from wizard.core.answers import Answers
 from wizard.plan.access import common as access
 from wizard.probe.facts import Address, Facts
-from wizard.verify.doctor.checks import iptables_blocks, nft_blocks, ufw_blocks
+from wizard.verify.doctor.firewall import iptables_blocks, nft_blocks, ufw_blocks
 
 
 def facts(ssh: str | None = None, **kw: object) -> Facts:

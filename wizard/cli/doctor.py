@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import json
 
 from wizard.core.answers import Answers
 from wizard.core.errors import InputError
@@ -24,7 +22,8 @@ def run(args: argparse.Namespace) -> int:
     from wizard.plan.access.common import instructions
     from wizard.plan.secrets import Secrets
     from wizard.probe.facts import probe
-    from wizard.verify.doctor.checks import render, run_checks
+    from wizard.verify.doctor.checks import run_checks
+    from wizard.verify.doctor.render import report, to_json
 
     answers = _answers(args)
     if answers is None:
@@ -39,17 +38,6 @@ def run(args: argparse.Namespace) -> int:
         answers, facts, password=secrets.password, proxy_password=secrets.proxy_password
     )
     info = instructions(answers, facts)
-    failed = [r for r in results if not r.ok]
-    if args.json:
-        print(json.dumps({
-            "ok": not failed,
-            "method": answers.access.method,
-            "access": dataclasses.asdict(info),
-            "checks": [dataclasses.asdict(r) for r in results],
-        }, indent=2))  # fmt: skip
-    else:
-        print(
-            f"Access method: {answers.access.method}\n\n{info.render()}\nChecks:\n{render(results)}"
-        )
-        print("All checks passed." if not failed else f"{len(failed)} check(s) failed.")
-    return 1 if failed else 0
+    method = answers.access.method
+    print(to_json(method, info, results) if args.json else report(method, info, results))
+    return 0 if all(r.ok for r in results) else 1

@@ -253,13 +253,13 @@ def _int_default(value: int) -> str:
 
 
 def _ask_ssh(state: WizardState) -> None:
-    from wizard.plan.access import common as access
+    from wizard.plan.access.ssh_tunnel import ssh_endpoint
 
     a, facts = state.answers.access, state.facts
     detected: dict[str, str] = {"local_port": f"{state.answers.network.port}, Jupyter's own"}
     if facts is not None:
         blank = state.answers.replace("access", ssh_user="", ssh_host="", ssh_port=0)
-        user, host, port, _ = access.ssh_endpoint(blank, facts)
+        user, host, port, _ = ssh_endpoint(blank, facts)
         detected.update(ssh_user=user, ssh_host=host, ssh_port=str(port))
     _ask_field(state, "local_port", _int_default(a.local_port), detected["local_port"])
     _ask_field(state, "ssh_user", a.ssh_user, detected.get("ssh_user", "detected"))

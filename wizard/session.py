@@ -16,8 +16,8 @@ from wizard.apply.engine import ApplyResult, apply_plan
 from wizard.apply.events import ApplyEvent, Finished
 from wizard.core.answers import Answers
 from wizard.core.record import save_current
-from wizard.plan.access.common import AccessInfo
-from wizard.plan.access.common import instructions as access_instructions
+from wizard.plan.access import AccessInfo
+from wizard.plan.access import instructions as access_instructions
 from wizard.plan.plan import Plan
 from wizard.plan.planner import build_plan
 from wizard.plan.secrets import Secrets

@@ -19,7 +19,7 @@ def _answers(args: argparse.Namespace) -> Answers | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from wizard.plan.access.common import instructions
+    from wizard.plan import access
     from wizard.plan.secrets import Secrets
     from wizard.probe.facts import probe
     from wizard.verify.doctor.checks import run_checks
@@ -30,6 +30,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(
             "no applied setup found: run the wizard (or apply), or pass --answers FILE"
         )
+    access.chosen(answers)  # an unknown method: an input error before anything is probed
     secrets = Secrets.from_stdin(
         password=args.password_stdin, proxy_password=args.proxy_password_stdin
     )
@@ -37,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     results = run_checks(
         answers, facts, password=secrets.password, proxy_password=secrets.proxy_password
     )
-    info = instructions(answers, facts)
+    info = access.instructions(answers, facts)
     method = answers.access.method
     print(to_json(method, info, results) if args.json else report(method, info, results))
     return 0 if all(r.ok for r in results) else 1

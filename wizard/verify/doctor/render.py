@@ -6,8 +6,7 @@ import dataclasses
 import json
 from collections.abc import Iterable, Sequence
 
-from wizard.plan.access.common import AccessInfo
-from wizard.verify.doctor.checks import CheckResult
+from wizard.plan.access.base import AccessInfo, CheckResult
 
 
 def render(results: Iterable[CheckResult]) -> str:

@@ -47,13 +47,14 @@ def test_method_contract(name: str) -> None:
 def test_bindings_split_the_methods() -> None:
     loop = access.with_binding(Binding.LOOPBACK)
     beyond = access.with_binding(Binding.BEYOND_LOOPBACK)
-    assert loop == ("ssh-tunnel", "reverse-proxy")
-    assert beyond == ("direct", "router-tunnel")
+    assert {"ssh-tunnel", "reverse-proxy"} <= set(loop)
+    assert {"direct", "router-tunnel"} <= set(beyond)
+    assert sorted(loop + beyond) == sorted(access.METHODS)
     assert not access.needs_password(Answers())  # only the SSH tunnel goes without one
     assert all(access.get(n).needs_password for n in access.METHODS if n != "ssh-tunnel")
 
 
-@pytest.mark.parametrize("name", METHODS)
+@pytest.mark.parametrize("name", ["ssh-tunnel", "direct", "router-tunnel", "reverse-proxy"])
 def test_doctor_lists_the_same_checks_for_every_method(name: str) -> None:
     names = [c.name for c in checks_for(access.get(name))]
     assert names == ["service", "listening", "port", "host header", "advertised URLs",

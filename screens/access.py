@@ -1,6 +1,6 @@
 """Access: how you reach JupyterLab from your own computer.
 
-The one place the UI reads wizard.steps.access (methods, validation, instructions). Each method
+The one place the UI reads wizard.plan.access (methods, validation, instructions). Each method
 shows only its own fields; the core's problems (`access.lan_ip`, ...) appear under the field they
 name, those of other steps (`network.ip`, ...) under the instructions.
 """
@@ -22,13 +22,6 @@ from screens.widgets import ChoiceList, Field
 from screens.widgets.tick import TickBox
 from wizard.core.answers import Answers
 from wizard.core.errors import Problem
-
-METHOD_LABELS = {
-    "ssh-tunnel": "SSH tunnel (safest: nothing beyond loopback)",
-    "direct": "Direct: browse to this machine's address and port",
-    "router-tunnel": "Through a router / port forward",
-    "reverse-proxy": "Behind a reverse proxy (nginx with TLS)",
-}
 
 # Field id -> (label, hint). The id is the AccessAnswers key, so `access.<id>` problems land here.
 FIELDS: dict[str, tuple[str, str]] = {
@@ -73,20 +66,20 @@ GROUP_FIELDS: dict[str, tuple[str, ...]] = {
 
 
 def methods() -> list[tuple[str, str]]:
-    from wizard.plan.access import common as access
+    from wizard.plan import access
 
-    return [(m, METHOD_LABELS.get(m, m)) for m in getattr(access, "METHODS", ("ssh-tunnel",))]
+    return [(m.name, m.label) for m in access.all()]
 
 
 def validate_access(answers: Any, facts: Any) -> list[Problem]:
-    from wizard.plan.access import common as access
+    from wizard.plan import access
 
     return list(access.validate(answers, facts))
 
 
 def instructions(answers: Any, facts: Any) -> str:
     """What the person will do from their computer (the access module's own words if it has them)."""
-    from wizard.plan.access import common as access
+    from wizard.plan import access
 
     fn = getattr(access, "instructions", None)
     if fn is not None and facts is not None:
@@ -114,7 +107,7 @@ def instructions(answers: Any, facts: Any) -> str:
 
 def ssh_command(answers: Answers, facts: Any) -> str:
     """The exact `ssh -N -L ...` command for the person's computer ("" before the probe)."""
-    from wizard.plan.access import common as access
+    from wizard.plan import access
 
     if facts is None:
         return ""
@@ -126,11 +119,12 @@ def ssh_command(answers: Answers, facts: Any) -> str:
 
 def private_lan_address(answers: Answers, facts: Any) -> str:
     """router-tunnel prefill: the core's own choice, else this machine's first private LAN IPv4."""
-    from wizard.plan.access import common as access
+    from wizard.plan import access
+    from wizard.plan.access.router_tunnel import lan_target
 
     if facts is None:
         return ""
-    target = access.lan_target(answers, facts)
+    target = lan_target(answers, facts)
     if target:
         return target
     lan = sorted(
@@ -257,10 +251,10 @@ class AccessScreen(StepScreen):
         facts = self.state.facts
         if facts is None:
             return
-        from wizard.plan.access import common as access
+        from wizard.plan.access.ssh_tunnel import ssh_endpoint
 
         blank = self.state.answers.replace("access", ssh_user="", ssh_host="", ssh_port=0)
-        user, host, port, _ = access.ssh_endpoint(blank, facts)
+        user, host, port, _ = ssh_endpoint(blank, facts)
         placeholders = {
             "ssh_user": user,
             "ssh_host": host,

@@ -39,6 +39,7 @@ from screens.state import (
 from screens.welcome import glance
 from wizard.core.answers import Answers
 from wizard.core.errors import ApplyError, InputError, Problem, WizardError
+from wizard.plan import access
 from wizard.session import Planned
 
 
@@ -204,17 +205,41 @@ def ask_access(state: WizardState) -> None:
     )
     state.answers = state.answers.replace("access", method=method)
     state.proxy_password = ""
-    if method == "ssh-tunnel":
-        _ask_ssh(state)
-    elif method == "router-tunnel":
-        _ask_router(state)
-    elif method == "direct":
-        _ask_tls(state, optional=True)
-    elif method == "reverse-proxy":
-        _ask_proxy(state)
+    _ask_method_fields(state, access.get(method))
     if state.facts is not None:
         for p in validate_access(state.answers, state.facts):
             print(f"! {p}")
+
+
+# What an empty answer means, for fields that say so (the SSH ones: detected, see _detected).
+EMPTY_MEANS = {
+    "server_name": "any name",
+    "listen_ip": "every address",
+    "basic_auth_user": "no basic auth",
+}
+
+
+def _ask_method_fields(state: WizardState, method: access.AccessMethod) -> None:
+    """The method's own fields in its order (access.AccessMethod.fields): the TLS pair as one
+    choice, the LAN address with this machine's addresses; those without a prompt (FIELDS) are
+    for answers files only."""
+    detected: dict[str, str] | None = None
+    for name in method.fields:
+        if name == "self_signed":
+            _ask_tls(state, optional=method.tls is access.Tls.OPTIONAL)
+        elif name == "lan_ip":
+            _ask_router(state)
+        elif name in FIELDS and name not in ("certfile", "keyfile"):
+            if detected is None:
+                detected = _detected(state)
+            value = getattr(state.answers.access, name)
+            default = _int_default(value) if INT_FIELDS.get(name) == 0 else str(value)
+            _ask_field(state, name, default, EMPTY_MEANS.get(name) or detected.get(name, ""))
+            if name == "basic_auth_user" and state.answers.access.basic_auth_user:
+                _ask_proxy_password(state)
+    cmd = ssh_command(state.answers, state.facts)
+    if cmd:
+        print(f"  On your computer you will run:  {cmd}")
 
 
 def _access_problems(
@@ -252,22 +277,17 @@ def _int_default(value: int) -> str:
     return "" if value == 0 else str(value)  # 0 = detected: shown empty, as on the access screen
 
 
-def _ask_ssh(state: WizardState) -> None:
-    from wizard.plan.access import common as access
+def _detected(state: WizardState) -> dict[str, str]:
+    """What the empty SSH fields stand for here (from the SSH session, else this machine)."""
+    from wizard.plan.access.ssh_tunnel import ssh_endpoint
 
-    a, facts = state.answers.access, state.facts
+    facts = state.facts
     detected: dict[str, str] = {"local_port": f"{state.answers.network.port}, Jupyter's own"}
-    if facts is not None:
-        blank = state.answers.replace("access", ssh_user="", ssh_host="", ssh_port=0)
-        user, host, port, _ = access.ssh_endpoint(blank, facts)
-        detected.update(ssh_user=user, ssh_host=host, ssh_port=str(port))
-    _ask_field(state, "local_port", _int_default(a.local_port), detected["local_port"])
-    _ask_field(state, "ssh_user", a.ssh_user, detected.get("ssh_user", "detected"))
-    _ask_field(state, "ssh_host", a.ssh_host, detected.get("ssh_host", "detected"))
-    _ask_field(state, "ssh_port", _int_default(a.ssh_port), detected.get("ssh_port", "detected"))
-    cmd = ssh_command(state.answers, facts)
-    if cmd:
-        print(f"  On your computer you will run:  {cmd}")
+    if facts is None:
+        return {**detected, "ssh_user": "detected", "ssh_host": "detected", "ssh_port": "detected"}
+    blank = state.answers.replace("access", ssh_user="", ssh_host="", ssh_port=0)
+    user, host, port, _ = ssh_endpoint(blank, facts)
+    return {**detected, "ssh_user": user, "ssh_host": host, "ssh_port": str(port)}
 
 
 def _ask_router(state: WizardState) -> None:
@@ -315,17 +335,6 @@ def _ask_tls(state: WizardState, *, optional: bool) -> None:
         # Required here: for direct, an empty pair would quietly mean no TLS.
         _ask_field(state, "certfile", a.certfile, required=True)
         _ask_field(state, "keyfile", a.keyfile, required=True)
-
-
-def _ask_proxy(state: WizardState) -> None:
-    a = state.answers.access
-    _ask_field(state, "server_name", a.server_name, "any name")
-    _ask_field(state, "https_port", str(a.https_port))
-    _ask_field(state, "listen_ip", a.listen_ip, "every address")
-    _ask_tls(state, optional=False)
-    _ask_field(state, "basic_auth_user", a.basic_auth_user, "no basic auth")
-    if state.answers.access.basic_auth_user:
-        _ask_proxy_password(state)
 
 
 def _ask_proxy_password(state: WizardState) -> None:

@@ -18,8 +18,8 @@ from wizard.core import grammar
 from wizard.core.answers import Answers
 from wizard.core.errors import InputError
 from wizard.core.record import save_current
-from wizard.plan.access.common import AccessInfo
-from wizard.plan.access.common import instructions as access_instructions
+from wizard.plan.access import AccessInfo
+from wizard.plan.access import instructions as access_instructions
 from wizard.plan.plan import Plan
 from wizard.plan.planner import build_plan
 from wizard.plan.secrets import Secrets

@@ -60,7 +60,7 @@ async def test_router_tunnel_lan_address_not_on_this_machine(monkeypatch: Any) -
         assert lan.display and lan.value == "192.168.1.20"  # prefilled: the private LAN address
         assert not screen.query_one("#m-ssh").display  # only the chosen method's fields
         await type_into(pilot, "lan_ip", "192.168.1.99")
-        # Live, from wizard.plan.access.common.validate, under the field it names (access.lan_ip).
+        # Live, from wizard.plan.access.validate, under the field it names (access.lan_ip).
         assert "192.168.1.99 is not an address of this machine" in message(screen, "lan_ip")
         assert lan.has_class("-error")
         await pilot.press("ctrl+n")

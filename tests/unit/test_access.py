@@ -7,10 +7,11 @@ import socket
 import pytest
 
 from wizard.core.answers import Answers
-from wizard.plan.access import common as access
+from wizard.plan import access
+from wizard.plan.access.direct import direct_urls
 from wizard.probe.facts import Address, Facts
 from wizard.probe.person import Person
-from wizard.verify.doctor.checks import iptables_blocks, nft_blocks, ufw_blocks
+from wizard.verify.doctor.firewall import iptables_blocks, nft_blocks, ufw_blocks
 
 
 def facts(ssh: str | None = None, **kw: object) -> Facts:
@@ -91,7 +92,7 @@ def test_ssh_tunnel_needs_loopback() -> None:
 def test_direct_urls_classified_and_ordered() -> None:
     a = Answers().replace("network", ip="all").replace("access", method="direct")
     assert access.validate(a, facts()) == []
-    urls = access.direct_urls(a, facts())
+    urls = direct_urls(a, facts())
     assert [u.kind for u in urls] == ["private LAN", "public", "IPv6", "link-local"]
     assert urls[2].url == "http://[2001:db8::5]:8888/"
     assert all(u.address != "fe80::1" for u in urls)  # needs a zone: not a usable URL

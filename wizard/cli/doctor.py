@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import json
 
 from wizard.core.answers import Answers
 from wizard.core.errors import InputError
@@ -21,16 +19,18 @@ def _answers(args: argparse.Namespace) -> Answers | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from wizard.plan.access.common import instructions
+    from wizard.plan import access
     from wizard.plan.secrets import Secrets
     from wizard.probe.facts import probe
-    from wizard.verify.doctor.checks import render, run_checks
+    from wizard.verify.doctor.checks import run_checks
+    from wizard.verify.doctor.render import report, to_json
 
     answers = _answers(args)
     if answers is None:
         raise InputError(
             "no applied setup found: run the wizard (or apply), or pass --answers FILE"
         )
+    access.chosen(answers)  # an unknown method: an input error before anything is probed
     secrets = Secrets.from_stdin(
         password=args.password_stdin, proxy_password=args.proxy_password_stdin
     )
@@ -38,18 +38,7 @@ def run(args: argparse.Namespace) -> int:
     results = run_checks(
         answers, facts, password=secrets.password, proxy_password=secrets.proxy_password
     )
-    info = instructions(answers, facts)
-    failed = [r for r in results if not r.ok]
-    if args.json:
-        print(json.dumps({
-            "ok": not failed,
-            "method": answers.access.method,
-            "access": dataclasses.asdict(info),
-            "checks": [dataclasses.asdict(r) for r in results],
-        }, indent=2))  # fmt: skip
-    else:
-        print(
-            f"Access method: {answers.access.method}\n\n{info.render()}\nChecks:\n{render(results)}"
-        )
-        print("All checks passed." if not failed else f"{len(failed)} check(s) failed.")
-    return 1 if failed else 0
+    info = access.instructions(answers, facts)
+    method = answers.access.method
+    print(to_json(method, info, results) if args.json else report(method, info, results))
+    return 0 if all(r.ok for r in results) else 1

@@ -9,7 +9,7 @@ from wizard.core import grammar
 from wizard.core.answers import Answers
 from wizard.core.errors import InputError, Problem
 from wizard.core.fileops import nearest_existing
-from wizard.plan.access import common as access
+from wizard.plan import access
 from wizard.plan.actions import WriteFile
 from wizard.plan.plan import Plan
 from wizard.plan.secrets import Secrets

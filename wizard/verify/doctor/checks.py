@@ -1,37 +1,36 @@
 """`jupyter-setup-wizard doctor`: every check that explains "I can't reach it", each with its fix.
 
-`run_checks()` returns results and prints nothing (the TUI shows the same list); `command()` is
-the CLI. The configuration compared against is the last apply's answers (wizard.current) or an
-answers file. Only this machine is contacted: its loopback and its own addresses.
+`run_checks()` returns results and prints nothing (the TUI shows the same list; render.py makes
+the text). The configuration compared against is the last apply's answers (wizard.current) or
+an answers file. Only this machine is contacted: its loopback and its own addresses.
+
+The checks here are common to every access method; each asks the method object what differs
+(the addresses it needs, Jupyter's scheme, the exposed port...). A method may replace one of
+them or add its own (AccessMethod.doctor_checks): they run after the common ones, before the
+firewall.
 """
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
-from collections.abc import Iterable
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
-
 from wizard.core.answers import Answers
-from wizard.plan.access import common as access
+from wizard.plan import access
+from wizard.plan.access.base import (
+    AccessMethod,
+    Binding,
+    CheckContext,
+    CheckResult,
+    DoctorCheck,
+    skip,
+)
 from wizard.plan.steps.network import WILDCARDS, binding_covers, is_jupyter_process, is_loopback
 from wizard.probe.facts import Facts
-from wizard.probe.http import basic_auth, jupyter_login, request, url_host, websocket_handshake
+from wizard.probe.http import request, url_host
+from wizard.verify.doctor.firewall import firewall_blocks
+
+__all__ = ["CheckResult", "checks_for", "run_checks"]
 
 # A Host header no machine is called: Jupyter treats it as non-local (403 unless allowed).
 FOREIGN_HOST = "jupyter-setup-wizard.invalid"
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    name: str
-    ok: bool
-    detail: str
-    fix: str = ""
-    skipped: bool = False  # could not be checked here (detail says why); does not fail doctor
 
 
 def run_checks(
@@ -43,25 +42,42 @@ def run_checks(
     timeout: float = 3.0,
 ) -> list[CheckResult]:
     """Run every check for the configured access method; no output, no changes."""
+    method = access.chosen(answers)
+    ctx = CheckContext(answers, facts, method, password, proxy_password, timeout)
+    return [check.run(ctx) for check in checks_for(method)]
+
+
+def checks_for(method: AccessMethod) -> list[DoctorCheck]:
+    """The checks doctor runs for `method`, in order: common ones (or the method's replacement),
+    then every method's own (run for `method`, a skip for the others where the check says so),
+    then the firewall."""
+    own = {c.name: c for c in method.doctor_checks()}
+    common = {c.name for c in (*COMMON, *LAST)}
+    extra: dict[str, DoctorCheck] = {}
+    for m in access.all():
+        for c in m.doctor_checks():
+            if c.name in common or c.name in extra:
+                continue
+            if c.name in own:
+                extra[c.name] = own[c.name]
+            elif c.elsewhere is not None:
+                extra[c.name] = _absent(c.name, c.elsewhere)
     return [
-        check_service(answers, facts),
-        check_listening(answers, facts),
-        check_port(answers, facts),
-        check_host_header(answers, facts, timeout),
-        check_urls(answers, facts, proxy_password, timeout),
-        check_websocket(answers, facts, password, proxy_password, timeout),
-        check_firewall(answers),
+        *(own.get(c.name, c) for c in COMMON),
+        *extra.values(),
+        *(own.get(c.name, c) for c in LAST),
     ]
 
 
-def _skip(name: str, detail: str) -> CheckResult:
-    return CheckResult(name, True, detail, skipped=True)
+def _absent(name: str, elsewhere: str) -> DoctorCheck:
+    return DoctorCheck(name, lambda ctx: skip(name, elsewhere.format(method=ctx.method.name)))
 
 
 # --------------------------------------------------------------------------- service
 
 
-def check_service(answers: Answers, facts: Facts) -> CheckResult:
+def check_service(ctx: CheckContext) -> CheckResult:
+    answers, facts = ctx.answers, ctx.facts
     svc, port = answers.service, answers.network.port
     jupyters = [lst for lst in facts.listeners if is_jupyter_process(lst.process)]
     if svc.manager == "none":
@@ -81,7 +97,7 @@ def check_service(answers: Answers, facts: Facts) -> CheckResult:
     try:
         from wizard.plan.service import managers as services
     except ImportError:
-        return _skip(
+        return skip(
             "service", f"cannot read the {svc.manager} service here (wizard.services is missing)"
         )
     try:
@@ -122,17 +138,6 @@ def check_service(answers: Answers, facts: Facts) -> CheckResult:
 # --------------------------------------------------------------------------- listening
 
 
-def needed_addresses(answers: Answers, facts: Facts) -> list[str]:
-    """The addresses the access method needs Jupyter to listen on."""
-    method, ip = answers.access.method, answers.network.ip
-    if method in ("ssh-tunnel", "reverse-proxy"):
-        return ["::1" if ip == "::1" else "127.0.0.1"]
-    if method == "router-tunnel":
-        target = access.lan_target(answers, facts)
-        return [target] if target else []
-    return [u.address for u in access.direct_urls(answers, facts) if u.kind != "loopback"] or [ip]
-
-
 def _covers(listen: str, address: str) -> bool:
     try:
         return binding_covers(listen, address)
@@ -144,11 +149,12 @@ def _is_wildcard(address: str) -> bool:
     return address in WILDCARDS or address == ""
 
 
-def check_listening(answers: Answers, facts: Facts) -> CheckResult:
-    method, port, ip = answers.access.method, answers.network.port, answers.network.ip
-    lst = facts.listeners_on(port)
+def check_listening(ctx: CheckContext) -> CheckResult:
+    answers, method = ctx.answers, ctx.method
+    port, ip = answers.network.port, answers.network.ip
+    lst = ctx.facts.listeners_on(port)
     where = ", ".join(sorted({url_host(x.address) for x in lst}))
-    need = needed_addresses(answers, facts)
+    need = method.needed_addresses(answers, ctx.facts)
     if not lst:
         return CheckResult(
             "listening",
@@ -157,7 +163,8 @@ def check_listening(answers: Answers, facts: Facts) -> CheckResult:
             "start Jupyter (see the service check); if it exits at once, its log says why",
         )
     missing = [a for a in need if not any(_covers(x.address, a) for x in lst)]
-    configured_wild = ip in WILDCARDS and method in ("direct", "router-tunnel")
+    loopback_method = method.binding is Binding.LOOPBACK
+    configured_wild = ip in WILDCARDS and not loopback_method
     extra = sorted(
         {
             x.address
@@ -167,14 +174,13 @@ def check_listening(answers: Answers, facts: Facts) -> CheckResult:
             and not (configured_wild and _is_wildcard(x.address))
         }
     )
-    loopback_method = method in ("ssh-tunnel", "reverse-proxy")
     if extra:
         only = "loopback" if loopback_method else ", ".join(need)
         also = f", and not on {', '.join(missing)}" if missing else ""
         return CheckResult(
             "listening",
             False,
-            f"Jupyter listens on {', '.join(extra)}:{port}, more than {method} needs ({only}){also}: "
+            f"Jupyter listens on {', '.join(extra)}:{port}, more than {method.name} needs ({only}){also}: "
             "anyone on that network can try to log in",
             f"set network.ip = {('127.0.0.1' if loopback_method else need[0])!r}, apply, and restart Jupyter",
         )
@@ -184,21 +190,21 @@ def check_listening(answers: Answers, facts: Facts) -> CheckResult:
             if all(is_loopback(x.address) for x in lst)
             else ""
         )
-        wider = " (or 0.0.0.0)" if method == "direct" else ""
+        wider = f" (or {method.wider_binding})" if method.wider_binding else ""
         return CheckResult(
             "listening",
             False,
-            f"{method} needs Jupyter on {', '.join(missing)}:{port}, but it listens on {where} only{why}",
+            f"{method.name} needs Jupyter on {', '.join(missing)}:{port}, but it listens on {where} only{why}",
             f"set network.ip = {missing[0]!r}{wider}, apply, and restart Jupyter",
         )
-    return CheckResult("listening", True, f"listens on {where} port {port}, as {method} needs")
+    return CheckResult("listening", True, f"listens on {where} port {port}, as {method.name} needs")
 
 
 # --------------------------------------------------------------------------- port
 
 
-def check_port(answers: Answers, facts: Facts) -> CheckResult:
-    port = answers.network.port
+def check_port(ctx: CheckContext) -> CheckResult:
+    port, facts = ctx.answers.network.port, ctx.facts
     here = facts.listeners_on(port)
     jupyters = [x for x in facts.listeners if is_jupyter_process(x.process)]
     others = [x for x in here if x.pid is not None and not is_jupyter_process(x.process)]
@@ -220,36 +226,28 @@ def check_port(answers: Answers, facts: Facts) -> CheckResult:
             " (started with other settings, or moved by a busy port)",
             f"restart Jupyter so it reads its configuration (port {port}, port_retries = 0)",
         )
-    return _skip("port", f"no Jupyter process listens anywhere (configured port {port})")
+    return skip("port", f"no Jupyter process listens anywhere (configured port {port})")
 
 
 # --------------------------------------------------------------------------- Host header
 
 
-def _jupyter_scheme(answers: Answers) -> str:
-    return "https" if answers.access.method == "direct" and access.uses_tls(answers) else "http"
-
-
-def _own_target(answers: Answers, facts: Facts) -> str:
+def _own_target(ctx: CheckContext) -> str:
     """An address of this machine where Jupyter should answer for the access method."""
-    need = needed_addresses(answers, facts)
+    need = ctx.method.needed_addresses(ctx.answers, ctx.facts)
     return need[0] if need else "127.0.0.1"
 
 
-def check_host_header(answers: Answers, facts: Facts, timeout: float) -> CheckResult:
+def check_host_header(ctx: CheckContext) -> CheckResult:
     name = "host header"
-    if answers.access.method == "ssh-tunnel":
-        return _skip(
-            name,
-            "not needed: through the tunnel the browser sends Host: localhost, which Jupyter accepts",
-        )
-    host, port = _own_target(answers, facts), answers.network.port
-    path = f"{answers.network.base_url}api"
+    host, port = _own_target(ctx), ctx.answers.network.port
+    path = f"{ctx.answers.network.base_url}api"
+    scheme = ctx.method.jupyter_scheme(ctx.answers)
     try:
-        r = request(_jupyter_scheme(answers), host, port, path,
-                    host_header=f"{FOREIGN_HOST}:{port}", timeout=timeout)  # fmt: skip
+        r = request(scheme, host, port, path,
+                    host_header=f"{FOREIGN_HOST}:{port}", timeout=ctx.timeout)  # fmt: skip
     except OSError as exc:
-        return _skip(name, f"not checked: nothing answers on {url_host(host)}:{port} ({exc})")
+        return skip(name, f"not checked: nothing answers on {url_host(host)}:{port} ({exc})")
     if r.status == 403:
         return CheckResult(
             name,
@@ -269,51 +267,20 @@ def _api_ok(r_status: int, body: str) -> bool:
     return r_status == 200 and '"version"' in body
 
 
-def check_urls(
-    answers: Answers, facts: Facts, proxy_password: str | None, timeout: float
-) -> CheckResult:
+def check_urls(ctx: CheckContext) -> CheckResult:
     name = "advertised URLs"
-    info = access.instructions(answers, facts)
+    answers, method = ctx.answers, ctx.method
+    info = method.instructions(answers, ctx.facts)
     net = answers.network
     api = f"{net.base_url}api"
-    if answers.access.method == "reverse-proxy":
-        from wizard.plan.access.nginx import probe_basic_auth, probe_site
-
-        spec = access.proxy_spec(answers, facts)
-        problem = probe_site(spec, jupyter_expected=True)
-        if problem is None and proxy_password and answers.access.basic_auth_user:
-            status = probe_basic_auth(spec, answers.access.basic_auth_user, proxy_password)
-            if status != 200:
-                problem = f"with the basic-auth credentials {api} answered {status}"
-        if problem:
-            return CheckResult(
-                name,
-                False,
-                f"{spec.url()}: {problem}",
-                "check nginx (nginx -t; its error log) and that Jupyter runs on "
-                f"127.0.0.1:{net.port} with base_url {net.base_url}",
-            )
-        return CheckResult(name, True, f"{spec.url()} answers through nginx")
-    if answers.access.method == "ssh-tunnel":
-        # The URL itself lives on the person's computer; check the tunnel's far end.
-        targets = [
-            (
-                "127.0.0.1" if net.ip != "::1" else "::1",
-                f"localhost:{answers.access.local_port or net.port}",
-            )
-        ]
-        shown = info.browser_url
-    else:
-        targets = [(u.address, f"{url_host(u.address)}:{net.port}") for u in info.urls]
-        shown = ", ".join(u.url for u in info.urls)
+    targets, shown = method.url_targets(answers, ctx.facts, info)
     if not targets:
         return CheckResult(name, False, "no URL to advertise", "set access.lan_ip / network.ip")
+    scheme = method.jupyter_scheme(answers)
     bad = []
     for host, hh in targets:
         try:
-            r = request(
-                _jupyter_scheme(answers), host, net.port, api, host_header=hh, timeout=timeout
-            )
+            r = request(scheme, host, net.port, api, host_header=hh, timeout=ctx.timeout)
         except OSError as exc:
             bad.append(f"{url_host(host)}:{net.port}: {exc}")
             continue
@@ -329,266 +296,14 @@ def check_urls(
     return CheckResult(name, True, f"answering: {shown}")
 
 
-# --------------------------------------------------------------------------- WebSocket
-
-
-def check_websocket(
-    answers: Answers,
-    facts: Facts,
-    password: str | None,
-    proxy_password: str | None,
-    timeout: float,
-) -> CheckResult:
-    name = "proxy websocket"
-    a = answers.access
-    if a.method != "reverse-proxy":
-        return _skip(name, f"no proxy in {a.method}")
-    from wizard.plan.access.nginx import DEFAULT_SITE, site_has_websocket_headers
-
-    site = Path(a.nginx_site) if a.nginx_site else DEFAULT_SITE
-    fix = "re-apply the reverse-proxy step: its site sets proxy_http_version 1.1 and the Upgrade/Connection headers"
-    try:
-        missing = site_has_websocket_headers(site.read_text())
-    except OSError:
-        missing = None
-    if missing:
-        return CheckResult(
-            name,
-            False,
-            f"{site} lacks: {'; '.join(missing)} (kernels would stay 'connecting')",
-            fix,
-        )
-    if not password:
-        if missing is None:
-            return _skip(name, f"cannot read {site}; pass --password-stdin for a live handshake")
-        return CheckResult(
-            name,
-            True,
-            f"{site} forwards WebSocket upgrades (static check; --password-stdin for a live one)",
-        )
-    spec = access.proxy_spec(answers, facts)
-    hh = f"{url_host(spec.public_host)}:{spec.https_port}"
-    extra = (
-        basic_auth(a.basic_auth_user, proxy_password)
-        if a.basic_auth_user and proxy_password
-        else {}
-    )
-    session = jupyter_login("https", spec.check_host, spec.https_port, spec.base_url, password,
-                            host_header=hh, extra_headers=extra, timeout=timeout + 5)  # fmt: skip
-    if isinstance(session, str):
-        return CheckResult(
-            name,
-            False,
-            f"could not log in through {spec.url()}: {session}",
-            "check the password (and the basic-auth one)",
-        )
-    try:
-        line = websocket_handshake(
-            "https", spec.check_host, spec.https_port, f"{spec.base_url}api/events/subscribe",
-            host_header=hh, origin=f"https://{hh}",
-            headers={**extra, "Cookie": session.cookie_header}, timeout=timeout + 5,
-        )  # fmt: skip
-    except OSError as exc:
-        return CheckResult(name, False, f"WebSocket handshake through nginx failed: {exc}", fix)
-    if " 101 " not in f"{line} ":
-        return CheckResult(
-            name, False, f"WebSocket handshake through nginx answered {line!r}, not 101", fix
-        )
-    return CheckResult(name, True, "a WebSocket handshake through nginx completes (101)")
-
-
 # --------------------------------------------------------------------------- firewall
 
 
-@dataclass(frozen=True)
-class Block:
-    source: str  # nft | iptables | ip6tables | ufw
-    rule: str
-    fix: str
-
-
-def _run(argv: list[str]) -> str | None:
-    if shutil.which(argv[0]) is None:
-        return None
-    try:
-        r = subprocess.run(
-            argv, capture_output=True, text=True, timeout=10, stdin=subprocess.DEVNULL
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return r.stdout if r.returncode == 0 else None
-
-
-def _port_in(right: Any, port: int) -> bool:
-    if isinstance(right, int):
-        return right == port
-    if isinstance(right, dict):
-        if "range" in right:
-            lo, hi = right["range"]
-            return isinstance(lo, int) and isinstance(hi, int) and lo <= port <= hi
-        if "set" in right:
-            return any(_port_in(x, port) for x in right["set"])
-    if isinstance(right, list):
-        return any(_port_in(x, port) for x in right)
-    return False
-
-
-def nft_blocks(ruleset: dict[str, Any], port: int) -> list[Block]:
-    """Rules in `nft -j list ruleset` that drop/reject TCP to `port`, and dropping input policies."""
-    items = ruleset.get("nftables", [])
-    chains = {(c["family"], c["table"], c["name"]): c for i in items if (c := i.get("chain"))}
-    blocks: list[Block] = []
-    accepted: set[tuple[str, str, str]] = set()
-    for item in items:
-        rule = item.get("rule")
-        if not rule:
-            continue
-        exprs = rule.get("expr", [])
-        hits_port = False
-        conds = []
-        for e in exprs:
-            m = e.get("match") if isinstance(e, dict) else None
-            if not m:
-                continue
-            left = m.get("left", {})
-            payload = left.get("payload", {}) if isinstance(left, dict) else {}
-            if payload.get("field") == "dport" and payload.get("protocol") in ("tcp", "th", None):
-                hits_port = m.get("op") in ("==", "in") and _port_in(m.get("right"), port)
-                if not hits_port:
-                    break
-            else:
-                conds.append(json.dumps(m, separators=(",", ":")))
-        if not hits_port:
-            continue
-        key = (rule["family"], rule["table"], rule["chain"])
-        verdict = next(
-            (
-                k
-                for e in exprs
-                if isinstance(e, dict)
-                for k in ("drop", "reject", "accept")
-                if k in e
-            ),
-            None,
-        )
-        if verdict == "accept":
-            accepted.add(key)
-        elif verdict in ("drop", "reject"):
-            where = f"{rule['family']} {rule['table']} {rule['chain']}"
-            only = f" (only when {' and '.join(conds)})" if conds else ""
-            blocks.append(
-                Block(
-                    "nft",
-                    f"table {where}: tcp dport {port} {verdict}{only}",
-                    f"sudo nft delete rule {where} handle {rule.get('handle')}",
-                )
-            )
-    for key, c in chains.items():
-        if c.get("hook") == "input" and c.get("policy") == "drop" and key not in accepted:
-            where = " ".join(key)
-            blocks.append(
-                Block(
-                    "nft",
-                    f"chain {where} drops by default and has no accept rule for port {port}",
-                    f"sudo nft insert rule {where} tcp dport {port} accept",
-                )
-            )
-    return blocks
-
-
-def iptables_blocks(dump: str, port: int, tool: str) -> list[Block]:
-    """Rules in `iptables -S` output that drop/reject TCP to `port` (and a dropping INPUT policy)."""
-    blocks = []
-    accepted = False
-    policy_drop = False
-    for line in dump.splitlines():
-        words = line.split()
-        if words[:3] == ["-P", "INPUT", "DROP"]:
-            policy_drop = True
-        if not words or words[0] != "-A":
-            continue
-        ports: list[str] = []
-        for flag in ("--dport", "--dports"):
-            if flag in words and words.index(flag) + 1 < len(words):
-                ports += words[words.index(flag) + 1].split(",")
-        if not any(_in_spec(p, port) for p in ports):
-            continue
-        target = words[words.index("-j") + 1] if "-j" in words[:-1] else ""
-        if target == "ACCEPT":
-            accepted = True
-        elif target in ("DROP", "REJECT"):
-            blocks.append(Block(tool, line, f"sudo {tool} -D {' '.join(words[1:])}"))
-    if policy_drop and not accepted:
-        blocks.append(
-            Block(
-                tool,
-                f"INPUT policy DROP without an ACCEPT for port {port}",
-                f"sudo {tool} -I INPUT -p tcp --dport {port} -j ACCEPT",
-            )
-        )
-    return blocks
-
-
-def _in_spec(spec: str, port: int) -> bool:
-    lo, _, hi = spec.partition(":")
-    try:
-        return int(lo) <= port <= int(hi or lo)
-    except ValueError:
-        return False
-
-
-def ufw_blocks(status: str, port: int) -> list[Block]:
-    if "Status: active" not in status:
-        return []
-    out = []
-    for line in status.splitlines():
-        words = line.split()
-        if (
-            words
-            and words[0].split("/")[0] == str(port)
-            and any(w in ("DENY", "REJECT") for w in words)
-        ):
-            out.append(Block("ufw", line.strip(), f"sudo ufw allow {port}/tcp"))
-    return out
-
-
-def firewall_blocks(port: int) -> tuple[list[Block], list[str]]:
-    """(blocking rules found, the tools that could be read)."""
-    blocks: list[Block] = []
-    read: list[str] = []
-    nft = _run(["nft", "-j", "list", "ruleset"])
-    if nft is not None:
-        read.append("nft")
-        try:
-            blocks += nft_blocks(json.loads(nft), port)
-        except (ValueError, KeyError, TypeError):
-            read.remove("nft")
-    for tool in ("iptables", "ip6tables"):
-        dump = _run([tool, "-S"])
-        if dump is not None:
-            read.append(tool)
-            blocks += iptables_blocks(dump, port, tool)
-    ufw = _run(["ufw", "status"])
-    if ufw is not None:
-        read.append("ufw")
-        blocks += ufw_blocks(ufw, port)
-    return blocks, read
-
-
-def exposed_port(answers: Answers) -> int | None:
-    a = answers.access
-    if a.method == "reverse-proxy":
-        return a.https_port
-    if a.method in ("direct", "router-tunnel"):
-        return answers.network.port
-    return None
-
-
-def check_firewall(answers: Answers) -> CheckResult:
+def check_firewall(ctx: CheckContext) -> CheckResult:
     name = "firewall"
-    port = exposed_port(answers)
+    port = ctx.method.exposed_port(ctx.answers)
     if port is None:
-        return _skip(name, "not needed: the SSH tunnel reaches Jupyter over loopback")
+        return skip(name, f"not needed: {ctx.method.name} exposes no port beyond loopback")
     blocks, read = firewall_blocks(port)
     if blocks:
         return CheckResult(
@@ -599,20 +314,15 @@ def check_firewall(answers: Answers) -> CheckResult:
             "; ".join(dict.fromkeys(b.fix for b in blocks)),
         )
     if not read:
-        return _skip(
-            name, "no firewall rules readable here (nft/iptables/ufw missing, or not root)"
-        )
+        return skip(name, "no firewall rules readable here (nft/iptables/ufw missing, or not root)")
     return CheckResult(name, True, f"no rule blocks TCP port {port} ({', '.join(read)} read)")
 
 
-# --------------------------------------------------------------------------- text
-
-
-def render(results: Iterable[CheckResult]) -> str:
-    out = []
-    for r in results:
-        mark = "-" if r.skipped else ("✓" if r.ok else "✗")
-        out.append(f"{mark} {r.name}: {r.detail}")
-        if not r.ok and r.fix:
-            out.append(f"    fix: {r.fix}")
-    return "\n".join(out) + "\n"
+COMMON: tuple[DoctorCheck, ...] = (
+    DoctorCheck("service", check_service),
+    DoctorCheck("listening", check_listening),
+    DoctorCheck("port", check_port),
+    DoctorCheck("host header", check_host_header),
+    DoctorCheck("advertised URLs", check_urls),
+)
+LAST: tuple[DoctorCheck, ...] = (DoctorCheck("firewall", check_firewall),)

@@ -1,0 +1,114 @@
+"""direct: the URLs of this server's addresses, each with what it really means (TLS optional)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wizard.core.answers import Answers
+from wizard.core.errors import Problem
+from wizard.plan.access.base import AccessInfo, AccessUrl, Binding, MethodBase, Tls
+from wizard.plan.access.shared import (
+    classify,
+    config_owner,
+    plan_self_signed,
+    tls_pair,
+    url_host,
+    uses_tls,
+    validate_tls,
+)
+from wizard.plan.plan import Plan
+from wizard.plan.steps.network import WILDCARDS, binding_covers, is_loopback
+from wizard.probe.facts import Facts
+from wizard.probe.jupyter_config import TraitKey
+
+
+def direct_urls(answers: Answers, facts: Facts) -> list[AccessUrl]:
+    """One URL per address the binding covers, most useful first; loopback only if nothing else."""
+    net = answers.network
+    scheme = "https" if uses_tls(answers) else "http"
+    order = {"private LAN": 0, "public": 1, "IPv6": 2, "link-local": 3, "loopback": 4}
+    seen: dict[str, AccessUrl] = {}
+    bind = "127.0.0.1" if net.ip == "localhost" else net.ip
+    for a in facts.addresses:
+        if a.address in seen or not binding_covers(bind, a.address):
+            continue
+        kind, truth = classify(a.address)
+        if kind == "link-local" and ":" in a.address:
+            continue  # needs a %zone browsers do not accept
+        url = f"{scheme}://{url_host(a.address)}:{net.port}{net.base_url}"
+        seen[a.address] = AccessUrl(url, a.address, kind, truth)
+    if bind not in WILDCARDS and bind not in seen and not is_loopback(bind):
+        kind, truth = classify(bind)
+        seen[bind] = AccessUrl(
+            f"{scheme}://{url_host(bind)}:{net.port}{net.base_url}", bind, kind, truth
+        )
+    urls = sorted(seen.values(), key=lambda u: (order.get(u.kind, 5), u.address))
+    non_loop = [u for u in urls if u.kind != "loopback"]
+    return non_loop or urls
+
+
+class Direct(MethodBase):
+    name = "direct"
+    label = "Direct: browse to this machine's address and port"
+    summary = "browse to this machine's own addresses; Jupyter serves TLS itself if given a pair"
+    fields = ("self_signed", "certfile", "keyfile")
+    binding = Binding.BEYOND_LOOPBACK
+    tls = Tls.OPTIONAL
+    wider_binding = "0.0.0.0"
+
+    def validate(self, answers: Answers, facts: Facts) -> list[Problem]:
+        problems = []
+        if is_loopback(answers.network.ip):
+            problems.append(
+                Problem(
+                    "network.ip",
+                    "direct access needs a binding beyond loopback: an address of this machine, 0.0.0.0 or all",
+                )
+            )
+        return problems + validate_tls(answers, required=False)
+
+    def jupyter_settings(self, answers: Answers, facts: Facts) -> dict[TraitKey, Any]:
+        if not uses_tls(answers):
+            return {}
+        cert, key = tls_pair(answers, facts, for_jupyter=True)
+        return {("ServerApp", "certfile"): cert, ("ServerApp", "keyfile"): key}
+
+    def plan(
+        self, plan: Plan, answers: Answers, facts: Facts, *, proxy_password: str | None
+    ) -> None:
+        if not uses_tls(answers):
+            plan.note(
+                "warning",
+                "no TLS: the password and notebooks cross the network in clear text; set certfile/keyfile or self_signed = true",
+            )
+        if answers.access.self_signed:
+            names = [u.address for u in direct_urls(answers, facts)]
+            plan_self_signed(plan, answers, facts, for_jupyter=True, names=names,
+                             owner=config_owner(facts))  # fmt: skip
+
+    def instructions(self, answers: Answers, facts: Facts) -> AccessInfo:
+        urls = tuple(direct_urls(answers, facts))
+        warnings = []
+        if not uses_tls(answers):
+            warnings.append("no TLS: the password travels in clear text beyond this machine")
+        if any(u.kind in ("public", "IPv6") for u in urls):
+            warnings.append("a public address: check the firewall and use a long password")
+        return AccessInfo(
+            method=self.name,
+            headline=f"JupyterLab listens on {WILDCARDS.get(answers.network.ip, answers.network.ip)} port {answers.network.port}; open one of these from your computer:",
+            urls=urls,
+            browser_url=urls[0].url + "lab" if urls else "",
+            steps=("Open the URL that matches where your computer is (same LAN: the private one).",
+                   "Log in with the Jupyter password."),
+            warnings=tuple(warnings),
+        )  # fmt: skip
+
+    def needed_addresses(self, answers: Answers, facts: Facts) -> list[str]:
+        urls = direct_urls(answers, facts)
+        return [u.address for u in urls if u.kind != "loopback"] or [answers.network.ip]
+
+    def jupyter_scheme(self, answers: Answers) -> str:
+        return "https" if uses_tls(answers) else "http"
+
+
+METHOD = Direct()

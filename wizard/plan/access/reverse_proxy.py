@@ -1,0 +1,298 @@
+"""reverse-proxy: nginx with TLS (and optional basic auth) in front of a loopback Jupyter."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from wizard.core.answers import Answers
+from wizard.core.errors import InputError, Problem
+from wizard.plan.access.base import (
+    AccessInfo,
+    AccessUrl,
+    Binding,
+    CheckContext,
+    CheckResult,
+    DoctorCheck,
+    MethodBase,
+    Tls,
+    skip,
+)
+from wizard.plan.access.shared import classify, plan_self_signed, tls_pair, validate_tls
+from wizard.plan.actions import Look, Poll, WriteFile
+from wizard.plan.plan import Plan
+from wizard.plan.steps.network import WILDCARDS, is_loopback
+from wizard.probe.facts import Facts
+from wizard.probe.jupyter_config import TraitKey
+
+if TYPE_CHECKING:
+    from wizard.plan.access.nginx import ProxySpec
+
+
+def proxy_spec(answers: Answers, facts: Facts) -> ProxySpec:
+    from wizard.plan.access.nginx import DEFAULT_HTPASSWD, ProxySpec
+
+    a = answers.access
+    cert, key = tls_pair(answers, facts, for_jupyter=False)
+    return ProxySpec(
+        jupyter_port=answers.network.port,
+        base_url=answers.network.base_url,
+        https_port=a.https_port,
+        certfile=cert,
+        keyfile=key,
+        server_name=a.server_name,
+        listen_ip=a.listen_ip,
+        htpasswd=(a.htpasswd_file or str(DEFAULT_HTPASSWD)) if a.basic_auth_user else "",
+        ipv6=any(x.family == socket.AF_INET6 for x in facts.addresses),
+    )
+
+
+def _htpasswd_has_user(path: Path, user: str) -> bool:
+    try:
+        return any(line.split(":", 1)[0] == user for line in path.read_text().splitlines())
+    except OSError:
+        return False
+
+
+# --------------------------------------------------------------------------- doctor
+
+
+def check_urls(ctx: CheckContext) -> CheckResult:
+    """The advertised URL answers through nginx (and with the basic-auth credentials, if given)."""
+    from wizard.plan.access.nginx import probe_basic_auth, probe_site
+
+    answers, net = ctx.answers, ctx.answers.network
+    spec = proxy_spec(answers, ctx.facts)
+    problem = probe_site(spec, jupyter_expected=True)
+    if problem is None and ctx.proxy_password and answers.access.basic_auth_user:
+        status = probe_basic_auth(spec, answers.access.basic_auth_user, ctx.proxy_password)
+        if status != 200:
+            problem = f"with the basic-auth credentials {net.base_url}api answered {status}"
+    if problem:
+        return CheckResult(
+            "advertised URLs",
+            False,
+            f"{spec.url()}: {problem}",
+            "check nginx (nginx -t; its error log) and that Jupyter runs on "
+            f"127.0.0.1:{net.port} with base_url {net.base_url}",
+        )
+    return CheckResult("advertised URLs", True, f"{spec.url()} answers through nginx")
+
+
+def check_websocket(ctx: CheckContext) -> CheckResult:
+    """nginx forwards WebSocket upgrades: its site (static), or a live handshake with --password-stdin."""
+    from wizard.plan.access.nginx import DEFAULT_SITE, site_has_websocket_headers
+    from wizard.probe.http import basic_auth, jupyter_login, url_host, websocket_handshake
+
+    name = "proxy websocket"
+    a, password, proxy_password = ctx.answers.access, ctx.password, ctx.proxy_password
+    site = Path(a.nginx_site) if a.nginx_site else DEFAULT_SITE
+    fix = "re-apply the reverse-proxy step: its site sets proxy_http_version 1.1 and the Upgrade/Connection headers"
+    try:
+        missing = site_has_websocket_headers(site.read_text())
+    except OSError:
+        missing = None
+    if missing:
+        return CheckResult(
+            name,
+            False,
+            f"{site} lacks: {'; '.join(missing)} (kernels would stay 'connecting')",
+            fix,
+        )
+    if not password:
+        if missing is None:
+            return skip(name, f"cannot read {site}; pass --password-stdin for a live handshake")
+        return CheckResult(
+            name,
+            True,
+            f"{site} forwards WebSocket upgrades (static check; --password-stdin for a live one)",
+        )
+    spec = proxy_spec(ctx.answers, ctx.facts)
+    hh = f"{url_host(spec.public_host)}:{spec.https_port}"
+    extra = (
+        basic_auth(a.basic_auth_user, proxy_password)
+        if a.basic_auth_user and proxy_password
+        else {}
+    )
+    session = jupyter_login("https", spec.check_host, spec.https_port, spec.base_url, password,
+                            host_header=hh, extra_headers=extra, timeout=ctx.timeout + 5)  # fmt: skip
+    if isinstance(session, str):
+        return CheckResult(
+            name,
+            False,
+            f"could not log in through {spec.url()}: {session}",
+            "check the password (and the basic-auth one)",
+        )
+    try:
+        line = websocket_handshake(
+            "https", spec.check_host, spec.https_port, f"{spec.base_url}api/events/subscribe",
+            host_header=hh, origin=f"https://{hh}",
+            headers={**extra, "Cookie": session.cookie_header}, timeout=ctx.timeout + 5,
+        )  # fmt: skip
+    except OSError as exc:
+        return CheckResult(name, False, f"WebSocket handshake through nginx failed: {exc}", fix)
+    if " 101 " not in f"{line} ":
+        return CheckResult(
+            name, False, f"WebSocket handshake through nginx answered {line!r}, not 101", fix
+        )
+    return CheckResult(name, True, "a WebSocket handshake through nginx completes (101)")
+
+
+# --------------------------------------------------------------------------- the method
+
+
+class ReverseProxy(MethodBase):
+    name = "reverse-proxy"
+    label = "Behind a reverse proxy (nginx with TLS)"
+    summary = "nginx serves HTTPS (optionally basic auth) in front of a loopback Jupyter"
+    fields = ("server_name", "https_port", "listen_ip", "self_signed", "certfile", "keyfile",
+              "basic_auth_user", "htpasswd_file", "nginx_site", "nginx_conf")  # fmt: skip
+    binding = Binding.LOOPBACK
+    tls = Tls.REQUIRED
+
+    def validate(self, answers: Answers, facts: Facts) -> list[Problem]:
+        a, net = answers.access, answers.network
+        problems: list[Problem] = []
+        if not is_loopback(net.ip):
+            problems.append(
+                Problem(
+                    "network.ip",
+                    f"behind a reverse proxy Jupyter stays on loopback (127.0.0.1), not {net.ip}: nginx is the only way in",
+                )
+            )
+        if shutil.which("nginx") is None:
+            problems.append(
+                Problem("access.method", "nginx is not installed: sudo apt install nginx-light")
+            )
+        site = Path(a.nginx_site) if a.nginx_site else None
+        if site is not None and not site.is_absolute():
+            problems.append(
+                Problem("access.nginx_site", f"{a.nginx_site!r} must be an absolute path")
+            )
+        elif site is None and not Path("/etc/nginx/conf.d").is_dir() and shutil.which("nginx"):
+            problems.append(
+                Problem("access.nginx_site", "/etc/nginx/conf.d does not exist: give nginx_site")
+            )
+        if a.nginx_conf and not Path(a.nginx_conf).is_file():
+            problems.append(Problem("access.nginx_conf", f"{a.nginx_conf} does not exist"))
+        if a.basic_auth_user and (
+            ":" in a.basic_auth_user or a.basic_auth_user.strip() != a.basic_auth_user
+        ):
+            problems.append(
+                Problem("access.basic_auth_user", "must not contain ':' or spaces at the ends")
+            )
+        if a.https_port == net.port:
+            problems.append(Problem("access.https_port", f"{a.https_port} is Jupyter's own port"))
+        for lst in facts.listeners_on(a.https_port):
+            if (lst.process or "").startswith("nginx") or lst.pid is None:
+                continue
+            problems.append(
+                Problem("access.https_port", f"port {a.https_port} is in use by {lst.describe()}")
+            )
+            break
+        listen = a.listen_ip
+        if (
+            listen
+            and listen not in WILDCARDS
+            and not is_loopback(listen)
+            and not facts.has_address(listen)
+        ):
+            problems.append(
+                Problem("access.listen_ip", f"{listen} is not an address of this machine")
+            )
+        return problems + validate_tls(answers, required=True)
+
+    def jupyter_settings(self, answers: Answers, facts: Facts) -> dict[TraitKey, Any]:
+        return {
+            # Behind nginx: trust X-Forwarded-*/X-Scheme for the client address and https.
+            ("ServerApp", "trust_xheaders"): True,
+            # Requests arrive with the proxy's Host (a DNS name): not "local", so allow them.
+            ("ServerApp", "allow_remote_access"): True,
+        }
+
+    def plan(
+        self, plan: Plan, answers: Answers, facts: Facts, *, proxy_password: str | None
+    ) -> None:
+        from wizard.core.passwords import htpasswd_line
+        from wizard.plan.access import nginx
+
+        a = answers.access
+        if a.self_signed:  # a no-op when the pair exists already
+            plan_self_signed(plan, answers, facts, for_jupyter=False, names=[], owner=None)
+        spec = proxy_spec(answers, facts)
+        site = Path(a.nginx_site) if a.nginx_site else nginx.DEFAULT_SITE
+        files: list[WriteFile] = [
+            WriteFile(site, nginx.render_site(spec).encode(), mode=0o644, why="nginx site")
+        ]
+        if spec.htpasswd:
+            path = Path(spec.htpasswd)
+            if proxy_password:
+                line = htpasswd_line(a.basic_auth_user, proxy_password) + "\n"
+                files.append(
+                    nginx.HtpasswdFile(path, line.encode(), mode=0o640,
+                                       owner=nginx.htpasswd_owner(), why="basic auth")
+                )  # fmt: skip
+            elif not _htpasswd_has_user(path, a.basic_auth_user):
+                raise InputError(
+                    [
+                        Problem(
+                            "access.basic_auth_user",
+                            f"basic auth for {a.basic_auth_user!r} needs its password (apply --proxy-password-stdin)",
+                        )
+                    ]
+                )
+        site_action = nginx.NginxSite(files, a.nginx_conf, facts.systemd_running)
+        plan.actions.append(site_action)
+        jupyter_running = (
+            any(
+                is_loopback(lst.address) or lst.address in WILDCARDS
+                for lst in facts.listeners_on(answers.network.port)
+            )
+            or answers.service.manager != "none"
+        )
+        plan.actions.append(
+            Poll(
+                f"nginx serves {spec.url()} (TLS, our site"
+                + (", basic auth asked" if spec.htpasswd else "")
+                + ")",
+                lambda: Look.problem(nginx.probe_site(spec, jupyter_expected=jupyter_running)),
+                after=[site_action],
+            )
+        )
+        plan.note("info", f"JupyterLab will be at {spec.url()} (through nginx)")
+
+    def instructions(self, answers: Answers, facts: Facts) -> AccessInfo:
+        spec = proxy_spec(answers, facts)
+        kind, truth = classify(spec.public_host)
+        a = answers.access
+        steps = [f"Open {spec.url()} in your browser."]
+        if a.self_signed:
+            steps.append(
+                f"The certificate is self-signed: the browser warns once; compare the fingerprint (openssl x509 -in {spec.certfile} -noout -fingerprint -sha256)."
+            )
+        if a.basic_auth_user:
+            steps.append(
+                f"The browser asks for a user name first: {a.basic_auth_user} and the proxy password."
+            )
+        steps.append("Then log in with the Jupyter password.")
+        return AccessInfo(
+            method=self.name,
+            headline=f"nginx serves JupyterLab over HTTPS at {spec.url()}; Jupyter itself stays on 127.0.0.1:{answers.network.port}.",
+            urls=(AccessUrl(spec.url(), spec.public_host, kind, truth),),
+            browser_url=spec.url() + "lab",
+            steps=tuple(steps),
+        )
+
+    def exposed_port(self, answers: Answers) -> int | None:
+        return answers.access.https_port
+
+    def doctor_checks(self) -> tuple[DoctorCheck, ...]:
+        return (
+            DoctorCheck("advertised URLs", check_urls),
+            DoctorCheck("proxy websocket", check_websocket, elsewhere="no proxy in {method}"),
+        )
+
+
+METHOD = ReverseProxy()

@@ -1,0 +1,110 @@
+"""router-tunnel: the LAN address a router-side tunnel or port mapping must point at."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+
+from wizard.core.answers import Answers
+from wizard.core.errors import Problem
+from wizard.plan.access.base import AccessInfo, AccessUrl, Binding, MethodBase
+from wizard.plan.access.shared import classify, url_host
+from wizard.plan.plan import Plan
+from wizard.plan.steps.network import WILDCARDS, binding_covers, is_loopback
+from wizard.probe.facts import Facts
+
+
+def lan_target(answers: Answers, facts: Facts) -> str | None:
+    """The LAN address the router points at (None when it must be chosen)."""
+    if answers.access.lan_ip:
+        return answers.access.lan_ip
+    ip = answers.network.ip
+    if ip not in WILDCARDS and not is_loopback(ip):
+        return ip
+    covered = sorted(
+        {
+            a.address
+            for a in facts.addresses
+            if a.family == socket.AF_INET
+            and classify(a.address)[0] == "private LAN"
+            and binding_covers(ip, a.address)
+        }
+    )
+    return covered[0] if len(covered) == 1 else None
+
+
+class RouterTunnel(MethodBase):
+    name = "router-tunnel"
+    label = "Through a router / port forward"
+    summary = (
+        "a router-side tunnel (e.g. DDNSTO) or port mapping points at this machine's LAN address"
+    )
+    fields = ("lan_ip",)
+    binding = Binding.BEYOND_LOOPBACK
+
+    def validate(self, answers: Answers, facts: Facts) -> list[Problem]:
+        ip = answers.network.ip
+        target = lan_target(answers, facts)
+        if target is None:
+            choices = sorted(
+                {a.address for a in facts.addresses if classify(a.address)[0] == "private LAN"}
+            )
+            return [
+                Problem(
+                    "access.lan_ip",
+                    "choose the LAN address the router points at"
+                    + (f" (this machine has: {', '.join(choices)})" if choices else ""),
+                )
+            ]
+        try:
+            ipaddress.ip_address(target)
+        except ValueError:
+            return [Problem("access.lan_ip", f"{target!r} is not an IP address")]
+        if not facts.has_address(target):
+            return [Problem("access.lan_ip", f"{target} is not an address of this machine")]
+        if not binding_covers(ip, target):
+            return [
+                Problem(
+                    "network.ip",
+                    f"the router must reach http://{url_host(target)}:{answers.network.port}, but Jupyter would listen on {ip} only; set network.ip = {target!r}",
+                )
+            ]
+        return []
+
+    def plan(
+        self, plan: Plan, answers: Answers, facts: Facts, *, proxy_password: str | None
+    ) -> None:
+        plan.note(
+            "risk",
+            "the router's tunnel exposes the login page publicly: the Jupyter password is the only lock",
+        )
+
+    def instructions(self, answers: Answers, facts: Facts) -> AccessInfo:
+        net = answers.network
+        target = lan_target(answers, facts) or "LAN_IP"
+        url = f"http://{url_host(target)}:{net.port}{net.base_url}"
+        kind, truth = classify(target) if target != "LAN_IP" else ("private LAN", "")
+        return AccessInfo(
+            method=self.name,
+            headline=f"Point the router's tunnel (e.g. DDNSTO) or port mapping at {url}",
+            urls=(AccessUrl(url, target, kind, truth),),
+            steps=(
+                "Open the router's admin page and its tunnel service (or port forwarding).",
+                f"Add a mapping whose target is {url} (address {target}, port {net.port}).",
+                f"Give this server a fixed LAN address ({target}): a DHCP reservation on the router, or the mapping breaks when it changes.",
+                "Open the public address the tunnel service shows, and log in with the Jupyter password.",
+            ),
+            limits=(
+                "One person: JupyterLab has one password and one user (several people need JupyterHub).",
+                "Whoever knows the public address reaches the login page: the password is the only lock.",
+                "You trust the tunnel provider: without end-to-end HTTPS it can see the password and notebooks.",
+                "Notebooks need WebSockets through the tunnel; if kernels stay 'connecting', the provider blocks them.",
+            ),
+        )
+
+    def needed_addresses(self, answers: Answers, facts: Facts) -> list[str]:
+        target = lan_target(answers, facts)
+        return [target] if target else []
+
+
+METHOD = RouterTunnel()

@@ -1,0 +1,132 @@
+"""What more than one access method needs: what an address is, and the TLS choices.
+
+TLS is Jupyter's own for `direct` and nginx's for `reverse-proxy`: the same answers fields
+(certfile, keyfile, self_signed), the pair in a different place.
+"""
+
+from __future__ import annotations
+
+import base64
+import ipaddress
+import os
+import socket
+from pathlib import Path
+
+from wizard.core.answers import Answers
+from wizard.core.errors import Problem
+from wizard.plan.plan import Plan
+from wizard.probe.facts import Facts
+
+# RFC 1918, carrier-grade NAT (shared, e.g. Tailscale) and IPv6 unique-local. Not Python's
+# is_private, which also counts documentation and reserved ranges.
+_PRIVATE = tuple(
+    ipaddress.ip_network(n)
+    for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7")
+)
+
+
+# --------------------------------------------------------------------------- what an address is
+
+
+def classify(address: str) -> tuple[str, str]:
+    """(kind, the one-line truth) for an address: loopback / private LAN / public / link-local / IPv6."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return "name", "a DNS name: reachable wherever it resolves and the server answers"
+    if ip.is_loopback:
+        return (
+            "loopback",
+            "only programs on this server itself; from your computer use an SSH tunnel",
+        )
+    if ip.is_link_local:
+        return (
+            "link-local",
+            "only from a computer on the same network segment, and it can change; not for bookmarks",
+        )
+    if any(ip.version == n.version and ip in n for n in _PRIVATE):
+        return (
+            "private LAN",
+            "reachable from the same local network (or a VPN into it), not from the internet",
+        )
+    if ip.version == 6:
+        return (
+            "IPv6",
+            "a global IPv6 address: reachable from any IPv6 client on the internet unless a firewall blocks it",
+        )
+    return (
+        "public",
+        "reachable from the whole internet unless a firewall blocks it: anyone can try the password",
+    )
+
+
+def url_host(address: str) -> str:
+    return f"[{address}]" if ":" in address else address
+
+
+def osc52(text: str) -> str:
+    """The terminal escape that copies `text` into the clipboard of the person's terminal, over SSH."""
+    return f"\033]52;c;{base64.b64encode(text.encode()).decode()}\a"
+
+
+# --------------------------------------------------------------------------- TLS choices
+
+
+def uses_tls(answers: Answers) -> bool:
+    a = answers.access
+    return bool(a.certfile or a.self_signed)
+
+
+def tls_pair(answers: Answers, facts: Facts, *, for_jupyter: bool) -> tuple[str, str]:
+    """The cert/key paths in use: given ones, or where a self-signed pair is made."""
+    a = answers.access
+    if a.certfile or not a.self_signed:
+        return a.certfile, a.keyfile
+    # Jupyter (direct) runs as the person: its pair lives in their config dir; nginx's in /etc.
+    from wizard.plan.access.tls import DEFAULT_DIR, default_pair
+
+    d = Path(facts.config_dir) / "tls" if for_jupyter else DEFAULT_DIR
+    cert, key = default_pair(d)
+    return str(cert), str(key)
+
+
+def validate_tls(answers: Answers, *, required: bool) -> list[Problem]:
+    """Problems with the cert/key choice; an optional one may be left out (plain HTTP)."""
+    from wizard.plan.access.tls import validate_pair
+
+    a = answers.access
+    if not required and not uses_tls(answers) and not a.keyfile:
+        return []
+    return validate_pair(a.certfile, a.keyfile, self_signed=a.self_signed, field="access")
+
+
+def plan_self_signed(
+    plan: Plan,
+    answers: Answers,
+    facts: Facts,
+    *,
+    for_jupyter: bool,
+    names: list[str],
+    owner: tuple[int, int] | None,
+) -> None:
+    """Make the self-signed pair (a no-op when it exists), for the server name, `names` and this host."""
+    from wizard.plan.access.tls import MakeSelfSigned
+
+    cert, key = tls_pair(answers, facts, for_jupyter=for_jupyter)
+    all_names = [answers.access.server_name] if answers.access.server_name else []
+    all_names += [*names, "localhost", "127.0.0.1", socket.gethostname()]
+    plan.actions.append(MakeSelfSigned(Path(cert), Path(key), all_names, owner))
+    plan.note(
+        "info",
+        f"self-signed certificate {cert}: browsers warn once; compare its fingerprint (openssl x509 -in {cert} -noout -fingerprint -sha256)",
+    )
+
+
+def config_owner(facts: Facts) -> tuple[int, int] | None:
+    """Who owns Jupyter's config dir (files made there as root are handed to them)."""
+    if os.geteuid() != 0:
+        return None
+    from wizard.core.fileops import nearest_existing
+
+    st = nearest_existing(Path(facts.config_dir)).stat()
+    return st.st_uid, st.st_gid

@@ -1,0 +1,127 @@
+"""ssh-tunnel: Jupyter stays on loopback; the exact `ssh -L` command for the person's computer."""
+
+from __future__ import annotations
+
+import shlex
+import socket
+
+from wizard.core.answers import Answers
+from wizard.core.errors import Problem
+from wizard.plan.access.base import (
+    AccessInfo,
+    AccessUrl,
+    Binding,
+    CheckContext,
+    CheckResult,
+    DoctorCheck,
+    MethodBase,
+    loopback_address,
+    skip,
+)
+from wizard.plan.access.shared import classify, url_host, uses_tls
+from wizard.plan.steps.network import is_loopback
+from wizard.probe.facts import Facts
+
+
+def ssh_endpoint(answers: Answers, facts: Facts) -> tuple[str, str, int, bool]:
+    """(user, host, ssh port, detected) for the tunnel command; detected: from SSH_CONNECTION."""
+    a = answers.access
+    user = a.ssh_user or facts.person.name or "USER"
+    parts = (facts.ssh_connection or "").split()
+    detected = len(parts) == 4
+    host = a.ssh_host or (parts[2] if detected else socket.gethostname())
+    port = a.ssh_port or (int(parts[3]) if detected and parts[3].isdigit() else 22)
+    return user, host, port, detected or bool(a.ssh_host)
+
+
+def _no_host_header_check(ctx: CheckContext) -> CheckResult:
+    return skip(
+        "host header",
+        "not needed: through the tunnel the browser sends Host: localhost, which Jupyter accepts",
+    )
+
+
+def _no_firewall_check(ctx: CheckContext) -> CheckResult:
+    return skip("firewall", "not needed: the SSH tunnel reaches Jupyter over loopback")
+
+
+class SshTunnel(MethodBase):
+    name = "ssh-tunnel"
+    label = "SSH tunnel (safest: nothing beyond loopback)"
+    summary = "Jupyter stays on loopback; an `ssh -L` command on your computer reaches it"
+    fields = ("local_port", "ssh_user", "ssh_host", "ssh_port")
+    needs_password = False
+    binding = Binding.LOOPBACK
+
+    def validate(self, answers: Answers, facts: Facts) -> list[Problem]:
+        ip = answers.network.ip
+        if is_loopback(ip):
+            return []
+        return [
+            Problem(
+                "network.ip",
+                f"ssh-tunnel keeps Jupyter on loopback (127.0.0.1): the tunnel needs nothing more, and {ip} would expose it",
+            )
+        ]
+
+    def instructions(self, answers: Answers, facts: Facts) -> AccessInfo:
+        net, a = answers.network, answers.access
+        user, host, sshport, known = ssh_endpoint(answers, facts)
+        local = a.local_port or net.port
+        target = "[::1]" if net.ip == "::1" else "localhost"
+        fwd = f"{local}:{target}:{net.port}"
+        port_opt = [] if sshport == 22 else ["-p", str(sshport)]
+        dest = f"{user}@{host}"
+        cmd = shlex.join(["ssh", "-N", "-L", fwd, dest, *port_opt])
+        bg = shlex.join(
+            ["ssh", "-f", "-N", "-o", "ExitOnForwardFailure=yes", "-L", fwd, dest, *port_opt]
+        )
+        alias = f"jupyter-{socket.gethostname().split('.')[0] or 'server'}"
+        cfg = [f"Host {alias}", f"    HostName {host}", f"    User {user}"]
+        if sshport != 22:
+            cfg.append(f"    Port {sshport}")
+        cfg += [f"    LocalForward {local} {target}:{net.port}", "    ExitOnForwardFailure yes"]
+        scheme = "https" if uses_tls(answers) else "http"
+        warnings = []
+        if not known:
+            warnings.append(
+                f"not in an SSH session: {host} is this machine's name; use the address you reach it by"
+            )
+        return AccessInfo(
+            method=self.name,
+            headline=f"JupyterLab listens on {url_host(net.ip)}:{net.port} (loopback only); reach it through an SSH tunnel.",
+            browser_url=f"{scheme}://localhost:{local}{net.base_url}lab",
+            ssh_command=cmd,
+            ssh_background=bg,
+            ssh_config="\n".join(cfg) + "\n",
+            steps=(
+                "Run the ssh command on your own computer and leave it running (or use the background variant).",
+                "Open the browser URL there and log in with the Jupyter password.",
+                f"If port {local} is busy on your computer, choose another local port (access.local_port).",
+            ),
+            warnings=tuple(warnings),
+            urls=(
+                AccessUrl(
+                    f"http://{url_host(net.ip if net.ip != 'localhost' else '127.0.0.1')}:{net.port}{net.base_url}",
+                    net.ip,
+                    *classify("127.0.0.1" if net.ip == "localhost" else net.ip),
+                ),
+            ),
+        )
+
+    def url_targets(
+        self, answers: Answers, facts: Facts, info: AccessInfo
+    ) -> tuple[list[tuple[str, str]], str]:
+        # The URL itself lives on the person's computer; check the tunnel's far end.
+        net = answers.network
+        far_end = (loopback_address(net.ip), f"localhost:{answers.access.local_port or net.port}")
+        return [far_end], info.browser_url
+
+    def doctor_checks(self) -> tuple[DoctorCheck, ...]:
+        return (
+            DoctorCheck("host header", _no_host_header_check),
+            DoctorCheck("firewall", _no_firewall_check),
+        )
+
+
+METHOD = SshTunnel()

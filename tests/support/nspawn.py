@@ -23,7 +23,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -782,3 +782,82 @@ class SystemdContainer:
             except OSError:
                 continue
         raise HarnessError(f"no process with pid {container_pid} in container {self.name}")
+
+
+# --------------------------------------------------------------------------- derived images
+
+
+def chroot_run(
+    root: Path, argv: Sequence[str], *, timeout: float, env: Mapping[str, str] | None = None
+) -> None:
+    """Run a build step in a chroot of `root` (own mount + pid namespaces, /proc mounted, clean
+    environment); output to stderr, a non-zero exit raises HarnessError."""
+    _chroot(root, argv, timeout=timeout, env=env)
+
+
+def pip_env() -> dict[str, str]:
+    """The host's pip settings that make sense inside a chroot or container (network index,
+    timeout; never host-local file:// indexes)."""
+    return _pip_env()
+
+
+def ensure_derived_rootfs(
+    name: str,
+    recipe: str,
+    build: Callable[[Path], None],
+    *,
+    base: Path | None = None,
+) -> Path:
+    """A rootfs made of the base one (ensure_rootfs()) plus `build(root)`, cached beside the base
+    as ``<base>-<name>``.
+
+    `recipe` is any text that changes when `build` would make something else (package lists,
+    versions, file contents): the cache is keyed on it and on the base's own stamp, so a new
+    base or recipe rebuilds it. Like the base, it is built into a temp dir renamed into place,
+    under a lock, and is a read-only template afterwards (SystemdContainer boots overlays of it).
+    `build` runs steps with chroot_run(); a failure removes the half-built copy.
+    """
+    base = Path(base) if base is not None else ensure_rootfs()
+    base_stamp = (base / STAMP_NAME).read_text().strip()
+    stamp = hashlib.sha256(f"{base_stamp}\n{name}\n{recipe}".encode()).hexdigest()[:16]
+    cache_dir = base.parent / f"{base.name}-{name}"
+
+    def ready() -> bool:
+        f = cache_dir / STAMP_NAME
+        return f.is_file() and f.read_text().strip() == stamp
+
+    if ready():
+        return cache_dir
+    with _file_lock(cache_dir.parent / f".{cache_dir.name}.lock"):
+        if ready():
+            return cache_dir
+        require_tools("unshare", "chroot", "setpriv", "cp")
+        for stale in cache_dir.parent.glob(f".{cache_dir.name}.build-*"):
+            _log(f"removing interrupted build {stale}")
+            _remove_tree(stale)
+        if cache_dir.exists():
+            _log(f"rebuilding {cache_dir}: recipe stamp differs")
+            _remove_tree(cache_dir)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{cache_dir.name}.build-", dir=cache_dir.parent))
+        tmp.chmod(0o755)
+        _log(f"building {cache_dir.name} from {base} into {tmp}")
+        t0 = time.monotonic()
+        try:
+            r = subprocess.run(
+                ["cp", "-a", "--reflink=auto", f"{base}/.", f"{tmp}/"],
+                capture_output=True,
+                text=True,
+            )
+            if r.returncode != 0:
+                raise HarnessError(f"copy of {base} failed: {r.stderr.strip()}")
+            build(tmp)
+            for deb in (tmp / "var/cache/apt/archives").glob("*.deb"):
+                deb.unlink()
+            (tmp / "etc/machine-id").write_text("")
+            (tmp / STAMP_NAME).write_text(stamp + "\n")
+            os.rename(tmp, cache_dir)
+        except BaseException:
+            _remove_tree(tmp)
+            raise
+        _log(f"{cache_dir.name} ready in {time.monotonic() - t0:.1f}s")
+    return cache_dir

@@ -89,6 +89,7 @@ class WizardApp(App[int]):
         self.applying = False
         self.cancel_apply = threading.Event()
         self.quit_after_apply = False
+        self.farewell = ""  # printed when the app exits: the access instructions of an apply
         self._step_screens: dict[str, Screen[Any]] = {}
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -236,4 +237,6 @@ class WizardApp(App[int]):
 def run_app() -> int:
     app = WizardApp()
     code = app.run()
+    if app.farewell:  # after an apply: how to reach JupyterLab, kept in the terminal
+        print(app.farewell)
     return int(code or 0)

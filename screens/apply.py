@@ -50,6 +50,10 @@ class ApplyScreen(Screen[None]):
         Binding("w", "welcome", "Start again"),
         Binding("escape", "review", "Back to review"),
         Binding("q", "app.quit", "Quit"),
+        Binding("up", "scroll_result(-1)", "Scroll", show=False),
+        Binding("down", "scroll_result(1)", "Scroll", show=False),
+        Binding("pageup", "scroll_result(-10)", "Scroll", show=False),
+        Binding("pagedown", "scroll_result(10)", "Scroll", show=False),
     ]
 
     def __init__(self, planned: Planned) -> None:
@@ -186,7 +190,13 @@ class ApplyScreen(Screen[None]):
             + instructions(self.planned.answers, self.planned.facts)
             + "\n\nS: live status   W: start again (reconfigure)   Q: quit"
         )
+        # The result is what the person came for (the ssh command): at 80x24 it gets the whole
+        # frame; the actions all succeeded, and the log is in the journal.
+        for done_with in ("#apply-actions", "#apply-progress", "#pip-row", "#apply-log"):
+            self.query_one(done_with).display = False
+        self.query_one("#apply-result").add_class("-done")
         self._result(text, error=False)
+        self.wizard.farewell = instructions(self.planned.answers, self.planned.facts)
         st.password = ""  # the plaintexts are not needed any more
         st.proxy_password = ""
         st.step_problems.clear()
@@ -227,6 +237,11 @@ class ApplyScreen(Screen[None]):
         if action == "review":
             return True if self.finished and self.failed else None
         return True
+
+    def action_scroll_result(self, lines: int) -> None:
+        result = self.query_one("#apply-result")
+        if result.display:
+            result.scroll_relative(y=lines, animate=False)
 
     def action_status(self) -> None:
         self.wizard.show_status()

@@ -15,7 +15,15 @@ import pytest
 
 from wizard.core.answers import Answers
 from wizard.probe import sockets as netstat
-from wizard.probe.jupyter_paths import read_runtime_file, runtime_dir, scan_runtime_dirs
+from wizard.probe.jupyter_paths import (
+    config_dir,
+    config_path,
+    env_config_dir,
+    read_runtime_file,
+    runtime_dir,
+    scan_runtime_dirs,
+    user_config_dir,
+)
 from wizard.verify.status import collect as status
 from wizard.verify.status.collect import (
     Configured,
@@ -47,6 +55,32 @@ def test_runtime_dir_follows_jupyter_core_rules() -> None:
     assert runtime_dir({"JUPYTER_RUNTIME_DIR": "", "XDG_DATA_HOME": ""}, home) == Path(
         "/home/ann/.local/share/jupyter/runtime"
     )
+
+
+def test_config_dirs_follow_jupyter_core_rules(tmp_path: Path) -> None:
+    home = "/home/ann"
+    assert config_dir({"JUPYTER_CONFIG_DIR": "/c"}, home) == Path("/c")
+    assert config_dir({"JUPYTER_CONFIG_DIR": ""}, home) == Path("/home/ann/.jupyter")
+    assert config_dir({"HOME": "/home/bob"}) == Path("/home/bob/.jupyter")
+    assert config_dir() == Path(os.environ["JUPYTER_CONFIG_DIR"])
+    root = user_config_dir("root")
+    assert root is not None and root.name == ".jupyter"
+    assert user_config_dir("no-such-user-jsw") is None
+    # Inside a venv, its env dir ranks first; a plain interpreter has none.
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    python = str(venv / "bin" / "python")
+    assert env_config_dir(python) == venv / "etc" / "jupyter"
+    assert env_config_dir("/usr/bin/python3") is None and env_config_dir("") is None
+    system = ["/usr/local/etc/jupyter", "/etc/jupyter"]
+    assert config_path("/home/ann/.jupyter", python) == [
+        str(venv / "etc" / "jupyter"),
+        "/home/ann/.jupyter",
+        *system,
+    ]
+    assert config_path(Path("/u"), "/usr/bin/python3") == ["/u", *system]
+    assert config_path("/u") == ["/u", *system]
 
 
 def test_runtime_dir_of_this_process_uses_the_environment(tmp_path: Path) -> None:

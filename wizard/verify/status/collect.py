@@ -23,9 +23,12 @@ import psutil
 from wizard.probe import sockets as netstat
 from wizard.probe.jupyter_paths import (
     RuntimeFile,
+    config_dir,
+    config_path,
     process_runtime_dir,
     runtime_dir,
     scan_runtime_dirs,
+    user_config_dir,
     user_runtime_dir,
 )
 
@@ -189,7 +192,7 @@ def configured_from(answers: Answers | None) -> tuple[Configured, list[ConfigFil
     else:
         cfg, python = Configured(source="defaults"), ""
         cfg.config_dir = _user_config_dir(cfg)
-    files = scan_config_dirs(_config_dirs(cfg.config_dir, python))
+    files = scan_config_dirs(config_path(cfg.config_dir, python))
     if answers is None:
         port = _effective(files, ("port",))
         ip = _effective(files, ("ip",))
@@ -201,24 +204,12 @@ def configured_from(answers: Answers | None) -> tuple[Configured, list[ConfigFil
 
 
 def _user_config_dir(cfg: Configured) -> str:
-    user = cfg.service_user
-    if cfg.service_manager != "none" and user and os.geteuid() == 0:
-        try:
-            import pwd
-
-            return os.path.join(pwd.getpwnam(user).pw_dir, ".jupyter")
-        except KeyError:
-            pass
-    return os.environ.get("JUPYTER_CONFIG_DIR") or os.path.expanduser("~/.jupyter")
-
-
-def _config_dirs(config_dir: str, python: str) -> list[str]:
-    dirs = []
-    if python:
-        prefix = Path(python).parent.parent
-        if (prefix / "pyvenv.cfg").exists():  # inside a venv, the env dir ranks first
-            dirs.append(str(prefix / "etc" / "jupyter"))
-    return [*dirs, config_dir, "/usr/local/etc/jupyter", "/etc/jupyter"]
+    """The service user's config dir when root looks at a service, else this user's."""
+    if cfg.service_manager != "none" and cfg.service_user and os.geteuid() == 0:
+        theirs = user_config_dir(cfg.service_user)
+        if theirs is not None:
+            return str(theirs)
+    return str(config_dir())
 
 
 # Per dir, the file Jupyter loads last wins: lab over server over jupyter_config, .json over .py.

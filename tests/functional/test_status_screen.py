@@ -19,7 +19,7 @@ from screens.status import StatusApp, StatusScreen
 from tests.support.ports import free_port
 from wizard.core.answers import Answers
 from wizard.core.record import save_current
-from wizard.verify.status.collect import (
+from wizard.verify.status.model import (
     Configured,
     Finding,
     HttpProbe,

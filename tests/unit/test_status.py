@@ -25,7 +25,9 @@ from wizard.probe.jupyter_paths import (
     user_config_dir,
 )
 from wizard.verify.status import collect as status
-from wizard.verify.status.collect import (
+from wizard.verify.status.collect import take_snapshot
+from wizard.verify.status.findings import findings_of
+from wizard.verify.status.model import (
     Configured,
     Finding,
     HttpProbe,
@@ -33,10 +35,8 @@ from wizard.verify.status.collect import (
     Server,
     ServiceStatus,
     Snapshot,
-    render_text,
-    take_snapshot,
-    to_json,
 )
+from wizard.verify.status.render import render_text, to_json
 from wizard.verify.status.schema import SCHEMA, validate
 
 REPO = Path(__file__).parents[2]
@@ -278,7 +278,7 @@ def _snap(method: str | None, *servers: Server, port: int = 8888, **svc: object)
 
 
 def _codes(snap: Snapshot) -> list[str]:
-    return [f.code for f in status._findings(snap, [], [], set(), {})]
+    return [f.code for f in findings_of(snap, [], [], set(), {})]
 
 
 @pytest.mark.parametrize(
@@ -305,14 +305,14 @@ def test_port_drift_and_service_findings() -> None:
     silent = _snap("ssh-tunnel", port=8888, name="jupyterlab", active_state="active")
     assert _codes(silent) == ["service_not_listening"]
     failed = _snap(None, port=8888, name="jupyterlab", active_state="failed", exit_status=1)
-    found = status._findings(failed, [], [], set(), {})
+    found = findings_of(failed, [], [], set(), {})
     assert [f.code for f in found] == ["service_failed"] and "exit status 1" in found[0].message
 
 
 def test_unreadable_runtime_files_are_said_not_guessed() -> None:
     snap = _snap("ssh-tunnel")
     procs = {77: netstat.Proc(77, 1, "jupyter-lab")}
-    found = status._findings(snap, [], [("/home/bob/rt", "Permission denied")], {77}, procs)
+    found = findings_of(snap, [], [("/home/bob/rt", "Permission denied")], {77}, procs)
     assert [f.code for f in found] == ["runtime_unreadable", "runtime_unreadable"]
     assert "/home/bob/rt: not readable by" in found[0].message
     assert "pid 77" in found[1].message and "not readable" in found[1].message
@@ -354,7 +354,7 @@ def test_schema_documents_every_field_the_snapshot_has() -> None:
 
 def test_text_output_names_state_findings_and_fixes() -> None:
     snap = _snap("direct", _server(10, "127.0.0.1"))
-    snap.findings = status._findings(snap, [], [], set(), {})
+    snap.findings = findings_of(snap, [], [], set(), {})
     text = render_text(snap)
     assert text.startswith("JupyterLab is running, with 1 finding(s)")
     assert "pid 10" in text and "HTTP ok" in text

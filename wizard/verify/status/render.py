@@ -12,8 +12,7 @@ import time
 from typing import Any
 
 from wizard.verify.status.model import Listener, Server, ServiceStatus, Snapshot
-
-SCHEMA_VERSION = 1
+from wizard.verify.status.schema import SCHEMA_VERSION
 
 
 def to_json(snap: Snapshot, *, show_token: bool = False) -> dict[str, Any]:

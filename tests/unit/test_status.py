@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from wizard.core.answers import Answers
+from wizard.plan.service.managers import ServiceState, describe
 from wizard.probe import sockets as netstat
 from wizard.probe.jupyter_paths import (
     config_dir,
@@ -36,7 +37,7 @@ from wizard.verify.status.model import (
     ServiceStatus,
     Snapshot,
 )
-from wizard.verify.status.render import render_text, to_json
+from wizard.verify.status.render import render_text, service_line, to_json
 from wizard.verify.status.schema import SCHEMA, validate
 
 REPO = Path(__file__).parents[2]
@@ -271,10 +272,20 @@ def _server(pid: int, *addrs: str, port: int = 8888, token: str = "") -> Server:
     )
 
 
-def _snap(method: str | None, *servers: Server, port: int = 8888, **svc: object) -> Snapshot:
+def _state(name: str, active_state: str, exit_status: int | None = None) -> ServiceState:
+    sub_state = {"active": "running", "failed": "failed"}[active_state]
+    return ServiceState(
+        "systemd-system", name, True, active_state, sub_state, None, None, 0, exit_status, True
+    )
+
+
+def _snap(
+    method: str | None, *servers: Server, port: int = 8888, state: ServiceState | None = None
+) -> Snapshot:
     cfg = Configured("last apply", port=port, access_method=method)
     listeners = [x for s in servers for x in s.listening]
-    return Snapshot(1.0, 1.0, cfg, ServiceStatus("none", **svc), list(servers), listeners)  # type: ignore[arg-type]
+    service = ServiceStatus.of(state) if state else ServiceStatus("none")
+    return Snapshot(1.0, 1.0, cfg, service, list(servers), listeners)
 
 
 def _codes(snap: Snapshot) -> list[str]:
@@ -302,9 +313,9 @@ def test_binding_against_access_method(
 def test_port_drift_and_service_findings() -> None:
     drifted = _snap("ssh-tunnel", _server(10, "127.0.0.1", port=8889), port=8888)
     assert _codes(drifted) == ["port_mismatch"]
-    silent = _snap("ssh-tunnel", port=8888, name="jupyterlab", active_state="active")
+    silent = _snap("ssh-tunnel", port=8888, state=_state("jupyterlab", "active"))
     assert _codes(silent) == ["service_not_listening"]
-    failed = _snap(None, port=8888, name="jupyterlab", active_state="failed", exit_status=1)
+    failed = _snap(None, port=8888, state=_state("jupyterlab", "failed", exit_status=1))
     found = findings_of(failed, [], [], set(), {})
     assert [f.code for f in found] == ["service_failed"] and "exit status 1" in found[0].message
 
@@ -348,8 +359,63 @@ def test_schema_documents_every_field_the_snapshot_has() -> None:
     """Each dataclass field appears in the schema (a new field must be documented)."""
     props = SCHEMA["properties"]
     assert set(props["configured"]["properties"]) == {f for f in Configured.__dataclass_fields__}
-    assert set(props["service"]["properties"]) == set(ServiceStatus.__dataclass_fields__)
+    assert set(props["service"]["properties"]) == {*ServiceState.__dataclass_fields__, "error"}
     assert set(props["findings"]["items"]["properties"]) == set(Finding.__dataclass_fields__)
+
+
+def test_service_json_is_the_state_itself_with_nulls_while_unknown() -> None:
+    keys = list(SCHEMA["properties"]["service"]["properties"])
+    unset = dict.fromkeys(keys)
+    none = to_json(_snap(None))["service"]
+    assert list(none) == keys
+    assert none == {**unset, "manager": "none", "name": ""}  # installed: null, not false
+    broken = _snap(None)
+    broken.service = ServiceStatus("background", "jupyterlab", error="unknown: boom")
+    data = to_json(broken)
+    assert validate(data) == []
+    assert data["service"] == {
+        **unset,
+        "manager": "background",
+        "name": "jupyterlab",
+        "error": "unknown: boom",
+    }
+    known = to_json(_snap(None, state=_state("jupyterlab.service", "failed", exit_status=1)))
+    assert validate(known) == []
+    assert list(known["service"]) == keys
+    assert known["service"] == {
+        "manager": "systemd-system",
+        "name": "jupyterlab.service",
+        "installed": True,
+        "active_state": "failed",
+        "sub_state": "failed",
+        "main_pid": None,
+        "since": None,
+        "n_restarts": 0,
+        "exit_status": 1,
+        "enabled": True,
+        "error": None,
+    }
+
+
+def test_service_state_is_worded_in_one_place() -> None:
+    st = ServiceState(
+        "systemd-system", "jupyterlab.service", True, "active", "running", 42, None, 2, 1, False
+    )
+    assert describe(st) == (
+        "jupyterlab.service (systemd-system): active/running, pid 42, does not start at boot, "
+        "2 restart(s), last exit status 1"
+    )
+    assert service_line(ServiceStatus.of(st)) == (
+        "systemd-system jupyterlab.service: active (running), pid 42, not enabled at boot, "
+        "2 restart(s), last exit status 1"
+    )
+    gone = ServiceState("background", "jupyterlab", False, "inactive", "dead", *[None] * 5)
+    assert describe(gone) == "jupyterlab (background): not installed"
+    assert service_line(ServiceStatus.of(gone)) == "background jupyterlab: not installed"
+    unknown = ServiceStatus("background", "jupyterlab", error="unknown: boom")
+    assert service_line(unknown) == "background jupyterlab: unknown: boom"
+    none = ServiceStatus("none", "jupyterlab")
+    assert service_line(none) == "none configured (JupyterLab is started by hand)"
 
 
 def test_text_output_names_state_findings_and_fixes() -> None:

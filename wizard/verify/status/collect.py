@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import socket
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -47,35 +47,16 @@ _UNSET: Any = object()
 
 
 def service_status(cfg: Configured, answers: Answers | None) -> ServiceStatus:
+    """The configured service's state, as its manager reports it (never raises)."""
     if answers is None or cfg.service_manager == "none":
-        return ServiceStatus(manager=cfg.service_manager, name=cfg.service_name)
-    from wizard.plan.service import managers as services
+        return ServiceStatus(cfg.service_manager, cfg.service_name)
+    from wizard.plan.service import managers
 
     try:
-        st = services.controller(answers.service, config_dir=cfg.config_dir).state()
+        state = managers.controller(answers.service, config_dir=cfg.config_dir).state()
     except Exception as exc:  # a broken manager must not break status
         return ServiceStatus(cfg.service_manager, cfg.service_name, error=f"unknown: {exc}")
-    return ServiceStatus(
-        manager=str(getattr(st, "manager", cfg.service_manager)),
-        name=str(getattr(st, "name", cfg.service_name)),
-        installed=_opt(bool, getattr(st, "installed", None)),
-        active_state=_opt(str, getattr(st, "active_state", None)),
-        sub_state=_opt(str, getattr(st, "sub_state", None)),
-        main_pid=_opt(int, getattr(st, "main_pid", None)) or None,
-        since=_opt(float, getattr(st, "since", None)) or None,
-        n_restarts=_opt(int, getattr(st, "n_restarts", None)),
-        exit_status=_opt(int, getattr(st, "exit_status", None)),
-        enabled=_opt(bool, getattr(st, "enabled", None)),
-    )
-
-
-def _opt(kind: Callable[[Any], Any], value: Any) -> Any:
-    if value is None or value == "":
-        return None
-    try:
-        return kind(value)
-    except (TypeError, ValueError):
-        return None
+    return ServiceStatus.of(state)
 
 
 # --------------------------------------------------------------------------- sampling
@@ -137,8 +118,9 @@ def take_snapshot(
     # this user (like `jupyter server list`) and whatever Jupyter listens on the configured port.
     # Other users' personal servers on a shared machine are not this setup's business.
     candidates: set[int] = set()
-    if service.main_pid and service.main_pid in procs:
-        candidates.add(service.main_pid)
+    main_pid = service.state.main_pid if service.state else None
+    if main_pid and main_pid in procs:
+        candidates.add(main_pid)
     service_uid = _uid_of(cfg.service_user) if cfg.service_manager != "none" else None
     if service_uid is not None:
         candidates |= {

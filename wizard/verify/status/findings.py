@@ -70,8 +70,8 @@ def findings_of(
                     "network",
                 )
             )
-    svc = snap.service
-    if svc.active_state == "active" and not on_port:
+    svc = snap.service.state
+    if svc is not None and svc.active_state == "active" and not on_port:
         out.append(
             Finding(
                 "service_not_listening",
@@ -81,7 +81,7 @@ def findings_of(
                 "service",
             )
         )
-    elif svc.active_state == "failed":
+    elif svc is not None and svc.active_state == "failed":
         code = f" (exit status {svc.exit_status})" if svc.exit_status is not None else ""
         out.append(
             Finding(

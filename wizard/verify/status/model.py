@@ -8,6 +8,10 @@ form of every field is documented in schema.py.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from wizard.plan.service.managers import ServiceState
 
 EXIT_HEALTHY, EXIT_DOWN, EXIT_FINDINGS = 0, 3, 4
 DEFAULT_PORT = 8888
@@ -29,17 +33,21 @@ class Configured:
 
 @dataclass
 class ServiceStatus:
+    """The configured service: the state its manager reports, or why there is none.
+
+    `state` is None when no service manager is configured (manager "none") or when asking the
+    manager failed (`error` says why); manager and name are then the configured ones, else the
+    state's (whose name may be the unit's: jupyterlab.service).
+    """
+
     manager: str  # "none" when no service manager is configured
     name: str = ""
-    installed: bool | None = None
-    active_state: str | None = None  # systemd ActiveState: active, inactive, failed, ...
-    sub_state: str | None = None
-    main_pid: int | None = None
-    since: float | None = None  # Unix time of the last state change
-    n_restarts: int | None = None
-    exit_status: int | None = None
-    enabled: bool | None = None
+    state: ServiceState | None = None
     error: str | None = None  # why the state is unknown
+
+    @classmethod
+    def of(cls, state: ServiceState) -> ServiceStatus:
+        return cls(state.manager, state.name, state)
 
 
 @dataclass

@@ -1,6 +1,7 @@
 """Turn a snapshot into what people and programs read: the JSON form and the text of `--once`.
 
-`to_json()` gives the documented, stable form (schema.py), with the token only on request;
+`to_json()` gives the documented, stable form (schema.py: its SCHEMA_VERSION, and its keys for
+the service object), with the token only on request;
 `render_text()` the plain-text report; the fmt_* helpers and `service_line()` are shared with the
 live screen (screens/status.py) so both say things the same way.
 """
@@ -8,11 +9,10 @@ live screen (screens/status.py) so both say things the same way.
 from __future__ import annotations
 
 import dataclasses
-import time
 from typing import Any
 
 from wizard.verify.status.model import Listener, Server, ServiceStatus, Snapshot
-from wizard.verify.status.schema import SCHEMA_VERSION
+from wizard.verify.status.schema import SCHEMA, SCHEMA_VERSION
 
 
 def to_json(snap: Snapshot, *, show_token: bool = False) -> dict[str, Any]:
@@ -33,7 +33,7 @@ def to_json(snap: Snapshot, *, show_token: bool = False) -> dict[str, Any]:
         "running": snap.running,
         "exit_code": snap.exit_code,
         "configured": dataclasses.asdict(snap.configured),
-        "service": dataclasses.asdict(snap.service),
+        "service": _service_json(snap.service),
         "servers": servers,
         "listeners": [dataclasses.asdict(x) for x in snap.listeners],
         "findings": [dataclasses.asdict(f) for f in snap.findings],
@@ -62,24 +62,25 @@ def fmt_bytes(n: int | None) -> str:
 
 
 def service_line(svc: ServiceStatus) -> str:
+    """The service in one line (managers.describe's status wording, shared with the screen)."""
     if svc.manager == "none":
         return "none configured (JupyterLab is started by hand)"
-    if svc.error:
-        return f"{svc.manager} {svc.name}: {svc.error}"
-    if svc.installed is False:
-        return f"{svc.manager} {svc.name}: not installed"
-    parts = [f"{svc.manager} {svc.name}: {svc.active_state or '?'} ({svc.sub_state or '?'})"]
-    if svc.since:
-        parts.append("since " + time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(svc.since)))
-    if svc.main_pid:
-        parts.append(f"pid {svc.main_pid}")
-    if svc.enabled is not None:
-        parts.append("enabled" if svc.enabled else "not enabled at boot")
-    if svc.n_restarts:
-        parts.append(f"{svc.n_restarts} restart(s)")
-    if svc.exit_status:
-        parts.append(f"last exit status {svc.exit_status}")
-    return ", ".join(parts)
+    if svc.state is None:
+        return f"{svc.manager} {svc.name}: {svc.error or 'unknown'}"
+    from wizard.plan.service.managers import describe  # here: `status --json` never needs it
+
+    return describe(svc.state, status_line=True)
+
+
+def _service_json(svc: ServiceStatus) -> dict[str, Any]:
+    """The schema's service object: the state's fields (null while unknown), and the error."""
+    known: dict[str, Any] = {"manager": svc.manager, "name": svc.name, "error": svc.error}
+    if svc.state is not None:
+        known.update(dataclasses.asdict(svc.state))
+    return {key: known.get(key) for key in _SERVICE_KEYS}
+
+
+_SERVICE_KEYS = tuple(SCHEMA["properties"]["service"]["properties"])
 
 
 def server_lines(s: Server, *, show_token: bool = False) -> list[str]:

@@ -15,6 +15,7 @@ import pytest
 
 from wizard.core.answers import Answers
 from wizard.plan.service.managers import ServiceState, describe
+from wizard.probe import http
 from wizard.probe import sockets as netstat
 from wizard.probe.jupyter_paths import (
     config_dir,
@@ -487,37 +488,83 @@ class _Answers(threading.Thread):
     [
         (
             b'HTTP/1.1 200 OK\r\nContent-Length: 21\r\n\r\n{"version": "2.21.1"}',
-            (200, "OK", b'{"version": "2.21.1"}'),
+            (200, "OK", '{"version": "2.21.1"}'),
         ),
         (
             b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n3\r\n!!!\r\n0\r\n\r\n",
-            (200, "OK", b"hello!!!"),
+            (200, "OK", "hello!!!"),
         ),
-        (b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n", (403, "Forbidden", b"")),
+        (b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n", (403, "Forbidden", "")),
     ],
 )
-def test_http_get(answer: bytes, expected: tuple[int, str, bytes]) -> None:
+def test_http_request(answer: bytes, expected: tuple[int, str, str]) -> None:
+    """Status probes with the project's one HTTP client (wizard.probe.http.request)."""
     srv = _Answers(answer)
     try:
-        assert status.http_get("127.0.0.1", srv.port, "/base/api") == expected
+        got = http.request("http", "127.0.0.1", srv.port, "/base/api")
+        assert (got.status, got.reason, got.body) == expected
         assert srv.requests[0].startswith(b"GET /base/api HTTP/1.1\r\n")
         assert f"Host: 127.0.0.1:{srv.port}".encode() in srv.requests[0]
     finally:
         srv.close()
 
 
-def test_http_get_failures_are_errors_not_hangs() -> None:
+def test_http_request_reads_at_most_max_body() -> None:
+    srv = _Answers(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789")
+    try:
+        assert http.request("http", "127.0.0.1", srv.port, "/", max_body=4).body == "0123"
+    finally:
+        srv.close()
+
+
+def test_http_request_failures_are_errors_not_hangs() -> None:
     garbage, silent = _Answers(b"SSH-2.0-OpenSSH_9.2\r\n"), _Answers(None)
     try:
-        with pytest.raises(ValueError, match="not an HTTP answer"):
-            status.http_get("127.0.0.1", garbage.port, "/api")
+        with pytest.raises(http.NotHttpError, match="BadStatusLine"):
+            http.request("http", "127.0.0.1", garbage.port, "/api")
         t0 = time.monotonic()
         with pytest.raises(OSError):
-            status.http_get("127.0.0.1", silent.port, "/api", timeout=0.3)
+            http.request("http", "127.0.0.1", silent.port, "/api", timeout=0.3)
         assert time.monotonic() - t0 < 1.0
     finally:
         garbage.close()
         silent.close()
     server = _server(10, "127.0.0.1", port=garbage.port)
     probe = status.probe_http(server, timeout=0.3)
-    assert probe is not None and not probe.ok and probe.error
+    assert probe is not None and not probe.ok and probe.error == "not an HTTP answer"
+
+
+@pytest.mark.parametrize(
+    ("answer", "ok", "version", "error"),
+    [
+        (
+            b'HTTP/1.1 200 OK\r\nContent-Length: 21\r\n\r\n{"version": "2.21.1"}',
+            True,
+            "2.21.1",
+            None,
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nnope",
+            False,
+            None,
+            "answered 200 but not with Jupyter's /api JSON",
+        ),
+        (b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n", False, None, "HTTP 403 Forbidden"),
+    ],
+)
+def test_probe_http_reads_jupyters_api_answer(
+    answer: bytes, ok: bool, version: str | None, error: str | None
+) -> None:
+    srv = _Answers(answer)
+    try:
+        server = _server(10, "127.0.0.1", port=srv.port)
+        server.base_url = "/base/"
+        probe = status.probe_http(server, timeout=2.0)
+    finally:
+        srv.close()
+    assert probe is not None
+    assert probe.url == f"http://127.0.0.1:{srv.port}/base/api"
+    assert (probe.ok, probe.version, probe.error) == (ok, version, error)
+    assert probe.status == int(answer.split()[1]) and probe.latency_ms is not None
+    assert srv.requests[0].startswith(b"GET /base/api HTTP/1.1\r\n")
+    assert b"Accept: application/json" in srv.requests[0]

@@ -1,4 +1,4 @@
-"""Collect one cheap snapshot of everything that says whether JupyterLab is up, where, and if not, why.
+"""Collect one cheap snapshot of everything that says whether JupyterLab is up, where, and why not.
 
 `take_snapshot()` joins the service state, the runtime files of running servers, their
 processes and listening sockets, an HTTP probe of each, and the configuration of the last apply
@@ -9,7 +9,6 @@ It imports neither jupyter_server nor jupyter_core and never runs `jupyter`.
 from __future__ import annotations
 
 import json
-import socket
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -302,103 +301,44 @@ def probe_http(server: Server, *, timeout: float = 1.0) -> HttpProbe | None:
     """GET <base_url>api on the server itself, over its scheme; never raises."""
     if not server.port and not server.listening:
         return None
+    # Here, not at the top: http.client costs ~15 ms of imports, which `status --json` with
+    # nothing running never needs.
+    from wizard.probe.http import NotHttpError, request, url_host
+
     host = _probe_host(server)
     port = server.port or server.listening[0].port
     scheme = "https" if server.secure else "http"
     path = f"{(server.base_url or '/').rstrip('/')}/api"
-    shown = f"[{host}]" if ":" in host else host
-    result = HttpProbe(url=f"{scheme}://{shown}:{port}{path}", ok=False)
+    result = HttpProbe(url=f"{scheme}://{url_host(host)}:{port}{path}", ok=False)
     t0 = time.perf_counter()
     try:
-        status, reason, body = http_get(host, port, path, secure=server.secure, timeout=timeout)
+        answer = request(
+            scheme,
+            host,
+            port,
+            path,
+            headers={"Accept": "application/json", "Connection": "close"},
+            timeout=timeout,
+            max_body=_MAX_ANSWER,
+        )
         result.latency_ms = round((time.perf_counter() - t0) * 1000, 1)
-        result.status = status
-        if status == 200:
+        result.status = answer.status
+        if answer.status == 200:
             try:
-                result.version = str(json.loads(body).get("version"))
+                result.version = str(json.loads(answer.body).get("version"))
                 result.ok = True
             except (ValueError, AttributeError):
                 result.error = "answered 200 but not with Jupyter's /api JSON"
         else:
-            result.error = f"HTTP {status} {reason}".rstrip()
+            result.error = f"HTTP {answer.status} {answer.reason}".rstrip()
+    except NotHttpError:
+        result.error = "not an HTTP answer"
     except (OSError, ValueError) as exc:
         result.error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
     return result
 
 
-def http_get(
-    host: str, port: int, path: str, *, secure: bool = False, timeout: float = 1.0
-) -> tuple[int, str, bytes]:
-    """One small HTTP/1.1 GET: (status, reason, body).
-
-    http.client would cost ~25 ms of imports (email, ssl) in every `status --json`; this needs
-    only socket, and ssl just for HTTPS. ValueError when the answer is not HTTP.
-    """
-    deadline = time.monotonic() + timeout
-    sock = socket.create_connection((host, port), timeout=timeout)
-    try:
-        if secure:
-            import ssl
-
-            ctx = ssl.create_default_context()
-            # Probing ourselves: a self-signed or other-named certificate must not hide the answer.
-            ctx.check_hostname = False
-            ctx.verify_mode = ssl.CERT_NONE
-            sock = ctx.wrap_socket(sock)
-        shown = f"[{host}]" if ":" in host else host
-        sock.sendall(
-            f"GET {path} HTTP/1.1\r\nHost: {shown}:{port}\r\nAccept: application/json\r\n"
-            "Connection: close\r\n\r\n".encode()
-        )
-        raw = b""
-        want: int | None = None
-        while len(raw) < _MAX_ANSWER:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError("timed out")
-            sock.settimeout(left)
-            data = sock.recv(65536)
-            if not data:
-                break
-            raw += data
-            if want is None and b"\r\n\r\n" in raw:
-                want = _expected_length(raw)
-            if want is not None and len(raw) >= want:
-                break
-    finally:
-        sock.close()
-    head, sep, body = raw.partition(b"\r\n\r\n")
-    first = head.split(b"\r\n", 1)[0].decode("latin-1").split(" ", 2)
-    if not sep or len(first) < 2 or not first[0].startswith("HTTP/") or not first[1].isdigit():
-        raise ValueError("not an HTTP answer")
-    if b"transfer-encoding: chunked" in head.lower():
-        body = _unchunk(body)
-    return int(first[1]), first[2] if len(first) > 2 else "", body
-
-
-_MAX_ANSWER = 256 * 1024
-
-
-def _expected_length(raw: bytes) -> int | None:
-    """Header + Content-Length bytes, when the answer says how long it is."""
-    head, _, _ = raw.partition(b"\r\n\r\n")
-    for line in head.split(b"\r\n")[1:]:
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length" and value.strip().isdigit():
-            return len(head) + 4 + int(value.strip())
-    return None
-
-
-def _unchunk(body: bytes) -> bytes:
-    out = b""
-    while body:
-        size_line, _, rest = body.partition(b"\r\n")
-        size = int(size_line.split(b";")[0].strip() or b"0", 16)
-        if size == 0:
-            break
-        out += rest[:size]
-        body = rest[size + 2 :]
-    return out
+_MAX_ANSWER = 256 * 1024  # Jupyter's /api answer is tiny; anything longer is not it
 
 
 def _probe_host(server: Server) -> str:

@@ -23,15 +23,9 @@ from textual.timer import Timer
 from textual.widgets import Footer, Log, OptionList, Static
 from textual.widgets.option_list import Option
 
-from wizard.verify.status.collect import (
-    Sampler,
-    Server,
-    Snapshot,
-    fmt_bytes,
-    fmt_duration,
-    service_line,
-    take_snapshot,
-)
+from wizard.verify.status.collect import Sampler, take_snapshot
+from wizard.verify.status.model import Server, Snapshot
+from wizard.verify.status.render import fmt_bytes, fmt_duration, service_line
 
 HERE = Path(__file__).parent
 JOURNAL_LINES = 200

@@ -19,7 +19,8 @@ from screens.status import StatusApp, StatusScreen
 from tests.support.ports import free_port
 from wizard.core.answers import Answers
 from wizard.core.record import save_current
-from wizard.verify.status.collect import (
+from wizard.plan.service.base import ServiceState
+from wizard.verify.status.model import (
     Configured,
     Finding,
     HttpProbe,
@@ -103,7 +104,9 @@ async def test_screen_starts_shows_and_stops_a_real_server(background_service: A
         snap = screen.snapshot
         assert snap is not None
         [server] = snap.servers
-        assert snap.service.active_state == "active" and snap.service.main_pid == server.pid
+        state = snap.service.state
+        assert state is not None and state.active_state == "active"
+        assert state.main_pid == server.pid
         servers = text_of(screen, "#servers")
         assert f"pid {server.pid}" in servers and "✓ HTTP" in servers
         assert f"127.0.0.1:{background_service.network.port}" in text_of(screen, "#listeners")
@@ -185,15 +188,19 @@ def fixed_snapshot() -> Snapshot:
         listening=listening,
         http=HttpProbe("http://127.0.0.1:8888/api", True, 200, "2.21.1", 2.3),
     )
-    service = ServiceStatus(
-        "systemd-system",
-        "jupyterlab.service",
-        installed=True,
-        active_state="active",
-        sub_state="running",
-        main_pid=4321,
-        n_restarts=0,
-        enabled=True,
+    service = ServiceStatus.of(
+        ServiceState(
+            manager="systemd-system",
+            name="jupyterlab.service",
+            installed=True,
+            active_state="active",
+            sub_state="running",
+            main_pid=4321,
+            since=None,
+            n_restarts=0,
+            exit_status=None,
+            enabled=True,
+        )
     )
     findings = [
         Finding(

@@ -14,10 +14,22 @@ from pathlib import Path
 import pytest
 
 from wizard.core.answers import Answers
+from wizard.plan.service.base import ServiceState, describe
+from wizard.probe import http
 from wizard.probe import sockets as netstat
-from wizard.probe.jupyter_paths import read_runtime_file, runtime_dir, scan_runtime_dirs
+from wizard.probe.jupyter_paths import (
+    config_dir,
+    config_path,
+    env_config_dir,
+    read_runtime_file,
+    runtime_dir,
+    scan_runtime_dirs,
+    user_config_dir,
+)
 from wizard.verify.status import collect as status
-from wizard.verify.status.collect import (
+from wizard.verify.status.collect import take_snapshot
+from wizard.verify.status.findings import findings_of
+from wizard.verify.status.model import (
     Configured,
     Finding,
     HttpProbe,
@@ -25,10 +37,8 @@ from wizard.verify.status.collect import (
     Server,
     ServiceStatus,
     Snapshot,
-    render_text,
-    take_snapshot,
-    to_json,
 )
+from wizard.verify.status.render import render_text, service_line, to_json
 from wizard.verify.status.schema import SCHEMA, validate
 
 REPO = Path(__file__).parents[2]
@@ -47,6 +57,32 @@ def test_runtime_dir_follows_jupyter_core_rules() -> None:
     assert runtime_dir({"JUPYTER_RUNTIME_DIR": "", "XDG_DATA_HOME": ""}, home) == Path(
         "/home/ann/.local/share/jupyter/runtime"
     )
+
+
+def test_config_dirs_follow_jupyter_core_rules(tmp_path: Path) -> None:
+    home = "/home/ann"
+    assert config_dir({"JUPYTER_CONFIG_DIR": "/c"}, home) == Path("/c")
+    assert config_dir({"JUPYTER_CONFIG_DIR": ""}, home) == Path("/home/ann/.jupyter")
+    assert config_dir({"HOME": "/home/bob"}) == Path("/home/bob/.jupyter")
+    assert config_dir() == Path(os.environ["JUPYTER_CONFIG_DIR"])
+    root = user_config_dir("root")
+    assert root is not None and root.name == ".jupyter"
+    assert user_config_dir("no-such-user-jsw") is None
+    # Inside a venv, its env dir ranks first; a plain interpreter has none.
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    python = str(venv / "bin" / "python")
+    assert env_config_dir(python) == venv / "etc" / "jupyter"
+    assert env_config_dir("/usr/bin/python3") is None and env_config_dir("") is None
+    system = ["/usr/local/etc/jupyter", "/etc/jupyter"]
+    assert config_path("/home/ann/.jupyter", python) == [
+        str(venv / "etc" / "jupyter"),
+        "/home/ann/.jupyter",
+        *system,
+    ]
+    assert config_path(Path("/u"), "/usr/bin/python3") == ["/u", *system]
+    assert config_path("/u") == ["/u", *system]
 
 
 def test_runtime_dir_of_this_process_uses_the_environment(tmp_path: Path) -> None:
@@ -237,14 +273,24 @@ def _server(pid: int, *addrs: str, port: int = 8888, token: str = "") -> Server:
     )
 
 
-def _snap(method: str | None, *servers: Server, port: int = 8888, **svc: object) -> Snapshot:
+def _state(name: str, active_state: str, exit_status: int | None = None) -> ServiceState:
+    sub_state = {"active": "running", "failed": "failed"}[active_state]
+    return ServiceState(
+        "systemd-system", name, True, active_state, sub_state, None, None, 0, exit_status, True
+    )
+
+
+def _snap(
+    method: str | None, *servers: Server, port: int = 8888, state: ServiceState | None = None
+) -> Snapshot:
     cfg = Configured("last apply", port=port, access_method=method)
     listeners = [x for s in servers for x in s.listening]
-    return Snapshot(1.0, 1.0, cfg, ServiceStatus("none", **svc), list(servers), listeners)  # type: ignore[arg-type]
+    service = ServiceStatus.of(state) if state else ServiceStatus("none")
+    return Snapshot(1.0, 1.0, cfg, service, list(servers), listeners)
 
 
 def _codes(snap: Snapshot) -> list[str]:
-    return [f.code for f in status._findings(snap, [], [], set(), {})]
+    return [f.code for f in findings_of(snap, [], [], set(), {})]
 
 
 @pytest.mark.parametrize(
@@ -268,17 +314,17 @@ def test_binding_against_access_method(
 def test_port_drift_and_service_findings() -> None:
     drifted = _snap("ssh-tunnel", _server(10, "127.0.0.1", port=8889), port=8888)
     assert _codes(drifted) == ["port_mismatch"]
-    silent = _snap("ssh-tunnel", port=8888, name="jupyterlab", active_state="active")
+    silent = _snap("ssh-tunnel", port=8888, state=_state("jupyterlab", "active"))
     assert _codes(silent) == ["service_not_listening"]
-    failed = _snap(None, port=8888, name="jupyterlab", active_state="failed", exit_status=1)
-    found = status._findings(failed, [], [], set(), {})
+    failed = _snap(None, port=8888, state=_state("jupyterlab", "failed", exit_status=1))
+    found = findings_of(failed, [], [], set(), {})
     assert [f.code for f in found] == ["service_failed"] and "exit status 1" in found[0].message
 
 
 def test_unreadable_runtime_files_are_said_not_guessed() -> None:
     snap = _snap("ssh-tunnel")
     procs = {77: netstat.Proc(77, 1, "jupyter-lab")}
-    found = status._findings(snap, [], [("/home/bob/rt", "Permission denied")], {77}, procs)
+    found = findings_of(snap, [], [("/home/bob/rt", "Permission denied")], {77}, procs)
     assert [f.code for f in found] == ["runtime_unreadable", "runtime_unreadable"]
     assert "/home/bob/rt: not readable by" in found[0].message
     assert "pid 77" in found[1].message and "not readable" in found[1].message
@@ -314,13 +360,68 @@ def test_schema_documents_every_field_the_snapshot_has() -> None:
     """Each dataclass field appears in the schema (a new field must be documented)."""
     props = SCHEMA["properties"]
     assert set(props["configured"]["properties"]) == {f for f in Configured.__dataclass_fields__}
-    assert set(props["service"]["properties"]) == set(ServiceStatus.__dataclass_fields__)
+    assert set(props["service"]["properties"]) == {*ServiceState.__dataclass_fields__, "error"}
     assert set(props["findings"]["items"]["properties"]) == set(Finding.__dataclass_fields__)
+
+
+def test_service_json_is_the_state_itself_with_nulls_while_unknown() -> None:
+    keys = list(SCHEMA["properties"]["service"]["properties"])
+    unset = dict.fromkeys(keys)
+    none = to_json(_snap(None))["service"]
+    assert list(none) == keys
+    assert none == {**unset, "manager": "none", "name": ""}  # installed: null, not false
+    broken = _snap(None)
+    broken.service = ServiceStatus("background", "jupyterlab", error="unknown: boom")
+    data = to_json(broken)
+    assert validate(data) == []
+    assert data["service"] == {
+        **unset,
+        "manager": "background",
+        "name": "jupyterlab",
+        "error": "unknown: boom",
+    }
+    known = to_json(_snap(None, state=_state("jupyterlab.service", "failed", exit_status=1)))
+    assert validate(known) == []
+    assert list(known["service"]) == keys
+    assert known["service"] == {
+        "manager": "systemd-system",
+        "name": "jupyterlab.service",
+        "installed": True,
+        "active_state": "failed",
+        "sub_state": "failed",
+        "main_pid": None,
+        "since": None,
+        "n_restarts": 0,
+        "exit_status": 1,
+        "enabled": True,
+        "error": None,
+    }
+
+
+def test_service_state_is_worded_in_one_place() -> None:
+    st = ServiceState(
+        "systemd-system", "jupyterlab.service", True, "active", "running", 42, None, 2, 1, False
+    )
+    assert describe(st) == (
+        "jupyterlab.service (systemd-system): active/running, pid 42, does not start at boot, "
+        "2 restart(s), last exit status 1"
+    )
+    assert service_line(ServiceStatus.of(st)) == (
+        "systemd-system jupyterlab.service: active (running), pid 42, not enabled at boot, "
+        "2 restart(s), last exit status 1"
+    )
+    gone = ServiceState("background", "jupyterlab", False, "inactive", "dead", *[None] * 5)
+    assert describe(gone) == "jupyterlab (background): not installed"
+    assert service_line(ServiceStatus.of(gone)) == "background jupyterlab: not installed"
+    unknown = ServiceStatus("background", "jupyterlab", error="unknown: boom")
+    assert service_line(unknown) == "background jupyterlab: unknown: boom"
+    none = ServiceStatus("none", "jupyterlab")
+    assert service_line(none) == "none configured (JupyterLab is started by hand)"
 
 
 def test_text_output_names_state_findings_and_fixes() -> None:
     snap = _snap("direct", _server(10, "127.0.0.1"))
-    snap.findings = status._findings(snap, [], [], set(), {})
+    snap.findings = findings_of(snap, [], [], set(), {})
     text = render_text(snap)
     assert text.startswith("JupyterLab is running, with 1 finding(s)")
     assert "pid 10" in text and "HTTP ok" in text
@@ -387,37 +488,83 @@ class _Answers(threading.Thread):
     [
         (
             b'HTTP/1.1 200 OK\r\nContent-Length: 21\r\n\r\n{"version": "2.21.1"}',
-            (200, "OK", b'{"version": "2.21.1"}'),
+            (200, "OK", '{"version": "2.21.1"}'),
         ),
         (
             b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n3\r\n!!!\r\n0\r\n\r\n",
-            (200, "OK", b"hello!!!"),
+            (200, "OK", "hello!!!"),
         ),
-        (b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n", (403, "Forbidden", b"")),
+        (b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n", (403, "Forbidden", "")),
     ],
 )
-def test_http_get(answer: bytes, expected: tuple[int, str, bytes]) -> None:
+def test_http_request(answer: bytes, expected: tuple[int, str, str]) -> None:
+    """Status probes with the project's one HTTP client (wizard.probe.http.request)."""
     srv = _Answers(answer)
     try:
-        assert status.http_get("127.0.0.1", srv.port, "/base/api") == expected
+        got = http.request("http", "127.0.0.1", srv.port, "/base/api")
+        assert (got.status, got.reason, got.body) == expected
         assert srv.requests[0].startswith(b"GET /base/api HTTP/1.1\r\n")
         assert f"Host: 127.0.0.1:{srv.port}".encode() in srv.requests[0]
     finally:
         srv.close()
 
 
-def test_http_get_failures_are_errors_not_hangs() -> None:
+def test_http_request_reads_at_most_max_body() -> None:
+    srv = _Answers(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789")
+    try:
+        assert http.request("http", "127.0.0.1", srv.port, "/", max_body=4).body == "0123"
+    finally:
+        srv.close()
+
+
+def test_http_request_failures_are_errors_not_hangs() -> None:
     garbage, silent = _Answers(b"SSH-2.0-OpenSSH_9.2\r\n"), _Answers(None)
     try:
-        with pytest.raises(ValueError, match="not an HTTP answer"):
-            status.http_get("127.0.0.1", garbage.port, "/api")
+        with pytest.raises(http.NotHttpError, match="BadStatusLine"):
+            http.request("http", "127.0.0.1", garbage.port, "/api")
         t0 = time.monotonic()
         with pytest.raises(OSError):
-            status.http_get("127.0.0.1", silent.port, "/api", timeout=0.3)
+            http.request("http", "127.0.0.1", silent.port, "/api", timeout=0.3)
         assert time.monotonic() - t0 < 1.0
     finally:
         garbage.close()
         silent.close()
     server = _server(10, "127.0.0.1", port=garbage.port)
     probe = status.probe_http(server, timeout=0.3)
-    assert probe is not None and not probe.ok and probe.error
+    assert probe is not None and not probe.ok and probe.error == "not an HTTP answer"
+
+
+@pytest.mark.parametrize(
+    ("answer", "ok", "version", "error"),
+    [
+        (
+            b'HTTP/1.1 200 OK\r\nContent-Length: 21\r\n\r\n{"version": "2.21.1"}',
+            True,
+            "2.21.1",
+            None,
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nnope",
+            False,
+            None,
+            "answered 200 but not with Jupyter's /api JSON",
+        ),
+        (b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n", False, None, "HTTP 403 Forbidden"),
+    ],
+)
+def test_probe_http_reads_jupyters_api_answer(
+    answer: bytes, ok: bool, version: str | None, error: str | None
+) -> None:
+    srv = _Answers(answer)
+    try:
+        server = _server(10, "127.0.0.1", port=srv.port)
+        server.base_url = "/base/"
+        probe = status.probe_http(server, timeout=2.0)
+    finally:
+        srv.close()
+    assert probe is not None
+    assert probe.url == f"http://127.0.0.1:{srv.port}/base/api"
+    assert (probe.ok, probe.version, probe.error) == (ok, version, error)
+    assert probe.status == int(answer.split()[1]) and probe.latency_ms is not None
+    assert srv.requests[0].startswith(b"GET /base/api HTTP/1.1\r\n")
+    assert b"Accept: application/json" in srv.requests[0]

@@ -12,7 +12,8 @@ def run(args: argparse.Namespace) -> int:
         from screens.status import run_status
 
         return run_status(args)
-    from wizard.verify.status.collect import render_text, take_snapshot, to_json
+    from wizard.verify.status.collect import take_snapshot
+    from wizard.verify.status.render import render_text, to_json
 
     show = bool(args.show_token)
     snap = take_snapshot()

@@ -27,12 +27,18 @@ def current_answers_path() -> Path:
     return state_dir() / RECORD
 
 
-def load_current() -> Answers | None:
-    """The setup of record: this user's own, else (not root) the one root made with sudo."""
+def record_paths() -> list[Path]:
+    """Where the setup of record may be, first match wins: this user's own, else (not root)
+    the one root made with sudo for them."""
     paths = [current_answers_path()]
     if os.geteuid() != 0:
         paths.append(SYSTEM_STATE_DIR / RECORD)
-    for path in paths:
+    return paths
+
+
+def load_current() -> Answers | None:
+    """The setup of record (see record_paths); None when there is none."""
+    for path in record_paths():
         if not path.exists():
             continue
         try:

@@ -22,6 +22,11 @@ class HttpAnswer:
     headers: dict[str, str]
     body: str
     cookies: dict[str, str] = field(default_factory=dict)
+    reason: str = ""  # the status line's text: "OK", "Forbidden"
+
+
+class NotHttpError(OSError):
+    """Something answered, but not with HTTP (an SSH server, a closed or garbled answer)."""
 
 
 def _context() -> ssl.SSLContext:
@@ -47,8 +52,12 @@ def request(
     headers: dict[str, str] | None = None,
     body: bytes | None = None,
     timeout: float = 3.0,
+    max_body: int = 65536,
 ) -> HttpAnswer:
-    """One HTTP(S) request to host:port; raises OSError when nothing answers."""
+    """One HTTP(S) request to host:port; the first max_body bytes of the answer's body.
+
+    Raises OSError when nothing answers, NotHttpError (an OSError) when the answer is not HTTP.
+    """
     conn: http.client.HTTPConnection
     if scheme == "https":
         conn = http.client.HTTPSConnection(host, port, timeout=timeout, context=_context())
@@ -58,7 +67,7 @@ def request(
         hdrs = {"Host": host_header or f"{url_host(host)}:{port}", **(headers or {})}
         conn.request(method, path, body=body, headers=hdrs)
         r = conn.getresponse()
-        data = r.read(65536).decode("utf-8", "replace")
+        data = r.read(max_body).decode("utf-8", "replace")
         cookies: dict[str, str] = {}
         for raw in r.headers.get_all("Set-Cookie") or []:
             jar: http.cookies.SimpleCookie = http.cookies.SimpleCookie()
@@ -67,8 +76,11 @@ def request(
             except http.cookies.CookieError:
                 continue
             cookies.update({k: m.value for k, m in jar.items()})
-        return HttpAnswer(r.status, {k.lower(): v for k, v in r.getheaders()}, data, cookies)
-    except (http.client.HTTPException, ssl.SSLError) as exc:
+        headers = {k.lower(): v for k, v in r.getheaders()}
+        return HttpAnswer(r.status, headers, data, cookies, r.reason)
+    except http.client.HTTPException as exc:
+        raise NotHttpError(f"{type(exc).__name__}: {exc}") from exc
+    except ssl.SSLError as exc:
         raise OSError(f"{type(exc).__name__}: {exc}") from exc
     finally:
         conn.close()

@@ -1,7 +1,8 @@
-"""Find running Jupyter servers through their runtime files (`jpserver-<PID>.json`).
+"""Jupyter's path rules, and running Jupyter servers found through their runtime files.
 
-Computes the runtime dir the way jupyter_core.paths does, without importing it (or
-jupyter_server): status must stay cheap enough to run every second and start in a blink.
+Computes the config dirs and the runtime dir the way jupyter_core.paths does, without importing
+it (or jupyter_server): status must stay cheap enough to run every second and start in a blink.
+Runtime files (`jpserver-<PID>.json`) are what a running server says about itself.
 """
 
 from __future__ import annotations
@@ -14,6 +15,44 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+SYSTEM_CONFIG_DIRS = ("/usr/local/etc/jupyter", "/etc/jupyter")
+
+
+def config_dir(env: Mapping[str, str] | None = None, home: str | None = None) -> Path:
+    """jupyter_core's user config dir: JUPYTER_CONFIG_DIR, else ~/.jupyter."""
+    env = os.environ if env is None else env
+    if env.get("JUPYTER_CONFIG_DIR"):
+        return Path(env["JUPYTER_CONFIG_DIR"])
+    home = home or env.get("HOME") or os.path.expanduser("~")
+    return Path(home) / ".jupyter"
+
+
+def user_config_dir(username: str) -> Path | None:
+    """The default config dir of another user (their environment is unknown: defaults only)."""
+    try:
+        home = pwd.getpwnam(username).pw_dir
+    except KeyError:
+        return None
+    return config_dir({}, home)
+
+
+def env_config_dir(python: str) -> Path | None:
+    """`{prefix}/etc/jupyter` of the venv `python` belongs to; None when it is not in a venv."""
+    if not python:
+        return None
+    prefix = Path(python).parent.parent
+    return prefix / "etc" / "jupyter" if (prefix / "pyvenv.cfg").exists() else None
+
+
+def config_path(user_dir: str | Path, python: str = "") -> list[str]:
+    """The dirs Jupyter reads config from, highest priority first.
+
+    Inside a venv its env dir ranks first (jupyter_core's default there), then the user config
+    dir, then /usr/local/etc/jupyter and /etc/jupyter.
+    """
+    env = env_config_dir(python)
+    return [*([str(env)] if env else []), str(user_dir), *SYSTEM_CONFIG_DIRS]
 
 
 def runtime_dir(env: Mapping[str, str] | None = None, home: str | None = None) -> Path:

@@ -46,24 +46,35 @@ class ServiceState:
         return self.active_state == "active"
 
 
-def describe(st: ServiceState) -> str:
-    """One line for people: `jupyterlab.service (systemd-system): active/running, pid 42, ...`."""
+def describe(st: ServiceState, *, status_line: bool = False) -> str:
+    """One line for people about a service state, the one place that words it.
+
+    `service status`: `jupyterlab.service (systemd-system): active/running, pid 42, since ...,
+    starts at boot`; the status screen and `status --once` (status_line):
+    `systemd-system jupyterlab.service: active (running), pid 42, since ..., enabled`.
+    """
     if st.manager == "none":
         return 'no service is set up (service.manager = "none")'
+    head = f"{st.manager} {st.name}" if status_line else f"{st.name} ({st.manager})"
     if not st.installed:
-        return f"{st.name} ({st.manager}): not installed"
-    parts = [f"{st.active_state}/{st.sub_state}"]
+        return f"{head}: not installed"
+    if status_line:
+        parts = [f"{st.active_state or '?'} ({st.sub_state or '?'})"]
+        at_boot, not_at_boot = "enabled", "not enabled at boot"
+    else:
+        parts = [f"{st.active_state}/{st.sub_state}"]
+        at_boot, not_at_boot = "starts at boot", "does not start at boot"
     if st.main_pid:
         parts.append(f"pid {st.main_pid}")
     if st.since:
         parts.append("since " + time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(st.since)))
     if st.enabled is not None:
-        parts.append("starts at boot" if st.enabled else "does not start at boot")
+        parts.append(at_boot if st.enabled else not_at_boot)
     if st.n_restarts:
         parts.append(f"{st.n_restarts} restart(s)")
     if st.exit_status:
         parts.append(f"last exit status {st.exit_status}")
-    return f"{st.name} ({st.manager}): " + ", ".join(parts)
+    return f"{head}: " + ", ".join(parts)
 
 
 @dataclass(frozen=True)

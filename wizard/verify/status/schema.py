@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+SCHEMA_VERSION = 1  # render.to_json writes this; raise it only when a field changes meaning
+
 _STR = {"type": "string"}
 _NSTR = {"type": ["string", "null"]}
 _NINT = {"type": ["integer", "null"]}
@@ -113,7 +115,7 @@ SCHEMA: dict[str, Any] = {
     "title": "jupyter-setup-wizard status --json",
     **_obj(
         {
-            "schema_version": {"const": 1},
+            "schema_version": {"const": SCHEMA_VERSION},
             "taken_at": {"type": "number", "description": "Unix time"},
             "duration_ms": {"type": "number", "description": "how long the snapshot took"},
             "state": {"enum": ["healthy", "down", "degraded"]},

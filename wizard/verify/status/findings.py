@@ -1,0 +1,189 @@
+"""Judge a snapshot: every disagreement between what runs and what is configured, with its fix.
+
+`findings_of()` reads a filled Snapshot (plus what collecting it could not read) and says, per
+problem, what is wrong, how to fix it and which wizard step does: a port held by another program,
+a server off its port, a service that failed or does not listen, an address that does not suit
+the access method, a legacy password key, runtime files we cannot read, a failed HTTP probe.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+from wizard.probe import sockets as netstat
+from wizard.verify.status.configured import legacy_password_settings
+from wizard.verify.status.model import Finding, Snapshot, is_server_name
+
+if TYPE_CHECKING:
+    from wizard.probe.jupyter_config import ConfigFile
+
+# Access methods that reach Jupyter over the LAN, and those that need loopback only.
+LAN_METHODS = ("direct", "router-tunnel")
+LOOPBACK_METHODS = ("ssh-tunnel", "reverse-proxy")
+
+
+def _is_loopback(addr: str) -> bool:
+    return addr.startswith("127.") or addr in ("::1", "localhost")
+
+
+def findings_of(
+    snap: Snapshot,
+    files: list[ConfigFile],
+    unreadable: list[tuple[str, str]],
+    hidden_pids: set[int],
+    procs: netstat.Procs,
+) -> list[Finding]:
+    cfg, out = snap.configured, []
+    port = cfg.port
+    server_pids = {s.pid for s in snap.servers}
+    on_port = [s for s in snap.servers if any(x.port == port for x in s.listening)]
+    others = [
+        x
+        for x in snap.listeners
+        if x.port == port
+        and x.pid not in server_pids
+        and not (x.pid in hidden_pids or is_server_name(x.process or ""))
+    ]
+    for x in others:
+        out.append(
+            Finding(
+                "port_taken",
+                "error",
+                f"port {port} is held by {x.describe()}, not by JupyterLab",
+                "stop that program, or choose another port in the Network step",
+                "network",
+            )
+        )
+    # With nothing configured, "port 8888" is only Jupyter's default: no promise to compare with.
+    if snap.servers and not on_port and cfg.source != "defaults":
+        for s in snap.servers:
+            ports = sorted({x.port for x in s.listening} or {s.port})
+            out.append(
+                Finding(
+                    "port_mismatch",
+                    "error",
+                    f"JupyterLab (pid {s.pid}) listens on port {', '.join(map(str, ports))}, "
+                    f"but the configuration ({cfg.source}) says {port}",
+                    "restart JupyterLab so it reads its configuration (with port_retries = 0 a busy "
+                    "port fails loudly instead of moving), or set the port in the Network step",
+                    "network",
+                )
+            )
+    svc = snap.service.state
+    if svc is not None and svc.active_state == "active" and not on_port:
+        out.append(
+            Finding(
+                "service_not_listening",
+                "error",
+                f"the service {svc.name} is active but nothing of it listens on port {port}",
+                "show the journal for the reason (it may still be starting), then restart the service",
+                "service",
+            )
+        )
+    elif svc is not None and svc.active_state == "failed":
+        code = f" (exit status {svc.exit_status})" if svc.exit_status is not None else ""
+        out.append(
+            Finding(
+                "service_failed",
+                "error",
+                f"the service {svc.name} has failed{code}",
+                "show the journal for the reason, fix it, then restart the service",
+                "service",
+            )
+        )
+    method = cfg.access_method
+    for s in on_port or snap.servers:
+        addrs = sorted({x.address for x in s.listening if x.port == (port if on_port else x.port)})
+        if not addrs:
+            continue
+        if method in LAN_METHODS and all(_is_loopback(a) for a in addrs):
+            out.append(
+                Finding(
+                    "bind_loopback_only",
+                    "error",
+                    f"JupyterLab listens on {', '.join(addrs)} only, but the access method "
+                    f"{method} reaches it over the LAN",
+                    "bind an address of this machine (or all addresses) in the Network step",
+                    "network",
+                )
+            )
+        elif method in LOOPBACK_METHODS and not all(_is_loopback(a) for a in addrs):
+            out.append(
+                Finding(
+                    "bind_exposed",
+                    "warning",
+                    f"JupyterLab listens on {', '.join(a or '*' for a in addrs)}, reachable from the "
+                    f"network, but the access method {method} needs loopback (127.0.0.1) only",
+                    "bind 127.0.0.1 in the Network step",
+                    "network",
+                )
+            )
+    legacy = legacy_password_settings(files)
+    for cf, setting in legacy:
+        where = f"{cf.path}" + (f" line {setting.lines[0]}" if setting.lines else "")
+        out.append(
+            Finding(
+                "legacy_password",
+                "warning",
+                f"{where} sets {setting.name}, a legacy key that overrides "
+                "PasswordIdentityProvider.hashed_password",
+                "set the password again in the Password step: it moves the hash to the modern key "
+                "and disables the legacy one",
+                "password",
+            )
+        )
+    if not legacy:
+        for s in snap.servers:
+            if s.legacy_password:
+                out.append(
+                    Finding(
+                        "legacy_password",
+                        "warning",
+                        f"JupyterLab (pid {s.pid}) uses a password from the legacy ServerApp.password "
+                        "key, which overrides PasswordIdentityProvider.hashed_password",
+                        "set the password again in the Password step",
+                        "password",
+                    )
+                )
+    me = netstat.user_name(os.geteuid())
+    for path, reason in dict.fromkeys(unreadable):  # one dir may be reached twice
+        out.append(
+            Finding(
+                "runtime_unreadable",
+                "warning",
+                f"{path}: not readable by {me} ({reason}); the servers it describes "
+                "(URL, token, version) cannot be shown",
+                "run status as root (sudo jupyter-setup-wizard status) or as that user",
+            )
+        )
+    for pid in sorted(hidden_pids):
+        if pid in server_pids or pid not in procs:
+            continue
+        owner = netstat.user_name(netstat.pid_uid(pid))
+        out.append(
+            Finding(
+                "runtime_unreadable",
+                "warning",
+                f"{procs[pid].name} (pid {pid}, user {owner}) runs, but its runtime files are not "
+                f"readable by {me}: its URL, port and token are unknown here",
+                "run status as root (sudo jupyter-setup-wizard status) or as that user",
+            )
+        )
+    for s in snap.servers:
+        if s.http is not None and not s.http.ok:
+            hint = (
+                " (a non-local Host header is refused unless allow_remote_access is on)"
+                if s.http.status == 403
+                else ""
+            )
+            out.append(
+                Finding(
+                    "http_failed",
+                    "error",
+                    f"JupyterLab (pid {s.pid}) does not answer {s.http.url}: {s.http.error}{hint}",
+                    "show the journal or the server's log for the reason, then restart it",
+                    "service" if snap.service.manager != "none" else None,
+                )
+            )
+    return out

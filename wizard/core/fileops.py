@@ -116,9 +116,10 @@ def read_file(path: Path) -> bytes | None:
                 raise
     except (FileNotFoundError, NotADirectoryError):
         return None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise UnsafePath(f"{path} exists but is not a regular file; move it away")
     with os.fdopen(fd, "rb") as fh:
-        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
-            raise UnsafePath(f"{path} is not a regular file; move it away")
         return fh.read()
 
 

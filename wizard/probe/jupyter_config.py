@@ -144,7 +144,7 @@ def scan_config_dirs(dirs: list[str], *, ours: str | None = None) -> list[Config
         for stem in CONFIG_STEMS:
             for ext in (".py", ".json"):
                 p = Path(d) / f"{stem}{ext}"
-                if d == ours and os.path.lexists(p):
+                if d == ours and (os.path.islink(p) or p.is_file()):
                     found.append(read_config_file(p, guarded=True))
                 elif p.is_file():
                     found.append(read_config_file(p))

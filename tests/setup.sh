@@ -21,10 +21,14 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
+  # The packages' own services must not start (and hold ports 80/22) while we install them:
+  # policy-rc.d answering 101 is Debian's way to say "do not start daemons now".
+  policy=/usr/sbin/policy-rc.d
+  had_policy=0; [ -e "$policy" ] && had_policy=1
+  [ "$had_policy" = 1 ] || { printf '#!/bin/sh\nexit 101\n' > "$policy"; chmod 755 "$policy"; }
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  [ "$had_policy" = 1 ] || rm -f "$policy"
 fi
-# The packages' own services must not hold ports or run as daemons during the tests.
-for svc in nginx ssh; do pkill -x "${svc}" 2>/dev/null || true; done
 
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip

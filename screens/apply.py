@@ -19,7 +19,6 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Label, ProgressBar, RichLog, Static
 
-from screens.access import instructions
 from wizard.apply.events import (
     ActionStarted,
     ApplyEvent,
@@ -30,6 +29,7 @@ from wizard.apply.events import (
     event_text,
 )
 from wizard.core.errors import ApplyError
+from wizard.forms.access import instructions
 
 if TYPE_CHECKING:
     from screens.app import WizardApp

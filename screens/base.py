@@ -12,9 +12,9 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Input, Static
 
-from screens.state import STEP_NAMES, STEPS, WizardState
 from screens.widgets import ChoiceList, StepList
 from wizard.core.errors import Problem
+from wizard.forms.state import STEP_NAMES, STEPS, WizardState
 
 if TYPE_CHECKING:
     from screens.app import WizardApp

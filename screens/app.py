@@ -31,7 +31,7 @@ from wizard.forms.state import (
 )
 
 if TYPE_CHECKING:
-    from screens.base import StepScreen
+    from screens.base import StepScreen, Wizard
     from screens.status import StatusScreen
     from wizard.probe.environments import Environment
     from wizard.probe.facts import Facts
@@ -231,6 +231,12 @@ class WizardApp(App[int]):
             ),
             answered,
         )
+
+
+if TYPE_CHECKING:
+
+    def _is_a_wizard(app: WizardApp) -> Wizard:
+        return app  # mypy checks that WizardApp is what the screens expect (screens.base.Wizard)
 
 
 def run_app() -> int:

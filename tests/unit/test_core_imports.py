@@ -32,6 +32,7 @@ def test_core_never_imports_ui_packages() -> None:
     r = _check(ROOT)
     assert r.returncode == 0, r.stderr
     assert "no UI imports" in r.stdout
+    assert f"in {ROOT / 'wizard'}," in r.stdout  # this checkout's, not an installed copy
     assert "wizard.cli.plain: no textual" in r.stdout
 
 

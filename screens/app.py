@@ -11,26 +11,29 @@ import importlib
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
-from textual.screen import Screen
 from textual.worker import get_current_worker
 
-from screens.state import (
+from screens.widgets import ConfirmScreen, HelpScreen
+from wizard.core.answers import Answers
+from wizard.core.errors import WizardError
+from wizard.forms.password import is_set as password_is_set
+from wizard.forms.state import (
     STEP_NAMES,
     Prober,
     WizardState,
     discover_environments,
     suggested_answers,
 )
-from screens.widgets import ConfirmScreen, HelpScreen
-from wizard.core.answers import Answers
-from wizard.core.errors import WizardError
 
 if TYPE_CHECKING:
+    from screens.base import StepScreen, Wizard
+    from screens.status import StatusScreen
+    from wizard.probe.environments import Environment
     from wizard.probe.facts import Facts
     from wizard.session import Planned
 
@@ -64,7 +67,7 @@ class WizardApp(App[int]):
         config_dir: str | None = None,
         prober: Prober | None = None,
         current: Answers | bool | None = True,
-        discover: Callable[[], list[Any]] | None = None,
+        discover: Callable[[], list[Environment]] | None = None,
     ) -> None:
         """`prober`, `discover` and `current` let tests inject the machine (True: load it)."""
         super().__init__()
@@ -74,8 +77,9 @@ class WizardApp(App[int]):
             current = load_current()
         previous = current if isinstance(current, Answers) else None
         answers = previous or Answers()
-        self.discover: Callable[[], list[Any]] = discover or discover_environments
-        self.environments: list[Any] | None = None  # discovered once, after the first paint
+        self.discover: Callable[[], list[Environment]] = discover or discover_environments
+        # discovered once, after the first paint
+        self.environments: list[Environment] | None = None
         if python:
             answers = answers.replace("jupyter", python=python)
         if config_dir is not None:
@@ -90,7 +94,7 @@ class WizardApp(App[int]):
         self.cancel_apply = threading.Event()
         self.quit_after_apply = False
         self.farewell = ""  # printed when the app exits: the access instructions of an apply
-        self._step_screens: dict[str, Screen[Any]] = {}
+        self._step_screens: dict[str, StepScreen] = {}
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -100,12 +104,13 @@ class WizardApp(App[int]):
         # terminal and has had a moment to take keys; its results fill in when ready.
         self.call_after_refresh(self.set_timer, PROBE_DELAY, self.reprobe)
 
-    def step_screen(self, name: str) -> Screen[Any]:
+    def step_screen(self, name: str) -> StepScreen:
         """The screen of a step, made on first use (so startup composes only the welcome)."""
         screen = self._step_screens.get(name)
         if screen is None:
             module = importlib.import_module(f"screens.{name}")
-            screen = getattr(module, f"{name.capitalize()}Screen")()
+            screen_cls: type[StepScreen] = getattr(module, f"{name.capitalize()}Screen")
+            screen = screen_cls()
             self.install_screen(screen, name)
             self._step_screens[name] = screen
         return screen
@@ -138,12 +143,7 @@ class WizardApp(App[int]):
             error = None
         except WizardError as exc:
             facts, error = None, str(exc)
-        if facts is not None:
-            from wizard.plan.steps.password import current_password
-
-            has_password = current_password(facts) is not None
-        else:
-            has_password = False
+        has_password = facts is not None and password_is_set(facts)
         if not get_current_worker().is_cancelled:
             self.call_from_thread(self._facts_ready, facts, error, has_password)
 
@@ -162,7 +162,7 @@ class WizardApp(App[int]):
         if not has_password:
             self.state.keep_password = False
         for screen in self._step_screens.values():
-            if screen.is_mounted and hasattr(screen, "facts_changed"):
+            if screen.is_mounted:
                 screen.facts_changed()
 
     # -- navigation ------------------------------------------------------------------------
@@ -197,11 +197,11 @@ class WizardApp(App[int]):
             return
         self.push_screen(screen_cls())
 
-    def on_status_screen_fix_requested(self, message: Any) -> None:
+    def on_status_screen_fix_requested(self, message: StatusScreen.FixRequested) -> None:
         """A finding on the status screen: go to the step that fixes it."""
         if getattr(self.screen, "FixRequested", None) is not None:
             self.pop_screen()
-        step = str(getattr(message, "step", ""))
+        step = message.step
         if step in STEP_NAMES:
             self.goto(step)
 
@@ -232,6 +232,12 @@ class WizardApp(App[int]):
             ),
             answered,
         )
+
+
+if TYPE_CHECKING:
+
+    def _is_a_wizard(app: WizardApp) -> Wizard:
+        return app  # mypy checks that WizardApp is what the screens expect (screens.base.Wizard)
 
 
 def run_app() -> int:

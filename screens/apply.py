@@ -19,7 +19,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Label, ProgressBar, RichLog, Static
 
-from screens.access import instructions
+from screens.base import Wizard, wizard_of
 from wizard.apply.events import (
     ActionStarted,
     ApplyEvent,
@@ -30,9 +30,9 @@ from wizard.apply.events import (
     event_text,
 )
 from wizard.core.errors import ApplyError
+from wizard.forms.access import instructions
 
 if TYPE_CHECKING:
-    from screens.app import WizardApp
     from wizard.session import Planned
 
 MARKS = {
@@ -68,8 +68,8 @@ class ApplyScreen(Screen[None]):
         self.undoing = False
 
     @property
-    def wizard(self) -> WizardApp:
-        return self.app  # type: ignore[return-value]
+    def wizard(self) -> Wizard:
+        return wizard_of(self.app)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="apply-frame"):
@@ -203,7 +203,7 @@ class ApplyScreen(Screen[None]):
         st.configured = True
         self.wizard.reprobe()
         if self.wizard.quit_after_apply:  # asked to stop too late: everything was applied
-            self.wizard.exit(0)
+            self.app.exit(0)
 
     def _on_failed(self, message: str) -> None:
         self.failed = True
@@ -220,7 +220,7 @@ class ApplyScreen(Screen[None]):
         )
         self._result(text, error=True)
         if self.wizard.quit_after_apply:
-            self.wizard.exit(1)
+            self.app.exit(1)
 
     def _result(self, text: str, *, error: bool) -> None:
         result = self.query_one("#apply-result", Static)

@@ -1,8 +1,10 @@
-"""What every step screen shares: the step list, the body, Back/Next, inline problems."""
+"""What every step screen shares: the step list, the body, Back/Next, inline problems; and
+`Wizard`, what the screens use of the app (so no screen imports the app module)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+import threading
+from typing import TYPE_CHECKING, ClassVar, Protocol, cast
 
 from textual import on
 from textual.app import ComposeResult
@@ -12,12 +14,40 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Input, Static
 
-from screens.state import STEP_NAMES, STEPS, WizardState
 from screens.widgets import ChoiceList, StepList
 from wizard.core.errors import Problem
+from wizard.forms.state import STEP_NAMES, STEPS, Prober, WizardState
 
 if TYPE_CHECKING:
-    from screens.app import WizardApp
+    from textual.app import App
+
+    from wizard.probe.environments import Environment
+    from wizard.session import Planned
+
+
+class Wizard(Protocol):
+    """What the screens use of the wizard's app (screens.app.WizardApp)."""
+
+    state: WizardState
+    environments: list[Environment] | None
+    prober: Prober
+    probe_error: str | None
+    probing: bool
+    applying: bool
+    cancel_apply: threading.Event
+    quit_after_apply: bool
+    farewell: str
+
+    def reprobe(self, python: str | None = None) -> None: ...
+    def goto(self, step: str) -> None: ...
+    def step_marks(self) -> dict[str, str]: ...
+    def start_apply(self, planned: Planned) -> None: ...
+    def show_status(self) -> None: ...
+
+
+def wizard_of(app: App[int]) -> Wizard:
+    """The running app as the screens see it (the wizard's screens only run in WizardApp)."""
+    return cast("Wizard", app)
 
 
 def shown(widget: Widget) -> bool:
@@ -42,8 +72,8 @@ class StepScreen(Screen[None]):
     ]
 
     @property
-    def wizard(self) -> WizardApp:
-        return self.app  # type: ignore[return-value]
+    def wizard(self) -> Wizard:
+        return wizard_of(self.app)
 
     @property
     def state(self) -> WizardState:

@@ -1,106 +1,66 @@
 """Install: which Python environment runs JupyterLab, and whether to install/upgrade it there.
 
-The one place that reads wizard.steps.install (actions, validation) and wizard.environments
-(discovery) for the UI.
+Its fields, choices, defaults and checks are wizard.forms.install's.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
 from textual.widgets import Label, Static
 
 from screens.base import StepScreen
-from screens.state import env_label, env_python
 from screens.widgets import ChoiceList, Field
 from wizard.core.errors import Problem
+from wizard.forms import install as form
+from wizard.forms.fields import Choice, FieldSpec
 
-ACTION_LABELS = {
-    "keep": "Keep: use this environment as it is",
-    "install": "Install JupyterLab into this environment",
-    "upgrade": "Upgrade JupyterLab in this environment",
-    "create-venv": "Create a new virtual environment with JupyterLab",
-}
+NONE_FOUND = Choice("", "None found: type the interpreter's path below")
 
 
-def install_actions() -> list[tuple[str, str]]:
-    from wizard.plan.steps import install
-
-    actions = getattr(install, "ACTIONS", ("keep",))
-    return [(a, ACTION_LABELS.get(a, a)) for a in actions]
-
-
-def validate_install(answers: Any, facts: Any) -> list[Problem]:
-    from wizard.plan.steps import install
-
-    return list(install.validate(answers, facts))
-
-
-def venv_defaults() -> tuple[str, str]:
-    """(venv path, base Python) a create-venv uses when its answers are empty."""
-    from wizard.plan.steps.install import default_base_python
-    from wizard.probe.environments import default_venv_path
-
-    return str(default_venv_path()), default_base_python()
+def _field(spec: FieldSpec) -> Field:
+    return Field(spec.label, hint=spec.help, id=spec.name)
 
 
 class InstallScreen(StepScreen):
     step = "install"
-    title_text = "Install: where JupyterLab runs"
-    intro = "The Python environment whose JupyterLab will serve, and what to do with it."
+    title_text = form.TITLE
+    intro = form.INTRO
 
     def compose_body(self) -> ComposeResult:
         yield Static("", id="interp-facts", markup=False)
-        yield Label("Environments found", classes="field-label", id="envs-label")
-        yield ChoiceList([("", "Looking for Python environments…")], id="envs")
-        yield Field(
-            "Python interpreter",
-            hint="Absolute path; Enter checks it.",
-            id="python",
-        )
-        yield Label("What to do", classes="field-label")
-        yield ChoiceList(install_actions(), id="action")
-        yield Field(
-            "New virtual environment path",
-            hint="absolute path; a new or empty directory",
-            id="venv_path",
-        )
-        yield Field(
-            "Base Python (makes the venv)",
-            hint="runs `-m venv`: the venv gets its Python version",
-            id="base_python",
-        )
-        yield Field("JupyterLab version (optional pip spec)", hint="e.g. >=4.2", id="version")
+        yield Label(form.ENVS.label, classes="field-label", id="envs-label")
+        yield ChoiceList([form.SEARCHING], id="envs")
+        yield _field(form.PYTHON)
+        yield Label(form.ACTION.label, classes="field-label")
+        yield ChoiceList(form.actions(), id="action")
+        yield _field(form.VENV_PATH)
+        yield _field(form.BASE_PYTHON)
+        yield _field(form.VERSION)
         yield Static("", id="install-problems", classes="problems", markup=False)
 
     def on_mount(self) -> None:
         # Always shown (first in the focus order, whatever the timing of discovery).
-        self._shown_envs: list[tuple[str, str]] = []
+        self._shown_envs: list[Choice] = []
 
     def _show_envs(self) -> None:
-        envs = [(env_python(e), env_label(e)) for e in self.wizard.environments or []]
         current = self.state.answers.jupyter.python
-        if current and current not in [p for p, _ in envs]:
-            envs = [(current, f"{current}  (chosen)"), *envs]
+        envs = form.env_choices(self.wizard.environments or [], current)
         if not envs and self.wizard.environments is not None:
-            envs = [("", "None found: type the interpreter's path below")]
+            envs = [NONE_FOUND]
         if not envs or envs == self._shown_envs:
             return
         self._shown_envs = envs
         lst = self.query_one("#envs", ChoiceList)
-        lst.set_choices(envs, current or envs[0][0])
+        lst.set_choices(envs, current or envs[0].value)
 
     def load(self) -> None:
-        a = self.state.answers
-        self.query_one("#python", Field).input.value = a.jupyter.python
-        self.query_one("#action", ChoiceList).set_value(a.install.action)
-        venv, base = venv_defaults()
-        self.query_one("#venv_path", Field).input.value = a.install.venv_path or venv
-        self.query_one("#base_python", Field).input.value = a.install.base_python or base
-        self.query_one("#version", Field).input.value = a.install.version
-        self._update_visibility(a.install.action)
+        values = form.values(self.state.answers)
+        self.query_one("#python", Field).input.value = values[form.PYTHON.name]
+        self.query_one("#action", ChoiceList).set_value(values[form.ACTION.name])
+        for spec in (form.VENV_PATH, form.BASE_PYTHON, form.VERSION):
+            self.query_one(f"#{spec.name}", Field).input.value = values[spec.name]
+        self._update_visibility(values[form.ACTION.name])
         self._show_envs()
         self._show_facts()
 
@@ -123,9 +83,9 @@ class InstallScreen(StepScreen):
         self.query_one("#interp-facts", Static).update(text)
 
     def _update_visibility(self, action: str | None) -> None:
-        self.query_one("#venv_path").display = action == "create-venv"
-        self.query_one("#base_python").display = action == "create-venv"
-        self.query_one("#version").display = action in ("install", "upgrade", "create-venv")
+        shown = form.shown(action)
+        for spec in (form.VENV_PATH, form.BASE_PYTHON, form.VERSION):
+            self.query_one(f"#{spec.name}").display = spec.name in shown
 
     @on(ChoiceList.Changed, "#action")
     def _action_changed(self, event: ChoiceList.Changed) -> None:
@@ -143,26 +103,21 @@ class InstallScreen(StepScreen):
     def collect(self) -> None:
         a = self.state.answers
         action = self.query_one("#action", ChoiceList).value or a.install.action
-        venv, base = venv_defaults()
-        typed_venv = self.query_one("#venv_path", Field).value.strip()
-        typed_base = self.query_one("#base_python", Field).value.strip()
-        self.state.answers = a.replace(
-            "install",
-            action=action,
-            # The defaults stay "" in the answers: they mean "the default", wherever it is.
-            venv_path="" if typed_venv == venv else typed_venv,
-            base_python="" if typed_base == base else typed_base,
-            version=self.query_one("#version", Field).value.strip(),
-        )
+        typed = {
+            spec.name: self.query_one(f"#{spec.name}", Field).value
+            for spec in (form.VENV_PATH, form.BASE_PYTHON, form.VERSION)
+        }
+        self.state.answers = form.collect(a, action, typed)
         self._maybe_reprobe()
 
     def _maybe_reprobe(self) -> None:
         python = self.query_one("#python", Field).value.strip()
         if python and python != self.state.answers.jupyter.python:
-            if self.state.answers.install.action == "create-venv":
+            action = form.action_for(self.state.answers, python)
+            if action != self.state.answers.install.action:
                 # Another environment was picked: use it instead of making a new venv.
-                self.state.answers = self.state.answers.replace("install", action="keep")
-                self.query_one("#action", ChoiceList).set_value("keep")
+                self.state.answers = self.state.answers.replace("install", action=action)
+                self.query_one("#action", ChoiceList).set_value(action)
             self.wizard.probe_error = None
             self.state.facts = None
             self.wizard.reprobe(python)
@@ -172,7 +127,7 @@ class InstallScreen(StepScreen):
         facts = self.state.facts
         problems: list[Problem] = []
         if facts is not None and not self.wizard.probing:
-            problems = validate_install(self.state.answers, facts)
+            problems = form.validate(self.state.answers, facts)
         elif self.wizard.probe_error:
             problems = [Problem("jupyter.python", self.wizard.probe_error)]
         self.query_one("#python", Field).show(

@@ -1,6 +1,7 @@
 """Password: masked, entered twice, a strength hint, "keep the current password" when one exists.
 
-The plaintext stays in memory (WizardState -> wizard.planner.Secrets) for one apply only.
+The plaintext stays in memory (WizardState -> Secrets) for one apply only. Its fields and
+checks are wizard.forms.password's.
 """
 
 from __future__ import annotations
@@ -12,33 +13,19 @@ from textual.widgets import Checkbox, Input, Static
 from screens.base import StepScreen
 from screens.widgets import Field
 from wizard.core.errors import Problem
-
-
-def strength(password: str) -> str | None:
-    from wizard.core.passwords import strength_hint
-
-    return strength_hint(password)
-
-
-def password_problems(first: str, second: str) -> list[Problem]:
-    if first != second:
-        return [Problem("password", "the two entries differ")]
-    return []
+from wizard.forms import password as form
 
 
 class PasswordScreen(StepScreen):
     step = "password"
     _typed: tuple[str, str] = ("", "")
-    title_text = "Password: who may log in to JupyterLab"
-    intro = (
-        "Stored only as Jupyter's argon2 hash, in a 0600 config file. "
-        "Leave both fields empty to log in with Jupyter's random token instead."
-    )
+    title_text = form.TITLE
+    intro = form.INTRO
 
     def compose_body(self) -> ComposeResult:
-        yield Checkbox("Keep the current password", id="keep")
-        yield Field("New password", password=True, id="pw1", hint="")
-        yield Field("New password again", password=True, id="pw2", hint="")
+        yield Checkbox(form.KEEP.label, id="keep")
+        yield Field(form.NEW.label, password=True, id="pw1", hint="")
+        yield Field(form.AGAIN.label, password=True, id="pw2", hint="")
         yield Static("", id="password-note", markup=False)
 
     def load(self) -> None:
@@ -66,16 +53,9 @@ class PasswordScreen(StepScreen):
         keep = self.state.has_current_password and self.query_one("#keep", Checkbox).value
         for fid in ("#pw1", "#pw2"):
             self.query_one(fid, Field).input.disabled = keep
-        note = (
-            "The current password stays as it is."
-            if keep
-            else (
-                "A password is set: a new one replaces it."
-                if self.state.has_current_password
-                else ""
-            )
+        self.query_one("#password-note", Static).update(
+            form.note(self.state.has_current_password, keep)
         )
-        self.query_one("#password-note", Static).update(note)
 
     @on(Checkbox.Changed, "#keep")
     def _keep_changed(self, event: Checkbox.Changed) -> None:
@@ -88,7 +68,7 @@ class PasswordScreen(StepScreen):
         self._show_strength(event.value)
 
     def _show_strength(self, pw: str) -> None:
-        hint = strength(pw) if pw else None
+        hint = form.strength(pw)
         self.query_one("#pw1", Field).show(warning=f"weak: {hint}" if hint else None)
         if pw and not hint:
             self.query_one("#pw1", Field).query_one(".field--message", Static).update(
@@ -108,7 +88,7 @@ class PasswordScreen(StepScreen):
             self.query_one("#pw2", Field).show()
             return []
         first, second = self._typed
-        problems = password_problems(first, second)
+        problems = form.problems(first, second)
         self.query_one("#pw2", Field).show(problems)
         if problems:
             self.query_one("#pw2", Field).input.focus()

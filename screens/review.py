@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import work
@@ -12,8 +12,9 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from screens.base import StepScreen
-from screens.state import STEP_NAMES, step_of
+from screens.widgets import StepList
 from wizard.core.errors import InputError, Problem
+from wizard.forms.state import step_number, step_of
 
 if TYPE_CHECKING:
     from wizard.core.answers import Answers
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 NOTE_MARKS = {"risk": ("⚠ RISK: ", "bold red"), "warning": ("! ", "yellow"), "info": ("i ", "")}
 
 
-def render_plan(plan: Any) -> Text:
+def render_plan(plan: Plan) -> Text:
     """The plan as styled text; every meaning is also in the characters (NO_COLOR)."""
     out = Text()
     for note in plan.notes:
@@ -59,8 +60,7 @@ def render_plan(plan: Any) -> Text:
 def render_problems(problems: list[Problem]) -> Text:
     out = Text("Cannot make a plan yet; fix these first:\n\n", "bold")
     for p in problems:
-        step = step_of(p.field)
-        number = STEP_NAMES.index(step) + 1
+        number = step_number(step_of(p.field))
         out.append(f"✗ {p.field}: {p.message}", "red")
         out.append(f"   (step {number}, press {number})\n")
     return out
@@ -135,7 +135,7 @@ class ReviewScreen(StepScreen):
         for step, probs in steps.items():
             self.state.step_problems[step] = probs
         self._show(render_problems(problems), "Not ready to apply.")
-        self.query_one("StepList").refresh_marks(self.wizard.step_marks())  # type: ignore[attr-defined]
+        self.query_one(StepList).refresh_marks(self.wizard.step_marks())
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

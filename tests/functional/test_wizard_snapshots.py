@@ -177,10 +177,10 @@ def test_service_as_root(size: tuple[int, int], snap_compare: Any, monkeypatch: 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_install_create_venv(size: tuple[int, int], snap_compare: Any, monkeypatch: Any) -> None:
-    import screens.install
+    import wizard.forms.install
 
     monkeypatch.setattr(
-        screens.install,
+        wizard.forms.install,
         "venv_defaults",
         lambda: (
             "/home/ada/.local/share/jupyter-setup-wizard/venvs/jupyterlab",

@@ -120,7 +120,7 @@ def _lazy(module: str, func: str = "run") -> Callable[[argparse.Namespace], int]
 
 def _cmd_wizard(args: argparse.Namespace) -> int:
     if args.plain:
-        from screens.plain import run_plain
+        from wizard.cli.plain import run_plain
 
         return run_plain()
     from screens.app import run_app

@@ -1,20 +1,21 @@
-"""What the wizard holds between screens: answers, the password in memory, the probed facts.
+"""What the wizard holds between steps: answers, the password in memory, the probed facts;
+and the list of steps both front-ends walk through.
 
-No Textual here: the screens read and change this, and --plain uses the same helpers.
+The Textual screens read and change this, and --plain uses the same state and helpers.
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 from wizard.core.answers import Answers
 from wizard.core.errors import Problem
 
 if TYPE_CHECKING:
     from wizard.plan.secrets import Secrets
+    from wizard.probe.environments import Environment
     from wizard.probe.facts import Facts
 
 # (name, title) in order; the apply screen is reached from review, not listed.
@@ -43,41 +44,31 @@ def step_of(problem_field: str) -> str:
     return "review"
 
 
-def discover_environments() -> list[Any]:
-    """The Python environments on this machine (wizard.environments), best first."""
-    try:
-        from wizard.probe import environments
-    except ImportError:  # pragma: no cover - the module ships with the core
-        return []
+def step_number(step: str) -> int:
+    """The step's number as shown and typed (welcome is 1)."""
+    return STEP_NAMES.index(step) + 1
+
+
+def where(problem: Problem) -> str:
+    """For a problem another step fixes: which one, and its key."""
+    step = step_of(problem.field)
+    if step in ("access", "review"):
+        return ""
+    return f"  (fix it in step {step_number(step)}, {dict(STEPS)[step]})"
+
+
+def discover_environments() -> list[Environment]:
+    """The Python environments on this machine (wizard.probe.environments), best first."""
+    from wizard.probe import environments
+
     return list(environments.discover())
 
 
-def env_python(env: Any) -> str:
-    return str(getattr(env, "python", "") or getattr(env, "executable", ""))
-
-
-def env_label(env: Any) -> str:
-    label = getattr(env, "label", None)
-    if callable(label):
-        return str(label())
-    version = getattr(env, "jupyterlab_version", None)
-    return f"{env_python(env)}  " + (f"JupyterLab {version}" if version else "no JupyterLab")
-
-
-def suggested_answers(answers: Answers, envs: list[Any]) -> Answers:
+def suggested_answers(answers: Answers, envs: list[Environment]) -> Answers:
     """First setup: start from the install step's suggestion (an env with JupyterLab, or a venv)."""
     from wizard.plan.steps import install
 
-    suggest = getattr(install, "suggest", None)
-    if suggest is not None:
-        try:
-            return suggest(envs).to_answers(answers)  # type: ignore[no-any-return]
-        except Exception:
-            pass
-    for env in envs:
-        if getattr(env, "jupyterlab_version", None):
-            return answers.replace("jupyter", python=env_python(env))
-    return answers.replace("jupyter", python=sys.executable)
+    return install.suggest(envs).to_answers(answers)
 
 
 @dataclass
@@ -91,7 +82,7 @@ class WizardState:
     configured: bool = False  # load_current() found a previous setup
     step_problems: dict[str, list[Problem]] = field(default_factory=dict)
 
-    # Reverse-proxy basic auth (entered twice on the access screen): same rules as the password.
+    # Reverse-proxy basic auth (entered twice on the access step): same rules as the password.
     proxy_password: str = ""
 
     @property

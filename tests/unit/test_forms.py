@@ -1,0 +1,90 @@
+"""wizard.forms: the fields both front-ends draw, their defaults and checks (no UI, no probe)."""
+
+from __future__ import annotations
+
+from wizard.core.answers import Answers
+from wizard.core.errors import Problem
+from wizard.forms import access, install, network, password, service
+from wizard.forms.fields import FieldSpec
+from wizard.forms.state import step_of, where
+
+
+def test_prompts_say_what_empty_means() -> None:
+    assert network.ROOT_DIR.prompt() == "Root directory (empty: your home):"
+    assert network.ROOT_DIR.label == "Root directory (notebooks)"  # the TUI's label
+    assert service.ENABLE.prompt() == "Start at boot / login?"
+    assert password.NEW.prompt() == "New Jupyter password (empty: log in with a random token):"
+    assert access.FIELDS["ssh_port"].prompt("22") == "SSH port (empty: 22):"
+    assert FieldSpec("x", "X", empty="none").prompt("") == "X:"  # told: nothing to say
+
+
+def test_access_fields_per_method_come_from_one_mapping() -> None:
+    assert access.fields_of("ssh-tunnel") == ["local_port", "ssh_user", "ssh_host", "ssh_port"]
+    assert access.fields_of("direct") == ["certfile", "keyfile"]
+    assert access.fields_of("reverse-proxy")[:3] == ["server_name", "https_port", "listen_ip"]
+    assert {m.value for m in access.methods()} == set(access.GROUPS)
+    assert set(access.FIELDS) == {n for names in access.GROUP_FIELDS.values() for n in names}
+
+
+def test_access_typed_values_and_their_problems() -> None:
+    answers = Answers()
+    texts = dict.fromkeys(access.FIELDS, "")
+    texts.update(ssh_port=" 2222 ", local_port="22x", ssh_user="ada")
+    typed, problems = access.typed(answers, "ssh-tunnel", texts, self_signed=False)
+    assert typed.access.ssh_port == 2222 and typed.access.ssh_user == "ada"
+    assert typed.access.local_port == 0  # not a number: the last value stays, reported
+    assert problems == [Problem("access.local_port", "'22x' is not a number")]
+    assert access.field_problems(answers, None, "https_port", "") == []  # empty: 443
+    assert access.field_problems(answers, None, "certfile", " ", required=True)[0].message == (
+        "missing: give an existing file"
+    )
+
+
+def test_access_values_show_detected_numbers_empty() -> None:
+    answers = Answers().replace("access", ssh_port=0, https_port=8443)
+    values = access.values(answers, None)
+    assert values["ssh_port"] == "" and values["https_port"] == "8443"
+    assert access.empty_means(answers, None)["local_port"] == "8888, Jupyter's own"
+
+
+def test_tls_choice_round_trips() -> None:
+    direct = Answers().replace("access", method="direct")
+    assert access.tls_kind(direct) == "none"
+    assert [c.value for c in access.tls_choices("reverse-proxy")] == ["self-signed", "files"]
+    made = access.with_tls(direct.replace("access", certfile="/c", keyfile="/k"), "self-signed")
+    assert made.access.self_signed and made.access.certfile == ""  # given without self_signed
+    assert access.tls_kind(access.with_tls(direct, "none")) == "none"
+
+
+def test_proxy_password_twice() -> None:
+    answers = Answers().replace("access", method="reverse-proxy", basic_auth_user="ada")
+    assert access.proxy_password_problems(answers, "a", "b")[0].field == (
+        "access.proxy_password_again"
+    )
+    assert access.proxy_password_problems(answers, "same", "same") == []
+    assert access.proxy_password_problems(answers.replace("access", method="direct"), "", "x") == []
+
+
+def test_network_collect_keeps_the_last_valid_port() -> None:
+    typed = {"ip": " 0.0.0.0 ", "port": "80x", "root_dir": "", "base_url": "/"}
+    answers = network.collect(Answers(), typed)
+    assert answers.network.ip == "0.0.0.0" and answers.network.port == 8888
+    assert network.problems("port", "80x", None)[0].message == "'80x' is not a number"
+
+
+def test_install_defaults_stay_the_default() -> None:
+    venv, base = install.venv_defaults()
+    shown = install.values(Answers())
+    assert shown["venv_path"] == venv and shown["base_python"] == base
+    typed = {"venv_path": venv, "base_python": base, "version": " >=4.2 "}
+    answers = install.collect(Answers(), "create-venv", typed)
+    assert answers.install.venv_path == "" and answers.install.base_python == ""
+    assert answers.install.version == ">=4.2"
+    assert install.shown("keep") == set()
+    assert install.action_for(answers, "/other/python") == "keep"  # not the new venv then
+
+
+def test_problems_lead_to_their_step() -> None:
+    assert step_of("jupyter.python") == "install"
+    assert where(Problem("network.ip", "x")) == "  (fix it in step 4, Network)"
+    assert where(Problem("access.lan_ip", "x")) == ""

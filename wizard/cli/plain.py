@@ -1,0 +1,322 @@
+"""`jupyter-setup-wizard --plain`: the same steps as line-by-line questionary prompts.
+
+Built from wizard.forms, as the Textual screens are: same fields, labels, defaults (current
+setup, then the install suggestion) and core validators; same review (plan.render()) and the
+same session apply. For terminals or people a full-screen UI does not suit. Never imports
+textual.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable
+
+import questionary
+
+from wizard.core.answers import Answers
+from wizard.core.errors import ApplyError, InputError, Problem, WizardError
+from wizard.forms import access, install, network, password, service
+from wizard.forms.fields import Choice, FieldSpec, messages
+from wizard.forms.state import (
+    STEP_NAMES,
+    WizardState,
+    discover_environments,
+    step_of,
+    suggested_answers,
+)
+from wizard.forms.welcome import glance
+from wizard.probe.environments import Environment
+from wizard.session import Planned
+
+
+class Aborted(Exception):
+    """The person pressed Ctrl+C / Ctrl+D at a prompt."""
+
+
+def _ask(question: questionary.Question) -> object:
+    answer = question.ask()
+    if answer is None:
+        raise Aborted
+    return answer
+
+
+def _validator(check: Callable[[str], list[Problem]]) -> Callable[[str], bool | str]:
+    def validate(value: str) -> bool | str:
+        problems = check(value)
+        return True if not problems else messages(problems)
+
+    return validate
+
+
+def _text(
+    label: str, default: str = "", check: Callable[[str], list[Problem]] | None = None
+) -> str:
+    """A free-text prompt, checked by a core validator when given; the answer stripped."""
+    validate = _validator(check) if check else None
+    return str(_ask(questionary.text(label, default=default, validate=validate))).strip()
+
+
+def _select(spec: FieldSpec, choices: list[Choice], default: str | None) -> str:
+    return str(
+        _ask(
+            questionary.select(
+                spec.prompt(),
+                choices=[questionary.Choice(c.label, value=c.value) for c in choices],
+                default=default if default in [c.value for c in choices] else None,
+            )
+        )
+    )
+
+
+def _confirm(spec: FieldSpec, default: bool) -> bool:
+    return bool(_ask(questionary.confirm(spec.prompt(), default=default)))
+
+
+def _secret(prompt: str) -> str:
+    return str(_ask(questionary.password(prompt)))
+
+
+def _warn_weak(secret: str) -> None:
+    if hint := password.strength(secret):
+        print(f"! weak password: {hint}")
+
+
+def _probe(state: WizardState) -> None:
+    from wizard import session
+
+    try:
+        state.facts = session.facts_for(state.answers)
+    except WizardError as exc:
+        print(f"! {exc}")
+        state.facts = None
+        return
+    state.has_current_password = password.is_set(state.facts)
+
+
+# -- one function per step ------------------------------------------------------------------
+
+
+def ask_install(state: WizardState, envs: list[Environment]) -> None:
+    a = state.answers
+    choices = [*install.env_choices(envs, a.jupyter.python), install.OTHER]
+    python = _select(install.ENVS, choices, a.jupyter.python)
+    if python == install.OTHER.value:
+        python = _text(install.PYTHON.prompt(), check=install.path_problems)
+    choice = _select(install.ACTION, install.actions(), install.action_for(a, python))
+    venv_path, version = a.install.venv_path, a.install.version
+    asked = install.shown(choice)
+    if install.VENV_PATH.name in asked:
+        venv_path = _text(install.VENV_PATH.prompt(), venv_path)
+    if install.VERSION.name in asked:
+        version = _text(install.VERSION.prompt(), version)
+    changed = python != a.jupyter.python
+    state.answers = a.replace("jupyter", python=python).replace(
+        "install", action=choice, venv_path=venv_path, version=version
+    )
+    if changed or state.facts is None:
+        _probe(state)
+    if state.facts is not None:
+        for p in install.validate(state.answers, state.facts):
+            print(f"! {p}")
+
+
+def ask_password(state: WizardState) -> None:
+    if state.has_current_password:
+        state.keep_password = _confirm(password.KEEP, default=True)
+        if state.keep_password:
+            state.password = ""
+            return
+    while True:
+        first = _secret(password.NEW.prompt())
+        _warn_weak(first)
+        second = _secret(password.AGAIN.prompt())
+        problems = password.problems(first, second)
+        if not problems:
+            state.password = first
+            state.keep_password = False
+            return
+        for p in problems:
+            print(f"✗ {p.message}; try again")
+
+
+def ask_network(state: WizardState) -> None:
+    facts = state.facts
+    print(f"  ({network.ip_hint(facts)})")
+    values = network.values(state.answers)
+
+    def ask(name: str, prompt: str) -> str:
+        return _text(prompt, values[name], lambda v: network.problems(name, v, facts))
+
+    typed = {spec.name: ask(spec.name, spec.prompt()) for spec in network.FIELDS}
+    state.answers = network.collect(state.answers, typed)
+
+
+def ask_service(state: WizardState) -> None:
+    s = state.answers.service
+    manager = _select(service.MANAGER, service.managers(), s.manager)
+    name, user, enable = s.name, s.user, s.enable
+    if service.managed(manager):
+        name = _text(service.NAME.prompt(), name) or s.name
+        user = _text(service.USER.prompt(), user)
+        enable = _confirm(service.ENABLE, default=enable)
+    state.answers = state.answers.replace(
+        "service", manager=manager, name=name, user=user, enable=enable
+    )
+    if state.facts is not None:
+        for p in service.validate(state.answers, state.facts):
+            print(f"! {p}")
+
+
+def ask_access(state: WizardState) -> None:
+    """The method, then only its own fields: same defaults and core validators as the access screen."""
+    method = _select(access.METHOD, access.methods(), state.answers.access.method)
+    state.answers = state.answers.replace("access", method=method)
+    state.proxy_password = ""
+    facts = state.facts
+    empty = access.empty_means(state.answers, facts)
+    if method == "router-tunnel" and (mine := access.machine_addresses(facts)):
+        print(f"  (this machine has: {', '.join(mine)})")
+    for group in access.GROUPS.get(method, ()):
+        if group == access.TLS_GROUP:
+            _ask_tls(state, method)
+            continue
+        for name in access.GROUP_FIELDS[group]:
+            _ask_field(state, name, empty.get(name, ""))
+        if group == access.AUTH_GROUP and state.answers.access.basic_auth_user:
+            _ask_proxy_password(state)
+    if method == "ssh-tunnel" and (cmd := access.ssh_command(state.answers, facts)):
+        print(f"  On your computer you will run:  {cmd}")
+    if facts is not None:
+        for p in access.validate(state.answers, facts):
+            print(f"! {p}")
+
+
+def _ask_field(
+    state: WizardState, name: str, empty_means: str = "", *, required: bool = False
+) -> None:
+    """One access field, prefilled as the access screen shows it, checked as typed."""
+    default = access.values(state.answers, state.facts)[name]
+    text = _text(
+        access.FIELDS[name].prompt(empty_means),
+        default,
+        lambda v: access.field_problems(state.answers, state.facts, name, v, required=required),
+    )
+    value, _ = access.parse(name, text)
+    state.answers = state.answers.replace("access", **{name: value})
+
+
+def _ask_tls(state: WizardState, method: str) -> None:
+    kind = _select(access.TLS, access.tls_choices(method), access.tls_kind(state.answers))
+    state.answers = access.with_tls(state.answers, kind)
+    if kind == "files":
+        # Required here: for direct, an empty pair would quietly mean no TLS.
+        for name in access.GROUP_FIELDS[access.TLS_GROUP]:
+            _ask_field(state, name, required=True)
+
+
+def _ask_proxy_password(state: WizardState) -> None:
+    """Twice, masked; only into Secrets (the htpasswd the plan writes), never the answers."""
+    while True:
+        first = _secret(access.proxy_password_prompt(state.answers))
+        _warn_weak(first)
+        second = _secret(access.PROXY_PASSWORD_AGAIN.prompt())
+        problems = access.proxy_password_problems(state.answers, first, second)
+        if not problems:
+            state.proxy_password = first
+            return
+        for p in problems:
+            print(f"✗ {p.message}; try again")
+
+
+# -- the whole run ----------------------------------------------------------------------------
+
+
+def run_plain() -> int:
+    try:
+        return _run()
+    except Aborted:
+        print("\nStopped. Nothing was changed.")
+        return 1
+
+
+def _run() -> int:
+    from wizard.core.record import load_current
+
+    previous = load_current()
+    state = WizardState(answers=previous or Answers(), configured=previous is not None)
+    print("jupyter-setup-wizard (plain mode). Nothing changes until you confirm the plan.\n")
+    envs = discover_environments()
+    if previous is None:
+        state.answers = suggested_answers(state.answers, envs)
+    _probe(state)
+    for line in glance(state.facts, state.answers, state.has_current_password, state.configured):
+        print("  " + line)
+    print()
+    asks: dict[str, Callable[[WizardState], None]] = {
+        "install": lambda st: ask_install(st, envs),
+        "password": ask_password,
+        "network": ask_network,
+        "service": ask_service,
+        "access": ask_access,
+    }
+    todo = list(asks)
+    while True:
+        for step in todo:
+            print(f"\n== {STEP_NAMES.index(step)}. {step.capitalize()}")
+            asks[step](state)
+        planned, problems = _plan(state)
+        if planned is not None:
+            break
+        print("\nCannot make a plan yet:")
+        for p in problems:
+            print(f"  ✗ {p}")
+        steps = {step_of(p.field) for p in problems} & set(asks)
+        todo = [s for s in asks if s in steps] or list(asks)
+        print("Asking those steps again.")
+    plan = planned.plan
+    print("\n== Review (nothing has been changed yet)\n")
+    print(plan.render(), end="")
+    if not plan.changes():
+        print("\nNothing to change.")
+        return 0
+    if not _ask(questionary.confirm(f"Apply {len(plan.changes())} change(s)?", default=False)):
+        print("Nothing changed.")
+        return 0
+    return _apply(planned)
+
+
+def _plan(state: WizardState) -> tuple[Planned | None, list[Problem]]:
+    from wizard import session
+
+    if state.facts is None:
+        return None, [Problem("jupyter.python", "the interpreter could not be probed")]
+    try:
+        return session.plan(state.answers, state.secrets, state.facts), []
+    except InputError as exc:
+        return None, exc.problems
+
+
+def _apply(planned: Planned) -> int:
+    from wizard import session
+    from wizard.apply.events import print_events
+
+    print()
+    try:
+        result = session.apply(planned, on_event=print_events, cancelled=threading.Event())
+    except ApplyError:
+        print("\n✗ The apply failed and was rolled back; the machine is as before.")
+        return 1
+    except KeyboardInterrupt:
+        print("\nStopped; what was done was rolled back.")
+        return 130
+    print(
+        f"\n✓ Applied (ID {result.journal_id}). Undo with: jupyter-setup-wizard rollback {result.journal_id}\n"
+    )
+    print(access.instructions(planned.answers, planned.facts))
+    print("\nLive status: jupyter-setup-wizard status")
+    sys.stdout.flush()
+    return 0
+
+
+__all__ = ["run_plain"]

@@ -1,0 +1,331 @@
+"""Access: how you reach JupyterLab from your own computer.
+
+The one place the front-ends read wizard.plan.access (methods, validation, instructions). Each
+method asks only its own fields (AccessMethod.fields, from the registry); GROUP_FIELDS below
+lays them out in groups. The core's problems (`access.lan_ip`, ...) name the field they belong to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from wizard.core.answers import Answers
+from wizard.core.errors import Problem
+from wizard.forms.fields import Choice, FieldSpec, on_field
+from wizard.plan import access
+from wizard.plan.access.nginx import DEFAULT_HTPASSWD
+from wizard.plan.access.router_tunnel import lan_target
+from wizard.plan.access.ssh_tunnel import ssh_endpoint
+from wizard.probe.facts import Facts
+
+TITLE = "Access: reach JupyterLab from your computer"
+
+METHOD = FieldSpec("method", "Method", question="Reach JupyterLab from your computer by")
+
+# Name -> field. The name is the AccessAnswers key, so `access.<name>` problems land on it.
+FIELDS: dict[str, FieldSpec] = {
+    spec.name: spec
+    for spec in (
+        FieldSpec("ssh_user", "SSH user", help="your login on this server"),
+        FieldSpec("ssh_host", "SSH host", help="this server as you reach it"),
+        FieldSpec("local_port", "Local port", help="the port on your computer"),
+        FieldSpec("ssh_port", "SSH port", help="this server's sshd port"),
+        FieldSpec(
+            "lan_ip",
+            "LAN address the router points at",
+            help="an address of this machine on the router's network",
+        ),
+        FieldSpec(
+            "server_name",
+            "Server name",
+            help="DNS name or address people type; empty = any",
+            empty="any name",
+        ),
+        FieldSpec("https_port", "HTTPS port", help="where nginx listens"),
+        FieldSpec(
+            "listen_ip", "nginx listen address", help="empty = every address", empty="every address"
+        ),
+        FieldSpec("certfile", "TLS certificate file", help="absolute path (PEM)"),
+        FieldSpec("keyfile", "TLS key file", help="absolute path (PEM)"),
+        FieldSpec(
+            "basic_auth_user",
+            "Basic-auth user",
+            help="empty = no basic auth before Jupyter's login",
+            empty="no basic auth",
+        ),
+    )
+}
+INT_FIELDS = {"local_port": 0, "ssh_port": 0, "https_port": 443}  # empty -> this value
+SELF_SIGNED = FieldSpec("self_signed", "Self-signed: make the pair if the files are missing")
+# Entered twice, masked; only into Secrets, never the answers. Their problems are
+# `access.proxy_password` and `access.proxy_password_again`.
+PROXY_PASSWORD = FieldSpec("proxy_password", "Basic-auth password")
+PROXY_PASSWORD_AGAIN = FieldSpec(
+    "proxy_password_again", "Password again", question="The same password again"
+)
+
+# Which groups of fields each method asks, in order; the fields of each group, in the order a
+# line-by-line front-end asks them. The TUI shows each group as one container.
+TLS_GROUP = "m-tls"
+AUTH_GROUP = "m-auth"  # the basic-auth user, then (when there is one) its password twice
+GROUP_FIELDS: dict[str, tuple[str, ...]] = {
+    "m-ssh": ("local_port", "ssh_user", "ssh_host", "ssh_port"),
+    "m-router": ("lan_ip",),
+    "m-proxy": ("server_name", "https_port", "listen_ip"),
+    TLS_GROUP: ("certfile", "keyfile"),
+    AUTH_GROUP: ("basic_auth_user",),
+}
+# The groups each method shows: those holding a field of the method (its `fields`, from the
+# registry: the one list of what a method asks).
+GROUPS: dict[str, tuple[str, ...]] = {
+    m.name: tuple(g for g, names in GROUP_FIELDS.items() if set(names) & set(m.fields))
+    for m in access.all()
+}
+
+# TLS as one choice (the TUI shows it as the self-signed tick and the two files).
+TLS_CHOICES = {
+    "none": "No TLS (the password crosses the network in clear text)",
+    "self-signed": "Self-signed certificate (made if missing; browsers warn once)",
+    "files": "My certificate and key files",
+}
+TLS = FieldSpec("tls", "TLS")
+
+
+def methods() -> list[Choice]:
+    return [Choice(m.name, m.label) for m in access.all()]
+
+
+def fields_of(method: str) -> list[str]:
+    """The text fields the method asks, in its own order (AccessMethod.fields)."""
+    return [name for name in access.get(method).fields if name in FIELDS]
+
+
+def validate(answers: Answers, facts: Facts) -> list[Problem]:
+    return access.validate(answers, facts)
+
+
+# -- what the fields show -------------------------------------------------------------------
+
+
+def values(answers: Answers, facts: Facts | None) -> dict[str, str]:
+    """What each field shows: the answers; 0 (= detected) empty; the LAN address prefilled."""
+    a = answers.access
+    out: dict[str, str] = {}
+    for name in FIELDS:
+        value = getattr(a, name)
+        if name in INT_FIELDS:
+            out[name] = "" if value == 0 else str(value)
+        else:
+            out[name] = str(value)
+    if not out["lan_ip"]:
+        out["lan_ip"] = private_lan_address(answers, facts)
+    return out
+
+
+def detected(answers: Answers, facts: Facts | None) -> dict[str, str]:
+    """What an empty SSH field means here, detected from the session (nothing before the probe)."""
+    if facts is None:
+        return {}
+    blank = answers.replace("access", ssh_user="", ssh_host="", ssh_port=0)
+    user, host, port, _ = ssh_endpoint(blank, facts)
+    return {
+        "ssh_user": user,
+        "ssh_host": host,
+        "ssh_port": str(port),
+        "local_port": str(answers.network.port),
+    }
+
+
+def empty_means(answers: Answers, facts: Facts | None) -> dict[str, str]:
+    """For each field, what leaving it empty means (the prompts' "(empty: ...)")."""
+    out = {name: spec.empty for name, spec in FIELDS.items()}
+    out.update(ssh_user="detected", ssh_host="detected", ssh_port="detected")
+    out.update(detected(answers, facts))
+    out["local_port"] = f"{answers.network.port}, Jupyter's own"
+    return out
+
+
+def machine_addresses(facts: Facts | None) -> list[str]:
+    """This machine's addresses beyond loopback (what a router can point at)."""
+    if facts is None:
+        return []
+    return sorted({x.address for x in facts.addresses if not x.ip.is_loopback})
+
+
+def private_lan_address(answers: Answers, facts: Facts | None) -> str:
+    """router-tunnel prefill: the core's own choice, else this machine's first private LAN IPv4."""
+    if facts is None:
+        return ""
+    target = lan_target(answers, facts)
+    if target:
+        return target
+    lan = sorted(
+        a.address
+        for a in facts.addresses
+        if ":" not in a.address and access.classify(a.address)[0] == "private LAN"
+    )
+    return lan[0] if lan else ""
+
+
+def tls_choices(method: str) -> list[Choice]:
+    """direct may go without TLS; the reverse proxy always serves HTTPS."""
+    return [
+        Choice(k, label) for k, label in TLS_CHOICES.items() if method == "direct" or k != "none"
+    ]
+
+
+def tls_kind(answers: Answers) -> str:
+    """The TLS choice the answers make now."""
+    a = answers.access
+    if a.certfile and not a.self_signed:
+        return "files"
+    if answers.access.method == "direct" and not a.certfile and not a.self_signed:
+        return "none"
+    return "self-signed"
+
+
+def with_tls(answers: Answers, kind: str) -> Answers:
+    """The answers with a TLS choice made (the files themselves are asked after "files")."""
+    a = answers.access
+    if kind == "none":
+        return answers.replace("access", self_signed=False, certfile="", keyfile="")
+    if kind == "self-signed":
+        keep = a.self_signed  # paths given with self_signed say where the pair is made
+        return answers.replace(
+            "access",
+            self_signed=True,
+            certfile=a.certfile if keep else "",
+            keyfile=a.keyfile if keep else "",
+        )
+    return answers.replace("access", self_signed=False)
+
+
+# -- what was typed -------------------------------------------------------------------------
+
+
+def parse(name: str, text: str) -> tuple[object, list[Problem]]:
+    """A field's value as typed: stripped; a number for the ports (empty: its default)."""
+    text = text.strip()
+    if name not in INT_FIELDS:
+        return text, []
+    if not text:
+        return INT_FIELDS[name], []
+    try:
+        return int(text), []
+    except ValueError:
+        return None, [Problem(f"access.{name}", f"{text!r} is not a number")]
+
+
+def typed(
+    answers: Answers, method: str, texts: Mapping[str, str], self_signed: bool
+) -> tuple[Answers, list[Problem]]:
+    """The answers as the fields hold them (only the method's own fields count); a number
+    that is not one keeps the last value and is reported."""
+    changes: dict[str, object] = {"method": method}
+    problems: list[Problem] = []
+    for name in fields_of(method):
+        value, bad = parse(name, texts[name])
+        problems += bad
+        if not bad:
+            changes[name] = value
+    if TLS_GROUP in GROUPS.get(method, ()):
+        changes["self_signed"] = self_signed
+    return answers.replace("access", **changes), problems
+
+
+def field_problems(
+    answers: Answers, facts: Facts | None, name: str, text: str, *, required: bool = False
+) -> list[Problem]:
+    """The core's verdict on one field as typed (only that field's problems)."""
+    if required and not text.strip():
+        return [Problem(f"access.{name}", "missing: give an existing file")]
+    value, bad = parse(name, text)
+    if bad or facts is None:
+        return bad
+    return on_field(validate(answers.replace("access", **{name: value}), facts), f"access.{name}")
+
+
+def problems(
+    answers: Answers,
+    facts: Facts | None,
+    typed_problems: list[Problem],
+    password: tuple[str, str],
+) -> list[Problem]:
+    """Every problem of the typed answers: the typed ones, the core's (a field reported as
+    typed is not reported again), the basic-auth password's."""
+    out = list(typed_problems)
+    if facts is not None:
+        seen = {p.field for p in typed_problems}
+        out += [p for p in validate(answers, facts) if p.field not in seen]
+    return out + proxy_password_problems(answers, *password)
+
+
+# -- the basic-auth password ----------------------------------------------------------------
+
+
+def htpasswd_has_user(answers: Answers) -> bool:
+    """Basic auth for this user exists already (an empty proxy password then keeps it)."""
+    a = answers.access
+    path = Path(a.htpasswd_file) if a.htpasswd_file else DEFAULT_HTPASSWD
+    try:
+        lines = path.read_text().splitlines()
+    except OSError:
+        return False
+    return any(line.split(":", 1)[0] == a.basic_auth_user for line in lines)
+
+
+def uses_basic_auth(answers: Answers) -> bool:
+    return answers.access.method == "reverse-proxy" and bool(answers.access.basic_auth_user)
+
+
+def proxy_password_help(answers: Answers) -> str:
+    """Under the first entry: an empty one keeps the current password, when there is one."""
+    return "empty = keep the current one" if htpasswd_has_user(answers) else "masked; never saved"
+
+
+def proxy_password_prompt(answers: Answers) -> str:
+    """The first entry asked line by line, naming the user."""
+    spec = FieldSpec(
+        PROXY_PASSWORD.name, f"{PROXY_PASSWORD.label} for {answers.access.basic_auth_user}"
+    )
+    return spec.prompt("keep the current one" if htpasswd_has_user(answers) else "")
+
+
+def proxy_password_problems(answers: Answers, first: str, second: str) -> list[Problem]:
+    """The basic-auth password, entered twice (only asked when there is a basic-auth user)."""
+    if not uses_basic_auth(answers):
+        return []
+    if first != second:
+        return [Problem("access.proxy_password_again", "the two entries differ")]
+    if not first and not htpasswd_has_user(answers):
+        return [
+            Problem(
+                "access.proxy_password",
+                f"basic auth for {answers.access.basic_auth_user!r} needs a password",
+            )
+        ]
+    return []
+
+
+# -- what the person will do ----------------------------------------------------------------
+
+
+def instructions(answers: Answers, facts: Facts | None) -> str:
+    """What the person will do from their computer (a sketch until the machine is probed)."""
+    if facts is not None:
+        return access.instructions(answers, facts).render().rstrip("\n")
+    net = answers.network
+    if answers.access.method == "ssh-tunnel":
+        return (
+            f"From your computer:  ssh -N -L {net.port}:localhost:{net.port} USER@THIS-SERVER\n"
+            f"then open http://localhost:{net.port}{net.base_url}"
+        )
+    return f"Open http://THIS-SERVER:{net.port}{net.base_url}"
+
+
+def ssh_command(answers: Answers, facts: Facts | None) -> str:
+    """The exact `ssh -N -L ...` command for the person's computer ("" before the probe)."""
+    if facts is None:
+        return ""
+    return access.instructions(answers, facts).ssh_command

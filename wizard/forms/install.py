@@ -1,0 +1,122 @@
+"""Install: which Python environment runs JupyterLab, and whether to install/upgrade it there.
+
+The one place the front-ends read wizard.plan.steps.install (actions, validation) and
+wizard.probe.environments (discovery, the default venv).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from wizard.core.answers import Answers
+from wizard.core.errors import Problem
+from wizard.forms.fields import Choice, FieldSpec
+from wizard.plan.steps import install
+from wizard.probe.environments import Environment, default_venv_path
+from wizard.probe.facts import Facts
+
+TITLE = "Install: where JupyterLab runs"
+INTRO = "The Python environment whose JupyterLab will serve, and what to do with it."
+
+ENVS = FieldSpec("envs", "Environments found", question="Python environment for JupyterLab")
+PYTHON = FieldSpec(
+    "python",
+    "Python interpreter",
+    help="Absolute path; Enter checks it.",
+    question="Interpreter path",
+)
+ACTION = FieldSpec("action", "What to do")
+VENV_PATH = FieldSpec(
+    "venv_path", "New virtual environment path", help="absolute path; a new or empty directory"
+)
+BASE_PYTHON = FieldSpec(
+    "base_python",
+    "Base Python (makes the venv)",
+    help="runs `-m venv`: the venv gets its Python version",
+)
+VERSION = FieldSpec("version", "JupyterLab version (optional pip spec)", help="e.g. >=4.2")
+
+ACTION_LABELS = {
+    "keep": "Keep: use this environment as it is",
+    "install": "Install JupyterLab into this environment",
+    "upgrade": "Upgrade JupyterLab in this environment",
+    "create-venv": "Create a new virtual environment with JupyterLab",
+}
+# The one choice that is not an environment: type the interpreter's path instead.
+OTHER = Choice("other", "Another interpreter (type its path)")
+SEARCHING = Choice("", "Looking for Python environments…")
+
+
+def actions() -> list[Choice]:
+    return [Choice(a, ACTION_LABELS.get(a, a)) for a in install.ACTIONS]
+
+
+def env_choices(envs: Sequence[Environment], current: str) -> list[Choice]:
+    """One choice per environment found; the chosen interpreter first when it is not one."""
+    choices = [Choice(e.python, e.label()) for e in envs]
+    if current and current not in [c.value for c in choices]:
+        choices.insert(0, Choice(current, f"{current}  (chosen)"))
+    return choices
+
+
+def shown(action: str | None) -> set[str]:
+    """The fields an action asks for besides the interpreter and the action."""
+    fields = set()
+    if action == "create-venv":
+        fields |= {VENV_PATH.name, BASE_PYTHON.name}
+    if action in ("install", "upgrade", "create-venv"):
+        fields.add(VERSION.name)
+    return fields
+
+
+def action_for(answers: Answers, python: str) -> str:
+    """The action once `python` is chosen: another environment picked instead of a new venv
+    means using it (keep), not making the venv."""
+    action = answers.install.action
+    if python != answers.jupyter.python and action == "create-venv":
+        return "keep"
+    return action
+
+
+def venv_defaults() -> tuple[str, str]:
+    """(venv path, base Python) a create-venv uses when its answers are empty."""
+    return str(default_venv_path()), install.default_base_python()
+
+
+def values(answers: Answers) -> dict[str, str]:
+    """What the fields show: the answers, the venv defaults where they leave it open."""
+    a = answers.install
+    venv, base = venv_defaults()
+    return {
+        PYTHON.name: answers.jupyter.python,
+        ACTION.name: a.action,
+        VENV_PATH.name: a.venv_path or venv,
+        BASE_PYTHON.name: a.base_python or base,
+        VERSION.name: a.version,
+    }
+
+
+def collect(answers: Answers, action: str, typed: dict[str, str]) -> Answers:
+    """The answers from what the fields hold; a default left as shown stays "" (the default,
+    wherever it is)."""
+    venv, base = venv_defaults()
+    typed_venv = typed[VENV_PATH.name].strip()
+    typed_base = typed[BASE_PYTHON.name].strip()
+    return answers.replace(
+        "install",
+        action=action,
+        venv_path="" if typed_venv == venv else typed_venv,
+        base_python="" if typed_base == base else typed_base,
+        version=typed[VERSION.name].strip(),
+    )
+
+
+def path_problems(text: str) -> list[Problem]:
+    """An interpreter typed by hand: an absolute path (the probe says the rest)."""
+    if text.startswith("/"):
+        return []
+    return [Problem("jupyter.python", "must be an absolute path")]
+
+
+def validate(answers: Answers, facts: Facts) -> list[Problem]:
+    return install.validate(answers, facts)

@@ -1,0 +1,64 @@
+"""Service: how JupyterLab is kept running (systemd system/user unit, background, or by hand).
+
+The one place the front-ends read wizard.plan.service (managers, validation).
+"""
+
+from __future__ import annotations
+
+import pwd
+
+from wizard.core.answers import Answers
+from wizard.core.errors import Problem
+from wizard.forms.fields import Choice, FieldSpec
+from wizard.plan.service import step as service
+from wizard.plan.service.managers import MANAGERS
+from wizard.probe.facts import Facts
+
+TITLE = "Service: keep JupyterLab running"
+
+MANAGER = FieldSpec("manager", "Manager", question="Keep JupyterLab running with")
+NAME = FieldSpec("name", "Service name", help="the unit is <name>.service")
+USER = FieldSpec(
+    "user",
+    "Run as user",
+    help="empty = you (or the sudo user when run as root)",
+    empty="you",
+)
+ALLOW_ROOT = FieldSpec("allow_root", "Run as root anyway (allow_root)")
+ENABLE = FieldSpec("enable", "Start at boot / login (enable)", question="Start at boot / login?")
+
+MANAGER_LABELS = {
+    "none": "None: I start jupyter-lab myself",
+    "systemd-system": "systemd system service (starts at boot; needs root)",
+    "systemd-user": "systemd user service (runs while you are logged in, or with linger)",
+    "background": "Background process (no systemd; stops at reboot)",
+}
+
+ROOT_RISK = (
+    "! JupyterLab would run as root: whoever logs in to it (the password or a leaked token) "
+    "can read, change or delete anything on this machine. Prefer a normal account in "
+    '"Run as user"; tick this only if you accept that.'
+)
+
+
+def managers() -> list[Choice]:
+    return [Choice(m, MANAGER_LABELS.get(m, m)) for m in MANAGERS]
+
+
+def managed(manager: str | None) -> bool:
+    """A manager keeps it running: then its name, user and enable are asked."""
+    return manager not in (None, "none")
+
+
+def runs_as_root(answers: Answers, facts: Facts | None) -> bool:
+    """The service would run as root (uid 0): only then is allow_root asked."""
+    if facts is None or not managed(answers.service.manager):
+        return False
+    try:
+        return pwd.getpwnam(service.service_user(answers, facts)).pw_uid == 0
+    except KeyError:
+        return False
+
+
+def validate(answers: Answers, facts: Facts) -> list[Problem]:
+    return service.validate(answers, facts)

@@ -110,7 +110,7 @@ def test_without_systemd_the_unit_is_written_for_later(facts: Facts) -> None:
     f = dataclasses.replace(facts, systemd_running=False)
     plan = Plan("t")
     a = answers(manager="systemd-system", user="root", allow_root=True)
-    service.plan_service(plan, a, f)
+    assert service.plan_service(plan, a, f, restart_after=[]) == []
     kinds = [type(x) for x in plan.actions]
     assert kinds == [VerifyUnit, InstallUnit], kinds
     assert not plan.actions[1].reload  # type: ignore[attr-defined]

@@ -61,4 +61,5 @@ def runs_as_root(answers: Answers, facts: Facts | None) -> bool:
 
 
 def validate(answers: Answers, facts: Facts) -> list[Problem]:
-    return service.validate(answers, facts)
+    """The service step's problems, with the defaults the planner fills in (its root dir)."""
+    return service.validate(service.with_defaults(answers, facts), facts)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from typing import Any
 
 from wizard.core import grammar
@@ -20,15 +21,35 @@ from wizard.probe.facts import Facts
 from wizard.probe.jupyter_config import TraitKey
 
 
+@dataclass(frozen=True)
+class Resolved:
+    """The answers resolved once, before any step checks or plans: the facts are about the
+    interpreter JupyterLab will run from (create-venv: the venv-to-be, predicted), and what
+    depends on whom it runs as is filled in (the notebook root is that user's home)."""
+
+    answers: Answers
+    facts: Facts
+
+
+def resolve(answers: Answers, facts: Facts) -> Resolved:
+    """Raises InputError when the interpreter to make the venv with cannot be run."""
+    facts = install.target_facts(answers, facts)
+    return Resolved(service.with_defaults(answers, facts), facts)
+
+
 def validate(answers: Answers, facts: Facts, secrets: Secrets) -> list[Problem]:
     """Every problem with the answers at once, each tied to its field."""
     bad = grammar.problems(answers)
     if bad:  # the steps' checks would only trip over these values
         return bad
-    try:  # create-venv: check the later steps against the venv-to-be
-        facts = install.target_facts(answers, facts)
+    try:
+        return _problems(resolve(answers, facts), secrets)
     except InputError as exc:
         return exc.problems
+
+
+def _problems(r: Resolved, secrets: Secrets) -> list[Problem]:
+    answers, facts = r.answers, r.facts
     problems = install.validate(answers, facts)
     problems += network.validate(answers.network, facts)
     problems += password.validate_hash(answers.password.hashed_password)
@@ -40,13 +61,17 @@ def validate(answers: Answers, facts: Facts, secrets: Secrets) -> list[Problem]:
 
 
 def build_plan(answers: Answers, facts: Facts, secrets: Secrets | None = None) -> Plan:
-    """Validate, then lay out every action. Raises InputError with all problems at once."""
+    """Validate, then lay out every action, each step in its place from the one resolved
+    value. Raises InputError with all problems at once."""
     secrets = secrets or Secrets()
-    facts = install.target_facts(answers, facts)  # the interpreter JupyterLab will run from
-    answers = service.with_defaults(answers, facts)  # root_dir = the service user's home
-    problems = validate(answers, facts, secrets)
+    bad = grammar.problems(answers)
+    if bad:
+        raise InputError(bad)
+    r = resolve(answers, facts)
+    problems = _problems(r, secrets)
     if problems:
         raise InputError(problems)
+    answers, facts = r.answers, r.facts
     plan = Plan("setup")
     hashed = password.resolve_hash(facts, answers.password.hashed_password, secrets.password)
     if not hashed:
@@ -79,8 +104,10 @@ def build_plan(answers: Answers, facts: Facts, secrets: Secrets | None = None) -
             )
     install.plan_install(plan, answers, facts)
     plan_jupyter_config(plan, facts, desired, owner=service.config_owner(answers, facts))
-    service.plan_service(plan, answers, facts)
+    # A change in what JupyterLab runs from or reads means a restart of the service.
+    first = service.plan_service(plan, answers, facts, restart_after=list(plan.actions))
     access.plan_access(plan, answers, facts, proxy_password=secrets.proxy_password)
+    plan.actions[:0] = first  # e.g. the service's state: its undo runs last, after every restore
     problems = preflight(plan)
     if problems:
         raise InputError(problems)

@@ -14,11 +14,13 @@ import grp
 import os
 import pwd
 import stat
+from collections.abc import Sequence
 from pathlib import Path
 
 from wizard.core.answers import Answers
 from wizard.core.errors import Problem
 from wizard.core.grammar import unit_name_problem
+from wizard.plan.actions import Action
 from wizard.plan.plan import Plan
 from wizard.plan.service.actions import EnsureRunning, ServiceSnapshot, SetEnabled
 from wizard.plan.service.base import Launch
@@ -117,7 +119,7 @@ def unreachable_for(path: str, pw: pwd.struct_passwd, bits: int) -> str | None:
 
 
 def validate(answers: Answers, facts: Facts) -> list[Problem]:
-    answers = with_defaults(answers, facts)
+    """The service's problems; `answers` as the planner resolved them (with_defaults)."""
     svc = answers.service
     if svc.manager not in MANAGERS:
         return [Problem("service.manager", f"must be one of: {', '.join(MANAGERS)}")]
@@ -226,15 +228,17 @@ def config_owner(answers: Answers, facts: Facts) -> tuple[int, int] | None:
     return pw.pw_uid, pw.pw_gid
 
 
-def plan_service(plan: Plan, answers: Answers, facts: Facts) -> None:
-    answers = with_defaults(answers, facts)
+def plan_service(
+    plan: Plan, answers: Answers, facts: Facts, *, restart_after: Sequence[Action]
+) -> list[Action]:
+    """Add the service's actions; returns those that go first in the whole plan. A change by
+    any of `restart_after` (install, config) means a restart."""
     svc = answers.service
     if svc.manager == "none":
-        return
+        return []
     if facts.interpreter is None:
-        return  # validation reported it
+        return []  # validation reported it
     pw = pwd.getpwnam(service_user(answers, facts))
-    earlier = list(plan.actions)  # install and config: a change there means a restart
     ctl = controller(svc, config_dir=facts.config_dir)
     launch = Launch(
         jupyter_lab=facts.interpreter.jupyter_lab_bin,
@@ -248,11 +252,11 @@ def plan_service(plan: Plan, answers: Answers, facts: Facts) -> None:
     plan.notes += installation.notes
     installed = installation.installed
     if not installation.runnable:
-        return
+        return []
     if ctl.supports_boot:
         plan.actions.append(SetEnabled(ctl, svc.enable))
     plan.actions += installation.then
-    run = EnsureRunning(ctl, [*earlier, installed])
+    run = EnsureRunning(ctl, [*restart_after, installed])
     gate = HealthGate(
         ctl,
         host=health_host(answers.network.ip),
@@ -264,5 +268,4 @@ def plan_service(plan: Plan, answers: Answers, facts: Facts) -> None:
     plan.actions += [run, gate]
     snapshot = ServiceSnapshot(ctl)
     snapshot.dependents = [run]
-    # First in the whole plan: its undo runs last, after every file is restored.
-    plan.actions.insert(0, snapshot)
+    return [snapshot]

@@ -280,7 +280,23 @@ def ensure_rootfs(cache_dir: Path | None = None) -> Path:
     end, so an interrupted build is never reused. The result is a read-only template: boot copies.
     """
     cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    stamp = _recipe_stamp()
+
+    def build(tmp: Path) -> str:
+        _log(f"building {SUITE} rootfs into {tmp} (a few minutes, once)")
+        timings = _build_rootfs(tmp)
+        return "(" + ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()) + ")"
+
+    return _build_cached(
+        cache_dir, _recipe_stamp(), ("debootstrap", "unshare", "chroot", "setpriv"), build
+    )
+
+
+def _build_cached(
+    cache_dir: Path, stamp: str, tools: Sequence[str], build: Callable[[Path], str]
+) -> Path:
+    """`cache_dir` when its stamp file says `stamp`; else built by `build(tmp)` into a temp dir
+    renamed into place (an interrupted build is never reused), under a lock (parallel runs do
+    not build twice). `build` leaves the stamp file and returns a few words for the log."""
 
     def ready() -> bool:
         f = cache_dir / STAMP_NAME
@@ -291,7 +307,7 @@ def ensure_rootfs(cache_dir: Path | None = None) -> Path:
     with _file_lock(cache_dir.parent / f".{cache_dir.name}.lock"):
         if ready():  # another session built it while we waited
             return cache_dir
-        require_tools("debootstrap", "unshare", "chroot", "setpriv")
+        require_tools(*tools)
         # Under the lock nobody else is building: any temp dir is left by an interrupted build.
         for stale in cache_dir.parent.glob(f".{cache_dir.name}.build-*"):
             _log(f"removing interrupted build {stale}")
@@ -303,17 +319,14 @@ def ensure_rootfs(cache_dir: Path | None = None) -> Path:
         # mkdtemp makes it 0700, and it becomes the container's "/": non-root users could not
         # traverse anything (overlay hides this, since the merged root takes the upper dir's mode).
         tmp.chmod(0o755)
-        _log(f"building {SUITE} rootfs into {tmp} (a few minutes, once)")
         t0 = time.monotonic()
         try:
-            timings = _build_rootfs(tmp)
+            said = build(tmp)
             os.rename(tmp, cache_dir)
         except BaseException:
             _remove_tree(tmp)
             raise
-        total = time.monotonic() - t0
-        parts = ", ".join(f"{k} {v:.1f}s" for k, v in timings.items())
-        _log(f"rootfs ready at {cache_dir} in {total:.1f}s ({parts})")
+        _log(f"{cache_dir} ready in {time.monotonic() - t0:.1f}s {said}")
     return cache_dir
 
 
@@ -822,42 +835,20 @@ def ensure_derived_rootfs(
     stamp = hashlib.sha256(f"{base_stamp}\n{name}\n{recipe}".encode()).hexdigest()[:16]
     cache_dir = base.parent / f"{base.name}-{name}"
 
-    def ready() -> bool:
-        f = cache_dir / STAMP_NAME
-        return f.is_file() and f.read_text().strip() == stamp
-
-    if ready():
-        return cache_dir
-    with _file_lock(cache_dir.parent / f".{cache_dir.name}.lock"):
-        if ready():
-            return cache_dir
-        require_tools("unshare", "chroot", "setpriv", "cp")
-        for stale in cache_dir.parent.glob(f".{cache_dir.name}.build-*"):
-            _log(f"removing interrupted build {stale}")
-            _remove_tree(stale)
-        if cache_dir.exists():
-            _log(f"rebuilding {cache_dir}: recipe stamp differs")
-            _remove_tree(cache_dir)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{cache_dir.name}.build-", dir=cache_dir.parent))
-        tmp.chmod(0o755)
+    def derive(tmp: Path) -> str:
         _log(f"building {cache_dir.name} from {base} into {tmp}")
-        t0 = time.monotonic()
-        try:
-            r = subprocess.run(
-                ["cp", "-a", "--reflink=auto", f"{base}/.", f"{tmp}/"],
-                capture_output=True,
-                text=True,
-            )
-            if r.returncode != 0:
-                raise HarnessError(f"copy of {base} failed: {r.stderr.strip()}")
-            build(tmp)
-            for deb in (tmp / "var/cache/apt/archives").glob("*.deb"):
-                deb.unlink()
-            (tmp / "etc/machine-id").write_text("")
-            (tmp / STAMP_NAME).write_text(stamp + "\n")
-            os.rename(tmp, cache_dir)
-        except BaseException:
-            _remove_tree(tmp)
-            raise
-        _log(f"{cache_dir.name} ready in {time.monotonic() - t0:.1f}s")
-    return cache_dir
+        r = subprocess.run(
+            ["cp", "-a", "--reflink=auto", f"{base}/.", f"{tmp}/"],
+            capture_output=True,
+            text=True,
+        )
+        if r.returncode != 0:
+            raise HarnessError(f"copy of {base} failed: {r.stderr.strip()}")
+        build(tmp)
+        for deb in (tmp / "var/cache/apt/archives").glob("*.deb"):
+            deb.unlink()
+        (tmp / "etc/machine-id").write_text("")
+        (tmp / STAMP_NAME).write_text(stamp + "\n")
+        return f"(from {base.name})"
+
+    return _build_cached(cache_dir, stamp, ("unshare", "chroot", "setpriv", "cp"), derive)

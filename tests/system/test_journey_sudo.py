@@ -328,7 +328,7 @@ def _wait_gone(tmux: TmuxSession, text: str, timeout: float) -> str:
 
 
 def _ui_order(module: str, func: str) -> list[str]:
-    """The values of a choice list in the order the screen offers them (screens/*.py)."""
+    """The values of a choice list in the order the screens offer them (wizard/forms)."""
     import importlib
 
     return [value for value, _ in getattr(importlib.import_module(module), func)()]
@@ -381,7 +381,7 @@ def _take_the_steps(tmux: TmuxSession, j: Journey) -> None:
 
     j.stage = "Service: systemd-system, Run as user empty (Ctrl+N), to Access"
     _settle()
-    _choose(tmux, "screens.service", "managers", "systemd-system")
+    _choose(tmux, "wizard.forms.service", "managers", "systemd-system")
     tmux.wait_for_text("Run as user")  # shown for a service manager only
     _settle()
     j.seen("service", tmux.capture())
@@ -390,7 +390,7 @@ def _take_the_steps(tmux: TmuxSession, j: Journey) -> None:
 
     j.stage = "Access: ssh-tunnel, a free local port"
     _settle()
-    _choose(tmux, "screens.access", "methods", "ssh-tunnel")
+    _choose(tmux, "wizard.forms.access", "methods", "ssh-tunnel")
     _settle()
     for _ in range(3):  # method -> SSH user -> SSH host -> Local port, as a person tabs
         tmux.send_keys("Tab")

@@ -111,11 +111,11 @@ async def test_ssh_command_is_copied(monkeypatch: Any) -> None:
         await settle(pilot)
         screen = await choose_method(pilot, "ssh-tunnel")
         await pilot.press("c")
-        assert app.clipboard == "ssh -N -L 8888:localhost:8888 ada@192.168.1.20"
+        assert app.clipboard == "ssh -N -L 8888:localhost:8888 -- ada@192.168.1.20"
         await type_into(pilot, "ssh_port", "2222")
         await type_into(pilot, "local_port", "9999")
         await pilot.press("ctrl+y")  # from inside a field, where "c" would be typed
-        assert app.clipboard == "ssh -N -L 9999:localhost:8888 ada@192.168.1.20 -p 2222"
+        assert app.clipboard == "ssh -N -L 9999:localhost:8888 -p 2222 -- ada@192.168.1.20"
         assert "9999:localhost:8888" in str(screen.query_one("#ssh-command").render())
         await type_into(pilot, "ssh_port", "22x")
         assert "'22x' is not a number" in message(screen, "ssh_port")

@@ -73,7 +73,7 @@ def test_printed_ssh_commands_forward_to_jupyter(jlab: str, tmp_path: Path) -> N
         assert r.returncode == 0, r.stdout + r.stderr
         command = _printed(r.stdout, "ssh -N -L")
         user = sshd.user
-        assert command == f"ssh -N -L {local}:localhost:{port} {user}@127.0.0.1 -p {sshd.port}"
+        assert command == f"ssh -N -L {local}:localhost:{port} -p {sshd.port} -- {user}@127.0.0.1"
         assert f"Then open: http://localhost:{local}/lab" in r.stdout
 
         test_config = tmp_path / "ssh_config"

@@ -58,7 +58,7 @@ def test_ssh_command_from_ssh_connection() -> None:
     alice = Person("alice", 1001, 1001, "/home/alice", via_sudo=True)
     f = facts("10.0.0.9 51234 192.168.1.5 2222", person=alice)
     info = access.instructions(Answers(), f)
-    assert info.ssh_command == "ssh -N -L 8888:localhost:8888 alice@192.168.1.5 -p 2222"
+    assert info.ssh_command == "ssh -N -L 8888:localhost:8888 -p 2222 -- alice@192.168.1.5"
     assert info.ssh_background.startswith("ssh -f -N -o ExitOnForwardFailure=yes -L 8888:")
     assert "    LocalForward 8888 localhost:8888" in info.ssh_config
     assert "    Port 2222" in info.ssh_config
@@ -70,7 +70,7 @@ def test_ssh_local_port_user_host_overrides_and_port_22_omitted() -> None:
     a = Answers().replace("access", local_port=9999, ssh_user="bob", ssh_host="jump.example")
     a = a.replace("network", base_url="/j/")
     info = access.instructions(a, facts("1.2.3.4 5 192.168.1.5 22"))
-    assert info.ssh_command == "ssh -N -L 9999:localhost:8888 bob@jump.example"
+    assert info.ssh_command == "ssh -N -L 9999:localhost:8888 -- bob@jump.example"
     assert info.browser_url == "http://localhost:9999/j/lab"
     assert "Port" not in info.ssh_config
 

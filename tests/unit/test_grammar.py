@@ -161,3 +161,33 @@ def test_apply_gives_an_error_line_not_a_traceback(tmp_path: Path, line: str) ->
     assert r.stderr.startswith("error: network.root_dir: ") and "Traceback" not in r.stderr
     assert len(r.stderr) < 1000  # the 1 MB value is not echoed back
     assert r.stdout == ""  # nothing planned, nothing written
+
+
+def test_nginx_renderer_refuses_a_value_that_adds_a_directive() -> None:
+    from wizard.plan.access.nginx import ProxySpec, render_site
+
+    def spec(**kw: object) -> ProxySpec:
+        base: dict[str, object] = dict(
+            jupyter_port=8888, base_url="/", https_port=443, certfile="/c.pem", keyfile="/k.pem"
+        )
+        return ProxySpec(**{**base, **kw})  # type: ignore[arg-type]
+
+    assert "server_name lab.example.org;" in render_site(spec(server_name="lab.example.org"))
+    for bad in ("x; auth_basic off", "x\n    location / {", "x}", "$host", "a b"):
+        with pytest.raises(InputError, match="cannot go into an nginx site"):
+            render_site(spec(server_name=bad))
+    with pytest.raises(InputError):
+        render_site(spec(htpasswd="/etc/h;\nauth_basic off"))
+
+
+def test_ssh_command_renderer_refuses_an_option_or_a_line() -> None:
+    from wizard.plan import access
+    from wizard.probe.facts import Facts
+
+    facts = Facts(None, "/cfg", ssh_connection="10.0.0.9 5 192.0.2.10 22")
+    for field, bad in (("ssh_user", "-oProxyCommand=x"), ("ssh_host", "h\nProxyCommand x")):
+        a = Answers().replace("access", **{field: bad})
+        with pytest.raises(InputError, match="cannot go into an ssh command"):
+            access.instructions(a, facts)
+    info = access.instructions(Answers().replace("access", ssh_user="ada"), facts)
+    assert info.ssh_command.endswith("-- ada@192.0.2.10")

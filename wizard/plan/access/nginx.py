@@ -9,12 +9,14 @@ and optionally asks for HTTP basic auth first (bcrypt htpasswd). Every change is
 from __future__ import annotations
 
 import grp
+import re
 import shlex
 import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from wizard.core.errors import InputError, Problem
 from wizard.plan.actions import Action, ApplyContext, WriteFile
 from wizard.probe.http import basic_auth, request, url_host
 
@@ -52,8 +54,22 @@ class ProxySpec:
         return f"https://{url_host(self.public_host)}{port}{self.base_url}"
 
 
+# One nginx token: no space, ';', braces, quotes, '#', '$' or control character can end a
+# directive, open a block or start a variable.
+_NGINX_WORD = re.compile(r"[^\s;{}\"'#$\\\x00-\x1f\x7f]+")
+
+
+def _refuse_injection(spec: ProxySpec) -> None:
+    for name in ("server_name", "listen_ip", "htpasswd", "certfile", "keyfile", "base_url"):
+        value = getattr(spec, name)
+        if value and not _NGINX_WORD.fullmatch(value):
+            raise InputError([Problem("access", f"{name} {value!r} cannot go into an nginx site")])
+
+
 def render_site(spec: ProxySpec) -> str:
-    """The nginx site (http-level: a map plus one server block)."""
+    """The nginx site (http-level: a map plus one server block). A value that would end a
+    directive or add one is refused here, whatever validation let through."""
+    _refuse_injection(spec)
     if spec.listen_ip:
         listens = [f"{url_host(spec.listen_ip)}:{spec.https_port} ssl"]
     else:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 import socket
 
 from wizard.core.answers import Answers
-from wizard.core.errors import Problem
+from wizard.core.errors import InputError, Problem
 from wizard.plan.access.base import (
     AccessInfo,
     AccessUrl,
@@ -21,6 +22,8 @@ from wizard.plan.access.base import (
 from wizard.plan.access.shared import classify, url_host, uses_tls
 from wizard.plan.steps.network import is_loopback
 from wizard.probe.facts import Facts
+
+_SSH_WORD = re.compile(r"(?!-)[A-Za-z0-9_.:%-]+")  # a user or host: one word, never an option
 
 
 def ssh_endpoint(answers: Answers, facts: Facts) -> tuple[str, str, int, bool]:
@@ -71,10 +74,15 @@ class SshTunnel(MethodBase):
         target = "[::1]" if net.ip == "::1" else "localhost"
         fwd = f"{local}:{target}:{net.port}"
         port_opt = [] if sshport == 22 else ["-p", str(sshport)]
+        for what, value in (("access.ssh_user", user), ("access.ssh_host", host)):
+            # Pasted on the person's laptop: never an option, a second line or a config keyword.
+            if not _SSH_WORD.fullmatch(value):
+                raise InputError([Problem(what, f"{value!r} cannot go into an ssh command")])
         dest = f"{user}@{host}"
-        cmd = shlex.join(["ssh", "-N", "-L", fwd, dest, *port_opt])
+        # `--`: whatever the destination looks like, ssh reads no option from it.
+        cmd = shlex.join(["ssh", "-N", "-L", fwd, *port_opt, "--", dest])
         bg = shlex.join(
-            ["ssh", "-f", "-N", "-o", "ExitOnForwardFailure=yes", "-L", fwd, dest, *port_opt]
+            ["ssh", "-f", "-N", "-o", "ExitOnForwardFailure=yes", "-L", fwd, *port_opt, "--", dest]
         )
         alias = f"jupyter-{socket.gethostname().split('.')[0] or 'server'}"
         cfg = [f"Host {alias}", f"    HostName {host}", f"    User {user}"]

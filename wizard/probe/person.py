@@ -73,7 +73,8 @@ def ssh_connection() -> str | None:
 
 def default_venv_path(app_data_dir: Path) -> Path:
     """Where a new dedicated venv goes: under /opt when root makes it (a service user must be
-    able to read it; root's home is closed), else in the user's own data dir."""
-    if os.geteuid() == 0:
+    able to read it; root's home is closed), else in the user's own data dir. An explicit
+    XDG_DATA_HOME (tests, containers; sudo drops it) still wins, as for the state dir."""
+    if os.geteuid() == 0 and not os.environ.get("XDG_DATA_HOME"):
         return SHARED_VENV_ROOT / "jupyterlab"
     return app_data_dir / "venvs" / "jupyterlab"

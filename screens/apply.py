@@ -29,7 +29,7 @@ from wizard.apply.events import (
     Undoing,
     event_text,
 )
-from wizard.core.errors import ApplyError
+from wizard.core.errors import ApplyError, WizardError
 from wizard.forms.access import instructions
 
 if TYPE_CHECKING:
@@ -114,9 +114,11 @@ class ApplyScreen(Screen[None]):
             self.post_message(self.EngineEvent(event))
 
         try:
-            session.apply(self.planned, on_event=post, cancelled=cancelled)
+            session.apply(self.planned, on_event=post, cancelled=cancelled, todo=self.actions)
         except ApplyError:
             return  # its Finished event carries the message
+        except WizardError as exc:  # refused before it began (another apply runs, ...)
+            post(Finished(error=str(exc)))
         except Exception as exc:  # not expected from the engine; still never a frozen screen
             post(Finished(error=f"unexpected error: {exc}"))
 

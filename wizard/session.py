@@ -13,13 +13,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from wizard.apply.engine import ApplyResult, apply_plan
-from wizard.apply.events import ApplyEvent, Finished
+from wizard.apply.events import ApplyEvent, Finished, Output
 from wizard.core import grammar
 from wizard.core.answers import Answers
-from wizard.core.errors import InputError
+from wizard.core.errors import InputError, WizardError
 from wizard.core.record import save_current
 from wizard.plan.access import AccessInfo
 from wizard.plan.access import instructions as access_instructions
+from wizard.plan.actions import Action
 from wizard.plan.plan import Plan
 from wizard.plan.planner import build_plan
 from wizard.plan.secrets import Secrets
@@ -98,6 +99,7 @@ def apply(
     *,
     on_event: Callable[[ApplyEvent], None] = lambda event: None,
     cancelled: threading.Event | None = None,
+    todo: list[Action] | None = None,
 ) -> ApplyResult:
     """Apply the plan (a transaction: rolled back on failure) and record the answers as the
     setup of record; events go to `on_event`, the last one Finished."""
@@ -106,8 +108,14 @@ def apply(
         if not (isinstance(event, Finished) and event.result is not None):
             on_event(event)  # success is reported below, once the answers are recorded
 
-    result = apply_plan(planned.plan, on_event=relay, cancelled=cancelled)
-    save_current(planned.answers)
+    result = apply_plan(planned.plan, on_event=relay, cancelled=cancelled, todo=todo)
+    try:
+        save_current(planned.answers)
+    except (OSError, WizardError) as exc:  # applied all the same: say so, and what it means
+        on_event(
+            Output(None, f"warning: the setup of record was not saved ({exc}); status, doctor "
+                   "and the next wizard run will not know this setup")
+        )  # fmt: skip
     on_event(Finished(result))
     return result
 

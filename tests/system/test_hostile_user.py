@@ -234,3 +234,35 @@ def test_planted_state_dir_is_refused(space: Space) -> None:
         assert r.returncode == 2, (args, r.stdout, r.stderr)
         assert "refusing to use it" in r.stderr
     assert fingerprint(space.victim) == before
+
+
+def test_planted_link_for_the_self_signed_pair_creates_nothing_for_root(space: Space) -> None:
+    """direct access with a self-signed pair in the user's ~/.jupyter/tls: a dangling link
+    there must not make root create (and hand over) a file where it points."""
+    aim = space.victim_dir.parent / "made-by-root.sh"
+    space.as_user("mkdir", "-p", str(space.cfg / "tls"))
+    space.as_user("ln", "-s", str(aim), str(space.cfg / "tls" / "cert.pem"))
+    answers = space.write_answers(free_port())
+    with answers.open("a") as fh:
+        fh.write('ip = "0.0.0.0"\n[access]\nmethod = "direct"\nself_signed = true\n')
+    r = wizard(
+        "apply", str(answers), "--yes", "--password-stdin", stdin="Hostile-Test-Pass-1",
+        env=space.env(),
+    )  # fmt: skip
+    assert r.returncode != 0, r.stdout + r.stderr
+    assert not os.path.lexists(aim)
+    assert (space.cfg / "tls" / "cert.pem").is_symlink()  # left as it was
+
+
+def test_no_venv_made_by_root_in_the_users_directory(space: Space) -> None:
+    """A venv root makes and later removes (rollback) in a directory the user owns could be
+    steered anywhere by swapping a parent: refused, with the way forward."""
+    answers = space.write_answers(free_port())
+    text = answers.read_text().replace(f'python = "{space.python}"\n', "")
+    answers.write_text(
+        text + f'[install]\naction = "create-venv"\nvenv_path = "{space.home}/venv"\n'
+    )
+    r = wizard("apply", str(answers), "--dry-run", env=space.env())
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "install.venv_path" in r.stderr and f"run the wizard as {HOSTILE}" in r.stderr
+    assert not (space.home / "venv").exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import shutil
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,10 +33,13 @@ def apply_plan(
     on_event: Callable[[ApplyEvent], None] = lambda event: None,
     cancelled: threading.Event | None = None,
     root: Path | None = None,
+    todo: list[Action] | None = None,
 ) -> ApplyResult:
     """Run the plan's changes in order, reporting typed events. On failure (or cancel) undo
     what was done, then raise; the last event is always Finished."""
-    todo = plan.changes()
+    # `todo`: the changes a front-end showed (is_noop may answer otherwise a moment later);
+    # the event indexes are positions in it.
+    todo = plan.changes() if todo is None else list(todo)
     if not todo:
         on_event(Finished(ApplyResult(None)))
         return ApplyResult(None)
@@ -52,10 +56,13 @@ def _apply(
 ) -> ApplyResult:
     from wizard.core.record import current_answers_path
 
+    journal: Journal | None = None
     try:
         journal = Journal.create(plan.title, root)
         journal.keep_answers(current_answers_path())  # so a later rollback restores them too
     except OSError as exc:  # a full disk, a read-only state dir: before anything changes
+        if journal is not None:  # a journal of nothing would read as an interrupted apply
+            shutil.rmtree(journal.dir, ignore_errors=True)
         raise ApplyError(
             f"cannot keep a journal of this apply ({exc.strerror}: {exc.filename or ''}); "
             "nothing was changed"

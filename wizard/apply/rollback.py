@@ -27,6 +27,7 @@ from pathlib import Path
 from wizard.apply.journal import Journal, list_journals
 from wizard.apply.lock import holder, interrupted, interrupted_text
 from wizard.core.errors import InputError
+from wizard.core.fileops import UnsafePath, directory, foreign_component, read_file, strict
 from wizard.plan.actions import Action, ApplyContext, WriteFile, remove_empty_dirs
 from wizard.plan.effects import FileEntry, ServiceEffect, VenvEffect, sha256
 from wizard.plan.plan import Plan
@@ -40,8 +41,19 @@ ROLLBACK_HEALTH_TIMEOUT = 60.0
 
 
 def rollback_plan(journal_id: str | None = None, root: Path | None = None) -> Plan:
-    """The plan that undoes apply `journal_id` (default: the latest applied)."""
+    """The plan that undoes apply `journal_id` (default: the latest applied or interrupted)."""
     journal = _pick(journal_id, root)
+    try:
+        return _plan(journal)
+    except OSError as exc:  # a path turned into something else since: say which, no traceback
+        raise InputError(
+            f"cannot plan the rollback of {journal.id}: {exc.filename or ''}: {exc.strerror}"
+        ) from exc
+    except UnsafePath as exc:
+        raise InputError(f"cannot plan the rollback of {journal.id}: {exc}") from exc
+
+
+def _plan(journal: Journal) -> Plan:
     plan = Plan(f"rollback of {journal.id} ({journal.title})")
     restores = _file_restores(plan, journal)
     before: list[Action] = []
@@ -87,7 +99,7 @@ def _answers_restore(journal: Journal) -> list[Action]:
     """The answers of record back as they were, so status and doctor describe the machine."""
     if journal.answers_before is None:  # an older journal did not keep them
         return []
-    from wizard.core.record import current_answers_path
+    from wizard.core.record import current_answers_path, record_mode
 
     data = (
         (journal.dir / "backups" / journal.answers_before).read_bytes()
@@ -98,7 +110,7 @@ def _answers_restore(journal: Journal) -> list[Action]:
         WriteFile(
             current_answers_path(),
             data,
-            mode=0o600,
+            mode=record_mode(),
             why=f"the setup of record as before {journal.id}",
         )
     ]
@@ -115,7 +127,7 @@ def _pick(journal_id: str | None, root: Path | None) -> Journal:
     journal = Journal.load(journal_id, root)
     if journal.status == "applying" and journal.id not in crashed:
         raise InputError(f"apply {journal_id} is still running ({holder()}): wait for it")
-    if journal.status not in ("applied", "applying"):
+    if journal.status not in ("applied", "applying", "failed"):  # failed: its undo was partial
         raise InputError(f"apply {journal_id} is {journal.status}: nothing of it remains applied")
     return journal
 
@@ -129,7 +141,7 @@ def _file_restores(plan: Plan, journal: Journal) -> list[WriteFile]:
     out = []
     for path_str, entry in reversed(first.items()):
         path = Path(path_str)
-        now = path.read_bytes() if path.exists() else None
+        now = read_file(path)  # as root never through a link, a FIFO or a huge file
         if (sha256(now) if now is not None else None) != last[path_str].sha256_after:
             plan.note(
                 "warning",
@@ -262,8 +274,8 @@ def _venv_action(plan: Plan, eff: VenvEffect, jid: str) -> Action | None:
         plan.note("info", f"the venv {path} that apply {jid} created is already gone")
         return None
     try:
-        same = sha256(cfg.read_bytes()) == eff.pyvenv_sha256
-    except OSError:
+        same = sha256(read_file(cfg) or b"") == eff.pyvenv_sha256
+    except (OSError, UnsafePath):
         same = False
     if not same:
         plan.note(
@@ -296,12 +308,19 @@ class RemoveVenv(Action):
 
     def apply(self, ctx: ApplyContext) -> None:
         cfg = self.path / "pyvenv.cfg"
-        if sha256(cfg.read_bytes()) != self.eff.pyvenv_sha256:  # changed since the plan
+        if sha256(read_file(cfg) or b"") != self.eff.pyvenv_sha256:  # changed since the plan
             raise RuntimeError(f"{cfg} changed: {self.path} is not the venv to remove any more")
-        # Out of the way in one step, so a failure half way never leaves half a venv at PATH.
-        aside = self.path.with_name(f".{self.path.name}.removing-{secrets.token_hex(3)}")
-        os.rename(self.path, aside)
-        shutil.rmtree(aside)
+        if strict() and (foreign := foreign_component(self.path)) is not None:
+            raise RuntimeError(
+                f"{foreign[0]} belongs to uid {foreign[1]}: not removing {self.path} as root "
+                "(its owner could point it elsewhere); remove it as that user"
+            )
+        # Out of the way in one step, so a failure half way never leaves half a venv at PATH;
+        # through the parent's fd, so nothing is followed on the way.
+        aside = f".{self.path.name}.removing-{secrets.token_hex(3)}"
+        with directory(self.path.parent) as dfd:
+            os.rename(self.path.name, aside, src_dir_fd=dfd, dst_dir_fd=dfd)
+            shutil.rmtree(aside, dir_fd=dfd)
         if self.eff.existed_empty:
             self.path.mkdir()
         else:

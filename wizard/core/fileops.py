@@ -102,9 +102,23 @@ def file_stat(path: Path) -> os.stat_result | None:
         return None
 
 
-def read_file(path: Path) -> bytes | None:
+def foreign_component(path: Path) -> tuple[Path, int] | None:
+    """The first existing component of `path` that belongs to a user other than root (and its
+    uid): where, as root, that user could swap things under us. None: root's all the way."""
+    for p in (*reversed(path.parents), path):
+        try:
+            uid = os.lstat(p).st_uid
+        except OSError:
+            break
+        if uid != 0:
+            return p, uid
+    return None
+
+
+def read_file(path: Path, *, limit: int = 64 * 1024 * 1024) -> bytes | None:
     """The bytes of a regular file, None when it does not exist. As root a link or anything but
-    a regular file is refused (UnsafePath), never read through."""
+    a regular file is refused (UnsafePath), never read through; nor is a file over `limit`
+    bytes (a FIFO or a huge file must not hang or exhaust whoever reads it)."""
     flags = os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK | (os.O_NOFOLLOW if strict() else 0)
     try:
         with directory(path.parent) as dfd:
@@ -116,11 +130,13 @@ def read_file(path: Path) -> bytes | None:
                 raise
     except (FileNotFoundError, NotADirectoryError):
         return None
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode) or st.st_size > limit:
         os.close(fd)
-        raise UnsafePath(f"{path} exists but is not a regular file; move it away")
+        what = "is too large" if stat.S_ISREG(st.st_mode) else "exists but is not a regular file"
+        raise UnsafePath(f"{path} {what}; move it away")
     with os.fdopen(fd, "rb") as fh:
-        return fh.read()
+        return fh.read(limit + 1)
 
 
 def nearest_existing(path: Path) -> Path:

@@ -84,10 +84,13 @@ def checked(path: Path) -> Path:
 
 def private_dir(path: Path, mode: int = 0o700) -> Path:
     """mkdir -p a directory of the state dir with `mode`, after checking where it is."""
+    from wizard.core.fileops import directory, make_dirs
+
     checked(path)
     root = state_dir()
     if path != root and root in path.parents:
         private_dir(root, state_dir_mode())
-    path.mkdir(parents=True, exist_ok=True, mode=mode)
-    os.chmod(path, mode)
+    make_dirs(path, mode)  # as root: never through a link (wizard.core.fileops)
+    with directory(path) as fd:
+        os.fchmod(fd, mode)
     return checked(path)

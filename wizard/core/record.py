@@ -54,4 +54,9 @@ def save_current(answers: Answers) -> None:
     # The hash stays in Jupyter's config; keeping a second copy here would only go stale. So
     # the record holds no secret, and root's may be read by the user it was made for.
     record = answers.replace("password", hashed_password="")
-    save_answers(record, path, mode=0o644 if os.geteuid() == 0 else 0o600)
+    save_answers(record, path, mode=record_mode())
+
+
+def record_mode() -> int:
+    """Root's record may be read by the user it was made for; it holds no secret."""
+    return 0o644 if os.geteuid() == 0 else 0o600

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import pwd
+import stat
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -162,10 +163,19 @@ def scan_runtime_dirs(dirs: list[Path]) -> RuntimeScan:
     return scan
 
 
+_RUNTIME_FILE_MAX = 64 * 1024  # a real one is ~400 bytes
+
+
 def read_runtime_file(path: str) -> RuntimeFile:
-    with open(path, "rb") as fh:
-        data: Any = json.loads(fh.read())
-        mtime = os.fstat(fh.fileno()).st_mtime
+    # Never a link, a FIFO or a huge file: they sit in another user's dir, and status may run as
+    # root each second (a FIFO would hang it, a huge file exhaust it).
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > _RUNTIME_FILE_MAX:
+            raise ValueError("not a runtime file")
+        data: Any = json.loads(fh.read(_RUNTIME_FILE_MAX))
+        mtime = st.st_mtime
     if not isinstance(data, dict) or not isinstance(data.get("pid"), int):
         raise ValueError("no pid")
     return RuntimeFile(

@@ -5,12 +5,14 @@ from __future__ import annotations
 import ipaddress
 import os
 import shutil
+import stat
 import subprocess
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from wizard.core.errors import Problem
-from wizard.core.fileops import make_dirs
+from wizard.core.fileops import atomic_write, file_stat, make_dirs, remove_dir, remove_file
 from wizard.plan.actions import Action, ApplyContext
 
 DEFAULT_DIR = Path("/etc/ssl/jupyter-setup-wizard")
@@ -78,7 +80,10 @@ def openssl_argv(cert: Path, key: Path, names: Sequence[str], days: int = DAYS) 
 class MakeSelfSigned(Action):
     """Create a self-signed EC certificate and key, unless both files exist already.
 
-    The key is 0600. Undo removes only files this action created.
+    openssl writes into a private temp dir of root's; the pair is then installed with
+    fileops.atomic_write (mode and owner set on the fd, never through a link), so a user who
+    owns the target directory cannot turn the write against root. The key is 0600. Undo
+    removes only files this action created.
     """
 
     def __init__(
@@ -89,8 +94,14 @@ class MakeSelfSigned(Action):
         self._created: list[Path] = []
         self._dirs: list[Path] = []
 
+    def _exists(self, p: Path) -> bool:
+        return file_stat(p) is not None  # the entry itself: a link counts, and is not followed
+
     def is_noop(self) -> bool:
-        return self.cert.is_file() and self.key.is_file()
+        return all(
+            (st := file_stat(p)) is not None and stat.S_ISREG(st.st_mode)
+            for p in (self.cert, self.key)
+        )
 
     def preview(self) -> str:
         from shlex import join
@@ -100,38 +111,38 @@ class MakeSelfSigned(Action):
     def apply(self, ctx: ApplyContext) -> None:
         if self.is_noop():
             return
-        half = [p for p in (self.cert, self.key) if p.exists()]
-        if half:  # never overwrite someone's certificate or key
+        half = [p for p in (self.cert, self.key) if self._exists(p)]
+        if half:  # never overwrite someone's certificate or key (or a link in their place)
             raise RuntimeError(
                 f"{half[0]} exists without its pair; move it away or give both files"
             )
-        self._dirs = make_dirs(self.cert.parent) + make_dirs(self.key.parent)
-        old_umask = os.umask(0o077)
-        try:
-            r = subprocess.run(
-                openssl_argv(self.cert, self.key, self.names),
-                capture_output=True,
-                text=True,
-                timeout=60,
-                stdin=subprocess.DEVNULL,
-            )
-        finally:
-            os.umask(old_umask)
-        self._created = [p for p in (self.cert, self.key) if p.exists()]
-        if r.returncode != 0:
-            raise RuntimeError(f"openssl req failed ({r.returncode}): {r.stderr.strip()}")
-        self.key.chmod(0o600)
-        self.cert.chmod(0o644)
-        if self.owner is not None:
-            for p in (self.cert, self.key):
-                os.chown(p, *self.owner)
+        with tempfile.TemporaryDirectory(prefix="jsw-tls-") as tmp:
+            cert, key = Path(tmp) / "cert.pem", Path(tmp) / "key.pem"
+            old_umask = os.umask(0o077)
+            try:
+                r = subprocess.run(
+                    openssl_argv(cert, key, self.names),
+                    capture_output=True,
+                    text=True,
+                    timeout=60,
+                    stdin=subprocess.DEVNULL,
+                )
+            finally:
+                os.umask(old_umask)
+            if r.returncode != 0:
+                raise RuntimeError(f"openssl req failed ({r.returncode}): {r.stderr.strip()}")
+            self._dirs = make_dirs(self.cert.parent, owner=self.owner)
+            self._dirs += make_dirs(self.key.parent, owner=self.owner)
+            for made, target, mode in ((cert, self.cert, 0o644), (key, self.key, 0o600)):
+                atomic_write(target, made.read_bytes(), mode, self.owner)
+                self._created.append(target)
         ctx.log(f"made {self.cert} and {self.key}")
 
     def undo(self, ctx: ApplyContext) -> None:
         for p in self._created:
-            p.unlink(missing_ok=True)
+            remove_file(p)
         for d in reversed(self._dirs):
             try:
-                d.rmdir()
+                remove_dir(d)
             except OSError:
                 break

@@ -2,8 +2,9 @@
 
 Whether a start/restart is needed depends on the actions before it: each such action holds
 references to the actions it depends on and is a change exactly when one of them is (or when
-the service is not running). `Plan.changes()` asks every action once, before anything runs, so
-these answers describe the machine as it was when the plan was made.
+the service is not running). The front-end that showed the plan hands the engine the list of
+changes it showed (apply_plan's `todo`), so what runs is what was reviewed, asked before
+anything ran.
 
 Undo runs in reverse, so the restore of the previous service state is split: the start and
 enable actions stop/disable what they started (while the unit file still exists), and

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import pwd
 import shutil
 import sys
 import tempfile
@@ -22,7 +23,7 @@ from pathlib import Path
 
 from wizard.core.answers import Answers
 from wizard.core.errors import InputError, Problem
-from wizard.core.fileops import nearest_existing
+from wizard.core.fileops import foreign_component, nearest_existing
 from wizard.plan.plan import Plan
 from wizard.plan.steps.install_actions import CreateVenv, PipInstall
 from wizard.plan.steps.versions import requirement, satisfies, spec_problem, version_key
@@ -268,7 +269,18 @@ def _validate_create_venv(answers: Answers, facts: Facts) -> list[Problem]:
             )
         )
     exists = (venv / "pyvenv.cfg").is_file()
-    if not exists and venv.exists():
+    foreign = foreign_component(venv) if facts.euid == 0 else None
+    if foreign is not None and not exists:
+        owner = _user_name(foreign[1])
+        problems.append(
+            Problem(
+                "install.venv_path",
+                f"{foreign[0]} belongs to {owner}: as root the wizard makes a venv only where "
+                f"only root can write (like the default, {default_venv_path()}); for one in "
+                f"{owner}'s directory, run the wizard as {owner}",
+            )
+        )
+    elif not exists and venv.exists():
         if not venv.is_dir():
             problems.append(
                 Problem(
@@ -358,3 +370,10 @@ def plan_install(plan: Plan, answers: Answers, facts: Facts) -> None:
             "info",
             f"pip changes {interp.prefix}; if the apply fails it puts back the package versions it found",
         )
+
+
+def _user_name(uid: int) -> str:
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return f"uid {uid}"

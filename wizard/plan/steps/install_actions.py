@@ -15,6 +15,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from wizard.core.fileops import foreign_component, make_dirs, strict
 from wizard.plan.actions import Action, ApplyContext, run_streaming
 from wizard.plan.effects import VenvEffect, sha256
 from wizard.plan.steps.pip_output import PipProgress, explain_pip_failure, pip_progress
@@ -43,15 +44,13 @@ class CreateVenv(Action):
         return (self.path / "pyvenv.cfg").is_file()
 
     def apply(self, ctx: ApplyContext) -> None:
-        missing: list[Path] = []
-        p = self.path
-        while not p.exists():
-            missing.append(p)
-            p = p.parent
+        if strict() and (foreign := foreign_component(self.path)) is not None:
+            # validation said so; the machine may have changed since the plan
+            raise RuntimeError(
+                f"{foreign[0]} belongs to uid {foreign[1]}: not making a venv there as root"
+            )
         self._emptied = self.path.is_dir()
-        for d in reversed(missing):  # recorded before running, so a cancel still cleans up
-            d.mkdir(mode=0o755)
-            self._created.append(d)
+        self._created = make_dirs(self.path)  # recorded before running: a cancel cleans up
         try:
             run_streaming(
                 [self.base_python, "-m", "venv", str(self.path)], ctx, env=None, timeout=300

@@ -36,7 +36,10 @@ def _open(path: Path) -> int:
 @contextlib.contextmanager
 def exclusive(what: str) -> Iterator[None]:
     """Hold the state dir's apply lock for `what`, or raise Busy naming the holder."""
-    fd = _open(private_dir(state_dir(), state_dir_mode()) / LOCK)
+    try:
+        fd = _open(private_dir(state_dir(), state_dir_mode()) / LOCK)
+    except OSError as exc:
+        raise _unusable(exc) from exc
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -45,12 +48,21 @@ def exclusive(what: str) -> Iterator[None]:
             raise Busy(
                 f"another apply is running ({holder}); wait for it to finish, then try again"
             ) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"pid {os.getpid()}: {what}\n".encode(), 0)
-        os.fsync(fd)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"pid {os.getpid()}: {what}\n".encode(), 0)
+            os.fsync(fd)
+        except OSError as exc:  # a full disk: before anything changes
+            raise _unusable(exc) from exc
         yield
     finally:
         os.close(fd)  # releases the lock
+
+
+def _unusable(exc: OSError) -> Busy:
+    return Busy(
+        f"cannot take the apply lock in {state_dir()} ({exc.strerror}); nothing was changed"
+    )
 
 
 def holder() -> str | None:

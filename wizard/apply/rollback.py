@@ -27,7 +27,15 @@ from pathlib import Path
 from wizard.apply.journal import Journal, list_journals
 from wizard.apply.lock import holder, interrupted, interrupted_text
 from wizard.core.errors import InputError
-from wizard.core.fileops import UnsafePath, directory, foreign_component, read_file, strict
+from wizard.core.fileops import (
+    UnsafePath,
+    directory,
+    foreign_component,
+    read_file,
+    remove_stale_temps,
+    stale_temps,
+    strict,
+)
 from wizard.plan.actions import Action, ApplyContext, WriteFile, remove_empty_dirs
 from wizard.plan.effects import FileEntry, ServiceEffect, VenvEffect, sha256
 from wizard.plan.plan import Plan
@@ -69,11 +77,30 @@ def _plan(journal: Journal) -> Plan:
         action = _venv_action(plan, venv, journal.id)
         if action is not None:
             after.append(action)
-    plan.actions = [*before, *restores, *_answers_restore(journal), *after]
+    temps = [t for w in restores for t in stale_temps(w.path)]
+    cleanup = [RemoveTempFiles([w.path for w in restores], temps)] if temps else []
+    plan.actions = [*before, *restores, *cleanup, *_answers_restore(journal), *after]
     if journal.status == "applying":
         plan.note("warning", interrupted_text(journal))
         plan.actions.append(MarkRolledBack(journal))
     return plan
+
+
+class RemoveTempFiles(Action):
+    """The temp files a write killed mid-way left beside the files it was writing."""
+
+    def __init__(self, paths: list[Path], temps: list[Path]) -> None:
+        self.paths, self.temps = paths, temps
+        self.description = f"remove {len(temps)} temp file(s) an interrupted write left"
+
+    def preview(self) -> str:
+        return "".join(f"$ rm {shlex.quote(str(t))}\n" for t in self.temps)
+
+    def apply(self, ctx: ApplyContext) -> None:
+        for path in self.paths:
+            remove_stale_temps(path)
+
+    # undo: nothing (they held no file anybody reads)
 
 
 class MarkRolledBack(Action):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import secrets
 import stat
 from collections.abc import Iterator
@@ -207,6 +208,32 @@ def atomic_write(path: Path, data: bytes, mode: int, owner: tuple[int, int] | No
                 os.unlink(tmp, dir_fd=dfd)
             raise
         os.fsync(dfd)
+        _remove_stale_temps(dfd, path.name)
+
+
+def _stale(dfd: int, name: str) -> list[str]:
+    pattern = re.compile(rf"\.{re.escape(name)}\.[0-9a-f]{{8}}\.tmp")
+    return [entry for entry in os.listdir(dfd) if pattern.fullmatch(entry)]
+
+
+def _remove_stale_temps(dfd: int, name: str) -> None:
+    for entry in _stale(dfd, name):
+        with contextlib.suppress(OSError):
+            os.unlink(entry, dir_fd=dfd)
+
+
+def stale_temps(path: Path) -> list[Path]:
+    """Temp files of `path` that a write killed mid-way left beside it."""
+    try:
+        with directory(path.parent) as dfd:
+            return [path.parent / entry for entry in _stale(dfd, path.name)]
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
+def remove_stale_temps(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError, NotADirectoryError), directory(path.parent) as dfd:
+        _remove_stale_temps(dfd, path.name)
 
 
 def remove_file(path: Path) -> None:

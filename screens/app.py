@@ -85,6 +85,9 @@ class WizardApp(App[int]):
         if config_dir is not None:
             answers = answers.replace("jupyter", config_dir=config_dir)
         self.state = WizardState(answers=answers, configured=previous is not None)
+        # What the machine has (the record, or the first suggestion): quitting with other
+        # answers, or a typed password, asks first.
+        self.applied_answers = answers
         self.prober: Prober = prober or _real_probe
         self.probe_error: str | None = None
         self.probing = False
@@ -149,7 +152,7 @@ class WizardApp(App[int]):
 
     def _set_answers(self, answers: Answers) -> None:
         if not self.state.answers.jupyter.python:
-            self.state.answers = answers
+            self.state.answers = self.applied_answers = answers
 
     def _facts_ready(self, facts: Facts | None, error: str | None, has_password: bool) -> None:
         self.probing = False
@@ -211,11 +214,25 @@ class WizardApp(App[int]):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
+    def unapplied(self) -> bool:
+        """Answers or a password the person gave that no apply has made true yet."""
+        return self.state.answers != self.applied_answers or bool(self.state.password)
+
     async def action_quit(self) -> None:
-        if not self.applying:
-            self.exit(0)
-            return
         if isinstance(self.screen, ConfirmScreen):
+            return
+        if not self.applying:
+            if not self.unapplied():
+                self.exit(0)
+                return
+            self.push_screen(
+                ConfirmScreen(
+                    "Your answers are not applied yet, and quitting forgets them.\n\nQuit anyway?",
+                    yes="Quit",
+                    no="Keep going",
+                ),
+                lambda leave: self.exit(0) if leave else None,
+            )
             return
 
         def answered(stop: bool | None) -> None:

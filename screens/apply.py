@@ -199,6 +199,7 @@ class ApplyScreen(Screen[None]):
         self.query_one("#apply-result").add_class("-done")
         self._result(text, error=False)
         self.wizard.farewell = instructions(self.planned.answers, self.planned.facts)
+        self.wizard.applied_answers = st.answers
         st.password = ""  # the plaintexts are not needed any more
         st.proxy_password = ""
         st.step_problems.clear()

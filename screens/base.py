@@ -21,6 +21,7 @@ from wizard.forms.state import STEP_NAMES, STEPS, Prober, WizardState
 if TYPE_CHECKING:
     from textual.app import App
 
+    from wizard.core.answers import Answers
     from wizard.probe.environments import Environment
     from wizard.session import Planned
 
@@ -37,6 +38,7 @@ class Wizard(Protocol):
     cancel_apply: threading.Event
     quit_after_apply: bool
     farewell: str
+    applied_answers: Answers
 
     def reprobe(self, python: str | None = None) -> None: ...
     def goto(self, step: str) -> None: ...

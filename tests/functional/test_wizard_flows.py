@@ -247,3 +247,42 @@ async def test_status_screen_from_the_wizard_and_back(monkeypatch) -> None:  # t
         await pilot.press("q")
         await settle(pilot)
         assert app.screen.step == "welcome"  # type: ignore[attr-defined]
+
+
+async def test_quitting_with_unapplied_answers_asks_first(monkeypatch: object) -> None:
+    from screens.widgets.dialogs import ConfirmScreen
+    from tests.functional.wizard_helpers import snapshot_app
+
+    app = snapshot_app(monkeypatch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("4")  # Network
+        await settle(pilot)
+        await set_field(pilot, "port", "9999")
+        await pilot.press("ctrl+n")  # the step takes the answer
+        await settle(pilot)
+        assert app.state.answers.network.port == 9999
+        await pilot.press("ctrl+q")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "not applied" in str(app.screen.query_one("#confirm-question").render())
+        await pilot.press("n")  # keep going: everything still there
+        await settle(pilot)
+        assert not isinstance(app.screen, ConfirmScreen) and app.return_value is None
+        assert app.state.answers.network.port == 9999
+        await pilot.press("ctrl+q")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+    assert app.return_value == 0
+
+
+async def test_quitting_with_nothing_changed_does_not_ask(monkeypatch: object) -> None:
+    from tests.functional.wizard_helpers import snapshot_app
+
+    app = snapshot_app(monkeypatch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+q")
+        await settle(pilot)
+    assert app.return_value == 0

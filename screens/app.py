@@ -8,6 +8,8 @@ runs in a thread worker after the first paint.
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -97,6 +99,7 @@ class WizardApp(App[int]):
         self.cancel_apply = threading.Event()
         self.quit_after_apply = False
         self.farewell = ""  # printed when the app exits: the access instructions of an apply
+        self.restart_argv: list[str] = []  # run instead when the app exits (restart with sudo)
         self._step_screens: dict[str, StepScreen] = {}
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -214,6 +217,18 @@ class WizardApp(App[int]):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
+    def restart_with_sudo(self) -> None:
+        """Exit, then run the same wizard with sudo, handing the answers over (not the password)."""
+        from wizard.session import hand_over
+
+        handed = hand_over(self.state.answers)
+        me = Path(sys.argv[0])
+        wizard = [str(me)] if me.is_absolute() and me.name == "jupyter-setup-wizard" else [
+            sys.executable, "-m", "wizard",
+        ]  # fmt: skip
+        self.restart_argv = ["sudo", *wizard, "--resume", str(handed)]
+        self.exit(0)
+
     def unapplied(self) -> bool:
         """Answers or a password the person gave that no apply has made true yet."""
         return self.state.answers != self.applied_answers or bool(self.state.password)
@@ -257,9 +272,14 @@ if TYPE_CHECKING:
         return app  # mypy checks that WizardApp is what the screens expect (screens.base.Wizard)
 
 
-def run_app() -> int:
-    app = WizardApp()
+def run_app(resume: Path | None = None) -> int:
+    from wizard.session import take_over
+
+    app = WizardApp(current=take_over(resume) if resume else True)
     code = app.run()
     if app.farewell:  # after an apply: how to reach JupyterLab, kept in the terminal
         print(app.farewell)
+    if app.restart_argv:  # the person asked for root: the same wizard, with sudo, same answers
+        print("Restarting with sudo…", flush=True)
+        os.execvp(app.restart_argv[0], app.restart_argv)
     return int(code or 0)

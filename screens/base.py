@@ -38,6 +38,9 @@ class Wizard(Protocol):
     cancel_apply: threading.Event
     quit_after_apply: bool
     farewell: str
+
+    def restart_with_sudo(self) -> None: ...
+
     applied_answers: Answers
 
     def reprobe(self, python: str | None = None) -> None: ...

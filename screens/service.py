@@ -5,8 +5,11 @@ Its fields, choices and checks are wizard.forms.service's.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.widgets import Input, Label, Static
 
 from screens.base import StepScreen
@@ -20,6 +23,9 @@ from wizard.forms import service as form
 class ServiceScreen(StepScreen):
     step = "service"
     title_text = form.TITLE
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "sudo", "Restart with sudo", show=False),
+    ]
 
     def compose_body(self) -> ComposeResult:
         yield Label(form.MANAGER.label, classes="field-label")
@@ -55,6 +61,19 @@ class ServiceScreen(StepScreen):
         root = form.runs_as_root(self._typed_answers(manager), self.state.facts)
         self.query_one("#allow_root").display = root
         self.query_one("#root-risk").display = root
+        # Said on the spot, with the way forward, not only after Next.
+        sudo = form.needs_sudo(manager, self.state.facts)
+        self.query_one("#service-problems", Static).update(form.SUDO_HINT if sudo else "")
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "sudo":
+            return form.needs_sudo(self.query_one("#manager", ChoiceList).value, self.state.facts)
+        return super().check_action(action, parameters)
+
+    def action_sudo(self) -> None:
+        self.collect()
+        self.wizard.restart_with_sudo()
 
     @on(ChoiceList.Changed, "#manager")
     def _manager_changed(self, event: ChoiceList.Changed) -> None:

@@ -7,16 +7,21 @@ the apply events and the access instructions themselves.
 
 from __future__ import annotations
 
+import os
+import stat
 import sys
+import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from wizard.apply.engine import ApplyResult, apply_plan
 from wizard.apply.events import ApplyEvent, Finished, Output
 from wizard.core import grammar
-from wizard.core.answers import Answers
+from wizard.core.answers import Answers, parse_answers, save_answers
 from wizard.core.errors import InputError, WizardError
+from wizard.core.fileops import file_stat, read_file, remove_file
 from wizard.core.record import save_current
 from wizard.plan.access import AccessInfo
 from wizard.plan.access import instructions as access_instructions
@@ -27,6 +32,7 @@ from wizard.plan.secrets import Secrets
 from wizard.plan.service.step import default_config_dir, service_user
 from wizard.plan.steps.install import resolve_answers
 from wizard.probe.facts import Facts, probe
+from wizard.probe.person import person as current_person
 
 Prober = Callable[[str | None, str | None], Facts]
 
@@ -123,3 +129,27 @@ def apply(
 def instructions(answers: Answers, facts: Facts) -> AccessInfo:
     """How the person reaches JupyterLab with these answers."""
     return access_instructions(answers, facts)
+
+
+def hand_over(answers: Answers) -> Path:
+    """The answers so far, for the same wizard restarted with sudo: a 0600 file of the person's
+    (never the password: that is typed again). `take_over` reads it as root and removes it."""
+    fd, name = tempfile.mkstemp(prefix="jupyter-setup-wizard-", suffix=".toml")
+    os.close(fd)
+    path = Path(name)
+    save_answers(answers.replace("password", hashed_password=""), path)
+    return path
+
+
+def take_over(path: Path) -> Answers:
+    """The answers an unprivileged run handed over (see hand_over). As root the file must be
+    the sudo user's own, a regular file not writable by others, never read through a link."""
+    st = file_stat(path)
+    who = current_person()
+    if st is None or not stat.S_ISREG(st.st_mode):
+        raise InputError(f"--resume: {path} is not a file the wizard handed over")
+    if st.st_uid not in (os.geteuid(), who.uid) or st.st_mode & 0o022:
+        raise InputError(f"--resume: {path} is not yours alone; start the wizard again")
+    data = read_file(path) or b""
+    remove_file(path)
+    return parse_answers(data, str(path))

@@ -286,3 +286,35 @@ async def test_quitting_with_nothing_changed_does_not_ask(monkeypatch: object) -
         await pilot.press("ctrl+q")
         await settle(pilot)
     assert app.return_value == 0
+
+
+async def test_a_system_service_without_root_offers_sudo_keeping_the_answers(
+    monkeypatch: object,
+) -> None:
+    """Said on the spot when chosen, not after Next; Ctrl+S hands the answers to the same
+    wizard under sudo (never the password)."""
+    from screens.widgets import ChoiceList
+    from tests.functional.wizard_helpers import snapshot_app
+    from wizard import session
+
+    app = snapshot_app(monkeypatch)  # its facts: user ada, not root
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.state.password = "Typed-Not-Handed-1"  # as the Password step keeps it
+        await pilot.press("5")
+        await settle(pilot)
+        app.screen.query_one("#manager", ChoiceList).set_value("systemd-system")
+        await settle(pilot)
+        hint = str(app.screen.query_one("#service-problems").render())
+        assert "needs root" in hint and "Ctrl+S" in hint
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+    assert app.return_value == 0
+    argv = app.restart_argv
+    assert argv[0] == "sudo" and argv[-2] == "--resume", argv
+    handed = Path(argv[-1])
+    assert "Typed-Not-Handed-1" not in handed.read_text()
+    answers = session.take_over(handed)
+    assert answers.service.manager == "systemd-system"
+    assert answers.jupyter.python == app.state.answers.jupyter.python
+    assert not handed.exists()  # read once, then gone

@@ -46,6 +46,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--plain", action="store_true", help="line-by-line prompts instead of the full-screen UI"
     )
+    # The wizard restarting itself with sudo hands its answers over in this file (see
+    # wizard.session.hand_over); not for people to type.
+    p.add_argument("--resume", type=Path, help=argparse.SUPPRESS)
     p.set_defaults(func=_cmd_wizard)
     sub = p.add_subparsers(title="commands", metavar="COMMAND")
 
@@ -125,4 +128,4 @@ def _cmd_wizard(args: argparse.Namespace) -> int:
         return run_plain()
     from screens.app import run_app
 
-    return run_app()
+    return run_app(resume=args.resume)

@@ -145,10 +145,14 @@ def load_answers(path: Path) -> Answers:
         raw = path.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read answers file {path}: {exc.strerror}") from exc
+    return parse_answers(raw, str(path))
+
+
+def parse_answers(raw: bytes, source: str) -> Answers:
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise InputError(f"answers file {path} is not valid TOML: {exc}") from exc
+        raise InputError(f"answers file {source} is not valid TOML: {exc}") from exc
     return answers_from_dict(data)
 
 

@@ -11,7 +11,7 @@ from wizard.core.answers import Answers
 from wizard.core.errors import Problem
 from wizard.forms.fields import Choice, FieldSpec
 from wizard.plan.service import step as service
-from wizard.plan.service.managers import MANAGERS
+from wizard.plan.service.managers import MANAGERS, REGISTRY
 from wizard.probe.facts import Facts
 
 TITLE = "Service: keep JupyterLab running"
@@ -63,3 +63,15 @@ def runs_as_root(answers: Answers, facts: Facts | None) -> bool:
 def validate(answers: Answers, facts: Facts) -> list[Problem]:
     """The service step's problems, with the defaults the planner fills in (its root dir)."""
     return service.validate(service.with_defaults(answers, facts), facts)
+
+
+SUDO_HINT = (
+    "A system service needs root. Press Ctrl+S to restart the wizard with sudo, keeping your "
+    "answers (only the password is typed again: it is never written down)."
+)
+
+
+def needs_sudo(manager: str | None, facts: Facts | None) -> bool:
+    """The chosen manager needs root, and the wizard does not have it."""
+    kind = REGISTRY.get(manager or "")
+    return kind is not None and kind.needs_root and facts is not None and facts.euid != 0

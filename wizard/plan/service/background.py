@@ -64,6 +64,7 @@ class BackgroundManager:
     kind: ClassVar[str] = "background"
     label: ClassVar[str] = "in the background (no systemd needed; does not survive a reboot)"
     needs_reload: ClassVar[bool] = False
+    needs_root: ClassVar[bool] = False
     supports_boot: ClassVar[bool] = False
     may_run_as_other_user: ClassVar[bool] = True
     manager = kind

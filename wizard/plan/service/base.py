@@ -110,6 +110,7 @@ class ServiceManager(Protocol):
     label: ClassVar[str]  # for people choosing one
     supports_boot: ClassVar[bool]  # can start at boot: enable/disable mean something
     may_run_as_other_user: ClassVar[bool]  # the service user may differ from the wizard's
+    needs_root: ClassVar[bool]  # only root can install it (a system unit)
     needs_reload: ClassVar[bool]  # a changed definition file must be re-read (reload())
     name: str  # the answers' service.name
     config_dir: str

@@ -20,6 +20,7 @@ class NoManager:
     kind: ClassVar[str] = "none"
     label: ClassVar[str] = "none: I start jupyter-lab myself"
     needs_reload: ClassVar[bool] = False
+    needs_root: ClassVar[bool] = False
     supports_boot: ClassVar[bool] = False
     may_run_as_other_user: ClassVar[bool] = False
     manager = kind

@@ -66,6 +66,7 @@ class SystemdManager:
     needs_reload: ClassVar[bool] = True
     supports_boot: ClassVar[bool] = True
     may_run_as_other_user: ClassVar[bool]
+    needs_root: ClassVar[bool]
 
     def __init__(self, name: str, *, config_dir: str = "", timeout: float = 90.0) -> None:
         self.name = name
@@ -232,6 +233,7 @@ class SystemdManager:
 
 class SystemUnit(SystemdManager):
     kind = "systemd-system"
+    needs_root = True
     label = "systemd system service (starts at boot; needs root)"
     scope = "system"
     may_run_as_other_user = True
@@ -250,6 +252,7 @@ class SystemUnit(SystemdManager):
 
 class UserUnit(SystemdManager):
     kind = "systemd-user"
+    needs_root = False
     label = "systemd user service (your own systemd; lingering keeps it after logout)"
     scope = "user"
     may_run_as_other_user = False

@@ -1,7 +1,7 @@
 """How long does discovering every Python environment take with 10 venvs present?
 
 Creates 10 real venvs (python -m venv) in a temporary home, some in the tools' usual places and
-some in project folders, then times `wizard.environments.discover()` over that home plus the
+some in project folders, then times `wizard.probe.discovery.discover()` over that home plus the
 machine's own interpreters (the wizard's, python3 on PATH, /usr/bin/python3).
 
     .venv/bin/python benchmarks/bench_discovery.py [--venvs 10] [--runs 20]
@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from wizard.probe.environments import discover
+from wizard.probe.discovery import discover
 
 PLACES = [
     ".venv",

@@ -24,7 +24,8 @@ from wizard.core.errors import ApplyError
 from wizard.plan.planner import build_plan
 from wizard.plan.steps import install
 from wizard.plan.steps.install_actions import PipInstall
-from wizard.probe.environments import SYSTEM_PYTHON, describe_python, discover
+from wizard.probe.discovery import discover
+from wizard.probe.environments import SYSTEM_PYTHON, describe_python
 from wizard.probe.facts import probe
 
 pytestmark = pytest.mark.system

@@ -18,7 +18,7 @@ from wizard.plan.service.actions import EnsureRunning, ServiceSnapshot
 from wizard.plan.service.base import ServiceState
 from wizard.plan.service.health import HealthGate
 from wizard.plan.service.managers import controller
-from wizard.plan.service.systemd import InstallUnit, VerifyUnit
+from wizard.plan.service.systemd_actions import InstallUnit, VerifyUnit
 from wizard.probe.facts import Facts, probe
 from wizard.probe.person import Person
 

@@ -59,9 +59,9 @@ def where(problem: Problem) -> str:
 
 def discover_environments() -> list[Environment]:
     """The Python environments on this machine (wizard.probe.environments), best first."""
-    from wizard.probe import environments
+    from wizard.probe import discovery
 
-    return list(environments.discover())
+    return list(discovery.discover())
 
 
 def suggested_answers(answers: Answers, envs: list[Environment]) -> Answers:

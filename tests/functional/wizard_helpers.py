@@ -12,6 +12,7 @@ from textual.widgets import Input
 from screens.app import WizardApp
 from wizard.core.answers import Answers
 from wizard.plan.plan import Plan
+from wizard.probe.environments import Environment
 from wizard.probe.facts import Address, Facts
 from wizard.probe.interpreter import Interpreter
 from wizard.probe.jupyter_config import scan_config_dirs
@@ -60,12 +61,17 @@ def fixed_facts(config_dir: str) -> Facts:
     return facts
 
 
-class FixedEnv:
-    python = SNAP_PYTHON
-    jupyterlab_version = "4.2.5"
-
-    def label(self) -> str:
-        return f"{SNAP_PYTHON}  Python 3.11.7  venv  JupyterLab 4.2.5"
+def FixedEnv() -> Environment:
+    """The one environment discovery finds on the fixed machine (a real Environment, so the
+    install step's suggestion reads every field it needs)."""
+    return Environment(
+        python=SNAP_PYTHON,
+        python_version="3.11.7",
+        kind="venv",
+        prefix=str(Path(SNAP_PYTHON).parent.parent),
+        jupyterlab_version="4.2.5",
+        pip_ok=True,
+    )
 
 
 def snapshot_app(monkeypatch: Any, current: Answers | None = None) -> WizardApp:

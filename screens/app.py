@@ -149,6 +149,8 @@ class WizardApp(App[int]):
             error = None
         except WizardError as exc:
             facts, error = None, str(exc)
+        except Exception as exc:  # a core bug must show on the screens, not leave them waiting
+            facts, error = None, f"unexpected error while probing: {exc}"
         has_password = facts is not None and password_is_set(facts)
         if not get_current_worker().is_cancelled:
             self.call_from_thread(self._facts_ready, facts, error, has_password)

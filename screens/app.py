@@ -275,9 +275,12 @@ if TYPE_CHECKING:
 
 
 def run_app(resume: Path | None = None) -> int:
-    from wizard.session import take_over
+    current: Answers | bool = True
+    if resume is not None:  # only then: the session's imports would slow every launch
+        from wizard.session import take_over
 
-    app = WizardApp(current=take_over(resume) if resume else True)
+        current = take_over(resume)
+    app = WizardApp(current=current)
     code = app.run()
     if app.farewell:  # after an apply: how to reach JupyterLab, kept in the terminal
         print(app.farewell)

@@ -11,7 +11,7 @@ from wizard.core.answers import Answers
 from wizard.core.errors import Problem
 from wizard.forms.fields import Choice, FieldSpec
 from wizard.plan.service import step as service
-from wizard.plan.service.managers import MANAGERS, REGISTRY
+from wizard.plan.service.managers import REGISTRY
 from wizard.probe.facts import Facts
 
 TITLE = "Service: keep JupyterLab running"
@@ -27,12 +27,6 @@ USER = FieldSpec(
 ALLOW_ROOT = FieldSpec("allow_root", "Run as root anyway (allow_root)")
 ENABLE = FieldSpec("enable", "Start at boot / login (enable)", question="Start at boot / login?")
 
-MANAGER_LABELS = {
-    "none": "None: I start jupyter-lab myself",
-    "systemd-system": "systemd system service (starts at boot; needs root)",
-    "systemd-user": "systemd user service (runs while you are logged in, or with linger)",
-    "background": "Background process (no systemd; stops at reboot)",
-}
 
 ROOT_RISK = (
     "! JupyterLab would run as root: whoever logs in to it (the password or a leaked token) "
@@ -42,7 +36,7 @@ ROOT_RISK = (
 
 
 def managers() -> list[Choice]:
-    return [Choice(m, MANAGER_LABELS.get(m, m)) for m in MANAGERS]
+    return [Choice(kind, manager.label) for kind, manager in REGISTRY.items()]
 
 
 def managed(manager: str | None) -> bool:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from wizard.core.answers import Answers
 from wizard.core.errors import Problem
+from wizard.core.fileops import owner_for_new
 from wizard.plan.access.base import AccessInfo, AccessUrl, Binding, MethodBase, Tls
 from wizard.plan.access.shared import (
     classify,
-    config_owner,
     plan_self_signed,
     tls_pair,
     url_host,
@@ -84,7 +85,7 @@ class Direct(MethodBase):
         if answers.access.self_signed:
             names = [u.address for u in direct_urls(answers, facts)]
             plan_self_signed(plan, answers, facts, for_jupyter=True, names=names,
-                             owner=config_owner(facts))  # fmt: skip
+                             owner=owner_for_new(Path(facts.config_dir) / "tls"))  # fmt: skip
 
     def instructions(self, answers: Answers, facts: Facts) -> AccessInfo:
         urls = tuple(direct_urls(answers, facts))

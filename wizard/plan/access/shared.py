@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import ipaddress
-import os
 import socket
 from pathlib import Path
 
@@ -120,13 +119,3 @@ def plan_self_signed(
         "info",
         f"self-signed certificate {cert}: browsers warn once; compare its fingerprint (openssl x509 -in {cert} -noout -fingerprint -sha256)",
     )
-
-
-def config_owner(facts: Facts) -> tuple[int, int] | None:
-    """Who owns Jupyter's config dir (files made there as root are handed to them)."""
-    if os.geteuid() != 0:
-        return None
-    from wizard.core.fileops import nearest_existing
-
-    st = nearest_existing(Path(facts.config_dir)).stat()
-    return st.st_uid, st.st_gid

@@ -62,7 +62,7 @@ class BackgroundManager:
     """JupyterLab detached from the wizard: own session, log under the log dir, a pid file."""
 
     kind: ClassVar[str] = "background"
-    label: ClassVar[str] = "in the background (no systemd needed; does not survive a reboot)"
+    label: ClassVar[str] = "Background process (no systemd; stops at reboot)"
     needs_reload: ClassVar[bool] = False
     needs_root: ClassVar[bool] = False
     supports_boot: ClassVar[bool] = False

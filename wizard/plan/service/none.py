@@ -18,7 +18,7 @@ class NoManager:
     """manager = "none": the person starts jupyter-lab themselves."""
 
     kind: ClassVar[str] = "none"
-    label: ClassVar[str] = "none: I start jupyter-lab myself"
+    label: ClassVar[str] = "None: I start jupyter-lab myself"
     needs_reload: ClassVar[bool] = False
     needs_root: ClassVar[bool] = False
     supports_boot: ClassVar[bool] = False

@@ -252,7 +252,7 @@ class SystemUnit(SystemdManager):
 class UserUnit(SystemdManager):
     kind = "systemd-user"
     needs_root = False
-    label = "systemd user service (your own systemd; lingering keeps it after logout)"
+    label = "systemd user service (runs while you are logged in, or with linger)"
     scope = "user"
     may_run_as_other_user = False
 

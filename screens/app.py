@@ -161,6 +161,14 @@ class WizardApp(App[int]):
 
     def _facts_ready(self, facts: Facts | None, error: str | None, has_password: bool) -> None:
         self.probing = False
+        if not self.probed_once and facts is not None and not self.state.configured:
+            # First setup: the service manager that fits this machine (as --plain does).
+            from wizard.forms import service as service_form  # after the first paint
+
+            untouched = self.state.answers == self.applied_answers
+            self.state.answers = service_form.suggested(self.state.answers, facts)
+            if untouched:
+                self.applied_answers = self.state.answers
         self.probed_once = True
         self.state.facts = facts
         self.probe_error = error
@@ -175,13 +183,16 @@ class WizardApp(App[int]):
 
     # -- navigation ------------------------------------------------------------------------
 
-    def goto(self, step: str) -> None:
+    def goto(self, step: str, *, apply: bool = False) -> None:
+        """Show a step; `apply` on review: apply its plan as soon as it is made (a retry)."""
         if self.applying:
             self.notify("An apply is running; wait for it or press Ctrl+Q to stop it.")
             return
         if self.screen.id == step or getattr(self.screen, "step", None) == step:
             return
-        self.switch_screen(self.step_screen(step))
+        screen = self.step_screen(step)
+        screen.apply_when_ready = apply
+        self.switch_screen(screen)
 
     def step_marks(self) -> dict[str, str]:
         return {

@@ -45,10 +45,13 @@ class Undoing:
 
 @dataclass(frozen=True)
 class Finished:
-    """The apply ended: `result` on success, else `error` (what was rolled back, and why)."""
+    """The apply ended: `result` on success, else `error` (what was rolled back, and why);
+    `failed_at` names the action that failed, `cause` its decisive line when it knows one."""
 
     result: ApplyResult | None = None
     error: str | None = None
+    failed_at: str | None = None
+    cause: str | None = None
 
 
 ApplyEvent = ActionStarted | Output | Progress | Undoing | Finished

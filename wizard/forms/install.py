@@ -7,6 +7,7 @@ wizard.probe.environments (discovery, the default venv).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from wizard.core.answers import Answers
 from wizard.core.errors import Problem
@@ -36,6 +37,8 @@ BASE_PYTHON = FieldSpec(
 )
 VERSION = FieldSpec("version", "JupyterLab version (optional pip spec)", help="e.g. >=4.2")
 
+CHECKING = "still being checked: press Next again in a moment"
+
 ACTION_LABELS = {
     "keep": "Keep: use this environment as it is",
     "install": "Install JupyterLab into this environment",
@@ -60,18 +63,30 @@ def env_choices(envs: Sequence[Environment], current: str) -> list[Choice]:
 
 
 def shown(action: str | None) -> set[str]:
-    """The fields an action asks for besides the interpreter and the action."""
-    fields = set()
+    """The fields an action asks for besides the action itself. With create-venv the
+    interpreter is the new venv's own: shown as a line that follows the venv path, never a
+    field of its own to keep in agreement."""
     if action == "create-venv":
-        fields |= {VENV_PATH.name, BASE_PYTHON.name}
-    if action in ("install", "upgrade", "create-venv"):
+        return {VENV_PATH.name, BASE_PYTHON.name, VERSION.name}
+    fields = {ENVS.name, PYTHON.name}
+    if action in ("install", "upgrade"):
         fields.add(VERSION.name)
     return fields
 
 
-def action_for(answers: Answers, python: str) -> str:
-    """The action once `python` is chosen: another environment picked instead of a new venv
-    means using it (keep), not making the venv."""
+def venv_interpreter(typed_venv: str) -> str:
+    """The line under the venv path: the interpreter JupyterLab will run from."""
+    venv = typed_venv.strip() or str(default_venv_path())
+    if not venv.startswith("/"):
+        return "Interpreter: the new venv's own (once its path is absolute)"
+    return (
+        f"Interpreter: the new venv's own, following its path:\n{install.venv_python(Path(venv))}"
+    )
+
+
+def default_action(answers: Answers, python: str) -> str:
+    """The action offered first once `python` is chosen (the question is still asked): another
+    environment picked instead of a new venv suggests using it (keep)."""
     action = answers.install.action
     if python != answers.jupyter.python and action == "create-venv":
         return "keep"
@@ -98,17 +113,23 @@ def values(answers: Answers) -> dict[str, str]:
 
 def collect(answers: Answers, action: str, typed: dict[str, str]) -> Answers:
     """The answers from what the fields hold; a default left as shown stays "" (the default,
-    wherever it is)."""
+    wherever it is). With create-venv the interpreter follows the venv path; otherwise it is
+    the one chosen or typed. No field changes another's choice."""
     venv, base = venv_defaults()
     typed_venv = typed[VENV_PATH.name].strip()
     typed_base = typed[BASE_PYTHON.name].strip()
-    return answers.replace(
+    out = answers.replace(
         "install",
         action=action,
         venv_path="" if typed_venv == venv else typed_venv,
         base_python="" if typed_base == base else typed_base,
         version=typed[VERSION.name].strip(),
     )
+    if action == "create-venv":
+        new = install.venv_path_of(out)
+        python = str(install.venv_python(new)) if new.is_absolute() else ""
+        return out.replace("jupyter", python=python)
+    return out.replace("jupyter", python=typed[PYTHON.name].strip())
 
 
 def path_problems(text: str) -> list[Problem]:

@@ -85,7 +85,13 @@ class Run:
     def recap(self) -> dict[str, dict[str, int]]:
         """PLAY RECAP per host: ok, changed, unreachable, failed."""
         return {
-            m[1]: dict(zip(("ok", "changed", "unreachable", "failed"), map(int, m.groups()[1:])))
+            m[1]: dict(
+                zip(
+                    ("ok", "changed", "unreachable", "failed"),
+                    map(int, m.groups()[1:]),
+                    strict=True,
+                )
+            )
             for m in RECAP.finditer(self.out)
         }
 
@@ -213,8 +219,13 @@ def _boot_host(image: Path, name: str, tmp: Path) -> Host:
 
 def _build_wheel(host: Host, tmp: Path) -> Path:
     r = host.ct.run(
-        [f"{WIZ_VENV}/bin/pip", "wheel", "-q", "--no-deps", "--no-build-isolation"]
-        + ["-w", "/var/tmp/jsw-wheel", SRC],
+        [
+            f"{WIZ_VENV}/bin/pip",
+            *("wheel", "-q", "--no-deps", "--no-build-isolation"),
+            SRC,
+            "-w",
+            "/var/tmp/jsw-wheel",
+        ],
         check=False,
         timeout=300,
     )
@@ -246,6 +257,9 @@ def lab() -> Iterator[Lab]:
         print(f"[timing] three hosts up: {time.monotonic() - t0:.1f}s", flush=True)
         lab = Lab(hosts, tmp)
         _run_the_playbooks(lab)
+        if os.environ.get("JSW_SHOW_ANSIBLE"):
+            for run in lab.runs.values():
+                print(run.shown())
         yield lab
     finally:
         for h in hosts:
@@ -353,3 +367,43 @@ def test_no_password_in_output_argv_or_any_file_on_the_hosts(lab: Lab) -> None:
                 for pw in PASSWORDS.values():
                     assert pw.encode() not in data, f"{h.name}: a password in {p}"
         assert searched > 20, f"{h.name}: only {searched} files written?"
+
+
+# --------------------------------------------------------------------------- docs and syntax
+
+
+def _ansible(tool: str, *args: str) -> subprocess.CompletedProcess[str]:
+    with tempfile.TemporaryDirectory(prefix="jsw-ansible-home-") as home:
+        return subprocess.run(
+            [str(Path(sys.executable).parent / tool), *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={
+                **os.environ,
+                "ANSIBLE_COLLECTIONS_PATH": str(REPO / "ansible"),
+                "ANSIBLE_HOME": home,
+                "ANSIBLE_NOCOLOR": "1",
+            },
+        )
+
+
+def test_ansible_doc_renders_the_module() -> None:
+    r = _ansible("ansible-doc", "--json", "jupyter_setup_wizard.server.apply")
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)["jupyter_setup_wizard.server.apply"]
+    options = doc["doc"]["options"]
+    assert set(options) == {"answers", "password", "proxy_password", "executable"}
+    assert doc["doc"]["attributes"]["check_mode"]["support"] == "full"
+    assert doc["doc"]["attributes"]["diff_mode"]["support"] == "full"
+    assert {"status", "apply_id", "actions", "instructions", "errors"} <= set(doc["return"])
+    text = _ansible("ansible-doc", "jupyter_setup_wizard.server.apply")
+    assert text.returncode == 0 and "EXAMPLES" in text.stdout, text.stderr
+
+
+def test_the_example_playbook_parses() -> None:
+    r = _ansible(
+        "ansible-playbook", "--syntax-check", "-i", str(EXAMPLES / "inventory.yml"),
+        str(EXAMPLES / "site.yml"),
+    )  # fmt: skip
+    assert r.returncode == 0, r.stdout + r.stderr

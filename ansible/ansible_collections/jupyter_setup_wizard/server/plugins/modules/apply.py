@@ -22,7 +22,7 @@ description:
     changed. A failed apply is rolled back by the wizard before the task fails."
   - Passwords go to the wizard on standard input, never on its command line.
 author:
-  - jupyter-setup-wizard developers
+  - jupyter-setup-wizard developers (!UNKNOWN)
 requirements:
   - jupyter-setup-wizard on the target (see the collection's README for installing it)
 extends_documentation_fragment:
@@ -199,8 +199,9 @@ def _toml_value(value, where):
     if isinstance(value, str):
         return _toml_string(value)
     raise ValueError(
-        "answers.%s: %s is not an answer (a string, an integer or a boolean)"
-        % (where, "null" if value is None else type(value).__name__)
+        "answers.{}: {} is not an answer (a string, an integer or a boolean)".format(
+            where, "null" if value is None else type(value).__name__
+        )
     )
 
 
@@ -210,17 +211,17 @@ def answers_toml(answers):
     top, tables = [], []
     for section, body in answers.items():
         if not isinstance(body, dict):
-            top.append("%s = %s" % (_toml_key(section), _toml_value(body, section)))
+            top.append(f"{_toml_key(section)} = {_toml_value(body, section)}")
             continue
-        tables.append("[%s]" % _toml_key(section))
+        tables.append(f"[{_toml_key(section)}]")
         for key, value in body.items():
-            where = "%s.%s" % (section, key)
-            tables.append("%s = %s" % (_toml_key(key), _toml_value(value, where)))
+            where = f"{section}.{key}"
+            tables.append(f"{_toml_key(key)} = {_toml_value(value, where)}")
     return "\n".join(top + tables) + "\n"
 
 
 def _diff(actions):
-    return "".join("== %s\n%s" % (a["description"], a["preview"]) for a in actions)
+    return "".join("== {}\n{}".format(a["description"], a["preview"]) for a in actions)
 
 
 def main():
@@ -238,16 +239,19 @@ def main():
     try:
         text = answers_toml(p["answers"])
     except ValueError as exc:
-        module.fail_json(msg="error: %s" % exc, status="invalid")
+        module.fail_json(msg=f"error: {exc}", status="invalid")
 
     argv = [executable, "apply", None, "--json", "--dry-run" if module.check_mode else "--yes"]
     secrets = []
-    for name, flag in (("password", "--password-stdin"), ("proxy_password", "--proxy-password-stdin")):
+    for name, flag in (
+        ("password", "--password-stdin"),
+        ("proxy_password", "--proxy-password-stdin"),
+    ):
         if p[name]:
             argv.append(flag)
             secrets.append(p[name])
-    # module.tmpdir is private to this run (0700) and removed when the module exits.
-    fd, path = tempfile.mkstemp(prefix="answers-", suffix=".toml", dir=module.tmpdir)
+    # mkstemp: a new 0600 file of a random name (O_EXCL), removed below whatever happens.
+    fd, path = tempfile.mkstemp(prefix="jupyter-setup-wizard-answers-", suffix=".toml")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
@@ -263,7 +267,7 @@ def main():
         doc = None
     if not isinstance(doc, dict) or doc.get("schema_version") != 1:
         module.fail_json(
-            msg="%s printed no apply --json result (schema_version 1): is it too old?" % executable,
+            msg=f"{executable} printed no apply --json result (schema_version 1): is it too old?",
             rc=rc,
             stdout=out,
             stderr=err,
@@ -273,7 +277,9 @@ def main():
         changed=bool(doc["changed"]),
         status=doc["status"],
         apply_id=doc["apply_id"],
-        actions=[dict((k, a[k]) for k in ("kind", "description", "target")) for a in doc["actions"]],
+        actions=[
+            dict((k, a[k]) for k in ("kind", "description", "target")) for a in doc["actions"]
+        ],
         instructions=doc["instructions"],
         notes=doc["notes"],
         errors=doc["errors"],
@@ -282,7 +288,7 @@ def main():
     if module._diff and doc["actions"]:
         result["diff"] = dict(prepared=_diff(doc["actions"]))
     if rc != 0 or doc["errors"]:
-        lines = ["error: %s: %s" % (e["field"], e["message"]) for e in doc["errors"]]
+        lines = ["error: {}: {}".format(e["field"], e["message"]) for e in doc["errors"]]
         module.fail_json(msg="\n".join(lines) or err.strip(), stderr=err, **result)
     module.exit_json(**result)
 

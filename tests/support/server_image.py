@@ -35,6 +35,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 REPO = Path(__file__).parents[2]
+SRC = "/srv/src"  # where a test bind-mounts the checkout (read-only) in a container
 HOME = f"/home/{TEST_USER}"
 WIZ_VENV = "/opt/jsw"
 WIZ_BIN = "/usr/local/bin/jupyter-setup-wizard"

@@ -37,6 +37,8 @@ from tests.support.nspawn import TEST_USER, HarnessError, SystemdContainer, requ
 from tests.support.ports import free_port, port_is_open
 from tests.support.server_image import (
     HOME,
+    REPO,
+    SRC,
     WHEELS,
     WIZ_VENV,
     SshServer,
@@ -46,8 +48,6 @@ from tests.support.server_image import (
 
 pytestmark = pytest.mark.system
 
-REPO = Path(__file__).parents[2]
-SRC = "/srv/src"
 EXAMPLES = REPO / "ansible" / "examples"
 HOSTS = ("lab1", "lab2", "lab3")
 PASSWORDS = {h: f"Vault-{h}-Quartz-{n}7" for n, h in enumerate(HOSTS)}

@@ -52,6 +52,8 @@ from tests.support.ports import HarnessError as TerminalError
 from tests.support.ports import free_port, stop_process, wait_for_port, wait_until
 from tests.support.server_image import (
     HOME,
+    REPO,
+    SRC,
     WIZ_VENV,
     SshServer,
     ensure_server_image,
@@ -61,8 +63,6 @@ from tests.support.tmux import TmuxSession
 
 pytestmark = pytest.mark.system
 
-REPO = Path(__file__).parents[2]
-SRC = "/srv/src"  # the repo inside the container (read-only bind mount)
 UNIT = "jupyterlab.service"
 PASSWORD = "Quiet-Harbour-Lights-9"
 TERM = "xterm-256color"

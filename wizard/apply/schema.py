@@ -28,7 +28,11 @@ ACTION = obj(
         "description": _STR,
         "target": {**_STR, "description": "what it acts on: a path, a unit, an environment"},
         "preview": {**_STR, "description": "what the review shows for it (hashes redacted)"},
-        "diff": {**_NSTR, "description": "kind file: the unified diff, else null"},
+        "diff": {
+            **_NSTR,
+            "description": "kind file: the unified diff (then any command that makes it take "
+            "effect, like a daemon-reload), else null",
+        },
         "command": {**_NSTR, "description": "kind command: the command line(s), else null"},
     },
     "one change of the plan, in the order it is applied",

@@ -57,6 +57,11 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--dry-run", action="store_true", help="print the plan and change nothing")
     a.add_argument("--yes", "-y", action="store_true", help="do not ask before applying")
     a.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object (schema: wizard/apply/schema.py) instead of text; needs --yes or --dry-run",
+    )
+    a.add_argument(
         "--password-stdin",
         action="store_true",
         help="read the new Jupyter password from standard input (never from argv)",

@@ -83,6 +83,7 @@ class _ServicePoll(Poll):
     def __init__(self, ctl: ServiceManager, description: str, *, after: Action, timeout: float):
         super().__init__(description, after=[after], timeout=timeout, interval=0.25)
         self.ctl = ctl
+        self.target = ctl.name
 
     def failed(self, look: Look) -> Exception:
         reason = (

@@ -30,6 +30,7 @@ class CreateVenv(Action):
     def __init__(self, base_python: str, path: Path) -> None:
         self.base_python = base_python
         self.path = path
+        self.target = str(path)
         self.description = f"create a venv for JupyterLab at {path}"
         self._created: list[Path] = []  # directories this action made, outermost first
         self._emptied = False  # the venv dir existed (empty): on undo, empty it again
@@ -145,6 +146,7 @@ class PipInstall(Action):
             requirement,
         ]
         prefix = Path(python).parent.parent
+        self.target = str(prefix)
         if previous:
             self.description = (
                 f"{'upgrade' if upgrade else 'install'} {requirement} in {prefix} (now {previous})"

@@ -128,22 +128,23 @@ class WizardApp(App[int]):
         if python is not None:
             self.state.answers = self.state.answers.replace("jupyter", python=python)
         self.probing = True
-        from wizard.session import probe_target  # the one rule for what to probe
-
-        self._probe_worker(*probe_target(self.state.answers))
+        self._probe_worker(self.state.answers)
 
     @work(thread=True, exclusive=True, group="probe", exit_on_error=False)
-    def _probe_worker(self, python: str | None, config_dir: str | None) -> None:
+    def _probe_worker(self, answers: Answers) -> None:
+        # Imported here, in the thread: the session's modules would hold up the first keys.
+        from wizard.session import probe_target  # the one rule for what to probe
+
         if self.environments is None:
             try:
                 envs = list(self.discover())
             except Exception:  # discovery is a convenience; the path can still be typed
                 envs = []
             self.environments = envs
-            if python is None and not self.state.configured:
-                answers = suggested_answers(self.state.answers, envs)
+            if not answers.jupyter.python and not self.state.configured:
+                answers = suggested_answers(answers, envs)
                 self.call_from_thread(self._set_answers, answers)
-                python = answers.jupyter.python or None
+        python, config_dir = probe_target(answers)
         try:
             facts: Facts | None = self.prober(python, config_dir)
             error = None

@@ -30,7 +30,7 @@ from wizard.apply.events import (
     event_text,
 )
 from wizard.core.errors import ApplyError, WizardError
-from wizard.forms.access import instructions
+from wizard.forms.access import instructions, next_step
 
 if TYPE_CHECKING:
     from wizard.session import Planned
@@ -209,10 +209,13 @@ class ApplyScreen(Screen[None]):
             self._set(i, "done")
         self._finish()
         st = self.wizard.state
+        answers, facts = self.planned.answers, self.planned.facts
+        nxt = next_step(answers, facts)
         text = (
-            f"✓ Applied (ID {journal_id}). Undo with: jupyter-setup-wizard rollback {journal_id}\n\n"
-            + instructions(self.planned.answers, self.planned.facts)
-            + "\n\nS: live status   W: start again (reconfigure)   Q: quit"
+            f"✓ Applied (ID {journal_id}).\n{nxt}\n"
+            "S: live status · W: start again (reconfigure) · Q: quit (this stays printed)\n\n"
+            f"{instructions(answers, facts)}\n\n"
+            f"Undo with: jupyter-setup-wizard rollback {journal_id}"
         )
         # The result is what the person came for (the ssh command): at 80x24 it gets the whole
         # frame; the actions all succeeded, and the log is in the journal.
@@ -220,7 +223,7 @@ class ApplyScreen(Screen[None]):
             self.query_one(done_with).display = False
         self.query_one("#apply-result").add_class("-done")
         self._result(text, error=False)
-        self.wizard.farewell = instructions(self.planned.answers, self.planned.facts)
+        self.wizard.farewell = f"{instructions(answers, facts)}\n\nNext:\n{nxt}"
         self.wizard.applied_answers = st.answers
         st.password = ""  # the plaintexts are not needed any more
         st.proxy_password = ""

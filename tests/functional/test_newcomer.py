@@ -163,7 +163,10 @@ async def test_the_result_shows_the_ssh_command_without_scrolling(monkeypatch: A
         shown = screen_text(app)
         assert "Applied (ID" in shown
         assert "ssh -N -L 8888:localhost:8888 -- ada@192.168.1.20" in shown, shown
+        assert "Then open:  http://localhost:8888/lab" in shown, shown
+        assert app.farewell.rstrip().endswith("Then open:  http://localhost:8888/lab")
         assert "r Apply again" not in shown and "esc Back to review" not in shown  # keys that work
+        assert "s Status" in shown.splitlines()[-1], shown
 
 
 def test_the_action_list_keeps_the_running_action_in_view() -> None:

@@ -5,8 +5,9 @@ free loopback port, `sudo` with a rule for jupyteruser, and the wizard installed
 venv built from this repo, bind-mounted read-only) with /usr/local/bin/jupyter-setup-wizard.
 From the host, `ssh -p PORT jupyteruser@127.0.0.1` with a key runs in tmux at 80x24
 (TERM=xterm-256color); at the shell prompt the person types `sudo jupyter-setup-wizard` and
-takes the defaults except: service manager systemd-system, access ssh-tunnel, a password typed
-twice. Then: Review, Apply, read the result screen, run the printed ssh command on "their
+takes the defaults (under sudo with systemd the Service step suggests a system service; access
+is ssh-tunnel) and types a password twice, counting the keys. Then: Review, Apply, read the
+result screen, quit (the command stays in the terminal), run the printed ssh command on "their
 computer" (the host), log in to JupyterLab through it, run code in a kernel; and without sudo,
 `jupyter-setup-wizard status --once` over ssh.
 
@@ -153,9 +154,19 @@ class Journey:
     review: str = ""
     result: str = ""
     applied: bool = False
+    farewell: str = ""  # the terminal after quitting the wizard
     stage: str = "Welcome"
     stopped: str = ""  # where and why the person could not go on (with the screen)
     screens: list[tuple[str, str]] = field(default_factory=list)
+    # Keys pressed, by why: "person" (what a first setup takes), "isolation" (the free ports
+    # only this shared-loopback test needs, and the Tabs to reach them). The password and the
+    # shell command are typed text, not counted.
+    keys: dict[str, int] = field(default_factory=lambda: {"person": 0, "isolation": 0})
+
+    def press(self, tmux: TmuxSession, *keys: str, why: str = "person") -> None:
+        for key in keys:
+            self.keys[why] += 1
+            tmux.send_keys(key)
 
     def seen(self, name: str, screen: str) -> str:
         self.screens.append((name, screen))
@@ -188,20 +199,6 @@ def _wait_gone(tmux: TmuxSession, text: str, timeout: float) -> str:
         raise TerminalError(f"{exc}{_screen(last)}") from None
 
 
-def _ui_order(module: str, func: str) -> list[str]:
-    """The values of a choice list in the order the screens offer them (wizard/forms)."""
-    import importlib
-
-    return [value for value, _ in getattr(importlib.import_module(module), func)()]
-
-
-def _choose(tmux: TmuxSession, module: str, func: str, value: str) -> None:
-    """On a focused choice list: to the top, then down to `value` (moving is choosing)."""
-    tmux.send_keys("Home")
-    for _ in range(_ui_order(module, func).index(value)):
-        tmux.send_keys("Down")
-
-
 def _take_the_steps(tmux: TmuxSession, j: Journey) -> None:
     """sudo the wizard, Welcome -> ... -> Review -> Apply; j.stage says where the person is."""
     j.stage = "the shell: sudo jupyter-setup-wizard, to the probed Welcome"
@@ -214,63 +211,63 @@ def _take_the_steps(tmux: TmuxSession, j: Journey) -> None:
     _timed("wizard start to the probed welcome", t0)
 
     j.stage = "Welcome: Enter on Set up, to Install"
-    tmux.send_keys("Enter")  # "Set up" has the focus
+    j.press(tmux, "Enter")  # "Set up" has the focus
     tmux.wait_for_text("▶2 Install", timeout=20)
 
     j.stage = "Install: the defaults (Ctrl+N), to Password"
     _wait_gone(tmux, "Looking for Python environments", timeout=30)
     _settle()
     j.install = j.seen("install", tmux.capture())
-    tmux.send_keys("C-n")
+    j.press(tmux, "C-n")
     tmux.wait_for_text("▶3 Password", timeout=20)
 
     j.stage = "Password: typed twice, to Network"
     _settle()
     tmux.type_text(PASSWORD)
-    tmux.send_keys("Enter")
+    j.press(tmux, "Enter")
     tmux.type_text(PASSWORD)
-    tmux.send_keys("Enter")
+    j.press(tmux, "Enter")
     tmux.wait_for_text("▶4 Network", timeout=20)
 
     j.stage = "Network: a free port (Ctrl+N), to Service"
     _settle()
-    tmux.send_keys("Tab")  # listen address -> port (its text is selected on focus)
-    tmux.type_text(str(j.jupyter_port))
+    j.press(tmux, "Tab", why="isolation")  # listen address -> port (its text is selected)
+    j.press(tmux, *str(j.jupyter_port), why="isolation")
     tmux.wait_for_text(f"│ {j.jupyter_port}\n")
-    tmux.send_keys("C-n")
+    j.press(tmux, "C-n")
     tmux.wait_for_text("▶5 Service", timeout=20)
 
-    j.stage = "Service: systemd-system, Run as user empty (Ctrl+N), to Access"
+    j.stage = "Service: the suggestion (a systemd system service under sudo), to Access"
     _settle()
-    _choose(tmux, "wizard.forms.service", "managers", "systemd-system")
     tmux.wait_for_text("Run as user")  # shown for a service manager only
-    _settle()
     j.seen("service", tmux.capture())
-    tmux.send_keys("C-n")
+    j.press(tmux, "C-n")
     tmux.wait_for_text("▶6 Access", timeout=20)
 
-    j.stage = "Access: ssh-tunnel, a free local port"
-    _settle()
-    _choose(tmux, "wizard.forms.access", "methods", "ssh-tunnel")
+    j.stage = "Access: ssh-tunnel (the first method), a free local port"
     _settle()
     for _ in range(3):  # method -> SSH user -> SSH host -> Local port, as a person tabs
-        tmux.send_keys("Tab")
+        j.press(tmux, "Tab", why="isolation")
         time.sleep(0.3)
-    tmux.type_text(str(j.local_port))
+    j.press(tmux, *str(j.local_port), why="isolation")
     j.access = j.seen("access", tmux.wait_for_text(f"-L {j.local_port}:localhost:{j.jupyter_port}"))
 
     j.stage = "Access: Ctrl+R, to Review and its plan"
-    tmux.send_keys("C-r")
+    j.press(tmux, "C-r")
     j.review = j.seen("review", tmux.wait_for_text("Press A to apply", timeout=120))
 
     j.stage = "Review: A, the apply to its end"
     t0 = time.monotonic()
-    tmux.send_keys("a")
-    done = re.compile(r"Applied \(ID|The apply failed|Stopped; every change")
+    j.press(tmux, "a")
+    done = re.compile(r"Applied \(ID|The apply failed|Stopped")
     j.result = j.seen("result", tmux.wait_for_text(done, timeout=900))
     _timed("apply", t0)
     j.applied = "Applied (ID" in j.result
-    j.stage = "the result screen"
+    j.stage = "the result screen: Q, back to the shell"
+    j.press(tmux, "q")
+    prompt = re.compile(rf"{TEST_USER}@[\w.-]+:~\$ ?$", re.MULTILINE)
+    j.farewell = j.seen("the terminal after quitting", tmux.wait_for_text(prompt, timeout=30))
+    print(f"[journey] keys: {j.keys}", flush=True)
 
 
 @pytest.fixture(scope="module")
@@ -292,7 +289,6 @@ def journey(server: SshServer) -> Iterator[Journey]:
             print(f"[journey] stopped at {j.stage}", flush=True)
         _timed("the whole TUI journey", t_all)
         yield j
-        tmux.send_keys("q")
 
 
 # --------------------------------------------------------------------------- what the person checks
@@ -308,6 +304,23 @@ def test_welcome_shows_the_users_own_config_dir(journey: Journey) -> None:
         + _screen(journey.welcome, "welcome screen")
     )
     assert "/root" not in journey.welcome, _screen(journey.welcome, "welcome screen")
+
+
+def test_a_first_setup_takes_at_most_12_keys(journey: Journey) -> None:
+    """#13: besides the password (and the free ports only this test needs), with no restart."""
+    _require_applied(journey)
+    assert journey.keys["person"] <= 12, journey.keys
+
+
+def test_the_next_step_is_on_screen_and_printed_on_exit(journey: Journey) -> None:
+    """The result shows the exact ssh command and the URL without scrolling, and quitting
+    leaves both in the terminal."""
+    _require_applied(journey)
+    command = f"ssh -N -L {journey.local_port}:localhost:{journey.jupyter_port}"
+    url = f"http://localhost:{journey.local_port}/"
+    for text, where in ((journey.result, "result screen"), (journey.farewell, "terminal")):
+        flat = text.replace("\n", " ")
+        assert command in flat and url in flat, _screen(text, where)
 
 
 def test_defaults_get_through_to_a_successful_apply(journey: Journey) -> None:

@@ -47,13 +47,15 @@ def wizard_env(root: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def write_answers(path: Path, venv: Path, port: int, root_dir: Path) -> Path:
+def write_answers(path: Path, venv: Path, port: int, root_dir: Path, *, install: str = "") -> Path:
+    """create-venv answers; `install` adds lines to [install] (installer = ..., index_url = ...)."""
     path.write_text(
         "[jupyter]\n"
         f'python = "{venv / "bin" / "python"}"\n'
         "[install]\n"
         'action = "create-venv"\n'
         f'venv_path = "{venv}"\n'
+        f"{install}"
         "[network]\n"
         f"port = {port}\n"
         f'root_dir = "{root_dir}"\n'

@@ -53,6 +53,7 @@ def _project(wheel: str) -> str:
 
 def build_simple_index(wheels: Path, root: Path) -> Path:
     """root/simple/<project>/index.html linking to root/files/<wheel> (a link to the wheelhouse)."""
+    root.mkdir(parents=True, exist_ok=True)
     (root / "files").symlink_to(wheels, target_is_directory=True)
     projects: dict[str, list[str]] = {}
     for wheel in sorted(p.name for p in wheels.glob("*.whl")):

@@ -98,6 +98,8 @@ class PackageSource:
     def uv_env(self) -> dict[str, str]:
         """pip's configuration in uv's terms (uv reads none of pip's files)."""
         c = self.config
+        # No UV_COMPILE_BYTECODE: the `jupyter-lab --version` check right after compiles what
+        # a start imports, as the venv's owner; compiling all ~3,000 files doubles the install.
         env: dict[str, str] = {"UV_PYTHON_DOWNLOADS": "never"}  # the base Python, never another
         if self.index:
             env["UV_INDEX_URL"] = self.index

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from wizard.core.answers import Answers
 from wizard.core.errors import Problem
 from wizard.forms.fields import Choice, FieldSpec
-from wizard.plan.steps import install
+from wizard.plan.steps import install, installer
 from wizard.probe.environments import Environment, default_venv_path
 from wizard.probe.facts import Facts
 
@@ -35,6 +35,17 @@ BASE_PYTHON = FieldSpec(
     help="runs `-m venv`: the venv gets its Python version",
 )
 VERSION = FieldSpec("version", "JupyterLab version (optional pip spec)", help="e.g. >=4.2")
+INSTALLER = FieldSpec("installer", "Installer", help="uv is about 4x faster; pip is the fallback")
+INDEX_URL = FieldSpec(
+    "index_url",
+    "Package index URL (optional)",
+    help="empty: the index pip is configured with; a URL also goes into a new venv's pip.conf",
+)
+INSTALLER_LABELS = {
+    "auto": "Automatic: uv when it is there, else pip",
+    "uv": "uv (fast)",
+    "pip": "pip",
+}
 
 ACTION_LABELS = {
     "keep": "Keep: use this environment as it is",
@@ -49,6 +60,19 @@ SEARCHING = Choice("", "Looking for Python environments…")
 
 def actions() -> list[Choice]:
     return [Choice(a, ACTION_LABELS.get(a, a)) for a in install.ACTIONS]
+
+
+def installers() -> list[Choice]:
+    return [Choice(i, INSTALLER_LABELS[i]) for i in installer.INSTALLERS]
+
+
+def installer_line(answers: Answers, facts: Facts | None) -> str:
+    """Which installer an install will use, and from which index (the Review names pip's own)."""
+    uv = facts.uv if facts is not None else None
+    tool = installer.chosen_installer(answers, uv)
+    found = f"uv found at {uv}" if uv else "uv not found"
+    index = answers.install.index_url or "the index pip is configured with (named in Review)"
+    return f"Installs with {tool} ({found}); packages from {index}"
 
 
 def env_choices(envs: Sequence[Environment], current: str) -> list[Choice]:
@@ -66,6 +90,7 @@ def shown(action: str | None) -> set[str]:
         fields |= {VENV_PATH.name, BASE_PYTHON.name}
     if action in ("install", "upgrade", "create-venv"):
         fields.add(VERSION.name)
+        fields |= {INSTALLER.name, INDEX_URL.name}
     return fields
 
 
@@ -93,6 +118,8 @@ def values(answers: Answers) -> dict[str, str]:
         VENV_PATH.name: a.venv_path or venv,
         BASE_PYTHON.name: a.base_python or base,
         VERSION.name: a.version,
+        INSTALLER.name: a.installer,
+        INDEX_URL.name: a.index_url,
     }
 
 
@@ -108,6 +135,8 @@ def collect(answers: Answers, action: str, typed: dict[str, str]) -> Answers:
         venv_path="" if typed_venv == venv else typed_venv,
         base_python="" if typed_base == base else typed_base,
         version=typed[VERSION.name].strip(),
+        installer=typed.get(INSTALLER.name, answers.install.installer),
+        index_url=typed.get(INDEX_URL.name, answers.install.index_url).strip(),
     )
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,7 +26,7 @@ sys.path.insert(0, str(REPO))
 from tests.support.index import serve_index  # noqa: E402
 from tests.support.jupyter import cache_dir  # noqa: E402
 from tests.support.ports import free_port  # noqa: E402
-from tests.system.test_install import wizard_env, write_answers  # noqa: E402
+from tests.system.test_install import run_apply, wizard_env, write_answers  # noqa: E402
 
 
 def one_apply(root: Path, index_url: str, installer: str) -> float:
@@ -46,14 +45,7 @@ def one_apply(root: Path, index_url: str, installer: str) -> float:
         install=f'installer = "{installer}"\n',
     )
     start = time.monotonic()
-    r = subprocess.run(
-        [sys.executable, "-m", "wizard", "apply", str(answers), "--yes"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=REPO,
-        timeout=1200,
-    )
+    r = run_apply(answers, env)
     took = time.monotonic() - start
     if r.returncode != 0 or f"installer: {installer}" not in r.stdout:
         sys.exit(f"the {installer} apply failed:\n{r.stdout[-2000:]}\n{r.stderr}")

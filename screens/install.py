@@ -38,6 +38,10 @@ class InstallScreen(StepScreen):
         yield Static("", id="venv-python", markup=False)
         yield _field(form.BASE_PYTHON)
         yield _field(form.VERSION)
+        yield Label(form.INSTALLER.label, classes="field-label", id="installer-label")
+        yield ChoiceList(form.installers(), id="installer")
+        yield _field(form.INDEX_URL)
+        yield Static("", id="installer-line", markup=False)
         yield Static("", id="install-problems", classes="problems", markup=False)
 
     def on_mount(self) -> None:
@@ -66,6 +70,8 @@ class InstallScreen(StepScreen):
         self.query_one("#action", ChoiceList).set_value(values[form.ACTION.name])
         for spec in (form.VENV_PATH, form.BASE_PYTHON, form.VERSION):
             self.query_one(f"#{spec.name}", Field).input.value = values[spec.name]
+        self.query_one("#installer", ChoiceList).set_value(values[form.INSTALLER.name])
+        self.query_one("#index_url", Field).input.value = values[form.INDEX_URL.name]
         self._update_visibility(values[form.ACTION.name])
         self._show_envs()
         self._show_facts()
@@ -98,6 +104,11 @@ class InstallScreen(StepScreen):
         venv_line = self.query_one("#venv-python", Static)
         venv_line.display = form.VENV_PATH.name in shown
         venv_line.update(form.venv_interpreter(self.query_one("#venv_path", Field).value))
+        for wid in ("#installer", "#installer-label", "#index_url", "#installer-line"):
+            self.query_one(wid).display = form.INSTALLER.name in shown
+        self.query_one("#installer-line", Static).update(
+            form.installer_line(self.state.answers, self.state.facts)
+        )
 
     @on(ChoiceList.Changed, "#action")
     def _action_changed(self, event: ChoiceList.Changed) -> None:
@@ -122,8 +133,17 @@ class InstallScreen(StepScreen):
         action = self.query_one("#action", ChoiceList).value or a.install.action
         typed = {
             spec.name: self.query_one(f"#{spec.name}", Field).value
-            for spec in (form.PYTHON, form.VENV_PATH, form.BASE_PYTHON, form.VERSION)
+            for spec in (
+                form.PYTHON,
+                form.VENV_PATH,
+                form.BASE_PYTHON,
+                form.VERSION,
+                form.INDEX_URL,
+            )
         }
+        typed[form.INSTALLER.name] = (
+            self.query_one("#installer", ChoiceList).value or a.install.installer
+        )
         self.state.answers = form.collect(a, action, typed)
         if self.state.answers.jupyter.python != a.jupyter.python:
             self.wizard.probe_error = None

@@ -12,7 +12,7 @@ from pathlib import Path
 from wizard.core.answers import Answers
 from wizard.core.errors import Problem
 from wizard.forms.fields import Choice, FieldSpec
-from wizard.plan.steps import install
+from wizard.plan.steps import install, installer
 from wizard.probe.environments import Environment, default_venv_path
 from wizard.probe.facts import Facts
 
@@ -36,6 +36,17 @@ BASE_PYTHON = FieldSpec(
     help="runs `-m venv`: the venv gets its Python version",
 )
 VERSION = FieldSpec("version", "JupyterLab version (optional pip spec)", help="e.g. >=4.2")
+INSTALLER = FieldSpec("installer", "Installer", help="uv is about 4x faster; pip is the fallback")
+INDEX_URL = FieldSpec(
+    "index_url",
+    "Package index URL (optional)",
+    help="empty: the index pip is configured with; a URL also goes into a new venv's pip.conf",
+)
+INSTALLER_LABELS = {
+    "auto": "Automatic: uv when it is there, else pip",
+    "uv": "uv (fast)",
+    "pip": "pip",
+}
 
 CHECKING = "still being checked: press Next again in a moment"
 
@@ -54,6 +65,19 @@ def actions() -> list[Choice]:
     return [Choice(a, ACTION_LABELS.get(a, a)) for a in install.ACTIONS]
 
 
+def installers() -> list[Choice]:
+    return [Choice(i, INSTALLER_LABELS[i]) for i in installer.INSTALLERS]
+
+
+def installer_line(answers: Answers, facts: Facts | None) -> str:
+    """Which installer an install will use, and from which index (the Review names pip's own)."""
+    uv = facts.uv if facts is not None else None
+    tool = installer.chosen_installer(answers, uv)
+    found = f"uv found at {uv}" if uv else "uv not found"
+    index = answers.install.index_url or "the index pip is configured with (named in Review)"
+    return f"Installs with {tool} ({found}); packages from {index}"
+
+
 def env_choices(envs: Sequence[Environment], current: str) -> list[Choice]:
     """One choice per environment found; the chosen interpreter first when it is not one."""
     choices = [Choice(e.python, e.label()) for e in envs]
@@ -66,11 +90,12 @@ def shown(action: str | None) -> set[str]:
     """The fields an action asks for besides the action itself. With create-venv the
     interpreter is the new venv's own: shown as a line that follows the venv path, never a
     field of its own to keep in agreement."""
+    installing = {VERSION.name, INSTALLER.name, INDEX_URL.name}
     if action == "create-venv":
-        return {VENV_PATH.name, BASE_PYTHON.name, VERSION.name}
+        return {VENV_PATH.name, BASE_PYTHON.name, *installing}
     fields = {ENVS.name, PYTHON.name}
     if action in ("install", "upgrade"):
-        fields.add(VERSION.name)
+        fields |= installing
     return fields
 
 
@@ -108,6 +133,8 @@ def values(answers: Answers) -> dict[str, str]:
         VENV_PATH.name: a.venv_path or venv,
         BASE_PYTHON.name: a.base_python or base,
         VERSION.name: a.version,
+        INSTALLER.name: a.installer,
+        INDEX_URL.name: a.index_url,
     }
 
 
@@ -124,6 +151,8 @@ def collect(answers: Answers, action: str, typed: dict[str, str]) -> Answers:
         venv_path="" if typed_venv == venv else typed_venv,
         base_python="" if typed_base == base else typed_base,
         version=typed[VERSION.name].strip(),
+        installer=typed.get(INSTALLER.name, answers.install.installer),
+        index_url=typed.get(INDEX_URL.name, answers.install.index_url).strip(),
     )
     if action == "create-venv":
         new = install.venv_path_of(out)

@@ -22,11 +22,12 @@ from typing import Any, TypeVar
 from wizard.core.errors import InputError
 from wizard.core.fileops import atomic_write, file_stat, read_file
 from wizard.core.paths import checked, journal_root, private_dir
-from wizard.plan.effects import Effect, FileEntry, ServiceEffect, VenvEffect
+from wizard.plan.effects import Effect, FileEntry, PackagesEffect, ServiceEffect, VenvEffect
 
-_EFFECT_KINDS: dict[str, type[ServiceEffect] | type[VenvEffect]] = {
+_EFFECT_KINDS: dict[str, type[ServiceEffect] | type[VenvEffect] | type[PackagesEffect]] = {
     "service": ServiceEffect,
     "venv": VenvEffect,
+    "packages": PackagesEffect,
 }
 _T = TypeVar("_T")
 

@@ -8,11 +8,13 @@ the apply did, and the plan puts that back too:
   disable it); after the restores systemd re-reads a restored unit file (daemon-reload), it is
   re-enabled if it was, and restarted with the restored files when it was running, then checked
   (active, listening, answering HTTP);
+- packages the apply put into an existing environment (ipykernel for a kernel): uninstalled,
+  and the ones it changed put back to their earlier versions, as the environment's owner;
 - a venv the apply created: removed last, only while its pyvenv.cfg is unchanged.
 
 The plan is an ordinary plan: the rollback is journaled (with the service's state before the
 rollback as its own effect), undone in reverse if it fails, and can itself be rolled back,
-except for a removed venv, which only a new apply can make again.
+except for a removed venv or package, which only a new apply puts back.
 """
 
 from __future__ import annotations
@@ -37,13 +39,14 @@ from wizard.core.fileops import (
     strict,
 )
 from wizard.plan.actions import Action, ApplyContext, WriteFile, remove_empty_dirs
-from wizard.plan.effects import FileEntry, ServiceEffect, VenvEffect, sha256
+from wizard.plan.effects import FileEntry, PackagesEffect, ServiceEffect, VenvEffect, sha256
 from wizard.plan.plan import Plan
 from wizard.plan.service.actions import EnsureRunning, ServiceSnapshot, SetEnabled
 from wizard.plan.service.base import ServiceError, ServiceManager
 from wizard.plan.service.health import ServingCheck
 from wizard.plan.service.managers import controller_for
 from wizard.plan.service.systemd import unit_name
+from wizard.plan.steps.kernel_actions import RestorePackages
 
 ROLLBACK_HEALTH_TIMEOUT = 60.0
 
@@ -73,6 +76,8 @@ def _plan(journal: Journal) -> Plan:
         after += a
     if not services:
         _note_untracked_service(plan, journal, restores)
+    for packages in (e for e in journal.effects if isinstance(e, PackagesEffect)):
+        after.append(RestorePackages(packages, journal.id))
     for venv in (e for e in journal.effects if isinstance(e, VenvEffect)):
         action = _venv_action(plan, venv, journal.id)
         if action is not None:

@@ -43,6 +43,15 @@ class InstallAnswers:
 
 
 @dataclass
+class KernelsAnswers:
+    # interpreters offered as kernels to the service's JupyterLab (their kernelspecs are the
+    # wizard's: one missing from the list next time is removed)
+    environments: list[str] = field(default_factory=list)
+    install_ipykernel: bool = False  # pip installs ipykernel into chosen environments lacking it
+    remove: list[str] = field(default_factory=list)  # other kernelspecs to remove, by name
+
+
+@dataclass
 class NetworkAnswers:
     ip: str = "127.0.0.1"  # 127.0.0.1 | an address of this machine | 0.0.0.0 | :: | all
     port: int = 8888
@@ -92,6 +101,7 @@ class AccessAnswers:
 class Answers:
     jupyter: JupyterAnswers = field(default_factory=JupyterAnswers)
     install: InstallAnswers = field(default_factory=InstallAnswers)
+    kernels: KernelsAnswers = field(default_factory=KernelsAnswers)
     network: NetworkAnswers = field(default_factory=NetworkAnswers)
     password: PasswordAnswers = field(default_factory=PasswordAnswers)
     service: ServiceAnswers = field(default_factory=ServiceAnswers)
@@ -107,7 +117,19 @@ class Answers:
 
 
 _SECTIONS: dict[str, Any] = {f.name: f.default_factory for f in dataclasses.fields(Answers)}
-_TYPE_NAMES = {str: "a string", int: "an integer", bool: "true or false"}
+_TYPE_NAMES = {str: "a string", int: "an integer", bool: "true or false", list: "a list of strings"}
+
+
+def _default(f: dataclasses.Field[Any]) -> Any:
+    if f.default_factory is not dataclasses.MISSING:
+        return f.default_factory()
+    return f.default
+
+
+def _well_typed(value: Any, want: type) -> bool:
+    if type(value) is not want:
+        return False
+    return not isinstance(value, list) or all(type(item) is str for item in value)
 
 
 def answers_from_dict(data: dict[str, Any]) -> Answers:
@@ -127,8 +149,8 @@ def answers_from_dict(data: dict[str, Any]) -> Answers:
                     Problem(f"{name}.{key}", f"unknown key (known: {', '.join(known)})")
                 )
                 continue
-            want = type(known[key].default)
-            if type(value) is not want:
+            want = type(_default(known[key]))
+            if not _well_typed(value, want):
                 problems.append(
                     Problem(f"{name}.{key}", f"must be {_TYPE_NAMES[want]}, not {value!r}")
                 )

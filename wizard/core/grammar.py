@@ -28,6 +28,8 @@ _LABEL_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 # systemd unit name stem: letters, digits and ":-_.\\@" (systemd.unit(5)); we keep to the
 # safe subset (no "\\", no ":") so it is also a plain file name everywhere.
 _UNIT_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,100}")
+# A kernelspec name as jupyter_client accepts it (a directory name: letters, digits, . _ -).
+_KERNEL_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,100}")
 
 # field -> its kind; fields not listed are free text (still: no control characters)
 PATHS = (
@@ -41,6 +43,7 @@ PATHS = (
     "access.htpasswd_file",
     "access.nginx_site",
     "access.nginx_conf",
+    "kernels.environments",  # each item
 )
 USERS = ("service.user", "access.ssh_user")  # basic auth users are nginx's: any text but ":"
 HOSTS = ("access.ssh_host", "access.server_name")
@@ -99,6 +102,12 @@ def unit_name_problem(field: str, value: str) -> Problem | None:
     )
 
 
+def kernel_name_problem(field: str, value: str) -> Problem | None:
+    if _KERNEL_RE.fullmatch(value):
+        return None
+    return Problem(field, f"{value!r} is not a kernel name (letters, digits, . _ -)")
+
+
 def url_problem(field: str, value: str) -> Problem | None:
     """A package index URL: http(s) or file, no white space, no password in it (answers files
     and the journal are no place for one: pip.conf, ~/.netrc or a keyring are)."""
@@ -122,21 +131,30 @@ def problems(answers: Answers) -> list[Problem]:
     for section in dataclasses.fields(answers):
         values = getattr(answers, section.name)
         for f in dataclasses.fields(values):
-            value = getattr(values, f.name)
-            if not isinstance(value, str) or not value:
-                continue
             field = f"{section.name}.{f.name}"
-            problem = control_problem(field, value)
-            if problem is None and field in PATHS:
-                problem = path_problem(field, value)
-            elif problem is None and field in USERS:
-                problem = user_problem(field, value)
-            elif problem is None and field in HOSTS:
-                problem = host_problem(field, value)
-            elif problem is None and field == "install.index_url":
-                problem = url_problem(field, value)
-            elif problem is None and field == "service.name":
-                problem = unit_name_problem(field, value)
-            if problem is not None:
+            value = getattr(values, f.name)
+            if isinstance(value, list):  # a list of strings: each item has the field's grammar
+                if field in PATHS and not all(value):
+                    out.append(Problem(field, "an empty path is not an environment"))
+                out += [p for item in value if item and (p := _problem(field, item))]
+                continue
+            if isinstance(value, str) and value and (problem := _problem(field, value)):
                 out.append(problem)
     return out
+
+
+def _problem(field: str, value: str) -> Problem | None:
+    problem = control_problem(field, value)
+    if problem is None and field in PATHS:
+        problem = path_problem(field, value)
+    elif problem is None and field in USERS:
+        problem = user_problem(field, value)
+    elif problem is None and field in HOSTS:
+        problem = host_problem(field, value)
+    elif problem is None and field == "install.index_url":
+        problem = url_problem(field, value)
+    elif problem is None and field == "service.name":
+        problem = unit_name_problem(field, value)
+    elif problem is None and field == "kernels.remove":
+        problem = kernel_name_problem(field, value)
+    return problem

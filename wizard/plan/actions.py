@@ -23,6 +23,7 @@ from wizard.core.fileops import (
     remove_dir,
     remove_file,
 )
+from wizard.core.run_as import RunAs
 from wizard.plan.effects import ApplyJournal, FileEntry, sha256
 
 Log = Callable[[str], None]
@@ -218,9 +219,18 @@ class RunCommand(Action):
 
 
 def run_streaming(
-    argv: Sequence[str], ctx: ApplyContext, *, env: dict[str, str] | None, timeout: float
+    argv: Sequence[str],
+    ctx: ApplyContext,
+    *,
+    env: dict[str, str] | None,
+    timeout: float,
+    as_user: RunAs | None = None,
 ) -> None:
-    """Run argv with output streamed to ctx.log; honour cancellation; raise on failure."""
+    """Run argv with output streamed to ctx.log; honour cancellation; raise on failure.
+    `as_user`: run it as that user (with their HOME), not as ourselves."""
+    identity = as_user.popen_kwargs() if as_user else {}
+    if as_user:
+        env = as_user.env(env)
     proc = subprocess.Popen(
         list(argv),
         stdout=subprocess.PIPE,
@@ -230,6 +240,7 @@ def run_streaming(
         bufsize=1,
         env=env,
         start_new_session=True,  # keeps children from drawing over a full-screen UI
+        **identity,
     )
     timed_out = threading.Event()
 

@@ -1,5 +1,6 @@
 """What an action writes into the apply's journal, so a later rollback can undo it: a file's
-state before (FileEntry) and what else an apply did (a service's state before, a venv it made).
+state before (FileEntry) and what else an apply did (a service's state before, a venv it made,
+packages it put into an existing environment).
 
 The journal itself (persistence, backups, loading old journals) is wizard.apply.journal; actions
 see it through the `ApplyJournal` protocol, so the plan layer never imports the apply layer.
@@ -49,7 +50,18 @@ class VenvEffect:
     kind: str = "venv"
 
 
-Effect = ServiceEffect | VenvEffect
+@dataclass
+class PackagesEffect:
+    """Packages an apply installed into an existing environment (e.g. ipykernel for a kernel):
+    a rollback uninstalls `added` and puts `changed` back to the versions found before."""
+
+    python: str
+    added: list[str] = field(default_factory=list)
+    changed: dict[str, str] = field(default_factory=dict)  # name -> the version before
+    kind: str = "packages"
+
+
+Effect = ServiceEffect | VenvEffect | PackagesEffect
 
 
 class ApplyJournal(Protocol):

@@ -15,7 +15,7 @@ from wizard.plan.actions import WriteFile
 from wizard.plan.plan import Plan
 from wizard.plan.secrets import Secrets
 from wizard.plan.service import step as service
-from wizard.plan.steps import install, network, password
+from wizard.plan.steps import install, kernels, network, password
 from wizard.plan.steps.config import plan_jupyter_config
 from wizard.probe.facts import Facts
 from wizard.probe.jupyter_config import TraitKey
@@ -34,7 +34,8 @@ class Resolved:
 def resolve(answers: Answers, facts: Facts) -> Resolved:
     """Raises InputError when the interpreter to make the venv with cannot be run."""
     facts = install.target_facts(answers, facts)
-    return Resolved(service.with_defaults(answers, facts), facts)
+    answers = service.with_defaults(answers, facts)
+    return Resolved(answers, kernels.with_kernel_facts(answers, facts))
 
 
 def validate(answers: Answers, facts: Facts, secrets: Secrets) -> list[Problem]:
@@ -51,6 +52,7 @@ def validate(answers: Answers, facts: Facts, secrets: Secrets) -> list[Problem]:
 def _problems(r: Resolved, secrets: Secrets) -> list[Problem]:
     answers, facts = r.answers, r.facts
     problems = install.validate(answers, facts)
+    problems += kernels.validate(answers, facts)
     problems += network.validate(answers.network, facts)
     problems += password.validate_hash(answers.password.hashed_password)
     if secrets.password is not None and not secrets.password:
@@ -103,9 +105,13 @@ def build_plan(answers: Answers, facts: Facts, secrets: Secrets | None = None) -
                 f"port {answers.network.port} is held by a running Jupyter ({lst.describe()}); restart it to use the new settings",
             )
     install.plan_install(plan, answers, facts)
+    installs = list(plan.actions)
+    kernels.plan_kernels(plan, answers, facts)  # the server reads kernelspecs afresh: no restart
+    n = len(plan.actions)
     plan_jupyter_config(plan, facts, desired, owner=service.config_owner(answers, facts))
     # A change in what JupyterLab runs from or reads means a restart of the service.
-    first = service.plan_service(plan, answers, facts, restart_after=list(plan.actions))
+    restart_after = installs + plan.actions[n:]
+    first = service.plan_service(plan, answers, facts, restart_after=restart_after)
     access.plan_access(plan, answers, facts, proxy_password=secrets.proxy_password)
     plan.actions[:0] = first  # e.g. the service's state: its undo runs last, after every restore
     problems = preflight(plan)

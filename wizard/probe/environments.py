@@ -18,12 +18,14 @@ from pathlib import Path
 import platformdirs
 
 from wizard.core.paths import APP_NAME
+from wizard.core.run_as import owner_of
 from wizard.probe import person
 from wizard.probe.interpreter import Interpreter, inspect_interpreter, run_json_script
 
 KINDS = ("system", "venv", "conda", "pipx", "uv")
 SYSTEM_PYTHON = "/usr/bin/python3"  # Debian's; PEP 668 makes pip refuse to install there
 _DIST_RE = re.compile(r"^jupyterlab-([^-]+)\.dist-info$", re.IGNORECASE)
+_IPYKERNEL_RE = re.compile(r"^ipykernel-([^-]+)\.dist-info$", re.IGNORECASE)
 
 
 def default_venv_path() -> Path:
@@ -41,6 +43,7 @@ class Environment:
     pip_ok: bool  # may `python -m pip install` install here?
     why_not: str = ""  # when not pip_ok: why, and the way forward
     source: str = ""  # where it was found: "this wizard", "PATH", "home", "conda", ...
+    ipykernel_version: str | None = None  # what a kernel of this environment needs
 
     @property
     def jupyter_lab_bin(self) -> str:
@@ -76,10 +79,15 @@ def _site_packages(prefix: Path) -> list[Path]:
 
 
 def _jupyterlab_in(site: Iterable[Path]) -> str | None:
+    return _dist_in(site, _DIST_RE)
+
+
+def _dist_in(site: Iterable[Path], dist: re.Pattern[str]) -> str | None:
+    """The version of the distribution whose *.dist-info name `dist` matches, from names alone."""
     for sp in site:
         try:
             for entry in os.scandir(sp):
-                m = _DIST_RE.match(entry.name)
+                m = dist.match(entry.name)
                 if m:
                     return m.group(1)
         except OSError:
@@ -141,6 +149,7 @@ def describe_env_dir(prefix: Path, source: str = "") -> Environment | None:
         pip_ok=not why,
         why_not=why,
         source=source,
+        ipykernel_version=_dist_in(site, _IPYKERNEL_RE),
     )
 
 
@@ -152,7 +161,9 @@ def _conda_python_version(prefix: Path) -> str:
     return ""
 
 
-def from_interpreter(interp: Interpreter, source: str = "") -> Environment:
+def from_interpreter(
+    interp: Interpreter, source: str = "", ipykernel: str | None = None
+) -> Environment:
     """An Environment from what a running interpreter said about itself."""
     kind = "conda" if interp.is_conda else "venv" if interp.is_venv else "system"
     why = ""
@@ -172,6 +183,7 @@ def from_interpreter(interp: Interpreter, source: str = "") -> Environment:
         pip_ok=not why,
         why_not=why,
         source=source,
+        ipykernel_version=ipykernel or interp.versions.get("ipykernel"),
     )
 
 
@@ -197,9 +209,10 @@ print(json.dumps({
 
 
 def ask_python(python: str, source: str = "", timeout: float = 5.0) -> Environment | None:
-    """Describe a non-environment interpreter by running it briefly; None when it does not run."""
+    """Describe a non-environment interpreter by running it briefly (as root: as the user who
+    could change it, e.g. a pyenv Python in their home); None when it does not run."""
     try:
-        data = run_json_script(python, _QUICK, timeout=timeout)
+        data = run_json_script(python, _QUICK, timeout=timeout, as_user=owner_of(Path(python)))
     except (OSError, subprocess.SubprocessError, ValueError):
         return None
     interp = Interpreter(
@@ -214,7 +227,9 @@ def ask_python(python: str, source: str = "", timeout: float = 5.0) -> Environme
         scripts_dir="",
         versions={"jupyterlab": _jupyterlab_in(Path(p) for p in data["path"])},
     )
-    return from_interpreter(interp, source)
+    return from_interpreter(
+        interp, source, _dist_in((Path(p) for p in data["path"]), _IPYKERNEL_RE)
+    )
 
 
 def resolve_pyenv_shim(python: Path) -> Path:

@@ -15,6 +15,7 @@ from wizard.probe import sockets
 from wizard.probe.installers import find_uv
 from wizard.probe.interpreter import Interpreter, inspect_interpreter
 from wizard.probe.jupyter_config import ConfigFile, scan_config_dirs
+from wizard.probe.kernelspecs import KernelFacts
 from wizard.probe.person import Person, ssh_connection
 from wizard.probe.person import person as current_person
 
@@ -60,6 +61,9 @@ class Facts:
     # Who the wizard works for (under sudo: the sudo user): whose paths are the defaults.
     person: Person = field(default_factory=current_person)
     uv: str | None = None  # uv's executable, when there is one (the fast installer)
+    # The kernels the service's JupyterLab finds (filled in by the planner's resolve: where it
+    # looks depends on whom it runs as).
+    kernels: KernelFacts | None = None
     # The (python, config_dir) arguments these facts were probed for: wizard.session re-probes
     # when the answers point elsewhere.
     probed_for: tuple[str | None, str | None] = (None, None)

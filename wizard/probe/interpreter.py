@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from wizard.core.errors import InputError
+from wizard.core.run_as import RunAs
 
 _SCRIPT = r"""
 import json, os, sys, sysconfig
@@ -60,7 +61,7 @@ print(json.dumps({
     "has_pip": util.find_spec("pip") is not None,
     "has_venv": util.find_spec("venv") is not None and util.find_spec("ensurepip") is not None,
     "scripts_dir": scripts,
-    "versions": {d: version(d) for d in ("jupyterlab", "jupyter_server", "jupyter_core", "notebook")},
+    "versions": {d: version(d) for d in ("jupyterlab", "jupyter_server", "jupyter_core", "notebook", "ipykernel")},
     "config_path": config_path,
     "config_dir": config_dir,
     "runtime_dir": runtime_dir,
@@ -101,8 +102,11 @@ class Interpreter:
         return "system" if self.externally_managed or self.prefix.startswith("/usr") else "python"
 
 
-def run_json_script(python: str, script: str, *, timeout: float) -> dict[str, Any]:
-    """Run `script` under `python -I`; return the JSON object it printed on its last line.
+def run_json_script(
+    python: str, script: str, *, timeout: float, as_user: RunAs | None = None
+) -> dict[str, Any]:
+    """Run `script` under `python -I` (as `as_user` when given); return the JSON object it
+    printed on its last line.
 
     Raises OSError, subprocess.SubprocessError or ValueError when the interpreter does not
     run or answers something else.
@@ -114,6 +118,7 @@ def run_json_script(python: str, script: str, *, timeout: float) -> dict[str, An
         timeout=timeout,
         stdin=subprocess.DEVNULL,
         check=True,
+        **({"env": as_user.env(), **as_user.popen_kwargs()} if as_user else {}),
     ).stdout
     lines = out.strip().splitlines()
     data = json.loads(lines[-1]) if lines else None

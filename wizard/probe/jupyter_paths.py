@@ -78,6 +78,20 @@ def data_dir(env: Mapping[str, str], home: str | None = None) -> Path:
     return Path(xdg) / "jupyter"
 
 
+SYSTEM_DATA_DIRS = ("/usr/local/share/jupyter", "/usr/share/jupyter")
+
+
+def kernel_dirs(data: Path, prefix: str, *, prefer_env: bool) -> list[Path]:
+    """Where a Jupyter with this user data dir, running from `prefix`, finds kernelspecs
+    (jupyter_core's jupyter_path("kernels")), highest priority first: a name found twice is
+    the first one's. Inside a venv or conda env its prefix ranks above the user's dir."""
+    env = [f"{prefix}/share/jupyter"] if prefix else []
+    env = [d for d in env if d not in SYSTEM_DATA_DIRS]
+    user = [str(data)]
+    ordered = [*env, *user] if prefer_env else [*user, *env]
+    return [Path(d) / "kernels" for d in dict.fromkeys([*ordered, *SYSTEM_DATA_DIRS])]
+
+
 def user_runtime_dir(username: str) -> Path | None:
     """The default runtime dir of another user (their environment is unknown: defaults only)."""
     try:

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from wizard.core.fileops import foreign_component, make_dirs, strict
+from wizard.core.run_as import RunAs
 from wizard.plan.actions import Action, ApplyContext, run_streaming
 from wizard.plan.effects import VenvEffect, sha256
 from wizard.plan.steps.installer import PackageSource
@@ -105,7 +106,7 @@ _SNAPSHOT = (
 )
 
 
-def installed_packages(python: str) -> dict[str, str]:
+def installed_packages(python: str, as_user: RunAs | None = None) -> dict[str, str]:
     """Normalised distribution name -> version, as that interpreter sees them."""
     out = subprocess.run(
         [python, "-I", "-c", _SNAPSHOT],
@@ -114,6 +115,7 @@ def installed_packages(python: str) -> dict[str, str]:
         timeout=60,
         stdin=subprocess.DEVNULL,
         check=True,
+        **(as_user.popen_kwargs() if as_user else {}),
     ).stdout
     raw: dict[str, str] = json.loads(out)
     return {re.sub(r"[-_.]+", "-", k).lower(): v for k, v in raw.items()}
@@ -158,8 +160,10 @@ class PipInstall(Action):
         fresh: bool,
         lab_bin: str,
         source: PackageSource | None = None,
+        as_user: RunAs | None = None,
     ) -> None:
         self.python = python
+        self.as_user = as_user  # whom pip runs as (as root: the environment's owner)
         self.requirement = requirement
         self.upgrade = upgrade
         self.previous = previous  # the JupyterLab version before, shown and restored by undo
@@ -201,7 +205,7 @@ class PipInstall(Action):
 
     def apply(self, ctx: ApplyContext) -> None:
         if not self.fresh:
-            self._before = installed_packages(self.python)
+            self._before = installed_packages(self.python, self.as_user)
         self.install(ctx)
         try:
             run_streaming([self.lab_bin, "--version"], ctx, env=None, timeout=120)
@@ -242,11 +246,17 @@ class PipInstall(Action):
                 progress = folded
                 report(progress)
 
-        tmp = tempfile.mkdtemp(prefix=f"jsw-{tool}-")
+        tmp = self._tmpdir(f"jsw-{tool}-")
         sub = ApplyContext(ctx.journal, log, ctx.cancelled, ctx.progress)
         report(progress)
         try:
-            run_streaming(argv, sub, env=env(tmp) if env else None, timeout=PIP_TIMEOUT)
+            run_streaming(
+                argv,
+                sub,
+                env=env(tmp) if env else None,
+                timeout=PIP_TIMEOUT,
+                as_user=self.as_user,
+            )
         except BaseException as exc:
             if progress.phase not in ("done", "failed"):
                 report(dataclasses.replace(progress, phase="failed"))
@@ -255,6 +265,13 @@ class PipInstall(Action):
             raise
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+
+    def _tmpdir(self, prefix: str) -> str:
+        """A private temp dir for the installer, its user's (made 0700, so nobody swaps it)."""
+        tmp = tempfile.mkdtemp(prefix=prefix)
+        if self.as_user:
+            os.chown(tmp, self.as_user.uid, self.as_user.gid)
+        return tmp
 
     def _explain(self, tool: str, lines: list[str], exc: RuntimeError) -> InstallFailed:
         if tool == "uv":
@@ -266,16 +283,20 @@ class PipInstall(Action):
     def undo(self, ctx: ApplyContext) -> None:
         if self._before is None:
             return
-        before, after = self._before, installed_packages(self.python)
+        before, after = self._before, installed_packages(self.python, self.as_user)
         added = sorted(set(after) - set(before))
         changed = sorted(n for n, v in before.items() if after.get(n) != v)
-        tmp = tempfile.mkdtemp(prefix="jsw-undo-")
+        self.restore(ctx, added, [f"{n}=={before[n]}" for n in changed])
+        self._before = None
+
+    def restore(self, ctx: ApplyContext, added: list[str], pins: list[str]) -> None:
+        """Uninstall `added`, install `pins` (name==version) without their dependencies."""
+        tmp = self._tmpdir("jsw-undo-")
         try:
-            for argv, env in self.restore_commands(added, [f"{n}=={before[n]}" for n in changed]):
-                run_streaming(argv, ctx, env=env(tmp), timeout=PIP_TIMEOUT)
+            for argv, env in self.restore_commands(added, pins):
+                run_streaming(argv, ctx, env=env(tmp), timeout=PIP_TIMEOUT, as_user=self.as_user)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-        self._before = None
 
     def restore_commands(
         self, added: list[str], pins: list[str]

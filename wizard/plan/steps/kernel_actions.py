@@ -1,0 +1,91 @@
+"""The kernels step's action that changes an environment: ipykernel into it, with pip, as the
+environment's owner. Undo (in the same apply) as any install into an existing environment: the
+packages it added go, the ones it changed come back; journaled as a PackagesEffect, so a later
+`rollback` does the same."""
+
+from __future__ import annotations
+
+import os
+import shlex
+from pathlib import Path
+
+from wizard.core.run_as import RunAs, owner_of
+from wizard.plan.actions import Action, ApplyContext, run_streaming
+from wizard.plan.effects import PackagesEffect
+from wizard.plan.steps.install_actions import PipInstall, installed_packages
+
+IPYKERNEL = "ipykernel"
+
+
+class InstallIpykernel(PipInstall):
+    """`python -m pip install ipykernel`, then `python -c "import ipykernel"`."""
+
+    def __init__(self, python: str, *, as_user: RunAs | None = None) -> None:
+        super().__init__(
+            python,
+            IPYKERNEL,
+            upgrade=False,
+            previous=None,
+            fresh=False,
+            lab_bin="",
+            as_user=as_user,
+        )
+        who = f" as {as_user.name}" if as_user else ""
+        self.description = f"install ipykernel into {self.target}{who} (for its kernel)"
+
+    def check_argv(self) -> list[str]:
+        return [self.python, "-c", "import ipykernel"]
+
+    def _preview(self, argv: list[str]) -> str:
+        return (
+            f"$ {shlex.join(argv)}\n$ {shlex.join(self.check_argv())}\n"
+            "(undo: uninstall the packages it added)\n"
+        )
+
+    def apply(self, ctx: ApplyContext) -> None:
+        before = installed_packages(self.python, self.as_user)
+        self._before = before
+        self.install(ctx)
+        after = installed_packages(self.python, self.as_user)
+        ctx.journal.record(
+            PackagesEffect(
+                python=self.python,
+                added=sorted(set(after) - set(before)),
+                changed={n: v for n, v in before.items() if after.get(n) != v},
+            )
+        )
+        try:
+            run_streaming(self.check_argv(), ctx, env=None, timeout=120, as_user=self.as_user)
+        except RuntimeError as exc:
+            raise RuntimeError(f"ipykernel was installed but does not import: {exc}") from exc
+
+
+class RestorePackages(Action):
+    """A rollback's: the packages an apply put into an environment go, the ones it changed come
+    back to their earlier versions (as the environment's owner). Not undoable by a rollback of
+    the rollback (apply the answers again for that)."""
+
+    def __init__(self, eff: PackagesEffect, jid: str) -> None:
+        self.eff = eff
+        self.target = eff.python
+        as_user = owner_of(Path(eff.python))
+        self.pip = PipInstall(
+            eff.python, "", upgrade=False, previous=None, fresh=False, lab_bin="", as_user=as_user
+        )
+        self.description = f"remove the packages apply {jid} installed into {eff.python}"
+
+    def is_noop(self) -> bool:
+        return not os.path.exists(self.eff.python) or not (self.eff.added or self.eff.changed)
+
+    def preview(self) -> str:
+        pins = [f"{n}=={v}" for n, v in self.eff.changed.items()]
+        return "".join(
+            f"$ {shlex.join(argv)}\n"
+            for argv, _env in self.pip.restore_commands(self.eff.added, pins)
+        )
+
+    def apply(self, ctx: ApplyContext) -> None:
+        now = installed_packages(self.eff.python, self.pip.as_user)
+        added = [n for n in self.eff.added if n in now]
+        pins = [f"{n}=={v}" for n, v in self.eff.changed.items() if now.get(n) != v]
+        self.pip.restore(ctx, added, pins)

@@ -14,11 +14,13 @@ import subprocess
 import sys
 import time
 import urllib.parse
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import requests
+import websocket
 
 from tests.support.ports import HarnessError, stop_process, wait_for_port
 
@@ -40,6 +42,27 @@ def jlab_python() -> str:
             subprocess.run(
                 [str(python), "-m", "pip", "install", "-q", "jupyterlab"], check=True, timeout=900
             )
+    return str(python)
+
+
+SHARED_CACHE = Path("/var/tmp/jsw-test-shared")  # what a test's second user must be able to run
+
+
+def shared_jlab_python() -> str:
+    """The interpreter of a venv with JupyterLab that every user can run: Debian's Python (the
+    wizard's own may live in root's closed home), under a world-readable directory."""
+    SHARED_CACHE.mkdir(mode=0o755, exist_ok=True)
+    SHARED_CACHE.chmod(0o755)
+    venv = SHARED_CACHE / "jlab"
+    python = venv / "bin" / "python"
+    with open(cache_dir() / "jlab-shared.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (venv / ".complete").exists():
+            subprocess.run(["/usr/bin/python3", "-m", "venv", "--clear", str(venv)], check=True)
+            subprocess.run(
+                [str(python), "-m", "pip", "install", "-q", "jupyterlab"], check=True, timeout=900
+            )
+            (venv / ".complete").touch()
     return str(python)
 
 
@@ -149,3 +172,43 @@ def login(base_url: str, password: str, **kwargs: object) -> tuple[int, requests
         **kwargs,  # type: ignore[arg-type]
     )
     return r.status_code, s
+
+
+def run_code(base: str, session: requests.Session, code: str, kernel: str = "python3") -> str:
+    """Start a kernel through the server's API, run `code` over the websocket, return stdout."""
+    xsrf = {"X-XSRFToken": session.cookies["_xsrf"]}
+    r = session.post(f"{base}/api/kernels", json={"name": kernel}, headers=xsrf, timeout=60)
+    assert r.status_code == 201, r.text
+    kernel = r.json()["id"]
+    msg_id = uuid.uuid4().hex
+    ws = websocket.create_connection(
+        f"{base.replace('http://', 'ws://')}/api/kernels/{kernel}/channels",
+        cookie="; ".join(f"{c.name}={c.value}" for c in session.cookies),
+        header=[f"X-XSRFToken: {session.cookies['_xsrf']}"],
+        timeout=60,
+    )
+    out: list[str] = []
+    try:
+        ws.send(json.dumps({
+            "header": {"msg_id": msg_id, "msg_type": "execute_request", "username": "jsw-test",
+                       "session": uuid.uuid4().hex, "version": "5.3"},
+            "parent_header": {}, "metadata": {}, "channel": "shell",
+            "content": {"code": code, "silent": False, "store_history": False,
+                        "user_expressions": {}, "allow_stdin": False},
+        }))  # fmt: skip
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            msg = json.loads(ws.recv())
+            if msg.get("parent_header", {}).get("msg_id") != msg_id:
+                continue
+            kind = msg["header"]["msg_type"]
+            if kind == "stream":
+                out.append(msg["content"]["text"])
+            elif kind == "error":
+                out.append("\n".join(msg["content"].get("traceback", [])))
+            elif kind == "status" and msg["content"]["execution_state"] == "idle":
+                break
+    finally:
+        ws.close()
+        session.delete(f"{base}/api/kernels/{kernel}", headers=xsrf, timeout=30)
+    return "".join(out)

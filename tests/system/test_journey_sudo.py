@@ -26,23 +26,19 @@ tests then check one thing each, with the screen in every failure message.
 
 from __future__ import annotations
 
-import json
 import re
 import shlex
 import shutil
 import subprocess
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-import requests
-import websocket
 
-from tests.support.jupyter import login
+from tests.support.jupyter import login, run_code
 from tests.support.nspawn import (
     TEST_USER,
     HarnessError,
@@ -381,46 +377,6 @@ def test_printed_tunnel_command_names_this_ssh_session(journey: Journey, server:
     assert f"{journey.local_port}:localhost:{journey.jupyter_port}" in argv, where
 
 
-def _run_code(base: str, session: requests.Session, code: str) -> str:
-    """Start a kernel through the server's API, run `code` over the websocket, return stdout."""
-    xsrf = {"X-XSRFToken": session.cookies["_xsrf"]}
-    r = session.post(f"{base}/api/kernels", json={"name": "python3"}, headers=xsrf, timeout=60)
-    assert r.status_code == 201, r.text
-    kernel = r.json()["id"]
-    msg_id = uuid.uuid4().hex
-    ws = websocket.create_connection(
-        f"{base.replace('http://', 'ws://')}/api/kernels/{kernel}/channels",
-        cookie="; ".join(f"{c.name}={c.value}" for c in session.cookies),
-        header=[f"X-XSRFToken: {session.cookies['_xsrf']}"],
-        timeout=60,
-    )
-    out: list[str] = []
-    try:
-        ws.send(json.dumps({
-            "header": {"msg_id": msg_id, "msg_type": "execute_request", "username": "journey",
-                       "session": uuid.uuid4().hex, "version": "5.3"},
-            "parent_header": {}, "metadata": {}, "channel": "shell",
-            "content": {"code": code, "silent": False, "store_history": False,
-                        "user_expressions": {}, "allow_stdin": False},
-        }))  # fmt: skip
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            msg = json.loads(ws.recv())
-            if msg.get("parent_header", {}).get("msg_id") != msg_id:
-                continue
-            kind = msg["header"]["msg_type"]
-            if kind == "stream":
-                out.append(msg["content"]["text"])
-            elif kind == "error":
-                out.append("\n".join(msg["content"].get("traceback", [])))
-            elif kind == "status" and msg["content"]["execution_state"] == "idle":
-                break
-    finally:
-        ws.close()
-        session.delete(f"{base}/api/kernels/{kernel}", headers=xsrf, timeout=30)
-    return "".join(out)
-
-
 def test_printed_command_logs_in_and_runs_code(journey: Journey, server: SshServer) -> None:
     """On "their computer": the printed command as is (plus the test's key options and
     ExitOnForwardFailure), then the browser's login with the password, then a kernel."""
@@ -454,7 +410,7 @@ def test_printed_command_logs_in_and_runs_code(journey: Journey, server: SshServ
         status, session = login(base, PASSWORD)
         assert status == 302, f"login through the tunnel answered {status}"
         assert session.get(f"{base}/api/contents", timeout=10).status_code == 200
-        assert _run_code(base, session, "print(6*7)").strip() == "42"
+        assert run_code(base, session, "print(6*7)").strip() == "42"
     finally:
         stop_process(proc)
 

@@ -76,8 +76,8 @@ class StepScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+n", "next", "Next", priority=True),
         Binding("escape", "back", "Back"),
-        Binding("ctrl+r", "jump(7)", "Review", priority=True),
-        *[Binding(str(i), f"jump({i})", f"Step {i}", show=False) for i in range(1, 8)],
+        Binding("ctrl+r", f"jump({len(STEPS)})", "Review", priority=True),
+        *[Binding(str(i), f"jump({i})", f"Step {i}", show=False) for i in range(1, len(STEPS) + 1)],
     ]
 
     @property

@@ -99,7 +99,8 @@ def test_create_venv_interpreter_follows_the_venv_path() -> None:
 
 def test_problems_lead_to_their_step() -> None:
     assert step_of("jupyter.python") == "install"
-    assert where(Problem("network.ip", "x")) == "  (fix it in step 4, Network)"
+    assert where(Problem("network.ip", "x")) == "  (fix it in step 5, Network)"
+    assert where(Problem("kernels.environments", "x")) == "  (fix it in step 3, Kernels)"
     assert where(Problem("access.lan_ip", "x")) == ""
 
 

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 STEPS: list[tuple[str, str]] = [
     ("welcome", "Welcome"),
     ("install", "Install"),
+    ("kernels", "Kernels"),
     ("password", "Password"),
     ("network", "Network"),
     ("service", "Service"),

@@ -44,20 +44,25 @@ from wizard.probe.kernelspecs import KernelFacts, KernelSpec, scan_kernelspecs
 
 def kernel_facts(answers: Answers, facts: Facts) -> KernelFacts:
     """Whose server it is, its kernel path and the kernelspecs on it."""
-    user = jupyter_user(answers, facts.person)
-    try:
-        home = pwd.getpwnam(user).pw_dir
-    except KeyError:
-        home = facts.person.home  # the service step reports the unknown user
     # A service starts with a clean environment (HOME only); a server you start yourself, as
     # yourself, sees your JUPYTER_DATA_DIR or XDG_DATA_HOME.
     own = answers.service.manager == "none" and not facts.person.via_sudo
-    data = data_dir(os.environ if own else {}, home)
-    interp = facts.interpreter
-    prefix = interp.prefix if interp else ""
-    dirs = kernel_dirs(data, prefix, prefer_env=bool(interp and interp.is_venv))
-    lab = interp.executable if interp else ""
-    return KernelFacts(user, data, dirs, scan_kernelspecs(dirs), lab)
+    lab = facts.interpreter.executable if facts.interpreter else ""
+    return locate(jupyter_user(answers, facts.person), lab, own_env=own)
+
+
+def locate(user: str, lab_python: str, *, own_env: bool = False) -> KernelFacts:
+    """The kernel path of a JupyterLab run by `user` from `lab_python` (its prefix, and whether
+    it is a venv, from the path: no interpreter is run), and the kernelspecs on it."""
+    try:
+        home: str | None = pwd.getpwnam(user).pw_dir
+    except KeyError:
+        home = None  # the service step reports the unknown user
+    data = data_dir(os.environ if own_env or home is None else {}, home)
+    prefix = Path(lab_python).parent.parent if lab_python else None
+    is_venv = prefix is not None and (prefix / "pyvenv.cfg").is_file()
+    dirs = kernel_dirs(data, str(prefix) if prefix else "", prefer_env=is_venv)
+    return KernelFacts(user, data, dirs, scan_kernelspecs(dirs), lab_python)
 
 
 def with_kernel_facts(answers: Answers, facts: Facts) -> Facts:

@@ -26,6 +26,7 @@ from wizard.probe.jupyter_paths import (
 )
 from wizard.verify.status.configured import configured_from
 from wizard.verify.status.findings import findings_of
+from wizard.verify.status.kernels import kernels_of
 from wizard.verify.status.model import (
     Configured,
     HttpProbe,
@@ -186,6 +187,8 @@ def take_snapshot(
     sampler.forget_except(server_pids)
 
     snap.findings = findings_of(snap, files, scan.unreadable, hidden - set(live), procs)
+    snap.kernels, kernel_findings = kernels_of(answers)
+    snap.findings += kernel_findings
     snap.duration_ms = (time.perf_counter() - t0) * 1000
     return snap
 
@@ -289,11 +292,10 @@ def _server(pid: int, rf: RuntimeFile | None, procs: netstat.Procs, sampler: Sam
     except (psutil.Error, KeyError):
         pass
     # Kernels are children started with "-f .../kernel-<id>.json" (terminals are not).
-    server.kernels = sum(
-        1
-        for child in procs.children(pid)
-        if any(a.startswith("kernel-") or "/kernel-" in a for a in netstat.cmdline(child))
-    )
+    argvs = [netstat.cmdline(child) for child in procs.children(pid)]
+    kernels = [a for a in argvs if any(x.startswith("kernel-") or "/kernel-" in x for x in a)]
+    server.kernels = len(kernels)
+    server.kernel_pythons = [argv[0] for argv in kernels if argv]
     return server
 
 

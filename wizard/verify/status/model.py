@@ -96,6 +96,7 @@ class Server:
     cpu_percent: float | None = None
     rss_bytes: int | None = None
     kernels: int = 0
+    kernel_pythons: list[str] = field(default_factory=list)  # what each running kernel runs
     listening: list[Listener] = field(default_factory=list)
     http: HttpProbe | None = None
 
@@ -108,6 +109,18 @@ class Server:
         if not self.token:
             return self.url
         return f"{self.url.rstrip('/')}/lab?token={self.token}"
+
+
+@dataclass
+class KernelInfo:
+    """A kernelspec the configured JupyterLab offers."""
+
+    name: str
+    display_name: str
+    python: str  # what it runs (argv[0]; a bare "python" is the server's own)
+    dir: str
+    ours: bool  # registered by the wizard
+    broken: str | None = None  # why it cannot start for the service's user, with the fix
 
 
 @dataclass
@@ -129,6 +142,7 @@ class Snapshot:
     listeners: list[Listener] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    kernels: list[KernelInfo] = field(default_factory=list)
 
     @property
     def running(self) -> bool:

@@ -38,6 +38,7 @@ def to_json(snap: Snapshot, *, show_token: bool = False) -> dict[str, Any]:
         "listeners": [dataclasses.asdict(x) for x in snap.listeners],
         "findings": [dataclasses.asdict(f) for f in snap.findings],
         "notes": list(snap.notes),
+        "kernels": [dataclasses.asdict(k) for k in snap.kernels],
     }
 
 
@@ -96,6 +97,8 @@ def server_lines(s: Server, *, show_token: bool = False) -> list[str]:
         f"  rss {fmt_bytes(s.rss_bytes)}  kernels {s.kernels}"
         + (f"  root {s.root_dir}" if s.root_dir else "")
     )
+    for python in s.kernel_pythons:
+        lines.append(f"  kernel running {python}")
     if s.listening:
         lines.append("  listening " + ", ".join(_addr(x) for x in s.listening))
     if s.http is not None:
@@ -141,6 +144,11 @@ def render_text(snap: Snapshot, *, show_token: bool = False) -> str:
         lines.append("  nothing")
     for x in snap.listeners:
         lines.append(f"  {_addr(x):<24} {x.describe()}")
+    if snap.kernels:
+        lines += ["", f"Kernels ({len(snap.kernels)}):"]
+        for k in snap.kernels:
+            mark = "✗" if k.broken else " "
+            lines.append(f"  {mark} {k.name:<20} {k.display_name}  ({k.python})")
     if snap.findings:
         lines += ["", "Findings:"]
         for f in snap.findings:

@@ -75,6 +75,11 @@ SERVER = _obj(
         },
         "rss_bytes": _NINT,
         "kernels": {"type": "integer", "description": "kernel processes it started"},
+        "kernel_pythons": {
+            "type": "array",
+            "items": _STR,
+            "description": "the interpreter each running kernel runs",
+        },
         "listening": {"type": "array", "items": LISTENER},
         "http": {"anyOf": [HTTP_PROBE, {"type": "null"}]},
     },
@@ -86,7 +91,8 @@ FINDING = _obj(
         "code": {
             "type": "string",
             "description": "port_taken | port_mismatch | service_not_listening | service_failed | "
-            "bind_loopback_only | bind_exposed | legacy_password | runtime_unreadable | http_failed "
+            "bind_loopback_only | bind_exposed | legacy_password | runtime_unreadable | http_failed | "
+            "kernel_broken "
             "(new codes may be added)",
         },
         "severity": {"enum": ["error", "warning"]},
@@ -94,10 +100,23 @@ FINDING = _obj(
         "fix": _STR,
         "step": {
             "type": ["string", "null"],
-            "description": "the wizard step that fixes it: install, network, password, service, access",
+            "description": "the wizard step that fixes it: install, kernels, network, password, "
+            "service, access",
         },
     },
     "something that disagrees with the configuration, with its fix",
+)
+
+KERNEL = _obj(
+    {
+        "name": _STR,
+        "display_name": _STR,
+        "python": {**_STR, "description": "the interpreter it runs"},
+        "dir": {**_STR, "description": "its kernelspec directory"},
+        "ours": {"type": "boolean", "description": "registered by the wizard"},
+        "broken": {**_NSTR, "description": "why it cannot start, with the fix; null: it can"},
+    },
+    "a kernelspec the configured JupyterLab offers (read by the server's own path rules)",
 )
 
 SCHEMA: dict[str, Any] = {
@@ -150,6 +169,7 @@ SCHEMA: dict[str, Any] = {
             },
             "findings": {"type": "array", "items": FINDING},
             "notes": {"type": "array", "items": _STR},
+            "kernels": {"type": "array", "items": KERNEL},
         }
     ),
 }

@@ -1,0 +1,44 @@
+"""The kernels of the setup of record: the kernelspecs its JupyterLab offers (read from disk by
+the server's own path rules, so status needs neither a password nor a token), each with whether
+it can start for the service's user; a broken one is a finding with its fix."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from wizard.verify.status.model import Finding, KernelInfo
+
+if TYPE_CHECKING:
+    from wizard.core.answers import Answers
+
+
+def kernels_of(answers: Answers | None) -> tuple[list[KernelInfo], list[Finding]]:
+    if answers is None or not answers.jupyter.python:
+        return [], []
+    # Here, not at the top: the planning modules are not needed when nothing is configured.
+    from wizard.plan.steps.kernels import broken, locate, runs
+
+    user = answers.service.user if answers.service.manager != "none" else ""
+    kf = locate(user or _me(), answers.jupyter.python, own_env=not user)
+    infos: list[KernelInfo] = []
+    findings: list[Finding] = []
+    for spec in kf.seen():
+        why = broken(spec, kf)
+        infos.append(
+            KernelInfo(spec.name, spec.display_name, runs(spec, kf), str(spec.dir), spec.ours, why)
+        )
+        if why is not None:
+            message, _, fix = why.partition("; ")
+            findings.append(
+                Finding(
+                    "kernel_broken", "warning", f"kernel {spec.name}: {message}", fix, "kernels"
+                )
+            )
+    return infos, findings
+
+
+def _me() -> str:
+    import os
+    import pwd
+
+    return pwd.getpwuid(os.geteuid()).pw_name

@@ -143,6 +143,7 @@ async def count_first_setup_keys(tmp: Path) -> int:
         await app.workers.wait_for_complete()
         await press("enter")  # Welcome: Set up
         await press("ctrl+n")  # Install: the suggestion (keep the environment with JupyterLab)
+        await press("ctrl+n")  # Kernels: as offered
         await press(*password, typing=True)
         await press("enter")
         await press(*password, typing=True)

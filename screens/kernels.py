@@ -19,6 +19,10 @@ class KernelsScreen(StepScreen):
     step = "kernels"
     title_text = form.TITLE
     intro = form.INTRO
+    DEFAULT_CSS = """
+    KernelsScreen .ticks { height: auto; margin-bottom: 1; }
+    KernelsScreen .tick-detail { color: $text-muted; padding-left: 4; }
+    """
 
     def compose_body(self) -> ComposeResult:
         yield Static("", id="kernels-where", markup=False)
@@ -63,9 +67,9 @@ class KernelsScreen(StepScreen):
         self._generation[prefix] += 1
         if not rows and empty:
             box.mount(Static(empty, markup=False))
-        box.mount_all(
-            TickBox(row.label, row.ticked, id=self._tick_id(prefix, i)) for i, row in enumerate(rows)
-        )
+        for i, row in enumerate(rows):
+            box.mount(TickBox(row.label, row.ticked, id=self._tick_id(prefix, i)))
+            box.mount(Static(row.detail, classes="tick-detail", markup=False))
         return values
 
     def _tick_id(self, prefix: str, i: int) -> str:

@@ -99,13 +99,13 @@ async def test_marks_say_what_is_true_now(monkeypatch: Any) -> None:
     app = snapshot_app(monkeypatch)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.press("4")
+        await pilot.press("5")
         await settle(pilot)
         assert isinstance(app.screen, NetworkScreen)
         await _type(pilot, "port", "80x")
         await pilot.press("ctrl+n")
         await settle(pilot)
-        assert "✗" in str(app.screen.query_one(StepList).get_option_at_index(3).prompt)
+        assert "✗" in str(app.screen.query_one(StepList).get_option_at_index(4).prompt)
         await _type(pilot, "port", "8888")
         await pilot.press("ctrl+r")  # away without Next
         await settle(pilot)
@@ -119,7 +119,7 @@ async def test_focus_is_on_a_field_after_every_jump(monkeypatch: Any) -> None:
     app = snapshot_app(monkeypatch)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        for key in ("2", "3", "4", "5", "6", "4"):
+        for key in ("2", "3", "4", "5", "6", "7", "5"):
             await pilot.press(key)
             await settle(pilot)
             assert app.focused is not None and not isinstance(app.focused, StepList), key
@@ -211,7 +211,7 @@ async def test_a_machine_without_systemd_gets_the_background_manager(monkeypatch
     app = WizardApp(python="/opt/jlab/bin/python", prober=no_systemd, current=None)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.press("5")
+        await pilot.press("6")
         await settle(pilot)
         assert isinstance(app.screen, ServiceScreen)
         assert app.screen.query_one("#manager", ChoiceList).value == "background"

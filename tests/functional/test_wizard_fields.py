@@ -30,7 +30,7 @@ def message(screen: Any, field_id: str) -> str:
 
 
 async def choose_method(pilot: Any, method: str) -> AccessScreen:
-    await pilot.press("6")
+    await pilot.press("7")
     await settle(pilot)
     screen = pilot.app.screen
     assert isinstance(screen, AccessScreen)
@@ -71,7 +71,7 @@ async def test_router_tunnel_lan_address_not_on_this_machine(monkeypatch: Any) -
         assert "✗" not in message(screen, "lan_ip")
         # What is left is the network step's: Jupyter must listen where the router points.
         rest = str(screen.query_one("#access-problems").render())
-        assert "network.ip" in rest and "step 4, Network" in rest
+        assert "network.ip" in rest and "step 5, Network" in rest
         await pilot.press("ctrl+n")
         await settle(pilot)
         assert app.state.answers.access.method == "router-tunnel"
@@ -131,7 +131,7 @@ async def test_allow_root_only_when_the_service_runs_as_root(monkeypatch: Any) -
     app = snapshot_app(monkeypatch)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.press("5")
+        await pilot.press("6")
         await settle(pilot)
         screen = app.screen
         manager = screen.query_one("#manager", ChoiceList)
@@ -259,7 +259,7 @@ async def test_basic_auth_password_reaches_the_plan_not_the_answers(monkeypatch:
     app = snapshot_app(monkeypatch, current=current)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.press("3")
+        await pilot.press("4")
         await settle(pilot)
         await type_into(pilot, "pw1", "jupyter pass 77")
         await type_into(pilot, "pw2", "jupyter pass 77")

@@ -61,6 +61,9 @@ async def first_setup(jlab: str, port: int) -> None:
         await pilot.press("enter")  # Welcome: Set up
         await settle(pilot)
         await pilot.press("ctrl+n")  # Install: keep
+        await settle(pilot)
+        await pilot.press("ctrl+n")  # Kernels: as offered
+        await settle(pilot)
         await type_text(pilot, PASSWORD)
         await pilot.press("enter")
         await type_text(pilot, PASSWORD)
@@ -106,7 +109,7 @@ async def test_reconfigure_only_the_port(jlab: str) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         assert app.state.configured and app.state.keep_password
-        await pilot.press("4")  # straight to Network
+        await pilot.press("5")  # straight to Network
         await settle(pilot)
         await set_field(pilot, "port", str(new_port))
         await pilot.press("ctrl+r")  # straight to Review
@@ -128,7 +131,7 @@ async def test_validation_error_shown_and_corrected(jlab: str) -> None:
     app = WizardApp(python=jlab, current=None, discover=lambda: [])
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.press("4")
+        await pilot.press("5")
         await settle(pilot)
         await set_field(pilot, "port", "80x")
         await set_field(pilot, "base_url", "jupyter")
@@ -154,7 +157,7 @@ async def test_cancel_at_review_changes_nothing(jlab: str) -> None:
     app = WizardApp(python=jlab, current=None, discover=lambda: [])
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.press("7")
+        await pilot.press("8")
         await settle(pilot)
         assert isinstance(app.screen, ReviewScreen)
         assert app.screen.plan is not None and app.screen.plan.changes()
@@ -239,7 +242,7 @@ async def test_status_screen_from_the_wizard_and_back(monkeypatch) -> None:  # t
         app.screen.post_message(StatusScreen.FixRequested("network", "test"))
         await settle(pilot)
         assert isinstance(app.screen, NetworkScreen)  # a finding leads to the step fixing it
-        await pilot.press("escape", "escape", "escape")  # Back, step by step, to Welcome
+        await pilot.press("escape", "escape", "escape", "escape")  # Back, step by step, to Welcome
         await settle(pilot)
         await pilot.press("s")
         await pilot.pause()
@@ -256,7 +259,7 @@ async def test_quitting_with_unapplied_answers_asks_first(monkeypatch: object) -
     app = snapshot_app(monkeypatch)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.press("4")  # Network
+        await pilot.press("5")  # Network
         await settle(pilot)
         await set_field(pilot, "port", "9999")
         await pilot.press("ctrl+n")  # the step takes the answer
@@ -301,7 +304,7 @@ async def test_a_system_service_without_root_offers_sudo_keeping_the_answers(
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         app.state.password = "Typed-Not-Handed-1"  # as the Password step keeps it
-        await pilot.press("5")
+        await pilot.press("6")
         await settle(pilot)
         app.screen.query_one("#manager", ChoiceList).set_value("systemd-system")
         await settle(pilot)

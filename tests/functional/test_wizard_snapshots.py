@@ -33,11 +33,12 @@ def _password_keys() -> list[str]:
 STEPS: dict[str, list[str]] = {
     "welcome": [],
     "install": ["2"],
-    "password": ["3", *_password_keys()],
-    "network": ["4"],
-    "service": ["5"],
-    "access": ["6"],
-    "review": ["3", *_password_keys(), "ctrl+r"],
+    "kernels": ["3"],
+    "password": ["4", *_password_keys()],
+    "network": ["5"],
+    "service": ["6"],
+    "access": ["7"],
+    "review": ["4", *_password_keys(), "ctrl+r"],
     "help": ["f1"],
 }
 
@@ -58,7 +59,7 @@ def test_network_with_errors(size: tuple[int, int], snap_compare: Any, monkeypat
     app = snapshot_app(monkeypatch)
 
     async def run_before(pilot: Any) -> None:
-        await _goto(pilot, ["4"])
+        await _goto(pilot, ["5"])
         pilot.app.screen.query_one("#ip-input").value = "10.9.9.9"
         pilot.app.screen.query_one("#port-input").value = "80x"
         await pilot.press("ctrl+n")
@@ -104,7 +105,7 @@ async def _type(pilot: Any, field_id: str, text: str) -> None:
 
 
 async def _method(pilot: Any, method: str) -> None:
-    await _goto(pilot, ["6"])
+    await _goto(pilot, ["7"])
     methods = pilot.app.screen.query_one("#method")
     methods.focus()
     while methods.value != method:
@@ -149,7 +150,7 @@ def test_access_reverse_proxy_mismatch(
     app = snapshot_app(monkeypatch, current=current)
 
     async def run_before(pilot: Any) -> None:
-        await _goto(pilot, ["6"])
+        await _goto(pilot, ["7"])
         await _type(pilot, "server_name", "lab.example.org")
         await _type(pilot, "basic_auth_user", "ada")
         await _type(pilot, "proxy_pw1", "plum tree 4 ever")
@@ -165,7 +166,7 @@ def test_service_as_root(size: tuple[int, int], snap_compare: Any, monkeypatch: 
     app = snapshot_app(monkeypatch)
 
     async def run_before(pilot: Any) -> None:
-        await _goto(pilot, ["5"])
+        await _goto(pilot, ["6"])
         pilot.app.screen.query_one("#manager").set_value("systemd-system")
         await settle(pilot)
         await _type(pilot, "user", "root")
@@ -209,6 +210,6 @@ def test_focus_visible_without_colour(
     app = snapshot_app(monkeypatch)
 
     async def run_before(pilot: Any) -> None:
-        await _goto(pilot, ["4", "tab"])
+        await _goto(pilot, ["5", "tab"])
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)

@@ -84,6 +84,9 @@ def snapshot_app(monkeypatch: Any, current: Answers | None = None) -> WizardApp:
     shutil.rmtree(SNAP_ROOT, ignore_errors=True)
     (SNAP_ROOT / "home").mkdir(parents=True)
     monkeypatch.setenv("HOME", str(SNAP_ROOT / "home"))
+    # Where the Kernels step says kernels go: the fixed home's, not the test's own XDG dir.
+    monkeypatch.setenv("XDG_DATA_HOME", str(SNAP_ROOT / "home" / ".local" / "share"))
+    monkeypatch.delenv("JUPYTER_DATA_DIR", raising=False)
     config_dir = str(SNAP_ROOT / "home" / ".jupyter")
     return WizardApp(
         python=SNAP_PYTHON,

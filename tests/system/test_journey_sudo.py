@@ -210,12 +210,17 @@ def _take_the_steps(tmux: TmuxSession, j: Journey) -> None:
     j.press(tmux, "Enter")  # "Set up" has the focus
     tmux.wait_for_text("▶2 Install", timeout=20)
 
-    j.stage = "Install: the defaults (Ctrl+N), to Password"
+    j.stage = "Install: the defaults (Ctrl+N), to Kernels"
     _wait_gone(tmux, "Looking for Python environments", timeout=30)
     _settle()
     j.install = j.seen("install", tmux.capture())
     j.press(tmux, "C-n")
-    tmux.wait_for_text("▶3 Password", timeout=20)
+    tmux.wait_for_text("▶3 Kernels", timeout=20)
+
+    j.stage = "Kernels: as offered (Ctrl+N), to Password"
+    _settle()
+    j.press(tmux, "C-n")
+    tmux.wait_for_text("▶4 Password", timeout=20)
 
     j.stage = "Password: typed twice, to Network"
     _settle()
@@ -223,7 +228,7 @@ def _take_the_steps(tmux: TmuxSession, j: Journey) -> None:
     j.press(tmux, "Enter")
     tmux.type_text(PASSWORD)
     j.press(tmux, "Enter")
-    tmux.wait_for_text("▶4 Network", timeout=20)
+    tmux.wait_for_text("▶5 Network", timeout=20)
 
     j.stage = "Network: a free port (Ctrl+N), to Service"
     _settle()
@@ -231,14 +236,14 @@ def _take_the_steps(tmux: TmuxSession, j: Journey) -> None:
     j.press(tmux, *str(j.jupyter_port), why="isolation")
     tmux.wait_for_text(f"│ {j.jupyter_port}\n")
     j.press(tmux, "C-n")
-    tmux.wait_for_text("▶5 Service", timeout=20)
+    tmux.wait_for_text("▶6 Service", timeout=20)
 
     j.stage = "Service: the suggestion (a systemd system service under sudo), to Access"
     _settle()
     tmux.wait_for_text("Run as user")  # shown for a service manager only
     j.seen("service", tmux.capture())
     j.press(tmux, "C-n")
-    tmux.wait_for_text("▶6 Access", timeout=20)
+    tmux.wait_for_text("▶7 Access", timeout=20)
 
     j.stage = "Access: ssh-tunnel (the first method), a free local port"
     _settle()

@@ -80,6 +80,11 @@ class Person:
         if self.child.isalive():  # a failed expectation: do not wait, and keep its error
             self.child.close(force=True)
 
+    def kernels(self) -> None:
+        """The Kernels step as it is offered: no environment added (so nothing to install)."""
+        self.expect("Offer these as kernels")
+        self.key(ENTER)
+
     def install_and_password(self, jlab: str) -> None:
         self.expect("Python environment for JupyterLab")
         self.key("\x1b[A")  # up from the first entry wraps to "Another interpreter"
@@ -89,6 +94,7 @@ class Person:
         self.type(jlab)
         self.expect("What to do")
         self.key(ENTER)
+        self.kernels()
         self.expect("New Jupyter password")
         self.secret(PASSWORD)
         self.expect("same password again")
@@ -136,6 +142,7 @@ def test_plain_default_ssh_tunnel_is_a_few_keys(tmp_path: Path, jlab: str) -> No
         p.key(ENTER)  # the current setup's interpreter
         p.expect("What to do")
         p.key(ENTER)
+        p.kernels()
         p.expect("New Jupyter password")
         p.secret(PASSWORD)
         p.expect("same password again")

@@ -87,6 +87,9 @@ def test_tui_over_ssh_in_tmux_full_setup(tmp_path: Path, jlab: str) -> None:
         tmux.type_text(jlab)
         tmux.send_keys("Tab", "Home")  # what to do: Keep
         tmux.send_keys("C-n")
+        tmux.wait_for_text("Kernels: the environments you compute in")
+        _settle()
+        tmux.send_keys("C-n")  # as offered: the server's own kernel only
         tmux.wait_for_text("Password: who may log in")
         _settle()
         tmux.type_text(PASSWORD)
@@ -139,6 +142,8 @@ def test_plain_mode_full_setup_in_a_pty(tmp_path: Path, jlab: str) -> None:
         child.sendline(jlab)
         child.expect("What to do")
         child.send("\r")  # Keep (the default once another environment is picked)
+        child.expect("Offer these as kernels")
+        child.send("\r")  # none ticked: the server's own kernel only
         child.expect("New Jupyter password")
         child.sendline(PASSWORD)
         child.expect("same password again")

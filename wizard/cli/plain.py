@@ -16,7 +16,7 @@ import questionary
 
 from wizard.core.answers import Answers
 from wizard.core.errors import ApplyError, InputError, Problem, WizardError
-from wizard.forms import access, install, network, password, service
+from wizard.forms import access, install, kernels, network, password, service
 from wizard.forms.fields import Choice, FieldSpec, messages
 from wizard.forms.state import (
     STEP_NAMES,
@@ -114,6 +114,39 @@ def ask_install(state: WizardState, envs: list[Environment]) -> None:
         _probe(state)
     if state.facts is not None:
         for p in install.validate(state.answers, state.facts):
+            print(f"! {p}")
+
+
+def _checkbox(spec: FieldSpec, rows: list[kernels.Row]) -> list[str]:
+    choices = [
+        questionary.Choice(f"{r.label}  ({r.detail})", value=r.value, checked=r.ticked)
+        for r in rows
+    ]
+    return [str(v) for v in _ask(questionary.checkbox(spec.prompt(), choices=choices))]  # type: ignore[attr-defined]
+
+
+def ask_kernels(state: WizardState, envs: list[Environment]) -> None:
+    a = state.answers
+    kf = kernels.kernel_facts(a, state.facts)
+    if kf is not None:
+        print(f"  for {kf.user}'s JupyterLab; kernels go into {kf.kernels_dir}")
+    rows = kernels.env_rows(envs, a, kf)
+    chosen = _checkbox(kernels.ENVIRONMENTS, rows) if rows else []
+    if not rows:
+        print(f"  {kernels.NONE_FOUND}")
+    lacking = [e for e in envs if e.python in chosen and not e.ipykernel_version]
+    install_ipk = (
+        _confirm(kernels.INSTALL_IPYKERNEL, a.kernels.install_ipykernel)
+        if lacking
+        else a.kernels.install_ipykernel
+    )
+    removable = kernels.remove_rows(a, kf)
+    # asked only when one is broken: removing a working kernel is rare (the full screen offers it)
+    ask = any(r.broken or r.ticked for r in removable)
+    remove = _checkbox(kernels.REMOVE, removable) if ask else list(a.kernels.remove)
+    state.answers = kernels.collect(a, chosen, install_ipk, remove)
+    if state.facts is not None:
+        for p in kernels.validate(state.answers, state.facts):
             print(f"! {p}")
 
 
@@ -253,6 +286,7 @@ def _run() -> int:
     print()
     asks: dict[str, Callable[[WizardState], None]] = {
         "install": lambda st: ask_install(st, envs),
+        "kernels": lambda st: ask_kernels(st, envs),
         "password": ask_password,
         "network": ask_network,
         "service": ask_service,

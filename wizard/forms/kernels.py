@@ -28,7 +28,7 @@ ENVIRONMENTS = FieldSpec(
 )
 INSTALL_IPYKERNEL = FieldSpec(
     "install_ipykernel",
-    "Install ipykernel where it is missing (pip, as the environment's owner)",
+    "Install ipykernel where it is missing (with pip)",
     question="Install ipykernel into the ticked environments that lack it?",
 )
 REMOVE = FieldSpec("remove", "Kernels to remove", question="Remove these kernels")
@@ -39,7 +39,9 @@ NONE_FOUND = "No Python environments found (yet)."
 class Row:
     value: str  # the interpreter (environments) or the kernel name (remove)
     label: str
+    detail: str  # a second line: what it is, what the server has of it
     ticked: bool
+    broken: bool = False  # a kernelspec that cannot start
 
 
 def kernel_facts(answers: Answers, facts: Facts | None) -> KernelFacts | None:
@@ -58,10 +60,10 @@ def env_rows(envs: Sequence[Environment], answers: Answers, kf: KernelFacts | No
         ipk = "ipykernel" if env.ipykernel_version else "no ipykernel"
         offered = kernels.offered_by(env.python, kf) if kf else None
         kernel = f"kernel {offered.name}" if offered else "no kernel yet"
-        label = f"{env.python}  Python {env.python_version}  {env.kind}  {ipk}  {kernel}"
-        rows.append(Row(env.python, label, env.python in chosen))
+        detail = f"Python {env.python_version}, {env.kind}, {ipk}, {kernel}"
+        rows.append(Row(env.python, env.python, detail, env.python in chosen))
     # chosen before, not found this time: still listed, so unticking it is possible
-    rows += [Row(p, f"{p}  (chosen before)", True) for p in chosen if p not in seen]
+    rows += [Row(p, p, "chosen before, not found now", True) for p in chosen if p not in seen]
     return rows
 
 
@@ -75,9 +77,9 @@ def remove_rows(answers: Answers, kf: KernelFacts | None) -> list[Row]:
         if spec.ours and spec.dir.parent == kf.kernels_dir:
             continue
         why = kernels.broken(spec, kf)
-        mark = f"  BROKEN: {why.split('; ')[0]}" if why else ""
-        label = f"remove {spec.name} ({spec.display_name}, {spec.dir}){mark}"
-        rows.append(Row(spec.name, label, spec.name in answers.kernels.remove))
+        detail = f"BROKEN: {why.split('; ')[0]}" if why else str(spec.dir)
+        label = f"remove {spec.name} ({spec.display_name})"
+        rows.append(Row(spec.name, label, detail, spec.name in answers.kernels.remove, bool(why)))
     return rows
 
 

@@ -17,7 +17,7 @@ Everywhere
   Enter          next field; on the last field or a list: next step
   Esc            back to the previous step (closes dialogs)
   Tab/Shift+Tab  move between fields, buttons and the step list
-  1 … 7          jump to a step (when not typing in a field)
+  1 … 8          jump to a step (when not typing in a field)
   Ctrl+R         jump to the review (from any field)
   Ctrl+Q         quit (during an apply: asks, then rolls back)
 

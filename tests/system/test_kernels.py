@@ -84,9 +84,9 @@ class Setup:
             timeout=600,
         )  # fmt: skip
 
-    def as_user(self, *argv: str, env: dict[str, str] | None = None) -> str:
+    def as_user(self, *argv: str, env: dict[str, str] | None = None, stdin: str = "") -> str:
         return subprocess.run(
-            list(argv), check=True, capture_output=True, text=True, timeout=300,
+            list(argv), check=True, capture_output=True, text=True, timeout=300, input=stdin,
             user=self.pw.pw_uid, group=self.pw.pw_gid, cwd=self.pw.pw_dir,
             env={"HOME": self.pw.pw_dir, "PATH": "/usr/bin:/bin", **(env or {})},
         ).stdout  # fmt: skip
@@ -161,6 +161,14 @@ def _by_interpreter(specs: dict[str, dict[str, object]]) -> dict[str, str]:
     return out
 
 
+def _line(out: str, check: str) -> str:
+    """doctor's line for one check (its fix follows on the next line)."""
+    lines = out.splitlines()
+    i = next((i for i, ln in enumerate(lines) if ln[2:].startswith(f"{check}:")), None)
+    assert i is not None, out
+    return "\n".join(lines[i : i + 2])
+
+
 def _ok(r: subprocess.CompletedProcess[str]) -> str:
     assert r.returncode == 0, f"exit {r.returncode}\n{r.stdout}\n{r.stderr}"
     return r.stdout
@@ -205,12 +213,34 @@ def test_kernels_registered_for_the_service_user_then_rolled_back(setup: Setup) 
     # The same answers again: nothing to do.
     assert "Nothing to change" in _ok(s.apply(envs))
 
+    # doctor starts each registered kernel through the server and checks what it runs
+    r = run_wizard("doctor", "--password-stdin", stdin=PASSWORD, env=s.env(), timeout=300)
+    line = _line(r.stdout, "kernels")
+    assert "each ran its own interpreter" in line, r.stdout + r.stderr
+    status = run_wizard("status", "--once", env=s.env()).stdout
+    assert "Kernels (" in status and "conda-torch" in status, status
+
+    # A kernelspec whose interpreter was deleted: flagged by status and doctor, with the fix.
+    gone = Path(s.venv("gone", ipykernel=False))
+    spec = json.loads((kernels_dir / names[s.with_ipk] / "kernel.json").read_text())
+    spec["argv"][0] = str(gone)
+    s.as_user("mkdir", "-p", str(kernels_dir / "gone"))
+    s.as_user("sh", "-c", f"cat > {kernels_dir}/gone/kernel.json", stdin=json.dumps(spec))
+    s.as_user("rm", "-rf", str(gone.parent.parent))
+    r = run_wizard("status", "--once", env=s.env())
+    assert r.returncode == 4, r.stdout  # running, with a finding
+    assert "kernel gone:" in r.stdout and f"{gone} does not exist" in r.stdout, r.stdout
+    assert "fix: remove it (kernels.remove = ['gone'])" in r.stdout, r.stdout
+    r = run_wizard("doctor", "--password-stdin", stdin=PASSWORD, env=s.env(), timeout=300)
+    assert r.returncode == 1 and "gone" in _line(r.stdout, "kernels"), r.stdout
+    assert "kernels.remove = ['gone']" in r.stdout, r.stdout
+
     t0 = time.monotonic()
     _ok(run_wizard("rollback", "--yes", env=s.env(), timeout=600))
     print(f"[timing] rollback: {time.monotonic() - t0:.1f}s")
     after = _kernelspecs(url, session)  # the same server, still running
-    assert set(after) == set(before), after
+    assert set(after) == set(before) | {"gone"}, after  # the user's own one stays
     assert not (site / "ipykernel").exists()
-    assert not any(kernels_dir.glob("*/kernel.json")) if kernels_dir.exists() else True
+    assert [p.parent.name for p in kernels_dir.glob("*/kernel.json")] == ["gone"]
     # The environments that had ipykernel still have it
     s.as_user(s.with_ipk, "-c", "import ipykernel")

@@ -57,7 +57,7 @@ def test_bindings_split_the_methods() -> None:
 @pytest.mark.parametrize("name", ["ssh-tunnel", "direct", "router-tunnel", "reverse-proxy"])
 def test_doctor_lists_the_same_checks_for_every_method(name: str) -> None:
     names = [c.name for c in checks_for(access.get(name))]
-    assert names == ["service", "listening", "port", "host header", "advertised URLs",
+    assert names == ["service", "listening", "port", "host header", "advertised URLs", "kernels",
                      "proxy websocket", "firewall"]  # fmt: skip
 
 

@@ -157,31 +157,120 @@ def websocket_handshake(
 
     Raises OSError when nothing answers. The connection is closed right after the status line.
     """
-    key = base64.b64encode(os.urandom(16)).decode()
-    lines = [
-        f"GET {path} HTTP/1.1",
-        f"Host: {host_header}",
-        "Upgrade: websocket",
-        "Connection: Upgrade",
-        f"Sec-WebSocket-Key: {key}",
-        "Sec-WebSocket-Version: 13",
-        f"Origin: {origin}",
-        *(f"{k}: {v}" for k, v in (headers or {}).items()),
-    ]
-    raw = socket.create_connection((host, port), timeout=timeout)
-    sock: socket.socket = raw
-    try:
-        if scheme == "https":
-            sock = _context().wrap_socket(raw, server_hostname=host)
-        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
-        data = b""
-        while b"\r\n" not in data and len(data) < 4096:
-            chunk = sock.recv(1024)
+    ws = WebSocket.open(scheme, host, port, path, host_header=host_header, origin=origin,
+                        headers=headers, timeout=timeout)  # fmt: skip
+    ws.close()
+    return ws.status_line
+
+
+class WebSocket:
+    """A small RFC 6455 client: enough to talk to a kernel's channels (text frames, pings)."""
+
+    def __init__(self, sock: socket.socket, status_line: str, buffered: bytes) -> None:
+        self.sock = sock
+        self.status_line = status_line
+        self._buf = buffered
+
+    @classmethod
+    def open(
+        cls,
+        scheme: str,
+        host: str,
+        port: int,
+        path: str,
+        *,
+        host_header: str,
+        origin: str,
+        headers: dict[str, str] | None = None,
+        timeout: float = 5.0,
+    ) -> WebSocket:
+        """The handshake; `status_line` says whether it was accepted (101). Raises OSError."""
+        key = base64.b64encode(os.urandom(16)).decode()
+        lines = [
+            f"GET {path} HTTP/1.1",
+            f"Host: {host_header}",
+            "Upgrade: websocket",
+            "Connection: Upgrade",
+            f"Sec-WebSocket-Key: {key}",
+            "Sec-WebSocket-Version: 13",
+            f"Origin: {origin}",
+            *(f"{k}: {v}" for k, v in (headers or {}).items()),
+        ]
+        raw = socket.create_connection((host, port), timeout=timeout)
+        sock: socket.socket = raw
+        try:
+            if scheme == "https":
+                sock = _context().wrap_socket(raw, server_hostname=host)
+            sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+            data = b""
+            while b"\r\n\r\n" not in data and len(data) < 16384:
+                chunk = sock.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+        except ssl.SSLError as exc:
+            sock.close()
+            raise OSError(f"TLS: {exc}") from exc
+        except BaseException:
+            sock.close()
+            raise
+        head, _, rest = data.partition(b"\r\n\r\n")
+        return cls(sock, head.split(b"\r\n", 1)[0].decode("latin-1"), rest)
+
+    @property
+    def accepted(self) -> bool:
+        return " 101 " in f"{self.status_line} "
+
+    def send_text(self, text: str) -> None:
+        self._send(0x1, text.encode())
+
+    def _send(self, opcode: int, payload: bytes) -> None:
+        mask = os.urandom(4)
+        n = len(payload)
+        head = bytes([0x80 | opcode])
+        if n < 126:
+            head += bytes([0x80 | n])
+        elif n < 65536:
+            head += bytes([0x80 | 126]) + n.to_bytes(2, "big")
+        else:
+            head += bytes([0x80 | 127]) + n.to_bytes(8, "big")
+        body = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        self.sock.sendall(head + mask + body)
+
+    def _read(self, n: int) -> bytes:
+        while len(self._buf) < n:
+            chunk = self.sock.recv(65536)
             if not chunk:
-                break
-            data += chunk
-        return data.split(b"\r\n", 1)[0].decode("latin-1")
-    except ssl.SSLError as exc:
-        raise OSError(f"TLS: {exc}") from exc
-    finally:
-        sock.close()
+                raise OSError("the WebSocket was closed")
+            self._buf += chunk
+        out, self._buf = self._buf[:n], self._buf[n:]
+        return out
+
+    def recv_text(self) -> str:
+        """The next text (or binary) message; pings are answered on the way. OSError when the
+        other side closes or the socket times out."""
+        message = b""
+        while True:
+            b0, b1 = self._read(2)
+            n = b1 & 0x7F
+            if n == 126:
+                n = int.from_bytes(self._read(2), "big")
+            elif n == 127:
+                n = int.from_bytes(self._read(8), "big")
+            mask = self._read(4) if b1 & 0x80 else b""
+            payload = self._read(n)
+            if mask:
+                payload = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+            opcode = b0 & 0x0F
+            if opcode == 0x8:
+                raise OSError("the WebSocket was closed")
+            if opcode == 0x9:
+                self._send(0xA, payload)
+                continue
+            if opcode in (0x0, 0x1, 0x2):
+                message += payload
+                if b0 & 0x80:
+                    return message.decode("utf-8", "replace")
+
+    def close(self) -> None:
+        self.sock.close()

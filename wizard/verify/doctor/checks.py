@@ -26,6 +26,7 @@ from wizard.plan.steps.network import WILDCARDS, binding_covers, is_jupyter_proc
 from wizard.probe.facts import Facts
 from wizard.probe.http import request, url_host
 from wizard.verify.doctor.firewall import firewall_blocks
+from wizard.verify.doctor.kernels import check_kernels
 
 __all__ = ["CheckResult", "checks_for", "run_checks"]
 
@@ -324,5 +325,6 @@ COMMON: tuple[DoctorCheck, ...] = (
     DoctorCheck("port", check_port),
     DoctorCheck("host header", check_host_header),
     DoctorCheck("advertised URLs", check_urls),
+    DoctorCheck("kernels", check_kernels),
 )
 LAST: tuple[DoctorCheck, ...] = (DoctorCheck("firewall", check_firewall),)

@@ -142,27 +142,6 @@ def jupyter_login(
     return Session(cookies)
 
 
-def websocket_handshake(
-    scheme: str,
-    host: str,
-    port: int,
-    path: str,
-    *,
-    host_header: str,
-    origin: str,
-    headers: dict[str, str] | None = None,
-    timeout: float = 5.0,
-) -> str:
-    """Open a WebSocket handshake and return the status line (e.g. 'HTTP/1.1 101 Switching ...').
-
-    Raises OSError when nothing answers. The connection is closed right after the status line.
-    """
-    ws = WebSocket.open(scheme, host, port, path, host_header=host_header, origin=origin,
-                        headers=headers, timeout=timeout)  # fmt: skip
-    ws.close()
-    return ws.status_line
-
-
 class WebSocket:
     """A small RFC 6455 client: enough to talk to a kernel's channels (text frames, pings)."""
 
@@ -184,7 +163,8 @@ class WebSocket:
         headers: dict[str, str] | None = None,
         timeout: float = 5.0,
     ) -> WebSocket:
-        """The handshake; `status_line` says whether it was accepted (101). Raises OSError."""
+        """The handshake; `status_line` says whether it was accepted (101), e.g. 'HTTP/1.1 101
+        Switching Protocols'. Raises OSError when nothing answers."""
         key = base64.b64encode(os.urandom(16)).decode()
         lines = [
             f"GET {path} HTTP/1.1",

@@ -84,7 +84,7 @@ def check_urls(ctx: CheckContext) -> CheckResult:
 def check_websocket(ctx: CheckContext) -> CheckResult:
     """nginx forwards WebSocket upgrades: its site (static), or a live handshake with --password-stdin."""
     from wizard.plan.access.nginx import DEFAULT_SITE, site_has_websocket_headers
-    from wizard.probe.http import basic_auth, jupyter_login, url_host, websocket_handshake
+    from wizard.probe.http import WebSocket, basic_auth, jupyter_login, url_host
 
     name = "proxy websocket"
     a, password, proxy_password = ctx.answers.access, ctx.password, ctx.proxy_password
@@ -126,11 +126,13 @@ def check_websocket(ctx: CheckContext) -> CheckResult:
             "check the password (and the basic-auth one)",
         )
     try:
-        line = websocket_handshake(
+        ws = WebSocket.open(
             "https", spec.check_host, spec.https_port, f"{spec.base_url}api/events/subscribe",
             host_header=hh, origin=f"https://{hh}",
             headers={**extra, "Cookie": session.cookie_header}, timeout=ctx.timeout + 5,
         )  # fmt: skip
+        ws.close()  # the status line is the answer
+        line = ws.status_line
     except OSError as exc:
         return CheckResult(name, False, f"WebSocket handshake through nginx failed: {exc}", fix)
     if " 101 " not in f"{line} ":

@@ -109,6 +109,17 @@ class WizardApp(App[int]):
         # The probe (subprocesses, a filesystem walk) starts once the first screen is on the
         # terminal and has had a moment to take keys; its results fill in when ready.
         self.call_after_refresh(self.set_timer, PROBE_DELAY, self.reprobe)
+        self.call_after_refresh(self.set_timer, PROBE_DELAY, self._look_for_interrupted)
+
+    @work(thread=True, group="interrupted", exit_on_error=False)
+    def _look_for_interrupted(self) -> None:
+        """An apply a crash left half done is named here, as every command names it."""
+        from wizard.apply.lock import interrupted, interrupted_text
+
+        for journal in interrupted():
+            self.call_from_thread(
+                self.notify, interrupted_text(journal), severity="warning", timeout=30
+            )
 
     def step_screen(self, name: str) -> StepScreen:
         """The screen of a step, made on first use (so startup composes only the welcome)."""

@@ -216,3 +216,20 @@ async def test_a_machine_without_systemd_gets_the_background_manager(monkeypatch
         assert isinstance(app.screen, ServiceScreen)
         assert app.screen.query_one("#manager", ChoiceList).value == "background"
         assert not app.unapplied()  # a suggestion is not an answer the person gave
+
+
+async def test_an_interrupted_apply_is_named_on_screen(monkeypatch: Any, tmp_path: Any) -> None:
+    """As every command does: the TUI says which apply a crash left half done, and how to undo
+    it (printing it before the full-screen UI would hide it at once)."""
+    from wizard.apply.journal import Journal
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    journal = Journal.create("a test apply")  # "applying", and no process holds the lock
+    journal.running = "write something"
+    journal.save()
+    app = snapshot_app(monkeypatch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        said = " ".join(n.message for n in app._notifications)
+        assert f"apply {journal.id} (a test apply) was interrupted" in said, said
+        assert f"jupyter-setup-wizard rollback {journal.id}" in said

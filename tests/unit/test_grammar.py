@@ -80,6 +80,10 @@ BAD = [
     ("newline in manager", "service", "manager", "none\nUser=root", "control"),
     ("newline in listen_ip", "access", "listen_ip", "0.0.0.0\n", "control"),
     ("option as server_name", "access", "server_name", "-x", "not a host"),
+    # found by tests/system/test_answers_property.py: a line break to Python's splitlines
+    ("line separator in basic auth user", "access", "basic_auth_user", ";\u2028;", "control"),
+    ("paragraph separator in root_dir", "network", "root_dir", "/nb\u2029x", "control"),
+    ("C1 next-line in ssh host", "access", "ssh_host", "h\x85ProxyCommand x", "control"),
 ]
 
 
@@ -156,6 +160,8 @@ def test_unit_refuses_a_working_directory_systemd_would_read_otherwise(root_dir:
 def test_htpasswd_refuses_a_second_user() -> None:
     with pytest.raises(ValueError, match="control"):
         htpasswd_line("ada\nmallory", "pw")
+    with pytest.raises(ValueError, match="control"):  # one line to nginx, two to splitlines
+        htpasswd_line(";\u2028;", "pw")
     with pytest.raises(ValueError, match="control"):
         htpasswd_line("ada", "pw\nmallory:$2b$12$x")
 

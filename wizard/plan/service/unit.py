@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from wizard.core.errors import InputError, Problem
+from wizard.core.grammar import CONTROL
 
 # PATH for the service: the environment's scripts first, so terminals and `%pip` use that env.
 BASE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -103,7 +104,7 @@ def render_unit(spec: UnitSpec) -> str:
         value = getattr(spec, name)
         # A newline would add a directive (a second User= wins); refused here too, whatever
         # validation let through.
-        if re.search(r"[\x00-\x1f\x7f]", value):
+        if CONTROL.search(value):
             raise InputError([Problem(field, f"{value!r} cannot go into a unit file")])
     # WorkingDirectory= takes the rest of the line as is: systemd strips trailing whitespace
     # (another directory) and joins a line ending in a backslash with the next (the

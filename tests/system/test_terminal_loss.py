@@ -17,7 +17,14 @@ from pathlib import Path
 import pytest
 
 from tests.support.cli import run_wizard
-from tests.support.ports import descendants, free_port, pid_alive, port_is_open, wait_until
+from tests.support.ports import (
+    descendants,
+    free_port,
+    kill_pids,
+    pid_alive,
+    port_is_open,
+    wait_until,
+)
 from tests.support.sshd import LoopbackSshd
 from tests.support.tmux import TmuxSession
 from tests.system.test_tui_terminal import PYTHON, REPO, _wizard_env
@@ -88,8 +95,8 @@ def _journal_statuses(tmp_path: Path) -> list[str]:
 
 
 def _undo(env: dict[str, str], tmp_path: Path) -> None:
-    """Stop what an apply that went through started (its background JupyterLab)."""
-    if "applied" in _journal_statuses(tmp_path):
+    """Stop what an apply that went through (or was cut off) started: its JupyterLab."""
+    if {"applied", "applying"} & set(_journal_statuses(tmp_path)):
         r = run_wizard("rollback", "--yes", env=env)
         assert r.returncode == 0, r.stderr
 
@@ -129,11 +136,11 @@ def _start(tmux: TmuxSession, sshd: LoopbackSshd, env: dict[str, str], via: str)
     time.sleep(0.6)  # the probe fills in
 
 
-def _ssh_argv(sshd: LoopbackSshd, env: dict[str, str]) -> list[str]:
+def _ssh_argv(sshd: LoopbackSshd, env: dict[str, str], *args: str) -> list[str]:
     remote = (
         f"cd {shlex.quote(str(REPO))} && exec env "
         + " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
-        + f" {shlex.quote(PYTHON)} -m wizard"
+        + f" {shlex.quote(PYTHON)} -m wizard {shlex.join(args)}"
     )
     return ["ssh", "-tt", *sshd.ssh_base_argv(), sshd.destination, "--", remote]
 
@@ -141,7 +148,10 @@ def _ssh_argv(sshd: LoopbackSshd, env: dict[str, str]) -> list[str]:
 def _lost(tmux: TmuxSession, lose: Callable[[], list[int]], what: str) -> None:
     pids = lose()
     cpu = sum(_cpu_seconds(p) for p in pids)
-    took = _wait_all_gone(pids)
+    try:
+        took = _wait_all_gone(pids)
+    finally:  # a failed run leaves nothing spinning behind it (they may be setsid'd orphans)
+        kill_pids(pids)
     spent = sum(_cpu_seconds(p) for p in pids) - cpu  # zombies keep their totals
     print(f"{what}: every wizard process gone in {took:.2f} s, {spent:.2f} s of CPU on the way")
     assert spent < 2.0  # never a spinning core on the way out
@@ -179,3 +189,18 @@ def test_terminal_lost_mid_apply(tmp_path: Path, jlab: str, via: str) -> None:
             assert not port_is_open("127.0.0.1", port)
     finally:
         _undo(env, tmp_path)
+
+
+@pytest.mark.parametrize("via", [*LAUNCH, "ssh"])
+def test_status_view_ends_with_its_terminal(tmp_path: Path, jlab: str, via: str) -> None:
+    """`status`'s live view, refreshing every second, ends the same way."""
+    env = _prepare(tmp_path, jlab)
+    with LoopbackSshd() as sshd, TmuxSession() as tmux:
+        if via == "ssh":
+            tmux.new_session(_ssh_argv(sshd, env, "status"), width=80, height=24)
+        else:
+            tmux.new_session([*LAUNCH[via], "status"], width=80, height=24, env=env, cwd=REPO)
+        tmux.wait_for_text("jsw-terminal-loss", timeout=20)
+        time.sleep(1.5)  # a refresh or two
+        lose = (lambda: _lose_ssh(tmux, sshd)) if via == "ssh" else (lambda: _lose_tmux(tmux))
+        _lost(tmux, lose, f"{via} lost under status")

@@ -31,7 +31,7 @@ from typing import Any
 
 import pytest
 import tomli_w
-from hypothesis import HealthCheck, given, seed, settings
+from hypothesis import HealthCheck, given, note, seed, settings
 from hypothesis import strategies as st
 
 from tests.support.cli import REPO
@@ -56,7 +56,7 @@ PROFILE = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
     print_blob=True,
 )
-CLI_PROFILE = settings(PROFILE, max_examples=12)
+CLI_PROFILE = settings(PROFILE, max_examples=20)
 
 PASSWORD, PROXY_PASSWORD = "Secret-Pass-123", "Proxy-Pass-456"
 # The characters that break renderers, among ordinary ones (unicode, quotes, specifiers...).
@@ -348,6 +348,7 @@ STATS: dict[str, int] = {"planned": 0, "refused": 0}
 def test_every_answers_file_is_refused_or_renders_exactly_its_intent(
     machine: Machine, example_dir: Callable[[], Path], data: st.DataObject
 ) -> None:
+    note(f"replay with JSW_PROPERTY_SEED={SEED}")  # printed with a failing example
     a = data.draw(answers_dicts(machine))
     result = check(machine, a, example_dir())
     STATS["refused" if isinstance(result, InputError) else "planned"] += 1
@@ -371,6 +372,7 @@ def test_a_sample_through_the_real_command_line(
 ) -> None:
     """`apply ANSWERS --dry-run` agrees with the in-process verdict: exit 2 and `error:` lines
     naming the same fields, or exit 0 with the plan; either way nothing is written."""
+    note(f"replay with JSW_PROPERTY_SEED={SEED}")
     a = data.draw(answers_dicts(machine))
     tmp = example_dir()
     want = check(machine, a, tmp)
@@ -395,3 +397,7 @@ def test_a_sample_through_the_real_command_line(
     else:
         assert r.returncode == 0, r.stderr
         assert PASSWORD not in r.stdout and PROXY_PASSWORD not in r.stdout
+        shown = r.stdout.splitlines()
+        for unit in [x.content for x in want.plan.actions if isinstance(x, VerifyUnit)]:
+            # the preview shows the very unit checked in-process (a new file: all "+" lines)
+            assert all(f"+{line}" in shown for line in unit.splitlines() if line), r.stdout

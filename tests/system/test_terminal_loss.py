@@ -1,7 +1,7 @@
 """Losing the terminal: the tmux server killed, or the SSH connection dropped, at the Welcome
 screen and in the middle of an apply. Within 5 s no process of the wizard's is left (found by
-the process tree we started, snapshotted before the loss), none of them spun a core on the way,
-and an apply cut off mid-way is journaled applied or rolled back, never left `applying`.
+the process tree we started, snapshotted before the loss), none spun a core on the way (counted
+for those not reaped yet: their zombies keep the totals), and an apply cut off mid-way is journaled applied or rolled back, never left `applying`.
 """
 
 from __future__ import annotations
@@ -147,12 +147,12 @@ def _ssh_argv(sshd: LoopbackSshd, env: dict[str, str], *args: str) -> list[str]:
 
 def _lost(tmux: TmuxSession, lose: Callable[[], list[int]], what: str) -> None:
     pids = lose()
-    cpu = sum(_cpu_seconds(p) for p in pids)
+    cpu = {p: _cpu_seconds(p) for p in pids}
     try:
         took = _wait_all_gone(pids)
     finally:  # a failed run leaves nothing spinning behind it (they may be setsid'd orphans)
         kill_pids(pids)
-    spent = sum(_cpu_seconds(p) for p in pids) - cpu  # zombies keep their totals
+    spent = sum(max(0.0, _cpu_seconds(p) - cpu[p]) for p in pids)  # 0 for the reaped ones
     print(f"{what}: every wizard process gone in {took:.2f} s, {spent:.2f} s of CPU on the way")
     assert spent < 2.0  # never a spinning core on the way out
 

@@ -20,7 +20,9 @@ from wizard.core.errors import Problem
 
 PATH_MAX = 4096
 NAME_MAX = 255
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Control characters, C1 ones and Unicode's line and paragraph separators included: each is a
+# line break to some reader (Python's splitlines, terminals), so none may reach a file or a line.
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 # A POSIX user name as useradd accepts it (Debian's NAME_REGEX, relaxed for upper case and dots).
 _USER_RE = re.compile(r"[A-Za-z_][A-Za-z0-9._-]{0,31}")
 # An RFC 1123 host name: labels of letters, digits and inner hyphens, dot separated.
@@ -47,7 +49,7 @@ HOSTS = ("access.ssh_host", "access.server_name")
 
 
 def control_problem(field: str, value: str) -> Problem | None:
-    m = _CONTROL.search(value)
+    m = CONTROL.search(value)
     if m is None:
         return None
     return Problem(field, f"must not contain control characters (found {m.group()!r})")

@@ -59,11 +59,30 @@ class ProxySpec:
 _NGINX_WORD = re.compile(r"[^\s;{}\"'#$\\\x00-\x1f\x7f]+")
 
 
+# Each value the site takes from the answers, and the answers field it comes from.
+_FIELDS = {
+    "server_name": "access.server_name",
+    "listen_ip": "access.listen_ip",
+    "htpasswd": "access.htpasswd_file",
+    "certfile": "access.certfile",
+    "keyfile": "access.keyfile",
+    "base_url": "network.base_url",
+}
+
+
 def _refuse_injection(spec: ProxySpec) -> None:
-    for name in ("server_name", "listen_ip", "htpasswd", "certfile", "keyfile", "base_url"):
+    for name, field in _FIELDS.items():
         value = getattr(spec, name)
         if value and not _NGINX_WORD.fullmatch(value):
-            raise InputError([Problem("access", f"{name} {value!r} cannot go into an nginx site")])
+            raise InputError(
+                [
+                    Problem(
+                        field,
+                        f"{value!r} cannot go into an nginx site (one word: "
+                        "no space, quote, ';', '{', '}', '#', '$' or backslash)",
+                    )
+                ]
+            )
 
 
 def render_site(spec: ProxySpec) -> str:

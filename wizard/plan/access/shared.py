@@ -71,15 +71,35 @@ def osc52(text: str) -> str:
 # --------------------------------------------------------------------------- TLS choices
 
 
-def uses_tls(answers: Answers) -> bool:
+TLS_MODES = ("self-signed", "files", "acme")
+
+
+def tls_mode(answers: Answers) -> str:
+    """none | self-signed | files | acme: `tls` when set, else what certfile/self_signed say."""
     a = answers.access
-    return bool(a.certfile or a.self_signed)
+    if a.tls:
+        return a.tls
+    if a.self_signed:
+        return "self-signed"
+    return "files" if a.certfile else "none"
+
+
+def uses_tls(answers: Answers) -> bool:
+    return tls_mode(answers) != "none"
 
 
 def tls_pair(answers: Answers, facts: Facts, *, for_jupyter: bool) -> tuple[str, str]:
-    """The cert/key paths in use: given ones, or where a self-signed pair is made."""
+    """The cert/key paths in use: given ones, the ACME lineage (nginx) or its copy (Jupyter),
+    or where a self-signed pair is made."""
     a = answers.access
-    if a.certfile or not a.self_signed:
+    mode = tls_mode(answers)
+    if mode == "acme":
+        from wizard.plan.access.acme import acme_spec
+
+        spec = acme_spec(answers)
+        cert, key = spec.jupyter_pair if for_jupyter else (spec.fullchain, spec.privkey)
+        return str(cert), str(key)
+    if a.certfile or mode != "self-signed":
         return a.certfile, a.keyfile
     # Jupyter (direct) runs as the person: its pair lives in their config dir; nginx's in /etc.
     from wizard.plan.access.tls import DEFAULT_DIR, default_pair
@@ -89,14 +109,26 @@ def tls_pair(answers: Answers, facts: Facts, *, for_jupyter: bool) -> tuple[str,
     return str(cert), str(key)
 
 
-def validate_tls(answers: Answers, *, required: bool) -> list[Problem]:
-    """Problems with the cert/key choice; an optional one may be left out (plain HTTP)."""
+def validate_tls(
+    answers: Answers, facts: Facts, *, required: bool, through_nginx: bool = False
+) -> list[Problem]:
+    """Problems with the TLS choice; an optional one may be left out (plain HTTP)."""
+    from wizard.plan.access import acme
     from wizard.plan.access.tls import validate_pair
 
     a = answers.access
-    if not required and not uses_tls(answers) and not a.keyfile:
+    if a.tls and a.tls not in TLS_MODES:
+        return [Problem("access.tls", f"must be one of: {', '.join(TLS_MODES)} (or empty)")]
+    mode = tls_mode(answers)
+    if mode == "acme":
+        return acme.validate(answers, facts, through_nginx=through_nginx)
+    if mode == "files" and a.self_signed:
+        return [Problem("access.self_signed", 'contradicts tls = "files": set one of them')]
+    if not required and mode == "none" and not a.keyfile:
         return []
-    return validate_pair(a.certfile, a.keyfile, self_signed=a.self_signed, field="access")
+    return validate_pair(
+        a.certfile, a.keyfile, self_signed=mode == "self-signed", field="access"
+    )
 
 
 def plan_self_signed(
@@ -108,9 +140,12 @@ def plan_self_signed(
     names: list[str],
     owner: tuple[int, int] | None,
 ) -> None:
-    """Make the self-signed pair (a no-op when it exists), for the server name, `names` and this host."""
+    """With a self-signed choice, make the pair (a no-op when it exists), for the server name,
+    `names` and this host."""
     from wizard.plan.access.tls import MakeSelfSigned
 
+    if tls_mode(answers) != "self-signed":
+        return
     cert, key = tls_pair(answers, facts, for_jupyter=for_jupyter)
     all_names = [answers.access.server_name] if answers.access.server_name else []
     all_names += [*names, "localhost", "127.0.0.1", socket.gethostname()]

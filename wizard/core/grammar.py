@@ -96,7 +96,9 @@ def host_problem(field: str, value: str) -> Problem | None:
 _EMAIL_LOCAL_RE = re.compile(r"[A-Za-z0-9.!#%&*+/=?^_`{|}~-]{1,64}")
 # An http(s) URL: scheme, host (name, IPv4 or [IPv6]), optional port, then a path of URL-safe
 # characters (no space, quote, backslash or anything a shell would expand).
-_URL_RE = re.compile(r"https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?(/[A-Za-z0-9._~%/:@+=,-]*)?")
+_URL_RE = re.compile(
+    r"https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?(/[A-Za-z0-9._~%/:@+=,-]*)?"
+)
 
 
 def email_problem(field: str, value: str) -> Problem | None:

@@ -15,6 +15,7 @@ later `rollback` delete it again (`certbot delete`).
 from __future__ import annotations
 
 import dataclasses
+import os
 import shlex
 import shutil
 import socket
@@ -36,6 +37,10 @@ DEFAULT_CONFIG_DIR = Path("/etc/letsencrypt")
 CERT_NAME = "jupyter-setup-wizard"
 CHALLENGE_PATH = "/.well-known/acme-challenge/"
 TIMEOUT = 300.0
+WEBROOT_README = (
+    b"jupyter-setup-wizard: certbot --webroot puts the CA's challenge files under\n"
+    b".well-known/acme-challenge/ here; nginx serves them on port 80 (http_port).\n"
+)
 
 
 @dataclass(frozen=True)
@@ -170,7 +175,7 @@ class Issue(Action):
         try:
             run_streaming(argv, dataclasses.replace(ctx, log=log), env=None, timeout=TIMEOUT)
         except RuntimeError as exc:
-            why = [s.strip() for s in seen if s.strip().startswith(("Type:", "Detail:"))]
+            why = [" ".join(s.split()) for s in seen if s.strip().startswith(("Type:", "Detail:"))]
             raise RuntimeError(
                 f"certbot got no certificate for {', '.join(self.spec.domains)}: "
                 + ("; ".join(why) if why else str(exc))
@@ -233,24 +238,32 @@ def hook_file(spec: AcmeSpec, commands: Sequence[Sequence[str]], what: str) -> W
     return WriteFile(spec.hook, text.encode(), mode=0o755, owner=(0, 0), why="certbot deploy hook")
 
 
+def read_lineage_file(path: Path) -> bytes | None:
+    """A file of certbot's live/ dir: a link into archive/ (certbot's own layout, under root's
+    config dir), so the link is resolved first; the file itself is read without following one."""
+    return read_file(Path(os.path.realpath(path)))
+
+
 class CopyFromLineage(WriteFile):
     """WriteFile whose content is a file of the lineage, read when it runs (issued just before)."""
 
-    def __init__(self, source: Path, path: Path, *, owner: tuple[int, int] | None, why: str) -> None:
+    def __init__(
+        self, source: Path, path: Path, *, owner: tuple[int, int] | None, why: str
+    ) -> None:
         super().__init__(path, b"", mode=0o600, owner=owner, why=why, dirs_owner=(0, 0))
         self.source = source
         self.description = f"copy {source} to {path} ({why})"
 
     def is_noop(self) -> bool:
-        self.content = read_file(self.source) or b""
+        self.content = read_lineage_file(self.source) or b""
         return self.source.exists() and super().is_noop()
 
     def preview(self) -> str:
         who = f"uid {self.owner[0]}" if self.owner else "the current user"
-        return f"copy {self.source} to {self.path} (mode 0600, owned by {who})\n"
+        return f"(mode 0600, owned by {who}, in a directory of root's)\n"
 
     def apply(self, ctx: ApplyContext) -> None:
-        data = read_file(self.source)
+        data = read_lineage_file(self.source)
         if data is None:
             raise RuntimeError(f"{self.source} is missing: certbot issued no certificate")
         self.content = data

@@ -161,7 +161,7 @@ def render_site(spec: ProxySpec) -> str:
         out += [f"    location = {spec.base_url.rstrip('/')} {{ return 302 {spec.base_url}; }}"]
     out += ["}", ""]
     if spec.http_port:
-        out += ["", *_http_server(spec)]
+        out += _http_server(spec)
     return "\n".join(out)
 
 

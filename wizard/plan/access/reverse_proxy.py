@@ -309,7 +309,9 @@ class ReverseProxy(MethodBase):
         a = answers.access
         challenge = WriteFile(site_path(answers), nginx.render_challenge_site(spec).encode(),
                               mode=0o644, why="nginx site: the ACME challenge only, for now")  # fmt: skip
-        return [nginx.NginxSite([challenge], a.nginx_conf, facts.systemd_running), issue]
+        webroot = WriteFile(issue.spec.webroot / "README", acme.WEBROOT_README, mode=0o644,
+                            why="certbot's webroot, served by nginx on port 80")  # fmt: skip
+        return [webroot, nginx.NginxSite([challenge], a.nginx_conf, facts.systemd_running), issue]
 
     def instructions(self, answers: Answers, facts: Facts) -> AccessInfo:
         spec = proxy_spec(answers, facts)

@@ -126,9 +126,7 @@ def validate_tls(
         return [Problem("access.self_signed", 'contradicts tls = "files": set one of them')]
     if not required and mode == "none" and not a.keyfile:
         return []
-    return validate_pair(
-        a.certfile, a.keyfile, self_signed=mode == "self-signed", field="access"
-    )
+    return validate_pair(a.certfile, a.keyfile, self_signed=mode == "self-signed", field="access")
 
 
 def plan_self_signed(

@@ -21,7 +21,7 @@ from tests.support.acme import AcmeServer
 from tests.support.jupyter import run_jupyter
 from tests.support.nginx import NginxServer
 from tests.support.ports import free_port, wait_until
-from tests.system.test_access_common import apply, wizard, write_answers
+from tests.system.test_access_common import apply, check_line, doctor, wizard, write_answers
 from wizard.probe.certificate import read_certificate
 
 pytestmark = pytest.mark.system
@@ -221,6 +221,9 @@ def test_direct_acme_jupyter_serves_the_issued_pair_and_renews(jlab: str, tmp_pa
         with run_jupyter(jlab, tmp_path / "cfg", tmp_path / "srv"):
             serial, status = served(JUPYTER_PORT["port"], roots, "/api")
             assert status == 200 and serial == serial_of(cert)
+            line = check_line(doctor(answers).stdout, "certificate")
+            assert line.startswith(f"✓ certificate: {NAME}, issued by ") and "Pebble" in line
+            assert "days left" in line
         renew(tmp_path, ca)  # the hook copies the new pair (restart: the service manager's)
         assert serial_of(cert) != serial
         assert serial_of(cert) == serial_of(

@@ -9,8 +9,9 @@ from typing import Any
 from wizard.core.answers import Answers
 from wizard.core.errors import Problem
 from wizard.core.fileops import owner_for_new
-from wizard.plan.access.base import AccessInfo, AccessUrl, Binding, MethodBase, Tls
+from wizard.plan.access.base import AccessInfo, AccessUrl, Binding, DoctorCheck, MethodBase, Tls
 from wizard.plan.access.shared import (
+    certificate_check,
     classify,
     plan_self_signed,
     tls_mode,
@@ -159,6 +160,9 @@ class Direct(MethodBase):
     def needed_addresses(self, answers: Answers, facts: Facts) -> list[str]:
         urls = direct_urls(answers, facts)
         return [u.address for u in urls if u.kind != "loopback"] or [answers.network.ip]
+
+    def doctor_checks(self) -> tuple[DoctorCheck, ...]:
+        return (certificate_check(),)
 
     def jupyter_scheme(self, answers: Answers) -> str:
         return "https" if uses_tls(answers) else "http"

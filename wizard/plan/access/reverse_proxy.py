@@ -22,6 +22,7 @@ from wizard.plan.access.base import (
     skip,
 )
 from wizard.plan.access.shared import (
+    certificate_check,
     classify,
     plan_self_signed,
     tls_mode,
@@ -346,6 +347,7 @@ class ReverseProxy(MethodBase):
         return (
             DoctorCheck("advertised URLs", check_urls),
             DoctorCheck("proxy websocket", check_websocket, elsewhere="no proxy in {method}"),
+            certificate_check(),
         )
 
 

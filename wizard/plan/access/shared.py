@@ -10,11 +10,15 @@ import base64
 import ipaddress
 import socket
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from wizard.core.answers import Answers
 from wizard.core.errors import Problem
 from wizard.plan.plan import Plan
 from wizard.probe.facts import Facts
+
+if TYPE_CHECKING:
+    from wizard.plan.access.base import CheckContext, CheckResult, DoctorCheck
 
 # RFC 1918, carrier-grade NAT (shared, e.g. Tailscale) and IPv6 unique-local. Not Python's
 # is_private, which also counts documentation and reserved ranges.
@@ -152,3 +156,50 @@ def plan_self_signed(
         "info",
         f"self-signed certificate {cert}: browsers warn once; compare its fingerprint (openssl x509 -in {cert} -noout -fingerprint -sha256)",
     )
+
+
+# --------------------------------------------------------------------------- doctor
+
+RENEW_WARN_DAYS = 20
+
+
+def check_certificate(ctx: CheckContext) -> CheckResult:
+    """The certificate in use: its names, issuer and days left (< 20: warn); with ACME also
+    whether certbot's renewal timer runs."""
+    from wizard.plan.access.base import CheckResult, skip
+    from wizard.probe.certificate import read_certificate
+
+    name, answers = "certificate", ctx.answers
+    mode = tls_mode(answers)
+    if mode == "none":
+        return skip(name, "no TLS")
+    cert_path, _ = tls_pair(answers, ctx.facts, for_jupyter=ctx.method.name == "direct")
+    cert = read_certificate(Path(cert_path))
+    renew = "certbot renew (its timer does it)" if mode == "acme" else "re-apply with new files"
+    if cert is None:
+        return CheckResult(name, False, f"{cert_path} is not a readable certificate",
+                           f"re-apply the access step; {renew}")  # fmt: skip
+    if cert.days_left() < RENEW_WARN_DAYS:
+        return CheckResult(name, False, cert.describe(), f"renew it now: {renew}")
+    if mode == "acme" and ctx.facts.systemd_running and not _timer_active("certbot.timer"):
+        return CheckResult(name, False, f"{cert.describe()}; certbot.timer is not active",
+                           "sudo systemctl enable --now certbot.timer")  # fmt: skip
+    return CheckResult(name, True, cert.describe())
+
+
+def _timer_active(timer: str) -> bool:
+    import subprocess
+
+    try:
+        r = subprocess.run(["systemctl", "is-active", "--quiet", timer], timeout=10,
+                           stdin=subprocess.DEVNULL, capture_output=True)  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return r.returncode == 0
+
+
+def certificate_check() -> DoctorCheck:
+    """The one `certificate` check of the methods that serve TLS themselves (direct, nginx)."""
+    from wizard.plan.access.base import DoctorCheck
+
+    return DoctorCheck("certificate", check_certificate, elsewhere="no TLS of its own in {method}")

@@ -163,7 +163,7 @@ BAD_INPUTS = [
         {"ip": "0.0.0.0", "method": "direct"},
         "beyond loopback) needs a password",
     ),
-    ("tunnel-beyond-loopback", {"ip": "0.0.0.0"}, "ssh-tunnel keeps Jupyter on loopback"),
+    ("tunnel-beyond-loopback", {"ip": "0.0.0.0"}, "ssh-tunnel reaches Jupyter on loopback"),
 ]
 
 

@@ -78,6 +78,13 @@ class AccessAnswers:
     certfile: str = ""
     keyfile: str = ""
     self_signed: bool = False
+    # "" = as certfile/keyfile/self_signed say; "self-signed" | "files" | "acme" (certbot)
+    tls: str = ""
+    acme_email: str = ""  # the CA account's contact (expiry warnings)
+    acme_domains: list[str] = field(default_factory=list)  # [] = [server_name]
+    acme_server: str = ""  # ACME directory URL; "" = Let's Encrypt's production one
+    acme_config_dir: str = ""  # certbot's --config-dir; "" = /etc/letsencrypt
+    http_port: int = 80  # where the ACME HTTP-01 challenge is answered (and redirected to HTTPS)
     # reverse-proxy (nginx from the distribution)
     server_name: str = ""  # DNS name or address people type; "" = any (_)
     https_port: int = 443
@@ -107,7 +114,13 @@ class Answers:
 
 
 _SECTIONS: dict[str, Any] = {f.name: f.default_factory for f in dataclasses.fields(Answers)}
-_TYPE_NAMES = {str: "a string", int: "an integer", bool: "true or false"}
+_TYPE_NAMES = {str: "a string", int: "an integer", bool: "true or false", list: "a list of strings"}
+
+
+def _field_type(f: dataclasses.Field[Any]) -> type:
+    if f.default_factory is not dataclasses.MISSING:
+        return type(f.default_factory())
+    return type(f.default)
 
 
 def answers_from_dict(data: dict[str, Any]) -> Answers:
@@ -127,8 +140,10 @@ def answers_from_dict(data: dict[str, Any]) -> Answers:
                     Problem(f"{name}.{key}", f"unknown key (known: {', '.join(known)})")
                 )
                 continue
-            want = type(known[key].default)
-            if type(value) is not want:
+            want = _field_type(known[key])
+            if type(value) is not want or (
+                isinstance(value, list) and not all(isinstance(x, str) for x in value)
+            ):
                 problems.append(
                     Problem(f"{name}.{key}", f"must be {_TYPE_NAMES[want]}, not {value!r}")
                 )

@@ -102,6 +102,7 @@ def build_plan(answers: Answers, facts: Facts, secrets: Secrets | None = None) -
                 "info",
                 f"port {answers.network.port} is held by a running Jupyter ({lst.describe()}); restart it to use the new settings",
             )
+    plan.actions += access.prerequisites(answers, facts)  # a certificate: first, as it may fail
     install.plan_install(plan, answers, facts)
     plan_jupyter_config(plan, facts, desired, owner=service.config_owner(answers, facts))
     # A change in what JupyterLab runs from or reads means a restart of the service.

@@ -238,7 +238,8 @@ def test_sigterm_mid_install_rolls_back(setup: Setup) -> None:
     venv = setup.tmp / "venv"
     setup.write()
     with setup.answers.open("a") as fh:
-        fh.write(f'[install]\naction = "create-venv"\nvenv_path = "{venv}"\n')
+        # pip: this is about stopping pip (uv's own cancel is in test_install_uv.py)
+        fh.write(f'[install]\naction = "create-venv"\nvenv_path = "{venv}"\ninstaller = "pip"\n')
     text = setup.answers.read_text().replace(f'python = "{setup.python}"\n', "")
     setup.answers.write_text(text)
     with socket.socket() as index:  # a package index that accepts connections and never answers

@@ -233,3 +233,17 @@ async def test_an_interrupted_apply_is_named_on_screen(monkeypatch: Any, tmp_pat
         said = " ".join(n.message for n in app._notifications)
         assert f"apply {journal.id} (a test apply) was interrupted" in said, said
         assert f"jupyter-setup-wizard rollback {journal.id}" in said
+
+
+async def test_review_repeats_no_typed_value(monkeypatch: Any) -> None:
+    """Item 2 on Review: a problem with a value typed elsewhere shows it masked."""
+    app = snapshot_app(monkeypatch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.state.answers = app.state.answers.replace("install", action="upgrade", version=SECRET)
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        shown = screen_text(app)
+        assert "install.version: 'Tu…' (14 characters) is not a version" in shown, shown
+        assert SECRET not in shown
+        assert "a Apply" not in shown  # offered only once there is a plan to apply

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from wizard.core.answers import Answers
 from wizard.core.errors import Problem
 
 
@@ -74,3 +76,14 @@ def scrub(text: str, typed: Iterable[str]) -> str:
     for value in sorted({v for v in typed if not shown_as_is(v)}, key=len, reverse=True):
         text = text.replace(repr(value), masked(value)).replace(value, masked(value))
     return text
+
+
+def answer_values(answers: Answers) -> list[str]:
+    """Every text the answers hold: what a screen without inputs (Review) must not repeat."""
+    out: list[str] = []
+    for section in dataclasses.fields(answers):
+        values = getattr(answers, section.name)
+        for f in dataclasses.fields(values):
+            value = getattr(values, f.name)
+            out += [value] if isinstance(value, str) else []
+    return out

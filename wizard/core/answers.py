@@ -10,6 +10,7 @@ import dataclasses
 import os
 import sys
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -106,6 +107,13 @@ class Answers:
 
     def to_dict(self) -> dict[str, dict[str, Any]]:
         return dataclasses.asdict(self)
+
+    def fields(self) -> Iterator[tuple[str, Any]]:
+        """Every answer as ("section.key", value), in the file's order."""
+        for section in dataclasses.fields(self):
+            values = getattr(self, section.name)
+            for f in dataclasses.fields(values):
+                yield f"{section.name}.{f.name}", getattr(values, f.name)
 
     def replace(self, section: str, **changes: Any) -> Answers:
         """A copy with some fields of one section changed (answers are treated as values)."""

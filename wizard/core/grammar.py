@@ -9,7 +9,6 @@ The renderers refuse such values too (defence in depth); this is where a person 
 
 from __future__ import annotations
 
-import dataclasses
 import ipaddress
 import os
 import re
@@ -160,27 +159,23 @@ def url_problem(field: str, value: str) -> Problem | None:
 def problems(answers: Answers) -> list[Problem]:
     """Every grammar problem in the answers, each tied to its field."""
     out: list[Problem] = []
-    for section in dataclasses.fields(answers):
-        values = getattr(answers, section.name)
-        for f in dataclasses.fields(values):
-            value = getattr(values, f.name)
-            field = f"{section.name}.{f.name}"
-            if isinstance(value, list):
-                out += [p for v in value if (p := _list_item_problem(field, v)) is not None]
-                continue
-            if not isinstance(value, str) or not value:
-                continue
-            problem = control_problem(field, value)
-            if problem is None and field in PATHS:
-                problem = path_problem(field, value)
-            elif problem is None and field in USERS:
-                problem = user_problem(field, value)
-            elif problem is None and field in HOSTS:
-                problem = host_problem(field, value)
-            elif problem is None and field in CHECKS:
-                problem = CHECKS[field](field, value)
-            if problem is not None:
-                out.append(problem)
+    for field, value in answers.fields():
+        if isinstance(value, list):
+            out += [p for v in value if (p := _list_item_problem(field, v)) is not None]
+            continue
+        if not isinstance(value, str) or not value:
+            continue
+        problem = control_problem(field, value)
+        if problem is None and field in PATHS:
+            problem = path_problem(field, value)
+        elif problem is None and field in USERS:
+            problem = user_problem(field, value)
+        elif problem is None and field in HOSTS:
+            problem = host_problem(field, value)
+        elif problem is None and field in CHECKS:
+            problem = CHECKS[field](field, value)
+        if problem is not None:
+            out.append(problem)
     return out
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -80,10 +79,4 @@ def scrub(text: str, typed: Iterable[str]) -> str:
 
 def answer_values(answers: Answers) -> list[str]:
     """Every text the answers hold: what a screen without inputs (Review) must not repeat."""
-    out: list[str] = []
-    for section in dataclasses.fields(answers):
-        values = getattr(answers, section.name)
-        for f in dataclasses.fields(values):
-            value = getattr(values, f.name)
-            out += [value] if isinstance(value, str) else []
-    return out
+    return [value for _, value in answers.fields() if isinstance(value, str)]

@@ -158,12 +158,17 @@ class InstallScreen(StepScreen):
         self.collect()
         if self.wizard.probing:  # a moment: go on (or say what is wrong) once it is checked
             self.next_when_probed = True
+            self.notify("Checking the interpreter; Next follows in a moment.", timeout=3)
             return
         super().action_next()
 
+    def leave(self) -> None:
+        self.next_when_probed = False  # gone elsewhere: that Next is no longer wanted
+        super().leave()
+
     def facts_changed(self) -> None:
         super().facts_changed()
-        if self.next_when_probed and not self.wizard.probing:
+        if self.next_when_probed and not self.wizard.probing and self.app.screen is self:
             self.next_when_probed = False
             super().action_next()
 

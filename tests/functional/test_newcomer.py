@@ -168,6 +168,8 @@ def test_the_action_list_keeps_the_running_action_in_view() -> None:
     assert action_window(states, 0) == range(7)
     assert action_window(states, 11) == range(5, 12)
     assert action_window(["pending"] * 3, None) == range(3)
+    assert action_window(["pending"] * 12, None) == range(7)  # before the start: the first
+    assert action_window(["done"] * 12, None) == range(5, 12)  # after the end: the last
 
 
 async def test_keys_during_an_apply_are_only_those_that_work(monkeypatch: Any) -> None:

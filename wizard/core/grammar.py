@@ -140,18 +140,18 @@ def unit_name_problem(field: str, value: str) -> Problem | None:
 
 
 def url_problem(field: str, value: str) -> Problem | None:
-    """A package index URL: http(s) or file, no white space, no password in it (answers files
+    """A package index URL: http(s) or file, no white space, no credentials in it (answers files
     and the journal are no place for one: pip.conf, ~/.netrc or a keyring are)."""
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https", "file") or any(c.isspace() for c in value):
         return Problem(field, f"{value!r} is not an http(s):// or file:// URL")
     if parts.scheme != "file" and not parts.hostname:
         return Problem(field, f"{value!r} names no host")
-    if parts.password is not None:
+    if parts.username is not None:  # a token is often the user part alone
         return Problem(
             field,
-            "a password does not belong in the answers: keep it in pip.conf or ~/.netrc "
-            "and leave the URL without it",
+            "credentials do not belong in the answers: keep them in pip.conf or ~/.netrc "
+            "and leave the URL without a user or password",
         )
     return None
 

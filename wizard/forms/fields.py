@@ -78,5 +78,12 @@ def scrub(text: str, typed: Iterable[str]) -> str:
 
 
 def answer_values(answers: Answers) -> list[str]:
-    """Every text the answers hold: what a screen without inputs (Review) must not repeat."""
-    return [value for _, value in answers.fields() if isinstance(value, str)]
+    """The texts a person typed into the answers (list items too), not the defaults: what a
+    screen without inputs (Review) must not repeat."""
+    defaults = dict(Answers().fields())
+    out: list[str] = []
+    for name, value in answers.fields():
+        if value == defaults[name]:
+            continue
+        out += [v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str)]
+    return out

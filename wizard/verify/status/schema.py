@@ -85,7 +85,7 @@ FINDING = _obj(
     {
         "code": {
             "type": "string",
-            "description": "port_taken | port_mismatch | service_not_listening | service_failed | "
+            "description": "port_taken | port_mismatch | service_not_listening | service_failed | not_running | "
             "bind_loopback_only | bind_exposed | legacy_password | runtime_unreadable | http_failed "
             "(new codes may be added)",
         },

@@ -54,7 +54,7 @@ def action_window(states: list[str], running: int | None, size: int = WINDOW) ->
     n = len(states)
     if n <= size:
         return range(n)
-    focus = running if running is not None else n - 1
+    focus = running if running is not None else (n - 1 if "pending" not in states else 0)
     start = min(max(focus - size // 2, 0), n - size)
     return range(start, start + size)
 
@@ -269,7 +269,7 @@ class ApplyScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Keys are offered only when they work: none but Ctrl+Q (stop) while applying."""
-        if action in ("status", "welcome", "quit"):
+        if action in ("status", "welcome"):
             return self.finished
         if action in ("review", "retry"):
             return self.finished and self.failed

@@ -19,19 +19,13 @@ from tests.functional.wizard_helpers import (
     screen_text,
     settle,
     snapshot_app,
+    type_into,
+    wait_apply_done,
 )
 from wizard.plan.actions import WriteFile
 from wizard.plan.plan import Plan
 
 SECRET = "Tunnel-Pass-42"
-
-
-async def _type(pilot: Any, field_id: str, text: str) -> None:
-    field = pilot.app.screen.query_one(f"#{field_id}", Field)
-    field.input.focus()
-    await pilot.pause()
-    await pilot.press("end", "ctrl+u", *text)
-    await settle(pilot)
 
 
 async def _to_create_venv(pilot: Any) -> InstallScreen:
@@ -53,7 +47,7 @@ async def test_the_venv_interpreter_follows_the_venv_path(monkeypatch: Any) -> N
         screen = await _to_create_venv(pilot)
         assert not screen.query_one("#python").display  # no second field to agree with
         assert not screen.query_one("#envs").display
-        await _type(pilot, "venv_path", "/opt/jupyterlab")
+        await type_into(pilot, "venv_path", "/opt/jupyterlab")
         assert "/opt/jupyterlab/bin/python" in str(screen.query_one("#venv-python").render())
         await pilot.press("ctrl+n")
         await settle(pilot)
@@ -77,8 +71,8 @@ async def test_a_failed_next_focuses_the_wrong_field_and_repeats_no_typed_value(
     app = snapshot_app(monkeypatch)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await _to_create_venv(pilot)
-        await _type(pilot, "version", SECRET)
-        await _type(pilot, "base_python", "/usr/bin/python3")
+        await type_into(pilot, "version", SECRET)
+        await type_into(pilot, "base_python", "/usr/bin/python3")
         await pilot.press("ctrl+n")
         await settle(pilot)
         assert app.screen is screen  # not let through
@@ -102,11 +96,11 @@ async def test_marks_say_what_is_true_now(monkeypatch: Any) -> None:
         await pilot.press("5")
         await settle(pilot)
         assert isinstance(app.screen, NetworkScreen)
-        await _type(pilot, "port", "80x")
+        await type_into(pilot, "port", "80x")
         await pilot.press("ctrl+n")
         await settle(pilot)
         assert "✗" in str(app.screen.query_one(StepList).get_option_at_index(4).prompt)
-        await _type(pilot, "port", "8888")
+        await type_into(pilot, "port", "8888")
         await pilot.press("ctrl+r")  # away without Next
         await settle(pilot)
         assert isinstance(app.screen, ReviewScreen) and app.screen.planned is not None
@@ -156,10 +150,7 @@ async def test_the_result_shows_the_ssh_command_without_scrolling(monkeypatch: A
             WriteFile(SNAP_ROOT / "home" / f"f{i}.txt", b"x\n", why="example") for i in range(12)
         ]
         app.start_apply(planned(app, Plan("test", writes)))
-        for _ in range(100):
-            await settle(pilot)
-            if isinstance(app.screen, ApplyScreen) and app.screen.finished:
-                break
+        await wait_apply_done(pilot)
         shown = screen_text(app)
         assert "Applied (ID" in shown
         assert "ssh -N -L 8888:localhost:8888 -- ada@192.168.1.20" in shown, shown
@@ -177,6 +168,8 @@ def test_the_action_list_keeps_the_running_action_in_view() -> None:
     assert action_window(states, 0) == range(7)
     assert action_window(states, 11) == range(5, 12)
     assert action_window(["pending"] * 3, None) == range(3)
+    assert action_window(["pending"] * 12, None) == range(7)  # before the start: the first
+    assert action_window(["done"] * 12, None) == range(5, 12)  # after the end: the last
 
 
 async def test_keys_during_an_apply_are_only_those_that_work(monkeypatch: Any) -> None:
@@ -216,3 +209,34 @@ async def test_a_machine_without_systemd_gets_the_background_manager(monkeypatch
         assert isinstance(app.screen, ServiceScreen)
         assert app.screen.query_one("#manager", ChoiceList).value == "background"
         assert not app.unapplied()  # a suggestion is not an answer the person gave
+
+
+async def test_an_interrupted_apply_is_named_on_screen(monkeypatch: Any, tmp_path: Any) -> None:
+    """As every command does: the TUI says which apply a crash left half done, and how to undo
+    it (printing it before the full-screen UI would hide it at once)."""
+    from wizard.apply.journal import Journal
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    journal = Journal.create("a test apply")  # "applying", and no process holds the lock
+    journal.running = "write something"
+    journal.save()
+    app = snapshot_app(monkeypatch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        said = " ".join(n.message for n in app._notifications)
+        assert f"apply {journal.id} (a test apply) was interrupted" in said, said
+        assert f"jupyter-setup-wizard rollback {journal.id}" in said
+
+
+async def test_review_repeats_no_typed_value(monkeypatch: Any) -> None:
+    """Item 2 on Review: a problem with a value typed elsewhere shows it masked."""
+    app = snapshot_app(monkeypatch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.state.answers = app.state.answers.replace("install", action="upgrade", version=SECRET)
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        shown = screen_text(app)
+        assert "install.version: 'Tu…' (14 characters) is not a version" in shown, shown
+        assert SECRET not in shown
+        assert "a Apply" not in shown  # offered only once there is a plan to apply

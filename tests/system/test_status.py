@@ -156,7 +156,7 @@ def test_port_taken_by_another_program_names_it(tmp_path: Path) -> None:
                 "user": data["listeners"][0]["user"],
             }
         ]
-        assert [f["code"] for f in data["findings"]] == ["port_taken"]
+        assert [f["code"] for f in data["findings"]] == ["port_taken", "not_running"]
         r = wizard_status("--once")
         assert f"port {port} is held by squatter (pid {proc.pid}" in r.stdout
     finally:

@@ -47,6 +47,11 @@ def test_wrong_types_are_the_wizards_to_name(apply: ModuleType) -> None:
     assert {"network.port"} <= fields and any(f.startswith(("bogus", "service")) for f in fields)
 
 
+def test_a_list_of_strings_is_an_answer(apply: ModuleType) -> None:
+    text = apply.answers_toml({"access": {"acme_domains": ["a.example.org", 'b"c']}})
+    assert parse_answers(text.encode(), "module").access.acme_domains == ["a.example.org", 'b"c']
+
+
 @pytest.mark.parametrize("value", [None, [1, 2], {"deeper": 1}])
 def test_what_toml_answers_cannot_hold_is_refused_by_field(
     apply: ModuleType, value: object

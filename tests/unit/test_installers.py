@@ -69,8 +69,10 @@ def test_index_url_grammar_keeps_passwords_out_of_the_answers() -> None:
 
     assert fields("https://mirror.example/simple") == []
     assert fields("https://user:token@mirror.example/simple") == ["install.index_url"]
+    assert fields("https://TOKEN@mirror.example/simple") == ["install.index_url"]  # a token alone
     assert fields("mirror.example/simple") == ["install.index_url"]
-    assert hide_password("https://u:secret@h:8443/s") == "https://u:***@h:8443/s"
+    assert hide_password("https://u:secret@h:8443/s") == "https://***@h:8443/s"
+    assert hide_password("https://TOKEN@h/s") == "https://***@h/s"
 
 
 def test_uv_progress_follows_its_summary_lines() -> None:

@@ -236,7 +236,8 @@ def _ask_field(
 
 
 def _ask_tls(state: WizardState, method: str) -> None:
-    kind = _select(access.TLS, access.tls_choices(method), access.tls_kind(state.answers))
+    current = access.tls_kind(state.answers)
+    kind = _select(access.TLS, access.tls_choices(method, current), current)
     state.answers = access.with_tls(state.answers, kind)
     if kind == "files":
         # Required here: for direct, an empty pair would quietly mean no TLS.

@@ -88,6 +88,7 @@ TLS_CHOICES = {
     "none": "No TLS (the password crosses the network in clear text)",
     "self-signed": "Self-signed certificate (made if missing; browsers warn once)",
     "files": "My certificate and key files",
+    "acme": "A certificate from an ACME CA (as the answers file sets it up)",
 }
 TLS = FieldSpec("tls", "TLS")
 
@@ -168,16 +169,21 @@ def private_lan_address(answers: Answers, facts: Facts | None) -> str:
     return lan[0] if lan else ""
 
 
-def tls_choices(method: str) -> list[Choice]:
-    """direct may go without TLS; the reverse proxy always serves HTTPS."""
+def tls_choices(method: str, current: str = "") -> list[Choice]:
+    """direct may go without TLS; the reverse proxy always serves HTTPS. ACME (its e-mail and
+    names are set in the answers file) is offered to keep when the answers already use it."""
     return [
-        Choice(k, label) for k, label in TLS_CHOICES.items() if method == "direct" or k != "none"
+        Choice(k, label)
+        for k, label in TLS_CHOICES.items()
+        if (method == "direct" or k != "none") and (k != "acme" or current == "acme")
     ]
 
 
 def tls_kind(answers: Answers) -> str:
     """The TLS choice the answers make now."""
     a = answers.access
+    if a.tls == "acme":
+        return "acme"
     if a.certfile and not a.self_signed:
         return "files"
     if answers.access.method == "direct" and not a.certfile and not a.self_signed:
@@ -188,6 +194,9 @@ def tls_kind(answers: Answers) -> str:
 def with_tls(answers: Answers, kind: str) -> Answers:
     """The answers with a TLS choice made (the files themselves are asked after "files")."""
     a = answers.access
+    if kind == "acme":
+        return answers
+    answers = answers.replace("access", tls="")  # another choice than ACME: no longer ACME
     if kind == "none":
         return answers.replace("access", self_signed=False, certfile="", keyfile="")
     if kind == "self-signed":
@@ -231,6 +240,9 @@ def typed(
             changes[name] = value
     if TLS_GROUP in GROUPS.get(method, ()):
         changes["self_signed"] = self_signed
+        a = answers.access
+        if a.tls == "acme" and (self_signed or texts.get("certfile", a.certfile) != a.certfile):
+            changes["tls"] = ""  # files or a self-signed pair chosen here: no longer ACME
     return answers.replace("access", **changes), problems
 
 

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from wizard.core.answers import Answers
 from wizard.core.errors import Problem
 
 
@@ -74,3 +75,15 @@ def scrub(text: str, typed: Iterable[str]) -> str:
     for value in sorted({v for v in typed if not shown_as_is(v)}, key=len, reverse=True):
         text = text.replace(repr(value), masked(value)).replace(value, masked(value))
     return text
+
+
+def answer_values(answers: Answers) -> list[str]:
+    """The texts a person typed into the answers (list items too), not the defaults: what a
+    screen without inputs (Review) must not repeat."""
+    defaults = dict(Answers().fields())
+    out: list[str] = []
+    for name, value in answers.fields():
+        if value == defaults[name]:
+            continue
+        out += [v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str)]
+    return out

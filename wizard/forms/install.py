@@ -23,7 +23,7 @@ ENVS = FieldSpec("envs", "Environments found", question="Python environment for 
 PYTHON = FieldSpec(
     "python",
     "Python interpreter",
-    help="Absolute path; Enter checks it.",
+    help="absolute path; it is checked as you go on",
     question="Interpreter path",
 )
 ACTION = FieldSpec("action", "What to do")
@@ -51,9 +51,9 @@ INSTALLER_LABELS = {
 CHECKING = "still being checked: press Next again in a moment"
 
 ACTION_LABELS = {
-    "keep": "Keep: use this environment as it is",
-    "install": "Install JupyterLab into this environment",
-    "upgrade": "Upgrade JupyterLab in this environment",
+    "keep": "Keep: use the chosen environment as it is",
+    "install": "Install JupyterLab into the chosen environment",
+    "upgrade": "Upgrade JupyterLab in the chosen environment",
     "create-venv": "Create a new virtual environment with JupyterLab",
 }
 # The one choice that is not an environment: type the interpreter's path instead.

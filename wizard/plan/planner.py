@@ -104,6 +104,7 @@ def build_plan(answers: Answers, facts: Facts, secrets: Secrets | None = None) -
                 "info",
                 f"port {answers.network.port} is held by a running Jupyter ({lst.describe()}); restart it to use the new settings",
             )
+    plan.actions += access.prerequisites(answers, facts)  # a certificate: first, as it may fail
     install.plan_install(plan, answers, facts)
     installs = list(plan.actions)
     kernels.plan_kernels(plan, answers, facts)  # the server reads kernelspecs afresh: no restart

@@ -39,12 +39,14 @@ def installer_problem(answers: Answers, uv: str | None) -> Problem | None:
 
 
 def hide_password(url: str) -> str:
-    """The URL as shown to people and logs: a password in it becomes ***."""
+    """The URL as shown to people and logs: its user part (a token, or user:password) is ***."""
     parts = urlsplit(url)
-    if parts.password is None:
+    if parts.username is None and parts.password is None:
         return url
     host = parts.hostname or ""
-    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    netloc = (
+        "***@" + (f"[{host}]" if ":" in host else host) + (f":{parts.port}" if parts.port else "")
+    )
     return urlunsplit(parts._replace(netloc=netloc))
 
 

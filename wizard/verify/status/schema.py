@@ -91,8 +91,8 @@ FINDING = _obj(
         "code": {
             "type": "string",
             "description": "port_taken | port_mismatch | service_not_listening | service_failed | "
-            "bind_loopback_only | bind_exposed | legacy_password | runtime_unreadable | http_failed | "
-            "kernel_broken "
+            "not_running | bind_loopback_only | bind_exposed | legacy_password | runtime_unreadable | "
+            "http_failed | kernel_broken "
             "(new codes may be added)",
         },
         "severity": {"enum": ["error", "warning"]},

@@ -198,10 +198,11 @@ def _toml_value(value, where):
         return repr(value)
     if isinstance(value, str):
         return _toml_string(value)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return "[" + ", ".join(_toml_string(v) for v in value) + "]"  # e.g. acme_domains
     raise ValueError(
-        "answers.{}: {} is not an answer (a string, an integer or a boolean)".format(
-            where, "null" if value is None else type(value).__name__
-        )
+        "answers.{}: {} is not an answer (a string, an integer, a boolean or a list of "
+        "strings)".format(where, "null" if value is None else type(value).__name__)
     )
 
 

@@ -42,7 +42,7 @@ def one_apply(root: Path, index_url: str, installer: str) -> float:
         root / "venv",
         free_port(),
         root / "nb",
-        install=f'installer = "{installer}"\n',
+        installer=installer,
     )
     start = time.monotonic()
     r = run_apply(answers, env)

@@ -23,7 +23,7 @@ from wizard.core.answers import Answers, load_answers
 from wizard.core.errors import ApplyError
 from wizard.plan.planner import build_plan
 from wizard.plan.steps import install
-from wizard.plan.steps.install_actions import PipInstall
+from wizard.plan.steps.install_actions import InstallSpec, PipInstall
 from wizard.probe.discovery import discover
 from wizard.probe.environments import SYSTEM_PYTHON, describe_python
 from wizard.probe.facts import probe
@@ -50,8 +50,12 @@ def wizard_env(root: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def write_answers(path: Path, venv: Path, port: int, root_dir: Path, *, install: str = "") -> Path:
-    """create-venv answers; `install` adds lines to [install] (installer = ..., index_url = ...)."""
+def write_answers(
+    path: Path, venv: Path, port: int, root_dir: Path, *, installer: str = "", install: str = ""
+) -> Path:
+    """create-venv answers (with `installer` when given); `install` adds lines to [install]."""
+    if installer:
+        install = f'installer = "{installer}"\n{install}'
     path.write_text(
         "[jupyter]\n"
         f'python = "{venv / "bin" / "python"}"\n'
@@ -191,7 +195,9 @@ def test_debians_python_is_reported_as_externally_managed(tmp_path: Path) -> Non
     from wizard.plan.actions import ApplyContext
 
     action = PipInstall(
-        SYSTEM_PYTHON, "jupyterlab", upgrade=False, previous=None, fresh=True, lab_bin="/x"
+        InstallSpec(
+            SYSTEM_PYTHON, "jupyterlab", upgrade=False, previous=None, fresh=True, lab_bin="/x"
+        )
     )
     with pytest.raises(RuntimeError, match=r"externally managed.*create-venv"):
         action.apply(ApplyContext(Journal.create("t", tmp_path / "j")))
@@ -202,14 +208,9 @@ def test_unreachable_index_fails_clearly_and_rolls_back_the_venv(
     installer: str, tmp_path: Path
 ) -> None:
     venv = tmp_path / "data" / "venvs" / "jupyterlab"
-    (tmp_path / "nb").mkdir()
-    answers = write_answers(
-        tmp_path / "a.toml",
-        venv,
-        free_port(),
-        tmp_path / "nb",
-        install=f'installer = "{installer}"\n',
-    )
+    nb = tmp_path / "nb"
+    nb.mkdir()
+    answers = write_answers(tmp_path / "a.toml", venv, free_port(), nb, installer=installer)
     env = wizard_env(
         tmp_path,
         PIP_INDEX_URL=f"http://127.0.0.1:{free_port()}/simple",  # a closed loopback port

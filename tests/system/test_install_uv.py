@@ -83,15 +83,10 @@ def test_create_venv_gives_a_working_jupyterlab(
     installer: str, index: LocalIndex, tmp_path: Path
 ) -> None:
     venv = tmp_path / "venvs" / "jlab"
-    (tmp_path / "nb").mkdir()
+    nb = tmp_path / "nb"
+    nb.mkdir()
     env = index_env(tmp_path, f"[global]\nindex-url = {index.url}\n")
-    answers = write_answers(
-        tmp_path / "a.toml",
-        venv,
-        free_port(),
-        tmp_path / "nb",
-        install=f'installer = "{installer}"\n',
-    )
+    answers = write_answers(tmp_path / "a.toml", venv, free_port(), nb, installer=installer)
     before = len(index.requests())
     r = apply_with_password(answers, env)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr
@@ -115,7 +110,8 @@ def test_index_url_is_used_and_written_into_the_new_venvs_pip_conf(
         venv,
         free_port(),
         tmp_path / "nb",
-        install=f'installer = "uv"\nindex_url = "{index.url}"\n',
+        installer="uv",
+        install=f'index_url = "{index.url}"\n',
     )
     r = run_apply(answers, env)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr
@@ -145,7 +141,7 @@ def test_a_configured_index_that_does_not_answer_is_named(
         if configured_in == "PIP_INDEX_URL":
             env["PIP_INDEX_URL"] = url
         answers = write_answers(
-            tmp_path / "a.toml", venv, free_port(), tmp_path / "nb", install='installer = "uv"\n'
+            tmp_path / "a.toml", venv, free_port(), tmp_path / "nb", installer="uv"
         )
         r = run_apply(answers, env)
     assert r.returncode == 1, r.stdout + r.stderr

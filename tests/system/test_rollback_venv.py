@@ -24,15 +24,10 @@ pytestmark = pytest.mark.system
 @pytest.mark.parametrize("installer", ["uv", "pip"])
 def test_rollback_removes_the_venv_the_apply_created(installer: str, tmp_path: Path) -> None:
     venv = tmp_path / "data" / "venvs" / "jupyterlab"
-    (tmp_path / "nb").mkdir()
+    nb = tmp_path / "nb"
+    nb.mkdir()
     env = wizard_env(tmp_path, PIP_FIND_LINKS=str(wheelhouse()), PIP_NO_INDEX="1")
-    answers = write_answers(
-        tmp_path / "a.toml",
-        venv,
-        free_port(),
-        tmp_path / "nb",
-        install=f'installer = "{installer}"\n',
-    )
+    answers = write_answers(tmp_path / "a.toml", venv, free_port(), nb, installer=installer)
     t0 = time.monotonic()
     r = run_apply(answers, env)
     print(f"[timing] create-venv apply with {installer}: {time.monotonic() - t0:.1f}s")

@@ -17,7 +17,7 @@ from tests.functional.wizard_helpers import planned, settle, snapshot_app, type_
 from wizard.apply.events import Progress
 from wizard.plan.actions import ApplyContext
 from wizard.plan.plan import Plan
-from wizard.plan.steps.install_actions import PipInstall
+from wizard.plan.steps.install_actions import InstallSpec, PipInstall
 from wizard.session import Planned
 
 # A real pip log, captured from `pip install requests` into a fresh venv from a local
@@ -181,12 +181,14 @@ class ReplayPip(PipInstall):
 
     def __init__(self, log: Path) -> None:
         super().__init__(
-            "/opt/jlab/bin/python",
-            "jupyterlab",
-            upgrade=False,
-            previous=None,
-            fresh=True,
-            lab_bin="/opt/jlab/bin/jupyter-lab",
+            InstallSpec(
+                "/opt/jlab/bin/python",
+                "jupyterlab",
+                upgrade=False,
+                previous=None,
+                fresh=True,
+                lab_bin="/opt/jlab/bin/jupyter-lab",
+            )
         )
         self.log = log
 

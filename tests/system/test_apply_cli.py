@@ -230,16 +230,19 @@ def test_missing_interpreter(setup: Setup) -> None:
     assert "jupyter.python:" in r.stderr and "does not exist" in r.stderr
 
 
-def test_sigterm_mid_install_rolls_back(setup: Setup) -> None:
-    """`kill` during a slow pip install: pip is stopped, the new venv and config are gone (exit 130)."""
+@pytest.mark.parametrize("installer", ["uv", "pip"])
+def test_sigterm_mid_install_rolls_back(installer: str, setup: Setup) -> None:
+    """`kill` during a slow install: the installer is stopped, the new venv and config are gone
+    (exit 130)."""
     import signal
     import time
 
     venv = setup.tmp / "venv"
     setup.write()
     with setup.answers.open("a") as fh:
-        # pip: this is about stopping pip (uv's own cancel is in test_install_uv.py)
-        fh.write(f'[install]\naction = "create-venv"\nvenv_path = "{venv}"\ninstaller = "pip"\n')
+        fh.write(
+            f'[install]\naction = "create-venv"\nvenv_path = "{venv}"\ninstaller = "{installer}"\n'
+        )
     text = setup.answers.read_text().replace(f'python = "{setup.python}"\n', "")
     setup.answers.write_text(text)
     with socket.socket() as index:  # a package index that accepts connections and never answers
@@ -260,7 +263,7 @@ def test_sigterm_mid_install_rolls_back(setup: Setup) -> None:
             cwd=REPO,  # `-m wizard` imports this checkout, wherever pytest was started
         )
         deadline = time.monotonic() + 90
-        while not (venv / "bin" / "python").exists() or not _pip_running(venv):
+        while not (venv / "bin" / "python").exists() or not _installer_running(venv):
             assert proc.poll() is None and time.monotonic() < deadline, proc.stdout
             time.sleep(0.1)
         proc.send_signal(signal.SIGTERM)
@@ -269,15 +272,16 @@ def test_sigterm_mid_install_rolls_back(setup: Setup) -> None:
     assert "Rolled back" in out
     assert not venv.exists()
     assert not setup.cfg.exists()
-    assert not _pip_running(venv)
+    assert not _installer_running(venv)
 
 
-def _pip_running(venv: Path) -> bool:
+def _installer_running(venv: Path) -> bool:
+    """pip (`VENV/bin/python -m pip ...`) or uv (`uv pip install --python VENV/bin/python ...`)."""
     import psutil
 
     for p in psutil.process_iter(["cmdline"]):
         cmd = p.info["cmdline"] or []
-        if cmd and cmd[0].startswith(str(venv)) and "pip" in cmd:
+        if "pip" in cmd and any(arg.startswith(str(venv)) for arg in cmd):
             return True
     return False
 

@@ -23,10 +23,11 @@ from wizard.core.answers import Answers, load_answers
 from wizard.core.errors import ApplyError
 from wizard.plan.planner import build_plan
 from wizard.plan.steps import install
-from wizard.plan.steps.install_actions import PipInstall
+from wizard.plan.steps.install_actions import InstallSpec, PipInstall
 from wizard.probe.discovery import discover
 from wizard.probe.environments import SYSTEM_PYTHON, describe_python
 from wizard.probe.facts import probe
+from wizard.probe.installers import find_uv
 
 pytestmark = pytest.mark.system
 
@@ -34,21 +35,27 @@ REPO = Path(__file__).parents[2]
 
 
 def wizard_env(root: Path, **extra: str) -> dict[str, str]:
-    """A private XDG/Jupyter world under root; pip keeps a shared cache so repeats are quicker."""
+    """A private XDG/Jupyter world under root; pip and uv keep shared caches so repeats are
+    quicker (uv's would otherwise follow XDG_CACHE_HOME into the private world, cold)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("XDG_", "JUPYTER_"))}
     for var in ("XDG_STATE_HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"):
         env[var] = str(root / "xdg" / var.lower())
     env["JUPYTER_CONFIG_DIR"] = str(root / "jupyter-config")
     env["JUPYTER_RUNTIME_DIR"] = str(root / "jupyter-runtime")
     env["PIP_CACHE_DIR"] = str(cache_dir() / "pip")
+    env["UV_CACHE_DIR"] = str(cache_dir() / "uv")
     env["TMPDIR"] = str(root / "tmp")
     (root / "tmp").mkdir(parents=True, exist_ok=True)
     env.update(extra)
     return env
 
 
-def write_answers(path: Path, venv: Path, port: int, root_dir: Path, *, install: str = "") -> Path:
-    """create-venv answers; `install` adds lines to [install] (installer = ..., index_url = ...)."""
+def write_answers(
+    path: Path, venv: Path, port: int, root_dir: Path, *, installer: str = "", install: str = ""
+) -> Path:
+    """create-venv answers (with `installer` when given); `install` adds lines to [install]."""
+    if installer:
+        install = f'installer = "{installer}"\n{install}'
     path.write_text(
         "[jupyter]\n"
         f'python = "{venv / "bin" / "python"}"\n'
@@ -74,6 +81,11 @@ def run_apply(answers: Path, env: dict[str, str]) -> subprocess.CompletedProcess
     )
 
 
+def used_installer(stdout: str) -> str:
+    """The installer an apply says it used ("installer: uv (...)" or "installer: pip;")."""
+    return stdout.split("installer: ", 1)[1].split(";", 1)[0].split(" ", 1)[0]
+
+
 @dataclass
 class Installed:
     root: Path
@@ -82,10 +94,15 @@ class Installed:
     env: dict[str, str]
     seconds: float
 
+    @property
+    def installer(self) -> str:
+        return used_installer(self.result.stdout)
+
 
 @pytest.fixture(scope="session")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
-    """One real `apply` with create-venv per test session (~100 packages from the index)."""
+    """One real `apply` with create-venv per test session (~100 packages from the index), with
+    the default installer (auto: uv where it is found) and this machine's pip settings."""
     root = tmp_path_factory.mktemp("install")
     venv = root / "home" / "envs" / "jlab-by-wizard"
     (root / "nb").mkdir()
@@ -99,7 +116,8 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
 def test_create_venv_installs_a_working_jupyterlab(installed: Installed) -> None:
     r = installed.result
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr
-    print(f"real create-venv + pip install took {installed.seconds:.1f} s")
+    assert installed.installer == ("uv" if find_uv() else "pip")  # auto
+    print(f"real create-venv + {installed.installer} install took {installed.seconds:.1f} s")
     assert "create a venv for JupyterLab at" in r.stdout
     lab = installed.venv / "bin" / "jupyter-lab"
     version = subprocess.run(
@@ -144,7 +162,8 @@ def test_discovery_finds_real_venvs_with_and_without_jupyterlab(
     assert not envs[str(nopip)].pip_ok and "no pip" in envs[str(nopip)].why_not
 
     made = envs[str(installed.venv)]
-    assert made.jupyterlab_version and made.pip_ok and made.kind == "venv"
+    assert made.jupyterlab_version and made.pip_ok  # uv's venv got pip too
+    assert made.kind == ("uv" if installed.installer == "uv" else "venv")  # uv venv says so
     # the order puts environments with JupyterLab first
     assert list(envs.values()).index(made) < list(envs.values()).index(e)
 
@@ -176,16 +195,22 @@ def test_debians_python_is_reported_as_externally_managed(tmp_path: Path) -> Non
     from wizard.plan.actions import ApplyContext
 
     action = PipInstall(
-        SYSTEM_PYTHON, "jupyterlab", upgrade=False, previous=None, fresh=True, lab_bin="/x"
+        InstallSpec(
+            SYSTEM_PYTHON, "jupyterlab", upgrade=False, previous=None, fresh=True, lab_bin="/x"
+        )
     )
     with pytest.raises(RuntimeError, match=r"externally managed.*create-venv"):
         action.apply(ApplyContext(Journal.create("t", tmp_path / "j")))
 
 
-def test_unreachable_index_fails_clearly_and_rolls_back_the_venv(tmp_path: Path) -> None:
+@pytest.mark.parametrize("installer", ["uv", "pip"])
+def test_unreachable_index_fails_clearly_and_rolls_back_the_venv(
+    installer: str, tmp_path: Path
+) -> None:
     venv = tmp_path / "data" / "venvs" / "jupyterlab"
-    (tmp_path / "nb").mkdir()
-    answers = write_answers(tmp_path / "a.toml", venv, free_port(), tmp_path / "nb")
+    nb = tmp_path / "nb"
+    nb.mkdir()
+    answers = write_answers(tmp_path / "a.toml", venv, free_port(), nb, installer=installer)
     env = wizard_env(
         tmp_path,
         PIP_INDEX_URL=f"http://127.0.0.1:{free_port()}/simple",  # a closed loopback port
@@ -196,7 +221,9 @@ def test_unreachable_index_fails_clearly_and_rolls_back_the_venv(tmp_path: Path)
         env.pop(var, None)
     r = run_apply(answers, env)
     assert r.returncode == 1, r.stdout + r.stderr
+    assert used_installer(r.stdout) == installer
     assert "could not be reached, so nothing was installed" in r.stderr
+    assert "trying pip" not in r.stdout + r.stderr  # pip would ask the same index
     assert "127.0.0.1" in r.stderr and "Rolled back" in r.stderr
     assert not (tmp_path / "data").exists()  # the venv and the directories made for it
     assert list((tmp_path / "tmp").iterdir()) == []
@@ -213,26 +240,32 @@ def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pat
     yield d
 
 
-def test_cancel_mid_install_leaves_nothing(tmp_path: Path, private_tmp: Path) -> None:
+@pytest.mark.parametrize("installer", ["uv", "pip"])
+def test_cancel_mid_install_leaves_nothing(
+    installer: str, tmp_path: Path, private_tmp: Path
+) -> None:
     venv = tmp_path / "data" / "venvs" / "jupyterlab"
     (tmp_path / "nb").mkdir()
-    answers = Answers().replace("install", action="create-venv", venv_path=str(venv))
+    answers = Answers().replace(
+        "install", action="create-venv", venv_path=str(venv), installer=installer
+    )
     answers = install.resolve_answers(answers).replace("network", root_dir=str(tmp_path / "nb"))
     answers = answers.replace("network", port=free_port())
     plan = build_plan(answers, probe(answers.jupyter.python, str(tmp_path / "cfg")))
+    assert type(next(a for a in plan.actions if isinstance(a, PipInstall))).tool == installer
     cancelled = threading.Event()
     seen: list[str] = []
-    pip_was_running = threading.Event()
+    installer_running = threading.Event()
 
     def log(line: str) -> None:
         seen.append(line)
         if line.startswith(("Collecting", "Processing", "Looking in", "Using Python", "Resolved")):
-            pip_was_running.set()
+            installer_running.set()
             cancelled.set()  # as the UI's cancel button would, from another thread's view
 
     with pytest.raises(ApplyError, match="cancelled"):
         apply_plan(plan, on_event=lambda e: log(event_text(e) or ""), cancelled=cancelled)
-    assert pip_was_running.is_set()
+    assert installer_running.is_set()
     assert not any(line.startswith(("Successfully installed", "Installed")) for line in seen)
     assert not (tmp_path / "data").exists()
     assert list(private_tmp.iterdir()) == []

@@ -1,11 +1,12 @@
 """Installing with uv and with pip from a real package index on loopback: both give a working,
 password-protected JupyterLab; pip's configured index is the one uv uses (carried over, never
 bypassed), an index that does not answer is named; install.index_url lands in the new venv's
-pip.conf; an install into an existing env with uv is rolled back to the versions found; and
-without uv, `auto` installs with pip."""
+pip.conf; an install or upgrade into an existing env, with uv or pip, is rolled back to the
+versions found; and without uv, `auto` installs with pip."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -16,7 +17,14 @@ from pathlib import Path
 import pytest
 import tomllib
 
-from tests.support.index import OLD_JINJA2, LocalIndex, serve_index, silent_index, wheelhouse
+from tests.support.index import (
+    OLD_JINJA2,
+    OLD_JUPYTERLAB,
+    LocalIndex,
+    serve_index,
+    silent_index,
+    wheelhouse,
+)
 from tests.support.jupyter import cache_dir, login, run_jupyter
 from tests.support.ports import free_port
 from tests.system.test_install import REPO, run_apply, wizard_env, write_answers
@@ -25,7 +33,7 @@ from wizard.core.answers import Answers
 from wizard.core.errors import ApplyError
 from wizard.plan.actions import RunCommand
 from wizard.plan.planner import build_plan
-from wizard.plan.steps.install_actions import UvInstall, installed_packages
+from wizard.plan.steps.install_actions import PipInstall, installed_packages
 from wizard.probe.facts import probe
 
 pytestmark = pytest.mark.system
@@ -75,15 +83,10 @@ def test_create_venv_gives_a_working_jupyterlab(
     installer: str, index: LocalIndex, tmp_path: Path
 ) -> None:
     venv = tmp_path / "venvs" / "jlab"
-    (tmp_path / "nb").mkdir()
+    nb = tmp_path / "nb"
+    nb.mkdir()
     env = index_env(tmp_path, f"[global]\nindex-url = {index.url}\n")
-    answers = write_answers(
-        tmp_path / "a.toml",
-        venv,
-        free_port(),
-        tmp_path / "nb",
-        install=f'installer = "{installer}"\n',
-    )
+    answers = write_answers(tmp_path / "a.toml", venv, free_port(), nb, installer=installer)
     before = len(index.requests())
     r = apply_with_password(answers, env)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr
@@ -107,7 +110,8 @@ def test_index_url_is_used_and_written_into_the_new_venvs_pip_conf(
         venv,
         free_port(),
         tmp_path / "nb",
-        install=f'installer = "uv"\nindex_url = "{index.url}"\n',
+        installer="uv",
+        install=f'index_url = "{index.url}"\n',
     )
     r = run_apply(answers, env)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr
@@ -137,7 +141,7 @@ def test_a_configured_index_that_does_not_answer_is_named(
         if configured_in == "PIP_INDEX_URL":
             env["PIP_INDEX_URL"] = url
         answers = write_answers(
-            tmp_path / "a.toml", venv, free_port(), tmp_path / "nb", install='installer = "uv"\n'
+            tmp_path / "a.toml", venv, free_port(), tmp_path / "nb", installer="uv"
         )
         r = run_apply(answers, env)
     assert r.returncode == 1, r.stdout + r.stderr
@@ -148,12 +152,17 @@ def test_a_configured_index_that_does_not_answer_is_named(
     assert list((tmp_path / "tmp").iterdir()) == []
 
 
-def test_uv_install_into_an_existing_env_rolls_back_to_the_versions_found(
-    index: LocalIndex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("installer", "action"), [("uv", "install"), ("uv", "upgrade"), ("pip", "upgrade")]
+)
+def test_an_install_into_an_existing_env_rolls_back_to_the_versions_found(
+    installer: str, action: str, index: LocalIndex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     env_dir = tmp_path / "existing"
     subprocess.run([sys.executable, "-m", "venv", str(env_dir)], check=True, timeout=120)
     python = str(env_dir / "bin" / "python")
+    # an upgrade starts from an older JupyterLab (its wheel alone: only versions matter here)
+    start = [f"jupyterlab=={OLD_JUPYTERLAB}"] if action == "upgrade" else []
     subprocess.run(
         [
             python,
@@ -164,7 +173,9 @@ def test_uv_install_into_an_existing_env_rolls_back_to_the_versions_found(
             "--no-index",
             "--find-links",
             str(wheelhouse()),
+            "--no-deps",
             f"jinja2=={OLD_JINJA2}",
+            *start,
         ],
         check=True,
         timeout=300,
@@ -177,17 +188,27 @@ def test_uv_install_into_an_existing_env_rolls_back_to_the_versions_found(
     for var in ("PIP_FIND_LINKS", "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL"):
         monkeypatch.delenv(var, raising=False)
     (tmp_path / "nb").mkdir()
-    answers = Answers().replace("install", action="install", installer="uv")
+    answers = Answers().replace("install", action=action, installer=installer)
     answers = answers.replace("jupyter", python=python)
     answers = answers.replace("network", root_dir=str(tmp_path / "nb"), port=free_port())
     plan = build_plan(answers, probe(python, str(tmp_path / "cfg")))
-    uv = next(a for a in plan.actions if isinstance(a, UvInstall))
+    ins = next(a for a in plan.actions if isinstance(a, PipInstall))
+    seen = tmp_path / "versions-installed.json"
+    snapshot = (  # what the install left, seen by an action that runs after it
+        "import json\nfrom importlib import metadata\n"
+        "v = {d.metadata['Name'].lower(): d.version for d in metadata.distributions()}\n"
+        f"open({str(seen)!r}, 'w').write(json.dumps(v))"
+    )
+    plan.actions.append(RunCommand([python, "-c", snapshot], description="snapshot"))
     plan.actions.append(RunCommand(["false"], description="a later step that fails"))
     with pytest.raises(ApplyError):
         apply_plan(plan)
-    assert uv.used == "uv"
-    assert installed_packages(python) == before  # jinja2 back to 3.0.0, the added ones gone
+    assert ins.used == installer
+    installed = json.loads(seen.read_text())
+    assert installed["jinja2"] != OLD_JINJA2 and installed["jupyterlab"] != OLD_JUPYTERLAB
+    assert installed_packages(python) == before  # jinja2 (and JupyterLab) back, the added gone
     assert before["jinja2"] == OLD_JINJA2
+    assert before.get("jupyterlab") == (OLD_JUPYTERLAB if action == "upgrade" else None)
 
 
 @pytest.fixture(scope="session")

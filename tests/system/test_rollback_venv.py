@@ -1,5 +1,5 @@
 """`rollback` of a create-venv apply, in a later run, removes the venv that apply made (a real
-venv with a real pip-installed JupyterLab).
+venv with a real JupyterLab, made and installed by uv and by pip).
 
 pip's HTTP cache does not help here (the index's answers are not cacheable), so JupyterLab's
 wheels are downloaded once per machine into a wheelhouse next to the cached test venv; the
@@ -16,20 +16,23 @@ import pytest
 
 from tests.support.index import wheelhouse
 from tests.support.ports import free_port
-from tests.system.test_install import REPO, run_apply, wizard_env, write_answers
+from tests.system.test_install import REPO, run_apply, used_installer, wizard_env, write_answers
 
 pytestmark = pytest.mark.system
 
 
-def test_rollback_removes_the_venv_the_apply_created(tmp_path: Path) -> None:
+@pytest.mark.parametrize("installer", ["uv", "pip"])
+def test_rollback_removes_the_venv_the_apply_created(installer: str, tmp_path: Path) -> None:
     venv = tmp_path / "data" / "venvs" / "jupyterlab"
-    (tmp_path / "nb").mkdir()
+    nb = tmp_path / "nb"
+    nb.mkdir()
     env = wizard_env(tmp_path, PIP_FIND_LINKS=str(wheelhouse()), PIP_NO_INDEX="1")
-    answers = write_answers(tmp_path / "a.toml", venv, free_port(), tmp_path / "nb")
+    answers = write_answers(tmp_path / "a.toml", venv, free_port(), nb, installer=installer)
     t0 = time.monotonic()
     r = run_apply(answers, env)
-    print(f"[timing] create-venv apply: {time.monotonic() - t0:.1f}s")
+    print(f"[timing] create-venv apply with {installer}: {time.monotonic() - t0:.1f}s")
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr
+    assert used_installer(r.stdout) == installer
     assert (venv / "bin" / "jupyter-lab").exists()
     applied = r.stdout.split("Applied (ID ", 1)[1].split(")", 1)[0]
     config = Path(env["JUPYTER_CONFIG_DIR"]) / "jupyter_server_config.json"

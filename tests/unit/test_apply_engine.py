@@ -266,3 +266,33 @@ def test_rollback_puts_the_answers_of_record_back(tmp_path: Path) -> None:
     answers.write_bytes(b"[network]\nport = 8002\n")  # what the CLI saves after the apply
     apply_plan(rollback_plan(res.journal_id))
     assert answers.read_bytes() == b"[network]\nport = 8001\n"
+
+
+def test_an_interrupt_while_the_watchers_start_stops_the_child_and_leaves_no_timer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A SIGTERM (KeyboardInterrupt) landing while run_streaming starts its threads: the child
+    is stopped and no timer is left to keep the process from exiting."""
+    import threading
+
+    from wizard.plan import actions
+
+    real_start = threading.Thread.start
+    children: list[int] = []
+
+    def start(self: threading.Thread) -> None:
+        if getattr(self, "_target", None) is actions._kill_on_cancel:
+            children.append(self._args[0].pid)  # type: ignore[attr-defined]
+            raise KeyboardInterrupt
+        real_start(self)
+
+    monkeypatch.setattr(threading.Thread, "start", start)
+    ctx = ApplyContext(Journal.create("t", tmp_path / "j"))
+    with pytest.raises(KeyboardInterrupt):
+        actions.run_streaming(["sleep", "60"], ctx, env=None, timeout=600)
+    assert children, "the interrupt came while the watcher started"
+    with pytest.raises(ChildProcessError):
+        os.waitpid(children[0], os.WNOHANG)  # stopped and reaped
+    for timer in [t for t in threading.enumerate() if isinstance(t, threading.Timer)]:
+        timer.join(5)  # cancelled: it ends at once
+        assert not timer.is_alive()

@@ -127,3 +127,12 @@ def test_the_suggested_service_fits_the_machine() -> None:
     assert service.suggested(Answers(), as_root).service.manager == "none"
     chosen = Answers().replace("service", manager="systemd-user")
     assert service.suggested(chosen, plain) == chosen  # a choice made is never overridden
+
+
+def test_an_index_url_as_typed_is_empty_or_a_url_by_its_grammar() -> None:
+    form = install
+    assert form.index_url_problems("") == [] and form.index_url_problems("  ") == []
+    assert form.index_url_problems("https://mirror.example/simple") == []
+    assert [p.field for p in form.index_url_problems("mirror/simple")] == ["install.index_url"]
+    (secret,) = form.index_url_problems("https://me:hunter2@mirror.example/simple")
+    assert "hunter2" not in secret.message and "password" in secret.message

@@ -287,7 +287,7 @@ def test_plan_for_create_venv(tmp_path: Path) -> None:
     install.plan_install(plan, a, f)
     create, pip = plan.actions
     assert isinstance(create, CreateVenv) and isinstance(pip, PipInstall)
-    assert pip.argv[-4:] == ["-m", "pip", "install", "jupyterlab"] and pip.fresh
+    assert pip.argv[-4:] == ["-m", "pip", "install", "jupyterlab"] and pip.spec.fresh
     assert f"remove {venv}" in create.preview()
     assert any(str(venv) in n.text for n in plan.notes)
 
@@ -299,7 +299,7 @@ def test_upgrade_records_the_previous_version() -> None:
     lab = interp(versions={"jupyterlab": "4.1.0"})
     install.plan_install(plan, answers("upgrade", version=">=4.2"), facts(lab))
     (pip,) = plan.actions
-    assert isinstance(pip, PipInstall) and pip.previous == "4.1.0" and "--upgrade" in pip.argv
+    assert isinstance(pip, PipInstall) and pip.spec.previous == "4.1.0" and "--upgrade" in pip.argv
     assert "jupyterlab==4.1.0" in pip.preview()
     plan = Plan("t")
     install.plan_install(plan, answers("install"), facts(lab))

@@ -105,13 +105,21 @@ def ask_install(state: WizardState, envs: list[Environment]) -> None:
         python = _text(install.PYTHON.prompt(), check=install.path_problems)
     choice = _select(install.ACTION, install.actions(), install.default_action(a, python))
     typed = {**install.values(a), install.PYTHON.name: python}
+    shown = install.shown(choice)
     for spec in (install.VENV_PATH, install.BASE_PYTHON, install.VERSION):
-        if spec.name in install.shown(choice):
+        if spec.name in shown:
             typed[spec.name] = _text(spec.prompt(), typed[spec.name])
+    if install.INSTALLER.name in shown:
+        name = install.INSTALLER.name
+        typed[name] = _select(install.INSTALLER, install.installers(), typed[name])
+        name = install.INDEX_URL.name
+        typed[name] = _text(install.INDEX_URL.prompt(), typed[name], install.index_url_problems)
     state.answers = install.collect(a, choice, typed)
     changed = state.answers.jupyter.python != a.jupyter.python
     if changed or state.facts is None:
         _probe(state)
+    if install.INSTALLER.name in shown:
+        print(f"  ({install.installer_line(state.answers, state.facts)})")
     if state.facts is not None:
         for p in install.validate(state.answers, state.facts):
             print(f"! {p}")

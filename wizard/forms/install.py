@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from wizard.core import grammar
 from wizard.core.answers import Answers
 from wizard.core.errors import Problem
 from wizard.forms.fields import Choice, FieldSpec
@@ -166,6 +167,12 @@ def path_problems(text: str) -> list[Problem]:
     if text.startswith("/"):
         return []
     return [Problem("jupyter.python", "must be an absolute path")]
+
+
+def index_url_problems(text: str) -> list[Problem]:
+    """An index URL as typed: empty (pip's own) or a URL by its grammar."""
+    problem = grammar.url_problem("install.index_url", text.strip()) if text.strip() else None
+    return [problem] if problem else []
 
 
 def validate(answers: Answers, facts: Facts) -> list[Problem]:

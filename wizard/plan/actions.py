@@ -249,11 +249,13 @@ def run_streaming(
         proc.kill()
 
     timer = threading.Timer(timeout, kill_on_timeout)
+    timer.daemon = True  # a timer left waiting must never hold the process open at exit
     watcher = threading.Thread(target=_kill_on_cancel, args=(proc, ctx.cancelled), daemon=True)
-    timer.start()
-    watcher.start()
     tail: list[str] = []
     try:
+        # Started inside the try: a SIGTERM while a thread starts still stops the child.
+        timer.start()
+        watcher.start()
         assert proc.stdout is not None
         for line in proc.stdout:
             line = line.rstrip("\n")

@@ -26,7 +26,7 @@ from wizard.core.errors import InputError, Problem
 from wizard.core.fileops import foreign_component, nearest_existing
 from wizard.plan.actions import WriteFile
 from wizard.plan.plan import Plan
-from wizard.plan.steps.install_actions import CreateVenv, install_action
+from wizard.plan.steps.install_actions import CreateVenv, InstallSpec, install_action
 from wizard.plan.steps.installer import (
     PackageSource,
     chosen_installer,
@@ -381,18 +381,16 @@ def plan_install(plan: Plan, answers: Answers, facts: Facts) -> None:
         facts.base_interpreter.executable if fresh and facts.base_interpreter else interp.executable
     )
     source = PackageSource(read_pip_config(asker), ins.index_url)
-    plan.actions.append(
-        install_action(
-            uv,
-            interp.executable,
-            requirement(ins.version),
-            upgrade=ins.action == "upgrade",
-            previous=installed,
-            fresh=fresh,
-            lab_bin=interp.jupyter_lab_bin,
-            source=source,
-        )
+    spec = InstallSpec(
+        interp.executable,
+        requirement(ins.version),
+        upgrade=ins.action == "upgrade",
+        previous=installed,
+        fresh=fresh,
+        lab_bin=interp.jupyter_lab_bin,
+        source=source,
     )
+    plan.actions.append(install_action(uv, spec))
     plan.note(
         "info", f"installer: {tool}{f' ({uv})' if uv else ''}; packages from {source.describe()}"
     )

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from wizard.core.fileops import foreign_component, make_dirs, strict
@@ -141,6 +142,20 @@ class InstallFailed(RuntimeError):
         self.try_pip = try_pip
 
 
+@dataclass(frozen=True)
+class InstallSpec:
+    """What an install puts where, whichever installer runs it."""
+
+    python: str  # the interpreter of the environment installed into
+    requirement: str
+    upgrade: bool
+    previous: str | None  # the JupyterLab version before, shown and restored by undo
+    fresh: bool  # into a venv the same plan made (undo: the venv goes)
+    lab_bin: str
+    source: PackageSource = field(default_factory=lambda: PackageSource(PipConfig()))
+    as_user: RunAs | None = None  # whom the installer runs as (as root: the environment's owner)
+
+
 class PipInstall(Action):
     """`python -m pip install [--upgrade] jupyterlab...`, streamed; then `jupyter-lab --version`.
 
@@ -150,42 +165,20 @@ class PipInstall(Action):
 
     tool = "pip"
 
-    def __init__(
-        self,
-        python: str,
-        requirement: str,
-        *,
-        upgrade: bool,
-        previous: str | None,
-        fresh: bool,
-        lab_bin: str,
-        source: PackageSource | None = None,
-        as_user: RunAs | None = None,
-    ) -> None:
-        self.python = python
-        self.as_user = as_user  # whom pip runs as (as root: the environment's owner)
-        self.requirement = requirement
-        self.upgrade = upgrade
-        self.previous = previous  # the JupyterLab version before, shown and restored by undo
-        self.fresh = fresh
-        self.lab_bin = lab_bin
-        self.source = source or PackageSource(PipConfig())
-        self.argv = [
-            python,
-            "-m",
-            "pip",
-            "install",
-            *(["--upgrade"] if upgrade else []),
-            requirement,
-        ]
-        prefix = Path(python).parent.parent
+    def __init__(self, spec: InstallSpec) -> None:
+        self.spec = spec
+        self.python = spec.python
+        self.source = spec.source
+        self.as_user = spec.as_user  # whom pip runs as (as root: the environment's owner)
+        upgrade = ["--upgrade"] if spec.upgrade else []
+        self.argv = [spec.python, "-m", "pip", "install", *upgrade, spec.requirement]
+        prefix = Path(spec.python).parent.parent
         self.target = str(prefix)
-        if previous:
-            self.description = (
-                f"{'upgrade' if upgrade else 'install'} {requirement} in {prefix} (now {previous})"
-            )
+        if spec.previous:
+            verb = "upgrade" if spec.upgrade else "install"
+            self.description = f"{verb} {spec.requirement} in {prefix} (now {spec.previous})"
         else:
-            self.description = f"install {requirement} into {prefix} with {self.tool}"
+            self.description = f"install {spec.requirement} into {prefix} with {self.tool}"
         self._before: dict[str, str] | None = None
         self.used = self.tool  # the installer that made the changes (undo uses the same)
 
@@ -193,22 +186,22 @@ class PipInstall(Action):
         return self._preview(self.argv)
 
     def _preview(self, argv: list[str]) -> str:
-        out = f"$ {shlex.join(argv)}\n$ {shlex.join([self.lab_bin, '--version'])}\n"
-        if self.fresh:
+        out = f"$ {shlex.join(argv)}\n$ {shlex.join([self.spec.lab_bin, '--version'])}\n"
+        if self.spec.fresh:
             return out
-        if self.previous:
+        if self.spec.previous:
             return out + (
-                f"(undo: install {PACKAGE}=={self.previous}, and the earlier versions of "
+                f"(undo: install {PACKAGE}=={self.spec.previous}, and the earlier versions of "
                 "any package it changed)\n"
             )
         return out + "(undo: uninstall the packages it added)\n"
 
     def apply(self, ctx: ApplyContext) -> None:
-        if not self.fresh:
+        if not self.spec.fresh:
             self._before = installed_packages(self.python, self.as_user)
         self.install(ctx)
         try:
-            run_streaming([self.lab_bin, "--version"], ctx, env=None, timeout=120)
+            run_streaming([self.spec.lab_bin, "--version"], ctx, env=None, timeout=120)
         except RuntimeError as exc:
             raise RuntimeError(f"JupyterLab was installed but does not start: {exc}") from exc
 
@@ -317,36 +310,17 @@ class UvInstall(PipInstall):
 
     tool = "uv"
 
-    def __init__(
-        self,
-        uv: str,
-        python: str,
-        requirement: str,
-        *,
-        upgrade: bool,
-        previous: str | None,
-        fresh: bool,
-        lab_bin: str,
-        source: PackageSource,
-        seed_pip: bool,
-    ) -> None:
-        super().__init__(
-            python,
-            requirement,
-            upgrade=upgrade,
-            previous=previous,
-            fresh=fresh,
-            lab_bin=lab_bin,
-            source=source,
-        )
+    def __init__(self, uv: str, spec: InstallSpec) -> None:
+        super().__init__(spec)
         self.uv = uv
-        self.seed_pip = seed_pip  # a venv uv made has no pip: add it, as `python -m venv` would
+        # A fresh venv is uv's own, without pip: add it, as `python -m venv` would.
+        self.seed_pip = spec.fresh
         self.uv_argv = [
             *self._uv("install"),
-            *source.uv_args(),
-            *(["--upgrade-package", PACKAGE] if upgrade else []),
-            requirement,
-            *(["pip"] if seed_pip else []),
+            *spec.source.uv_args(),
+            *(["--upgrade-package", PACKAGE] if spec.upgrade else []),
+            spec.requirement,
+            *(["pip"] if self.seed_pip else []),
         ]
 
     def _uv(self, command: str) -> list[str]:
@@ -392,36 +366,6 @@ class UvInstall(PipInstall):
         return out
 
 
-def install_action(
-    uv: str | None,
-    python: str,
-    requirement: str,
-    *,
-    upgrade: bool,
-    previous: str | None,
-    fresh: bool,
-    lab_bin: str,
-    source: PackageSource,
-) -> PipInstall:
-    """The install with uv when given its executable (a fresh venv of uv's gets pip too), else pip."""
-    if uv:
-        return UvInstall(
-            uv,
-            python,
-            requirement,
-            upgrade=upgrade,
-            previous=previous,
-            fresh=fresh,
-            lab_bin=lab_bin,
-            source=source,
-            seed_pip=fresh,
-        )
-    return PipInstall(
-        python,
-        requirement,
-        upgrade=upgrade,
-        previous=previous,
-        fresh=fresh,
-        lab_bin=lab_bin,
-        source=source,
-    )
+def install_action(uv: str | None, spec: InstallSpec) -> PipInstall:
+    """The install with uv when given its executable, else pip."""
+    return UvInstall(uv, spec) if uv else PipInstall(spec)

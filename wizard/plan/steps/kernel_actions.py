@@ -12,7 +12,7 @@ from pathlib import Path
 from wizard.core.run_as import RunAs, owner_of
 from wizard.plan.actions import Action, ApplyContext, run_streaming
 from wizard.plan.effects import PackagesEffect
-from wizard.plan.steps.install_actions import PipInstall, installed_packages
+from wizard.plan.steps.install_actions import InstallSpec, PipInstall, installed_packages
 
 IPYKERNEL = "ipykernel"
 
@@ -22,13 +22,15 @@ class InstallIpykernel(PipInstall):
 
     def __init__(self, python: str, *, as_user: RunAs | None = None) -> None:
         super().__init__(
-            python,
-            IPYKERNEL,
-            upgrade=False,
-            previous=None,
-            fresh=False,
-            lab_bin="",
-            as_user=as_user,
+            InstallSpec(
+                python,
+                IPYKERNEL,
+                upgrade=False,
+                previous=None,
+                fresh=False,
+                lab_bin="",
+                as_user=as_user,
+            )
         )
         who = f" as {as_user.name}" if as_user else ""
         self.description = f"install ipykernel into {self.target}{who} (for its kernel)"
@@ -70,7 +72,15 @@ class RestorePackages(Action):
         self.target = eff.python
         as_user = owner_of(Path(eff.python))
         self.pip = PipInstall(
-            eff.python, "", upgrade=False, previous=None, fresh=False, lab_bin="", as_user=as_user
+            InstallSpec(
+                eff.python,
+                "",
+                upgrade=False,
+                previous=None,
+                fresh=False,
+                lab_bin="",
+                as_user=as_user,
+            )
         )
         self.description = f"remove the packages apply {jid} installed into {eff.python}"
 

@@ -112,6 +112,7 @@ Application.json_config_loader_class = Json
 # up to the point where the config is complete: no web app, no socket.
 app = ServerApp.instance(jpserver_extensions={"jupyterlab": True})
 app.raise_config_file_errors = True
+app.migrate_config = lambda: None  # it would write a "migrated" marker into the config dir
 try:
     super(ServerApp, app).initialize(argv=[])
     app.find_server_extensions()
@@ -154,8 +155,12 @@ values = {
         "sha256:" + hashlib.sha256(hashed.encode()).hexdigest() if hashed else "",
     "IdentityProvider.token": "generated" if idp.token_generated else ("set" if token else ""),
 }
+secret = ("password", "hashed_password", "token")
+merged = {f"{cls}.{name}": "<secret>" if name in secret else repr(value)
+          for cls, section in app.config.items() if isinstance(section, dict)
+          for name, value in section.items()}
 print(json.dumps({"loaded": loaded, "errors": errors, "values": values, "ssl_error": ssl_error,
-                  "config_path": app.config_file_paths}))
+                  "config_path": app.config_file_paths, "merged": merged}))
 """
 
 
@@ -183,6 +188,9 @@ class Effective:
     errors: list[LoadError] = field(default_factory=list)
     ssl_error: str = ""
     config_path: list[str] = field(default_factory=list)
+    # Every trait any file sets, merged as Jupyter merges them: "Class.trait" -> repr(value)
+    # (secrets as "<secret>").
+    merged: dict[str, str] = field(default_factory=dict)
 
     def winner(self, trait: str) -> str | None:
         """The last file in load order that sets `trait` (under any of its names)."""
@@ -243,4 +251,5 @@ def load_effective(
         errors=[LoadError(p, n, m) for p, n, m in data.get("errors", [])],
         ssl_error=data.get("ssl_error", ""),
         config_path=list(data.get("config_path", [])),
+        merged=dict(data.get("merged", {})),
     )

@@ -118,10 +118,8 @@ def table(eff: Effective) -> str:
     shown.append(
         "password set" if v.get("PasswordIdentityProvider.hashed_password") else "no password"
     )
-    token = v.get("IdentityProvider.token")
-    shown.append(
-        {"generated": "random token", "set": "token from config", "": "no token"}.get(token, "")
-    )
+    token = str(v.get("IdentityProvider.token") or "")
+    shown.append({"generated": "random token", "set": "token from config"}.get(token, "no token"))
     return ", ".join(s for s in shown if s)
 
 

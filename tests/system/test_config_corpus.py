@@ -1,0 +1,135 @@
+"""Real-world config files (tests/data/jupyter-configs): apply loopback + a password over each,
+then the real JupyterLab from that config dir alone: loopback only, the new password logs in, a
+wrong one gets 401, every setting the wizard had no reason to touch is loaded as before, and
+rollback gives back every file byte for byte. Files Jupyter cannot load get a precise refusal.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.support.cli import run_wizard as wizard
+from tests.support.jupyter import login, run_jupyter
+from tests.support.ports import free_port
+from wizard.core.answers import NetworkAnswers
+from wizard.plan.steps import network
+from wizard.plan.steps.config import owned
+from wizard.plan.steps.password import MODERN_KEY
+from wizard.probe import sockets
+from wizard.probe.effective_config import load_effective
+
+pytestmark = pytest.mark.system
+
+CORPUS = Path(__file__).parents[1] / "data" / "jupyter-configs"
+CASES = sorted(p.name for p in CORPUS.iterdir() if p.is_dir())
+PASSWORD = "corpus pass 4711"
+
+
+def files_of(d: Path) -> dict[str, bytes]:
+    # "migrated": the marker a starting Jupyter itself leaves in its config dir
+    return {
+        str(p.relative_to(d)): p.read_bytes()
+        for p in sorted(d.rglob("*"))
+        if p.is_file() and p.name != "migrated"
+    }
+
+
+def make_tls(cfg: Path) -> None:
+    (cfg / "tls").mkdir()
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-subj", "/CN=localhost", "-keyout", str(cfg / "tls" / "key.pem"),
+         "-out", str(cfg / "tls" / "cert.pem")],
+        check=True, capture_output=True,
+    )  # fmt: skip
+
+
+def answers(path: Path, jlab: str, cfg: Path, port: int, root: Path) -> Path:
+    path.write_text(
+        f'[jupyter]\npython = "{jlab}"\nconfig_dir = "{cfg}"\n'
+        f'[network]\nport = {port}\nroot_dir = "{root}"\n'
+    )
+    return path
+
+
+def test_the_corpus_is_large_enough() -> None:
+    assert len(CASES) >= 30
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_apply_over_a_real_world_config(case: str, jlab: str, tmp_path: Path) -> None:
+    cfg, root, port = tmp_path / "cfg", tmp_path / "nb", free_port()
+    shutil.copytree(CORPUS / case, cfg, ignore=shutil.ignore_patterns("expect-refusal"))
+    root.mkdir()
+    if "ssl" in case:
+        make_tls(cfg)
+    original = files_of(cfg)
+    a = answers(tmp_path / "a.toml", jlab, cfg, port, root)
+    refusal = CORPUS / case / "expect-refusal"
+    if refusal.exists():
+        r = wizard("apply", str(a), "--yes", "--password-stdin", stdin=PASSWORD + "\n")
+        assert r.returncode == 2, r.stdout + r.stderr
+        for line in refusal.read_text().splitlines():
+            assert line in r.stderr, r.stderr
+        assert files_of(cfg) == original  # nothing changed
+        return
+
+    before = load_effective(jlab, str(cfg), cwd=str(root))
+    assert not before.errors, before.errors
+    r = wizard("apply", str(a), "--yes", "--password-stdin", stdin=PASSWORD + "\n")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "ok: jupyter-lab starts with the written config" in r.stdout
+
+    for name, data in files_of(cfg).items():  # every file still parses
+        if name.endswith(".py"):
+            ast.parse(data)
+        elif name.endswith(".json"):
+            json.loads(data)
+    after = load_effective(jlab, str(cfg), cwd=str(root))
+    assert not after.errors, after.errors
+    assert after.values["ServerApp.ip"] == "127.0.0.1"
+    assert after.values["ServerApp.port"] == port
+    # What the wizard had no reason to touch is loaded exactly as before, trait by trait.
+    desired = {**network.settings(NetworkAnswers(port=port, root_dir=str(root))), MODERN_KEY: ""}
+    mine = {f"{cls}.{trait}" for cls, trait in owned(desired)}
+    assert not mine & {"ServerApp.certfile", "ServerApp.keyfile", "ServerApp.ssl_options",
+                       "ServerApp.trust_xheaders", "ServerApp.tornado_settings"}  # fmt: skip
+    kept_before = {k: v for k, v in before.merged.items() if k not in mine}
+    kept_after = {k: v for k, v in after.merged.items() if k not in mine}
+    assert kept_after == kept_before
+
+    with run_jupyter(jlab, cfg, tmp_path / "srv") as server:
+        assert server.port == port
+        held = sockets.listeners([port])
+        assert held and all(s.address in ("127.0.0.1", "::1") for s in held), held
+        tls = server.url.startswith("https")
+        assert tls == ("ssl" in case)  # the author's TLS stays with ssh-tunnel
+        assert login(server.url, PASSWORD, verify=False)[0] == 302
+        assert login(server.url, "not the password", verify=False)[0] == 401
+
+    r = wizard("rollback", "--yes")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert files_of(cfg) == original
+
+
+def test_an_override_the_parser_cannot_see_stops_the_apply(jlab: str, tmp_path: Path) -> None:
+    """A later file (lab config loads after server config) sets the port in a way no line names
+    statically: the check of what Jupyter loads stops the apply, naming the winning file and
+    line; nothing changes."""
+    cfg, root, port = tmp_path / "cfg", tmp_path / "nb", free_port()
+    cfg.mkdir()
+    root.mkdir()
+    later = cfg / "jupyter_lab_config.py"
+    later.write_text("c = get_config()\nc.ServerApp.update({'port': 9999})\n")
+    original = files_of(cfg)
+    a = answers(tmp_path / "a.toml", jlab, cfg, port, root)
+    r = wizard("apply", str(a), "--yes", "--password-stdin", stdin=PASSWORD + "\n")
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert f"ServerApp.port would be 9999, not {port}: {later} line 2 wins" in r.stderr
+    assert files_of(cfg) == original

@@ -58,6 +58,19 @@ def answers(path: Path, jlab: str, cfg: Path, port: int, root: Path) -> Path:
     return path
 
 
+def kept(merged: dict[str, str], mine: set[str]) -> dict[str, str]:
+    """The settings the wizard does not own, by the trait Jupyter reads them into (NotebookApp.X
+    is ServerApp.X; IdentityProvider.token is fed by the legacy ServerApp.token)."""
+    out = {}
+    for name, value in merged.items():
+        cls, trait = name.split(".", 1)
+        name = f"ServerApp.{trait}" if cls == "NotebookApp" else name
+        fed_by = {"IdentityProvider.token": "ServerApp.token"}.get(name)
+        if name not in mine and fed_by not in mine and "jpserver_extensions" not in name:
+            out[name] = value
+    return out
+
+
 def test_the_corpus_is_large_enough() -> None:
     assert len(CASES) >= 30
 
@@ -100,9 +113,7 @@ def test_apply_over_a_real_world_config(case: str, jlab: str, tmp_path: Path) ->
     mine = {f"{cls}.{trait}" for cls, trait in owned(desired)}
     assert not mine & {"ServerApp.certfile", "ServerApp.keyfile", "ServerApp.ssl_options",
                        "ServerApp.trust_xheaders", "ServerApp.tornado_settings"}  # fmt: skip
-    kept_before = {k: v for k, v in before.merged.items() if k not in mine}
-    kept_after = {k: v for k, v in after.merged.items() if k not in mine}
-    assert kept_after == kept_before
+    assert kept(after.merged, mine) == kept(before.merged, mine)
 
     with run_jupyter(jlab, cfg, tmp_path / "srv") as server:
         assert server.port == port
@@ -118,18 +129,22 @@ def test_apply_over_a_real_world_config(case: str, jlab: str, tmp_path: Path) ->
     assert files_of(cfg) == original
 
 
-def test_an_override_the_parser_cannot_see_stops_the_apply(jlab: str, tmp_path: Path) -> None:
-    """A later file (lab config loads after server config) sets the port in a way no line names
+def test_an_override_the_parser_cannot_see_stops_the_apply(
+    jlab: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A higher-priority dir (JUPYTER_CONFIG_PATH) sets the port in a way no line names
     statically: the check of what Jupyter loads stops the apply, naming the winning file and
     line; nothing changes."""
-    cfg, root, port = tmp_path / "cfg", tmp_path / "nb", free_port()
-    cfg.mkdir()
-    root.mkdir()
-    later = cfg / "jupyter_lab_config.py"
-    later.write_text("c = get_config()\nc.ServerApp.update({'port': 9999})\n")
-    original = files_of(cfg)
+    cfg, root, port, higher = tmp_path / "cfg", tmp_path / "nb", free_port(), tmp_path / "site"
+    for d in (cfg, root, higher):
+        d.mkdir()
+    winner = higher / "jupyter_server_config.py"
+    winner.write_text("c = get_config()\nc.ServerApp.update({'port': 9999})\n")
+    monkeypatch.setenv("JUPYTER_CONFIG_PATH", str(higher))
     a = answers(tmp_path / "a.toml", jlab, cfg, port, root)
     r = wizard("apply", str(a), "--yes", "--password-stdin", stdin=PASSWORD + "\n")
     assert r.returncode == 2, r.stdout + r.stderr
-    assert f"ServerApp.port would be 9999, not {port}: {later} line 2 wins" in r.stderr
-    assert files_of(cfg) == original
+    assert f"ServerApp.port would be 9999, not {port}: {winner} line 2 wins" in r.stderr
+    assert files_of(cfg) == {} and files_of(higher) == {
+        "jupyter_server_config.py": winner.read_bytes()
+    }

@@ -123,7 +123,7 @@ try:
     idp = app.identity_provider_class(parent=app, log=app.log)
 except Exception as exc:
     if not errors:  # e.g. merging what the last file loaded failed: that file is the culprit
-        culprit = loaded[-1][0] if loaded and "merge" in traceback.format_exc() else None
+        culprit = loaded[-1][0] if loaded else None
         errors.append([culprit, None, f"{type(exc).__name__}: {exc}"])
     print(json.dumps({"loaded": loaded, "errors": errors, "values": {}}))
     sys.exit(0)
@@ -219,7 +219,9 @@ def load_effective(
     with their rights only. Raises ConfigCheckError when the interpreter cannot answer.
     """
     request = json.dumps({"config_dir": config_dir, "overlay": dict(overlay or {}), "cwd": cwd})
-    env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER_")}
+    # The search path as the interpreter's probe saw it (JUPYTER_CONFIG_PATH, PREFER_ENV_PATH);
+    # the config dir is the answers'.
+    env = {k: v for k, v in os.environ.items() if k != "JUPYTER_CONFIG_DIR"}
     kwargs: dict[str, Any] = {}
     if run_as is not None and os.geteuid() == 0 and run_as[0] != 0:
         uid, gid = run_as

@@ -5,5 +5,5 @@ import os
 c = get_config()
 if "JUPYTER_PASSWORD_HASH" in os.environ:
     c.PasswordIdentityProvider.hashed_password = os.environ["JUPYTER_PASSWORD_HASH"]
-c.ServerApp.root_dir = os.path.expanduser("~/work")
+c.ServerApp.root_dir = os.path.expanduser("~")
 c.ServerApp.terminado_settings = {"shell_command": ["/bin/bash", "-l"]}

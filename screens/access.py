@@ -151,7 +151,7 @@ class AccessScreen(StepScreen):
                 field.show(warning=self._warning(name))
         rest = [p for p in problems if p.field not in WIDGET_OF]
         box = self.query_one("#access-problems", Static)
-        self._update(box, "\n".join(f"✗ {p}{where(p)}" for p in rest))
+        self._update(box, self.problem_lines(rest, where))
         box.display = bool(rest)
         cmd = form.ssh_command(answers, self.state.facts) if method == "ssh-tunnel" else ""
         line = self.query_one("#ssh-command", Static)

@@ -109,6 +109,17 @@ class WizardApp(App[int]):
         # The probe (subprocesses, a filesystem walk) starts once the first screen is on the
         # terminal and has had a moment to take keys; its results fill in when ready.
         self.call_after_refresh(self.set_timer, PROBE_DELAY, self.reprobe)
+        self.call_after_refresh(self.set_timer, PROBE_DELAY, self._look_for_interrupted)
+
+    @work(thread=True, group="interrupted", exit_on_error=False)
+    def _look_for_interrupted(self) -> None:
+        """An apply a crash left half done is named here, as every command names it."""
+        from wizard.apply.lock import interrupted, interrupted_text
+
+        for journal in interrupted():
+            self.call_from_thread(
+                self.notify, interrupted_text(journal), severity="warning", timeout=30
+            )
 
     def step_screen(self, name: str) -> StepScreen:
         """The screen of a step, made on first use (so startup composes only the welcome)."""
@@ -128,22 +139,23 @@ class WizardApp(App[int]):
         if python is not None:
             self.state.answers = self.state.answers.replace("jupyter", python=python)
         self.probing = True
-        from wizard.session import probe_target  # the one rule for what to probe
-
-        self._probe_worker(*probe_target(self.state.answers))
+        self._probe_worker(self.state.answers)
 
     @work(thread=True, exclusive=True, group="probe", exit_on_error=False)
-    def _probe_worker(self, python: str | None, config_dir: str | None) -> None:
+    def _probe_worker(self, answers: Answers) -> None:
+        # Imported here, in the thread: the session's modules would hold up the first keys.
+        from wizard.session import probe_target  # the one rule for what to probe
+
         if self.environments is None:
             try:
                 envs = list(self.discover())
             except Exception:  # discovery is a convenience; the path can still be typed
                 envs = []
             self.environments = envs
-            if python is None and not self.state.configured:
-                answers = suggested_answers(self.state.answers, envs)
+            if not answers.jupyter.python and not self.state.configured:
+                answers = suggested_answers(answers, envs)
                 self.call_from_thread(self._set_answers, answers)
-                python = answers.jupyter.python or None
+        python, config_dir = probe_target(answers)
         try:
             facts: Facts | None = self.prober(python, config_dir)
             error = None
@@ -161,6 +173,14 @@ class WizardApp(App[int]):
 
     def _facts_ready(self, facts: Facts | None, error: str | None, has_password: bool) -> None:
         self.probing = False
+        if not self.probed_once and facts is not None and not self.state.configured:
+            # First setup: the service manager that fits this machine (as --plain does).
+            from wizard.forms import service as service_form  # after the first paint
+
+            untouched = self.state.answers == self.applied_answers
+            self.state.answers = service_form.suggested(self.state.answers, facts)
+            if untouched:
+                self.applied_answers = self.state.answers
         self.probed_once = True
         self.state.facts = facts
         self.probe_error = error
@@ -175,13 +195,16 @@ class WizardApp(App[int]):
 
     # -- navigation ------------------------------------------------------------------------
 
-    def goto(self, step: str) -> None:
+    def goto(self, step: str, *, apply: bool = False) -> None:
+        """Show a step; `apply` on review: apply its plan as soon as it is made (a retry)."""
         if self.applying:
             self.notify("An apply is running; wait for it or press Ctrl+Q to stop it.")
             return
         if self.screen.id == step or getattr(self.screen, "step", None) == step:
             return
-        self.switch_screen(self.step_screen(step))
+        screen = self.step_screen(step)
+        screen.apply_when_ready = apply
+        self.switch_screen(screen)
 
     def step_marks(self) -> dict[str, str]:
         return {

@@ -30,7 +30,7 @@ from wizard.apply.events import (
     event_text,
 )
 from wizard.core.errors import ApplyError, WizardError
-from wizard.forms.access import instructions
+from wizard.forms.access import instructions, next_step
 
 if TYPE_CHECKING:
     from wizard.session import Planned
@@ -44,12 +44,28 @@ MARKS = {
 }
 
 
+# At 80x24 the action list keeps this many lines, the running action always among them.
+WINDOW = 7
+
+
+def action_window(states: list[str], running: int | None, size: int = WINDOW) -> range:
+    """Which actions to list: all when they fit, else `size` lines around the running one (the
+    first pending one before the start, the last at the end)."""
+    n = len(states)
+    if n <= size:
+        return range(n)
+    focus = running if running is not None else n - 1
+    start = min(max(focus - size // 2, 0), n - size)
+    return range(start, start + size)
+
+
 class ApplyScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("s", "status", "Status"),
+        Binding("r", "retry", "Apply again"),
         Binding("w", "welcome", "Start again"),
         Binding("escape", "review", "Back to review"),
-        Binding("q", "app.quit", "Quit"),
+        Binding("q", "app.quit", "Quit", show=False),  # Ctrl+Q, shown by the app, too
         Binding("up", "scroll_result(-1)", "Scroll", show=False),
         Binding("down", "scroll_result(1)", "Scroll", show=False),
         Binding("pageup", "scroll_result(-10)", "Scroll", show=False),
@@ -145,7 +161,7 @@ class ApplyScreen(Screen[None]):
             log.write(Text(event.line))
         elif event.error is not None:
             log.write(Text(event.error))
-            self._on_failed(event.error)
+            self._on_failed(event)
         else:
             self._on_done(event.result.journal_id if event.result else None)
 
@@ -165,11 +181,17 @@ class ApplyScreen(Screen[None]):
         self._render_actions()
 
     def _render_actions(self) -> None:
+        shown = action_window(self.states, self.running)
         text = Text()
-        for action, state in zip(self.actions, self.states, strict=True):
-            mark, style = MARKS[state]
+        if shown.start:
+            text.append(f"   … {shown.start} more above\n", style="dim")
+        for i in shown:
+            mark, style = MARKS[self.states[i]]
             text.append(f" {mark} ", style=style)
-            text.append(f"{action.description}  [{state}]\n")
+            text.append(f"{self.actions[i].description}  [{self.states[i]}]\n")
+        if shown.stop < len(self.actions):
+            text.append(f"   … {len(self.actions) - shown.stop} more below\n", style="dim")
+        text.rstrip()
         self.query_one("#apply-actions", Static).update(text)
 
     def _finish(self) -> None:
@@ -187,10 +209,13 @@ class ApplyScreen(Screen[None]):
             self._set(i, "done")
         self._finish()
         st = self.wizard.state
+        answers, facts = self.planned.answers, self.planned.facts
+        nxt = next_step(answers, facts)
         text = (
-            f"✓ Applied (ID {journal_id}). Undo with: jupyter-setup-wizard rollback {journal_id}\n\n"
-            + instructions(self.planned.answers, self.planned.facts)
-            + "\n\nS: live status   W: start again (reconfigure)   Q: quit"
+            f"✓ Applied (ID {journal_id}).\n{nxt}\n"
+            "S: live status · W: start again (reconfigure) · Q: quit (this stays printed)\n\n"
+            f"{instructions(answers, facts)}\n\n"
+            f"Undo with: jupyter-setup-wizard rollback {journal_id}"
         )
         # The result is what the person came for (the ssh command): at 80x24 it gets the whole
         # frame; the actions all succeeded, and the log is in the journal.
@@ -198,7 +223,7 @@ class ApplyScreen(Screen[None]):
             self.query_one(done_with).display = False
         self.query_one("#apply-result").add_class("-done")
         self._result(text, error=False)
-        self.wizard.farewell = instructions(self.planned.answers, self.planned.facts)
+        self.wizard.farewell = f"{instructions(answers, facts)}\n\nNext:\n{nxt}"
         self.wizard.applied_answers = st.answers
         st.password = ""  # the plaintexts are not needed any more
         st.proxy_password = ""
@@ -208,19 +233,27 @@ class ApplyScreen(Screen[None]):
         if self.wizard.quit_after_apply:  # asked to stop too late: everything was applied
             self.app.exit(0)
 
-    def _on_failed(self, message: str) -> None:
+    def _on_failed(self, event: Finished) -> None:
         self.failed = True
         if self.running is not None and self.states[self.running] == "running":
             self._set(self.running, "failed")
         self._finish()
-        cancelled = self.wizard.cancel_apply.is_set()
-        head = "Stopped" if cancelled else "✗ The apply failed"
+        if self.wizard.cancel_apply.is_set():
+            head = "Stopped"
+        else:
+            head = "✗ The apply failed" + (f" at: {event.failed_at}" if event.failed_at else "")
+        why = f"why: {event.cause}\n" if event.cause else ""
         text = (
-            f"{head}; every change it made was rolled back, so the machine is as before.\n\n"
-            f"{message}\n\n"
-            "Next: Esc returns to the review; fix the step named above (or what the log shows)"
-            " and apply again. W: start again   Q: quit"
+            f"{head}\n{why}"
+            "Every change it made was rolled back: the machine is as before.\n"
+            "Next: R applies again · Esc back to the review to change a step · Q quits\n\n"
+            f"{event.error}"
         )
+        # What went wrong and what to do next come first and take the frame (the log's tail
+        # is in the message); the action list shows which one failed.
+        for done_with in ("#apply-progress", "#pip-row", "#apply-log"):
+            self.query_one(done_with).display = False
+        self.query_one("#apply-result").add_class("-done")
         self._result(text, error=True)
         if self.wizard.quit_after_apply:
             self.app.exit(1)
@@ -235,10 +268,11 @@ class ApplyScreen(Screen[None]):
     # -- keys ------------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Keys are offered only when they work: none but Ctrl+Q (stop) while applying."""
         if action in ("status", "welcome", "quit"):
-            return True if self.finished else None
-        if action == "review":
-            return True if self.finished and self.failed else None
+            return self.finished
+        if action in ("review", "retry"):
+            return self.finished and self.failed
         return True
 
     def action_scroll_result(self, lines: int) -> None:
@@ -254,3 +288,6 @@ class ApplyScreen(Screen[None]):
 
     def action_review(self) -> None:
         self.wizard.goto("review")
+
+    def action_retry(self) -> None:
+        self.wizard.goto("review", apply=True)

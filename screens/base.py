@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, ClassVar, Protocol, cast
 
 from textual import on
@@ -14,8 +15,10 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Input, Static
 
-from screens.widgets import ChoiceList, StepList
+from screens.widgets import ChoiceList, Field, StepList
+from screens.widgets.field import typed_values
 from wizard.core.errors import Problem
+from wizard.forms.fields import scrub
 from wizard.forms.state import STEP_NAMES, STEPS, Prober, WizardState
 
 if TYPE_CHECKING:
@@ -44,7 +47,7 @@ class Wizard(Protocol):
     applied_answers: Answers
 
     def reprobe(self, python: str | None = None) -> None: ...
-    def goto(self, step: str) -> None: ...
+    def goto(self, step: str, *, apply: bool = False) -> None: ...
     def step_marks(self) -> dict[str, str]: ...
     def start_apply(self, planned: Planned) -> None: ...
     def show_status(self) -> None: ...
@@ -65,6 +68,7 @@ class StepScreen(Screen[None]):
 
     step: ClassVar[str] = ""
     title_text: ClassVar[str] = ""
+    apply_when_ready = False  # review only: apply the plan once made (the apply screen's retry)
     intro: ClassVar[str] = ""
 
     # The first field of the step, never the step list.
@@ -126,31 +130,62 @@ class StepScreen(Screen[None]):
 
     # -- navigation ------------------------------------------------------------------------
 
+    def problem_lines(
+        self, problems: Iterable[Problem], where: Callable[[Problem], str] = str
+    ) -> str:
+        """Problems not tied to one field, one '✗' line each, no typed value repeated."""
+        typed = typed_values(self)
+        return "\n".join(scrub(f"✗ {p}{where(p)}", typed) for p in problems)
+
+    def first_wrong(self) -> Widget | None:
+        """Where a failed Next puts the focus: the first field marked wrong, else the first
+        field of the step (a problem without a field is shown under the fields)."""
+        wrong = [f for f in self.query(Field) if f.has_class("-error") and shown(f)]
+        if wrong:
+            return wrong[0].input
+        return next((w for w in self.query(self.AUTO_FOCUS) if shown(w) and w.focusable), None)
+
     def action_next(self) -> None:
         self.collect()
         problems = self.check()
         self.state.step_problems[self.step] = problems
+        self.query_one(StepList).refresh_marks(self.wizard.step_marks())
         if problems:
-            self.notify("\n".join(str(p) for p in problems), title="Please fix", severity="error")
+            target = self.first_wrong()
+            if target is not None:
+                self.set_focus(target)
+            count = f"{len(problems)} thing{'s' if len(problems) > 1 else ''}"
+            self.notify(
+                f"{count} to fix first, marked ✗ on this step; the cursor is on the first.",
+                title="Not yet",
+                severity="error",
+            )
             return
         i = STEP_NAMES.index(self.step)
         if i + 1 < len(STEP_NAMES):
             self.wizard.goto(STEP_NAMES[i + 1])
 
-    def action_back(self) -> None:
+    def leave(self) -> None:
+        """Before going to another step: keep what was typed; a step marked ✗ is checked again,
+        so its mark says what is true now (fixed, or still wrong)."""
         self.collect()
+        if self.step in self.state.step_problems:
+            self.state.step_problems[self.step] = self.check()
+
+    def action_back(self) -> None:
+        self.leave()
         i = STEP_NAMES.index(self.step)
         if i > 0:
             self.wizard.goto(STEP_NAMES[i - 1])
 
     def action_jump(self, number: int) -> None:
-        self.collect()
+        self.leave()
         if 1 <= number <= len(STEP_NAMES):
             self.wizard.goto(STEP_NAMES[number - 1])
 
     @on(StepList.Jump)
     def _jump(self, event: StepList.Jump) -> None:
-        self.collect()
+        self.leave()
         self.wizard.goto(event.step)
 
     def advance_from(self, field: Input) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
-from textual.widgets import Label, Static
+from textual.widgets import Input, Label, Static
 
 from screens.base import StepScreen
 from screens.widgets import ChoiceList, Field
@@ -35,16 +35,26 @@ class InstallScreen(StepScreen):
         yield Label(form.ACTION.label, classes="field-label")
         yield ChoiceList(form.actions(), id="action")
         yield _field(form.VENV_PATH)
+        yield Static("", id="venv-python", markup=False)
         yield _field(form.BASE_PYTHON)
         yield _field(form.VERSION)
+        yield Label(form.INSTALLER.label, classes="field-label", id="installer-label")
+        yield ChoiceList(form.installers(), id="installer")
+        yield _field(form.INDEX_URL)
+        yield Static("", id="installer-line", markup=False)
         yield Static("", id="install-problems", classes="problems", markup=False)
 
     def on_mount(self) -> None:
         # Always shown (first in the focus order, whatever the timing of discovery).
         self._shown_envs: list[Choice] = []
 
+    def _existing_python(self) -> str:
+        """The environment chosen to run in; none while a new venv is to be made."""
+        answers = self.state.answers
+        return "" if answers.install.action == "create-venv" else answers.jupyter.python
+
     def _show_envs(self) -> None:
-        current = self.state.answers.jupyter.python
+        current = self._existing_python()
         envs = form.env_choices(self.wizard.environments or [], current)
         if not envs and self.wizard.environments is not None:
             envs = [NONE_FOUND]
@@ -56,10 +66,12 @@ class InstallScreen(StepScreen):
 
     def load(self) -> None:
         values = form.values(self.state.answers)
-        self.query_one("#python", Field).input.value = values[form.PYTHON.name]
+        self.query_one("#python", Field).input.value = self._existing_python()
         self.query_one("#action", ChoiceList).set_value(values[form.ACTION.name])
         for spec in (form.VENV_PATH, form.BASE_PYTHON, form.VERSION):
             self.query_one(f"#{spec.name}", Field).input.value = values[spec.name]
+        self.query_one("#installer", ChoiceList).set_value(values[form.INSTALLER.name])
+        self.query_one("#index_url", Field).input.value = values[form.INDEX_URL.name]
         self._update_visibility(values[form.ACTION.name])
         self._show_envs()
         self._show_facts()
@@ -84,44 +96,75 @@ class InstallScreen(StepScreen):
 
     def _update_visibility(self, action: str | None) -> None:
         shown = form.shown(action)
+        for name in (form.ENVS.name, form.PYTHON.name):
+            self.query_one(f"#{name}").display = name in shown
+        self.query_one("#envs-label").display = form.ENVS.name in shown
         for spec in (form.VENV_PATH, form.BASE_PYTHON, form.VERSION):
             self.query_one(f"#{spec.name}").display = spec.name in shown
+        venv_line = self.query_one("#venv-python", Static)
+        venv_line.display = form.VENV_PATH.name in shown
+        venv_line.update(form.venv_interpreter(self.query_one("#venv_path", Field).value))
+        for wid in ("#installer", "#installer-label", "#index_url", "#installer-line"):
+            self.query_one(wid).display = form.INSTALLER.name in shown
+        self.query_one("#installer-line", Static).update(
+            form.installer_line(self.state.answers, self.state.facts)
+        )
 
     @on(ChoiceList.Changed, "#action")
     def _action_changed(self, event: ChoiceList.Changed) -> None:
         self._update_visibility(event.value)
+        python = self.query_one("#python", Field)
+        chosen = self.query_one("#envs", ChoiceList).value
+        if event.value != "create-venv" and not python.value.strip() and chosen:
+            python.input.value = chosen  # back from a new venv: the environment listed above
+
+    @on(Input.Changed, "#venv_path-input")
+    def _venv_path_changed(self, event: Input.Changed) -> None:
+        self.query_one("#venv-python", Static).update(form.venv_interpreter(event.value))
 
     @on(ChoiceList.Changed, "#envs")
     def _env_changed(self, event: ChoiceList.Changed) -> None:
-        if not event.value:
-            return
         field = self.query_one("#python", Field)
-        if field.input.value != event.value:
+        if event.value and field.input.value != event.value:
             field.input.value = event.value
-            self._maybe_reprobe()
 
     def collect(self) -> None:
         a = self.state.answers
         action = self.query_one("#action", ChoiceList).value or a.install.action
         typed = {
             spec.name: self.query_one(f"#{spec.name}", Field).value
-            for spec in (form.VENV_PATH, form.BASE_PYTHON, form.VERSION)
+            for spec in (
+                form.PYTHON,
+                form.VENV_PATH,
+                form.BASE_PYTHON,
+                form.VERSION,
+                form.INDEX_URL,
+            )
         }
+        typed[form.INSTALLER.name] = (
+            self.query_one("#installer", ChoiceList).value or a.install.installer
+        )
         self.state.answers = form.collect(a, action, typed)
-        self._maybe_reprobe()
-
-    def _maybe_reprobe(self) -> None:
-        python = self.query_one("#python", Field).value.strip()
-        if python and python != self.state.answers.jupyter.python:
-            action = form.action_for(self.state.answers, python)
-            if action != self.state.answers.install.action:
-                # Another environment was picked: use it instead of making a new venv.
-                self.state.answers = self.state.answers.replace("install", action=action)
-                self.query_one("#action", ChoiceList).set_value(action)
+        if self.state.answers.jupyter.python != a.jupyter.python:
             self.wizard.probe_error = None
             self.state.facts = None
-            self.wizard.reprobe(python)
+            self.wizard.reprobe(self.state.answers.jupyter.python)
             self._show_facts()
+
+    next_when_probed = False  # Next was pressed while the interpreter was being checked
+
+    def action_next(self) -> None:
+        self.collect()
+        if self.wizard.probing:  # a moment: go on (or say what is wrong) once it is checked
+            self.next_when_probed = True
+            return
+        super().action_next()
+
+    def facts_changed(self) -> None:
+        super().facts_changed()
+        if self.next_when_probed and not self.wizard.probing:
+            self.next_when_probed = False
+            super().action_next()
 
     def check(self) -> list[Problem]:
         facts = self.state.facts
@@ -130,14 +173,20 @@ class InstallScreen(StepScreen):
             problems = form.validate(self.state.answers, facts)
         elif self.wizard.probe_error:
             problems = [Problem("jupyter.python", self.wizard.probe_error)]
-        self.query_one("#python", Field).show(
-            [p for p in problems if p.field.startswith("jupyter")]
-        )
-        by_field = {"install.venv_path": "#venv_path", "install.base_python": "#base_python"}
+        else:  # never let an unchecked interpreter through
+            problems = [Problem("jupyter.python", form.CHECKING)]
+        python = self.query_one("#python", Field)
+        by_field = {
+            "install.venv_path": "#venv_path",
+            "install.base_python": "#base_python",
+            "install.version": "#version",
+        }
+        if python.display:  # with create-venv the interpreter is no field of its own
+            by_field["jupyter.python"] = "#python"
+        else:
+            python.show()
         for fld, wid in by_field.items():
             self.query_one(wid, Field).show([p for p in problems if p.field == fld])
-        rest = [
-            p for p in problems if not p.field.startswith("jupyter") and p.field not in by_field
-        ]
-        self.query_one("#install-problems", Static).update("\n".join(f"✗ {p}" for p in rest))
+        rest = [p for p in problems if p.field not in by_field]
+        self.query_one("#install-problems", Static).update(self.problem_lines(rest))
         return problems

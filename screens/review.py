@@ -73,6 +73,10 @@ class ReviewScreen(StepScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "apply", "Apply"),
         Binding("ctrl+n", "apply", "Apply", priority=True, show=False),
+        *[
+            Binding(key, f"scroll_plan('{key}')", key, show=False, priority=True)
+            for key in ("pageup", "pagedown", "home", "end", "up", "down")
+        ],
     ]
 
     planned: Planned | None = None
@@ -124,16 +128,21 @@ class ReviewScreen(StepScreen):
             else "Nothing to change. Esc to go back, or Ctrl+Q to quit."
         )
         self._show(render_plan(plan), summary)
-        self.state.step_problems.pop("review", None)
+        self.state.step_problems.clear()  # a plan was made: no step has a problem
+        self.query_one(StepList).refresh_marks(self.wizard.step_marks())
         self.refresh_bindings()
+        if self.apply_when_ready:
+            self.apply_when_ready = False
+            self.action_apply()
 
     def _show_problems(self, problems: list[Problem]) -> None:
         self.planned = None
+        self.apply_when_ready = False
         steps: dict[str, list[Problem]] = {}
         for p in problems:
             steps.setdefault(step_of(p.field), []).append(p)
-        for step, probs in steps.items():
-            self.state.step_problems[step] = probs
+        self.state.step_problems.clear()  # every step was checked: the others are fine
+        self.state.step_problems.update(steps)
         self._show(render_problems(problems), "Not ready to apply.")
         self.query_one(StepList).refresh_marks(self.wizard.step_marks())
         self.refresh_bindings()
@@ -142,6 +151,19 @@ class ReviewScreen(StepScreen):
         if action == "apply":
             return True if self.planned is not None and self.planned.plan.changes() else None
         return True
+
+    def action_scroll_plan(self, key: str) -> None:
+        """The plan scrolls with the usual keys, wherever the focus is."""
+        scroll = self.query_one("#plan-scroll", VerticalScroll)
+        actions = {
+            "pageup": scroll.scroll_page_up,
+            "pagedown": scroll.scroll_page_down,
+            "home": scroll.scroll_home,
+            "end": scroll.scroll_end,
+            "up": scroll.scroll_up,
+            "down": scroll.scroll_down,
+        }
+        actions[key]()
 
     def action_apply(self) -> None:
         if self.planned is None or not self.planned.plan.changes():

@@ -103,5 +103,5 @@ class ServiceScreen(StepScreen):
         for fld, wid in by_field.items():
             self.query_one(wid, Field).show([p for p in problems if p.field == fld])
         rest = [p for p in problems if p.field not in by_field]
-        self.query_one("#service-problems", Static).update("\n".join(f"✗ {p}" for p in rest))
+        self.query_one("#service-problems", Static).update(self.problem_lines(rest))
         return problems

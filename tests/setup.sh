@@ -32,4 +32,5 @@ fi
 
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e '.[test]'
+# fast: uv, so the tests install with uv as well as pip (one test runs without it)
+.venv/bin/python -m pip install -q -e '.[test,fast]'

@@ -7,9 +7,16 @@ from collections.abc import Iterable
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.widget import Widget
 from textual.widgets import Input, Label, Static
 
 from wizard.core.errors import Problem
+from wizard.forms.fields import scrub
+
+
+def typed_values(screen: Widget) -> list[str]:
+    """What is typed in the screen's inputs (password ones too): never echoed in messages."""
+    return [i.value.strip() for i in screen.query(Input) if i.value.strip()]
 
 
 class FieldInput(Input):
@@ -48,6 +55,8 @@ class Field(Vertical):
     DEFAULT_CSS = """
     Field { height: auto; margin-bottom: 1; }
     Field > .field--label { text-style: bold; }
+    /* Where typing goes, without colour too (NO_COLOR): the label in reverse video. */
+    Field:focus-within > .field--label { text-style: bold reverse; }
     Field > .field--message { color: $text-muted; height: auto; }
     Field.-error > .field--message { color: $error; }
     Field.-warning > .field--message { color: $warning; }
@@ -89,7 +98,7 @@ class Field(Vertical):
 
     def show(self, problems: Iterable[Problem] = (), *, warning: str | None = None) -> bool:
         """Show the problems (or a warning, or the hint); True when there were none."""
-        messages = [p.message for p in problems]
+        messages = [scrub(p.message, typed_values(self.screen)) for p in problems]
         message = self.query_one(".field--message", Static)
         self.set_class(bool(messages), "-error")
         self.set_class(not messages and bool(warning), "-warning")

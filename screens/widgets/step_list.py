@@ -10,6 +10,11 @@ from textual.widgets.option_list import Option
 
 
 class StepList(OptionList):
+    """Shown, clicked, or reached by the digit keys; never in the Tab order, so the focus is
+    always on a field of the step (keys typed never go to the list by surprise)."""
+
+    can_focus = False
+
     DEFAULT_CSS = """
     StepList { width: 18; height: 1fr; border: none; padding: 0; }
     """

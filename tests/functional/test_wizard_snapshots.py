@@ -197,3 +197,18 @@ def test_install_create_venv(size: tuple[int, int], snap_compare: Any, monkeypat
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_focus_visible_without_colour(
+    size: tuple[int, int], snap_compare: Any, monkeypatch: Any
+) -> None:
+    """NO_COLOR: the focused field's label is in reverse video, a focused list has heavy corners
+    (never colour alone); here the Network step's port field has the focus."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = snapshot_app(monkeypatch)
+
+    async def run_before(pilot: Any) -> None:
+        await _goto(pilot, ["4", "tab"])
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

@@ -78,6 +78,9 @@ def snapshot_app(monkeypatch: Any, current: Answers | None = None) -> WizardApp:
     """An app whose every visible fact is fixed: paths, addresses, users, interpreter."""
     # A blinking cursor would make two runs of the same screen differ.
     monkeypatch.setattr(Input, "cursor_blink", False)
+    # The fixed machine's user (ada) does not exist here, so no managed service could pass
+    # validation: the screens keep the answers' manager (the suggestion has its own tests).
+    monkeypatch.setattr("wizard.forms.service.suggested", lambda answers, facts: answers)
     shutil.rmtree(SNAP_ROOT, ignore_errors=True)
     (SNAP_ROOT / "home").mkdir(parents=True)
     monkeypatch.setenv("HOME", str(SNAP_ROOT / "home"))
@@ -105,3 +108,27 @@ async def settle(pilot: Any) -> None:
 def planned(app: WizardApp, plan: Plan) -> Planned:
     """A hand-made plan as the review screen hands it over: with the wizard's answers and facts."""
     return Planned(app.state.answers, app.state.facts, plan)  # type: ignore[arg-type]
+
+
+def screen_text(app: WizardApp) -> str:
+    """What the terminal shows now, as text lines (toasts and footer included): the screenshot's
+    characters placed by their cell, so a test can ask what a person can read."""
+    import html
+    import re
+    from collections import defaultdict
+
+    svg = app.export_screenshot()
+    rows: dict[float, list[tuple[float, str]]] = defaultdict(list)
+    cell = re.compile(
+        r'<text class="[\w-]*-r\d+" x="([\d.]+)" y="([\d.]+)"[^>]*>(.*?)</text>', re.S
+    )
+    for m in cell.finditer(svg):
+        text = html.unescape(re.sub(r"<[^>]+>", "", m.group(3))).replace("\xa0", " ")
+        rows[float(m.group(2))].append((float(m.group(1)), text))
+    lines = []
+    for y in sorted(rows):
+        line = ""
+        for x, text in sorted(rows[y]):
+            line = line.ljust(round(x / 12.2)) + text
+        lines.append(line.rstrip())
+    return "\n".join(lines)

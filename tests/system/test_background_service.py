@@ -173,6 +173,11 @@ def test_background_failed_start_rolls_back(jlab: str, tmp_path: Path) -> None:
         assert r.returncode == 1, r.stdout + r.stderr
         assert "--- last log lines of jupyterlab ---" in r.stderr, r.stderr
         assert f"port {port} is not available" in r.stderr, r.stderr
+        # The cause before the log, and who holds the port (#13: not just "crashed").
+        why = r.stderr.index("why: ")
+        assert why < r.stderr.index("--- last log lines"), r.stderr
+        assert f"port {port} is not available" in r.stderr[why : why + 200], r.stderr
+        assert "is held by jupyter-portho" in r.stderr and f"pid {squatter.pid}" in r.stderr
         assert "Rolled back" in r.stderr
         assert not (cfg / "jupyter_server_config.json").exists()
         assert processes_with_config(cfg) == []

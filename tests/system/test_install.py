@@ -47,13 +47,15 @@ def wizard_env(root: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def write_answers(path: Path, venv: Path, port: int, root_dir: Path) -> Path:
+def write_answers(path: Path, venv: Path, port: int, root_dir: Path, *, install: str = "") -> Path:
+    """create-venv answers; `install` adds lines to [install] (installer = ..., index_url = ...)."""
     path.write_text(
         "[jupyter]\n"
         f'python = "{venv / "bin" / "python"}"\n'
         "[install]\n"
         'action = "create-venv"\n'
         f'venv_path = "{venv}"\n'
+        f"{install}"
         "[network]\n"
         f"port = {port}\n"
         f'root_dir = "{root_dir}"\n'
@@ -224,14 +226,14 @@ def test_cancel_mid_install_leaves_nothing(tmp_path: Path, private_tmp: Path) ->
 
     def log(line: str) -> None:
         seen.append(line)
-        if line.startswith(("Collecting", "Processing", "Looking in")):
+        if line.startswith(("Collecting", "Processing", "Looking in", "Using Python", "Resolved")):
             pip_was_running.set()
             cancelled.set()  # as the UI's cancel button would, from another thread's view
 
     with pytest.raises(ApplyError, match="cancelled"):
         apply_plan(plan, on_event=lambda e: log(event_text(e) or ""), cancelled=cancelled)
     assert pip_was_running.is_set()
-    assert not any(line.startswith("Successfully installed") for line in seen)
+    assert not any(line.startswith(("Successfully installed", "Installed")) for line in seen)
     assert not (tmp_path / "data").exists()
     assert list(private_tmp.iterdir()) == []
     assert not (tmp_path / "cfg" / "jupyter_server_config.json").exists()

@@ -5,8 +5,9 @@ free loopback port, `sudo` with a rule for jupyteruser, and the wizard installed
 venv built from this repo, bind-mounted read-only) with /usr/local/bin/jupyter-setup-wizard.
 From the host, `ssh -p PORT jupyteruser@127.0.0.1` with a key runs in tmux at 80x24
 (TERM=xterm-256color); at the shell prompt the person types `sudo jupyter-setup-wizard` and
-takes the defaults except: service manager systemd-system, access ssh-tunnel, a password typed
-twice. Then: Review, Apply, read the result screen, run the printed ssh command on "their
+takes the defaults (under sudo with systemd the Service step suggests a system service; access
+is ssh-tunnel) and types a password twice, counting the keys. Then: Review, Apply, read the
+result screen, quit (the command stays in the terminal), run the printed ssh command on "their
 computer" (the host), log in to JupyterLab through it, run code in a kernel; and without sudo,
 `jupyter-setup-wizard status --once` over ssh.
 
@@ -30,7 +31,6 @@ import re
 import shlex
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -44,43 +44,29 @@ import websocket
 
 from tests.support.jupyter import login
 from tests.support.nspawn import (
-    TEST_UID,
     TEST_USER,
     HarnessError,
     SystemdContainer,
-    chroot_run,
-    ensure_derived_rootfs,
-    ensure_rootfs,
-    pip_env,
     require_tools,
 )
 from tests.support.ports import HarnessError as TerminalError
 from tests.support.ports import free_port, stop_process, wait_for_port, wait_until
+from tests.support.server_image import (
+    HOME,
+    REPO,
+    SRC,
+    WIZ_VENV,
+    SshServer,
+    ensure_server_image,
+    start_sshd,
+)
 from tests.support.tmux import TmuxSession
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 pytestmark = pytest.mark.system
 
-REPO = Path(__file__).parents[2]
-SRC = "/srv/src"  # the repo inside the container (read-only bind mount)
-HOME = f"/home/{TEST_USER}"
-WIZ_VENV = "/opt/jsw"
-WIZ_BIN = "/usr/local/bin/jupyter-setup-wizard"
-WHEELS = "/var/cache/jsw-wheels"
-CA = "/etc/ssl/certs/ca-certificates.crt"
 UNIT = "jupyterlab.service"
 PASSWORD = "Quiet-Harbour-Lights-9"
 TERM = "xterm-256color"
-SUDOERS = f"{TEST_USER} ALL=(root) NOPASSWD: {WIZ_BIN}\n"
-# The machine's pip: the host's CA bundle (TLS may be intercepted by a proxy the host trusts) and
-# only the wheelhouse, so the wizard's `pip install jupyterlab` is fast and needs no network.
-PIP_CONF = f"[global]\ncert = {CA}\nno-index = true\nfind-links = {WHEELS}\n"
-APT_PACKAGES = ("openssh-server", "sudo")
-IMAGE_VERSION = "2"  # bump when _build_image changes in a way the recipe text does not show
 
 TIMINGS: dict[str, float] = {}
 
@@ -94,113 +80,18 @@ def _screen(text: str, title: str = "screen") -> str:
     return f"\n--- {title} ---\n{text.rstrip()}\n--- end of {title} ---"
 
 
-# --------------------------------------------------------------------------- the image
-
-
-def _wizard_deps() -> list[str]:
-    """The wizard's runtime dependencies, as pyproject.toml lists them (markers included)."""
-    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    return list(project["dependencies"])
-
-
-def _recipe() -> str:
-    return "\n".join(
-        [IMAGE_VERSION, *APT_PACKAGES, *_wizard_deps(), "hatchling", SUDOERS, PIP_CONF, WIZ_VENV]
-    )
-
-
-def _build_image(root: Path) -> None:
-    """openssh-server and sudo from the Debian mirror; the wizard's venv; a JupyterLab wheelhouse."""
-    # Nothing may start in the chroot (it shares the host's network: sshd would take port 22).
-    policy = root / "usr/sbin/policy-rc.d"
-    policy.write_text("#!/bin/sh\nexit 101\n")
-    policy.chmod(0o755)
-    apt_env = {"DEBIAN_FRONTEND": "noninteractive"}
-    chroot_run(root, ["apt-get", "update"], timeout=600, env=apt_env)
-    chroot_run(
-        root,
-        ["apt-get", "install", "-y", "--no-install-recommends", *APT_PACKAGES],
-        timeout=900,
-        env=apt_env,
-    )
-    policy.unlink()
-    # What any installed Debian has (debootstrap writes none): "localhost" must not go to DNS.
-    (root / "etc/hosts").write_text(
-        "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-    )
-    # Started per test, once it has its own port and address.
-    chroot_run(root, ["systemctl", "disable", "ssh.service"], timeout=60)
-
-    pip = [f"{WIZ_VENV}/bin/pip", "install", "-q", "--cert", CA]
-    chroot_run(root, ["/usr/bin/python3", "-m", "venv", WIZ_VENV], timeout=300)
-    # hatchling: the repo's build backend, for the per-run offline install of the wizard itself.
-    chroot_run(root, [*pip, *_wizard_deps(), "hatchling"], timeout=1200, env=pip_env())
-    chroot_run(
-        root,
-        [f"{WIZ_VENV}/bin/pip", "wheel", "-q", "--cert", CA, "-w", WHEELS, "jupyterlab"],
-        timeout=1800,
-        env=pip_env(),
-    )
-    (root / "etc/pip.conf").write_text(PIP_CONF)
-    sudoers = root / "etc/sudoers.d/jsw-journey"
-    sudoers.write_text(SUDOERS)
-    sudoers.chmod(0o440)
-    chroot_run(root, ["visudo", "-c", "-f", "/etc/sudoers.d/jsw-journey"], timeout=60)
-    (root / WIZ_BIN.lstrip("/")).symlink_to(f"{WIZ_VENV}/bin/jupyter-setup-wizard")
-
-
 # --------------------------------------------------------------------------- the server
 
 
-@dataclass
-class JourneyServer:
-    ct: SystemdContainer
-    ssh_port: int
-    key: Path
-    known_hosts: Path
-
-    @property
-    def destination(self) -> str:
-        return f"{TEST_USER}@127.0.0.1"
-
-    def client_options(self) -> list[str]:
-        """What makes the test's ssh client use only the test's key and host key."""
-        return [
-            "-F", "/dev/null",
-            "-i", str(self.key),
-            "-o", "IdentitiesOnly=yes",
-            "-o", f"UserKnownHostsFile={self.known_hosts}",
-            "-o", "GlobalKnownHostsFile=/dev/null",
-            "-o", "StrictHostKeyChecking=yes",
-            "-o", "BatchMode=yes",
-            "-o", "ConnectTimeout=10",
-            "-o", "LogLevel=ERROR",
-        ]  # fmt: skip
-
-    def ssh(self, command: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-        """`ssh -p PORT jupyteruser@127.0.0.1 -- COMMAND`, as the user types it."""
-        argv = ["ssh", *self.client_options(), "-p", str(self.ssh_port), self.destination]
-        return subprocess.run(
-            [*argv, "--", command],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            stdin=subprocess.DEVNULL,
-        )
-
-    def sshd_log(self) -> str:
-        return self.ct.journal("ssh.service", lines=40)
-
-
 @pytest.fixture(scope="module")
-def server() -> Iterator[JourneyServer]:
+def server() -> Iterator[SshServer]:
     try:
         require_tools("systemd-nspawn", "debootstrap", "nsenter", "unshare", "chroot", "setpriv")
         for tool in ("ssh", "ssh-keygen", "tmux"):
             if shutil.which(tool) is None:
                 raise HarnessError(f"{tool} not found (apt-get install openssh-client tmux)")
         t0 = time.monotonic()
-        image = ensure_derived_rootfs("journey", _recipe(), _build_image, base=ensure_rootfs())
+        image = ensure_server_image()
         _timed("image (cached after the first run)", t0)
     except HarnessError as exc:
         pytest.fail(f"cannot provide the journey image: {exc}", pytrace=False)
@@ -217,7 +108,7 @@ def server() -> Iterator[JourneyServer]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _start_server(ct: SystemdContainer, tmp: Path) -> JourneyServer:
+def _start_server(ct: SystemdContainer, tmp: Path) -> SshServer:
     t0 = time.monotonic()
     # The wizard from this repo, the way an admin installs it (offline: deps and backend are in).
     r = ct.run(
@@ -229,40 +120,7 @@ def _start_server(ct: SystemdContainer, tmp: Path) -> JourneyServer:
         raise HarnessError(f"installing the wizard failed:\n{r.stdout}\n{r.stderr}")
     _timed("install the wizard in the container", t0)
 
-    # sudo (and anything else) resolves the machine's own name locally, not via DNS.
-    hostname = ct.run(["hostname"]).stdout.strip()
-    with ct.host_path("/etc/hosts").open("a") as hosts:
-        hosts.write(f"127.0.1.1\t{hostname}\n")
-
-    # The person's key in their authorized_keys; the server's host key in the client's known_hosts.
-    key = tmp / "id_ed25519"
-    subprocess.run(
-        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "journey", "-f", str(key)],
-        check=True,
-        capture_output=True,
-        stdin=subprocess.DEVNULL,
-    )
-    ssh_dir = ct.host_path(f"{HOME}/.ssh")
-    ssh_dir.mkdir(mode=0o700, exist_ok=True)
-    auth = ssh_dir / "authorized_keys"
-    auth.write_text(key.with_suffix(".pub").read_text())
-    auth.chmod(0o600)
-    for p in (ssh_dir, auth):
-        shutil.chown(p, TEST_UID, TEST_UID)
-
-    port = free_port()
-    ct.host_path("/etc/ssh/sshd_config.d/10-jsw-journey.conf").write_text(
-        f"Port {port}\nListenAddress 127.0.0.1\nPasswordAuthentication no\n"
-        f"KbdInteractiveAuthentication no\nAllowUsers {TEST_USER}\n"
-    )
-    r = ct.systemctl("start", "ssh.service", check=False)
-    if r.returncode != 0:
-        raise HarnessError(f"sshd did not start:\n{r.stderr}\n{ct.journal('ssh.service')}")
-    wait_for_port("127.0.0.1", port, 20, log=lambda: ct.journal("ssh.service"))
-    host_pub = ct.host_path("/etc/ssh/ssh_host_ed25519_key.pub").read_text().split()
-    known_hosts = tmp / "known_hosts"
-    known_hosts.write_text(f"[127.0.0.1]:{port} {host_pub[0]} {host_pub[1]}\n")
-    srv = JourneyServer(ct, port, key, known_hosts)
+    srv = start_sshd(ct, tmp, label="journey")
 
     # Harness self-checks: a key login works, sudo lets the user run the wizard, nothing else.
     r = srv.ssh("id -un; echo $SSH_CONNECTION; sudo -n jupyter-setup-wizard --version")
@@ -272,7 +130,11 @@ def _start_server(ct: SystemdContainer, tmp: Path) -> JourneyServer:
             f"{srv.sshd_log()}"
         )
     lines = r.stdout.splitlines()
-    if len(lines) < 2 or lines[0] != TEST_USER or lines[1].split()[2:] != ["127.0.0.1", str(port)]:
+    if (
+        len(lines) < 2
+        or lines[0] != TEST_USER
+        or lines[1].split()[2:] != ["127.0.0.1", str(srv.ssh_port)]
+    ):
         raise HarnessError(f"unexpected ssh self-check output:\n{r.stdout}")
     return srv
 
@@ -292,9 +154,19 @@ class Journey:
     review: str = ""
     result: str = ""
     applied: bool = False
+    farewell: str = ""  # the terminal after quitting the wizard
     stage: str = "Welcome"
     stopped: str = ""  # where and why the person could not go on (with the screen)
     screens: list[tuple[str, str]] = field(default_factory=list)
+    # Keys pressed, by why: "person" (what a first setup takes), "isolation" (the free ports
+    # only this shared-loopback test needs, and the Tabs to reach them). The password and the
+    # shell command are typed text, not counted.
+    keys: dict[str, int] = field(default_factory=lambda: {"person": 0, "isolation": 0})
+
+    def press(self, tmux: TmuxSession, *keys: str, why: str = "person") -> None:
+        for key in keys:
+            self.keys[why] += 1
+            tmux.send_keys(key)
 
     def seen(self, name: str, screen: str) -> str:
         self.screens.append((name, screen))
@@ -327,20 +199,6 @@ def _wait_gone(tmux: TmuxSession, text: str, timeout: float) -> str:
         raise TerminalError(f"{exc}{_screen(last)}") from None
 
 
-def _ui_order(module: str, func: str) -> list[str]:
-    """The values of a choice list in the order the screens offer them (wizard/forms)."""
-    import importlib
-
-    return [value for value, _ in getattr(importlib.import_module(module), func)()]
-
-
-def _choose(tmux: TmuxSession, module: str, func: str, value: str) -> None:
-    """On a focused choice list: to the top, then down to `value` (moving is choosing)."""
-    tmux.send_keys("Home")
-    for _ in range(_ui_order(module, func).index(value)):
-        tmux.send_keys("Down")
-
-
 def _take_the_steps(tmux: TmuxSession, j: Journey) -> None:
     """sudo the wizard, Welcome -> ... -> Review -> Apply; j.stage says where the person is."""
     j.stage = "the shell: sudo jupyter-setup-wizard, to the probed Welcome"
@@ -353,67 +211,67 @@ def _take_the_steps(tmux: TmuxSession, j: Journey) -> None:
     _timed("wizard start to the probed welcome", t0)
 
     j.stage = "Welcome: Enter on Set up, to Install"
-    tmux.send_keys("Enter")  # "Set up" has the focus
+    j.press(tmux, "Enter")  # "Set up" has the focus
     tmux.wait_for_text("▶2 Install", timeout=20)
 
     j.stage = "Install: the defaults (Ctrl+N), to Password"
     _wait_gone(tmux, "Looking for Python environments", timeout=30)
     _settle()
     j.install = j.seen("install", tmux.capture())
-    tmux.send_keys("C-n")
+    j.press(tmux, "C-n")
     tmux.wait_for_text("▶3 Password", timeout=20)
 
     j.stage = "Password: typed twice, to Network"
     _settle()
     tmux.type_text(PASSWORD)
-    tmux.send_keys("Enter")
+    j.press(tmux, "Enter")
     tmux.type_text(PASSWORD)
-    tmux.send_keys("Enter")
+    j.press(tmux, "Enter")
     tmux.wait_for_text("▶4 Network", timeout=20)
 
     j.stage = "Network: a free port (Ctrl+N), to Service"
     _settle()
-    tmux.send_keys("Tab")  # listen address -> port (its text is selected on focus)
-    tmux.type_text(str(j.jupyter_port))
+    j.press(tmux, "Tab", why="isolation")  # listen address -> port (its text is selected)
+    j.press(tmux, *str(j.jupyter_port), why="isolation")
     tmux.wait_for_text(f"│ {j.jupyter_port}\n")
-    tmux.send_keys("C-n")
+    j.press(tmux, "C-n")
     tmux.wait_for_text("▶5 Service", timeout=20)
 
-    j.stage = "Service: systemd-system, Run as user empty (Ctrl+N), to Access"
+    j.stage = "Service: the suggestion (a systemd system service under sudo), to Access"
     _settle()
-    _choose(tmux, "wizard.forms.service", "managers", "systemd-system")
     tmux.wait_for_text("Run as user")  # shown for a service manager only
-    _settle()
     j.seen("service", tmux.capture())
-    tmux.send_keys("C-n")
+    j.press(tmux, "C-n")
     tmux.wait_for_text("▶6 Access", timeout=20)
 
-    j.stage = "Access: ssh-tunnel, a free local port"
-    _settle()
-    _choose(tmux, "wizard.forms.access", "methods", "ssh-tunnel")
+    j.stage = "Access: ssh-tunnel (the first method), a free local port"
     _settle()
     for _ in range(3):  # method -> SSH user -> SSH host -> Local port, as a person tabs
-        tmux.send_keys("Tab")
+        j.press(tmux, "Tab", why="isolation")
         time.sleep(0.3)
-    tmux.type_text(str(j.local_port))
+    j.press(tmux, *str(j.local_port), why="isolation")
     j.access = j.seen("access", tmux.wait_for_text(f"-L {j.local_port}:localhost:{j.jupyter_port}"))
 
     j.stage = "Access: Ctrl+R, to Review and its plan"
-    tmux.send_keys("C-r")
+    j.press(tmux, "C-r")
     j.review = j.seen("review", tmux.wait_for_text("Press A to apply", timeout=120))
 
     j.stage = "Review: A, the apply to its end"
     t0 = time.monotonic()
-    tmux.send_keys("a")
-    done = re.compile(r"Applied \(ID|The apply failed|Stopped; every change")
+    j.press(tmux, "a")
+    done = re.compile(r"Applied \(ID|The apply failed|Stopped")
     j.result = j.seen("result", tmux.wait_for_text(done, timeout=900))
     _timed("apply", t0)
     j.applied = "Applied (ID" in j.result
-    j.stage = "the result screen"
+    j.stage = "the result screen: Q, back to the shell"
+    j.press(tmux, "q")
+    prompt = re.compile(rf"{TEST_USER}@[\w.-]+:~\$ ?$", re.MULTILINE)
+    j.farewell = j.seen("the terminal after quitting", tmux.wait_for_text(prompt, timeout=30))
+    print(f"[journey] keys: {j.keys}", flush=True)
 
 
 @pytest.fixture(scope="module")
-def journey(server: JourneyServer) -> Iterator[Journey]:
+def journey(server: SshServer) -> Iterator[Journey]:
     j = Journey(jupyter_port=free_port(), local_port=free_port())
     login_argv = [
         "env", f"TERM={TERM}",
@@ -431,7 +289,6 @@ def journey(server: JourneyServer) -> Iterator[Journey]:
             print(f"[journey] stopped at {j.stage}", flush=True)
         _timed("the whole TUI journey", t_all)
         yield j
-        tmux.send_keys("q")
 
 
 # --------------------------------------------------------------------------- what the person checks
@@ -449,6 +306,23 @@ def test_welcome_shows_the_users_own_config_dir(journey: Journey) -> None:
     assert "/root" not in journey.welcome, _screen(journey.welcome, "welcome screen")
 
 
+def test_a_first_setup_takes_at_most_12_keys(journey: Journey) -> None:
+    """#13: besides the password (and the free ports only this test needs), with no restart."""
+    _require_applied(journey)
+    assert journey.keys["person"] <= 12, journey.keys
+
+
+def test_the_next_step_is_on_screen_and_printed_on_exit(journey: Journey) -> None:
+    """The result shows the exact ssh command and the URL without scrolling, and quitting
+    leaves both in the terminal."""
+    _require_applied(journey)
+    command = f"ssh -N -L {journey.local_port}:localhost:{journey.jupyter_port}"
+    url = f"http://localhost:{journey.local_port}/"
+    for text, where in ((journey.result, "result screen"), (journey.farewell, "terminal")):
+        flat = text.replace("\n", " ")
+        assert command in flat and url in flat, _screen(text, where)
+
+
 def test_defaults_get_through_to_a_successful_apply(journey: Journey) -> None:
     """Every step takes the defaults (and the few choices) without a problem; the apply works."""
     assert not journey.stopped, "the person could not go on" + journey.result_block()
@@ -463,7 +337,7 @@ def _require_applied(journey: Journey) -> None:
         pytest.fail("the apply failed, nothing to check" + journey.result_block(), pytrace=False)
 
 
-def test_unit_runs_as_the_user(journey: Journey, server: JourneyServer) -> None:
+def test_unit_runs_as_the_user(journey: Journey, server: SshServer) -> None:
     _require_applied(journey)
     show = server.ct.systemctl("show", UNIT, "-p", "User,ActiveState,ExecStart").stdout
     assert f"User={TEST_USER}" in show.splitlines(), show + server.ct.journal(UNIT, 30)
@@ -493,9 +367,7 @@ def _access_command(access: str) -> str:
     return ""
 
 
-def test_printed_tunnel_command_names_this_ssh_session(
-    journey: Journey, server: JourneyServer
-) -> None:
+def test_printed_tunnel_command_names_this_ssh_session(journey: Journey, server: SshServer) -> None:
     """sudo dropped SSH_CONNECTION; the command still names the address and port the person
     used to log in (as this server saw them), and their login."""
     if journey.stopped:
@@ -549,7 +421,7 @@ def _run_code(base: str, session: requests.Session, code: str) -> str:
     return "".join(out)
 
 
-def test_printed_command_logs_in_and_runs_code(journey: Journey, server: JourneyServer) -> None:
+def test_printed_command_logs_in_and_runs_code(journey: Journey, server: SshServer) -> None:
     """On "their computer": the printed command as is (plus the test's key options and
     ExitOnForwardFailure), then the browser's login with the password, then a kernel."""
     _require_applied(journey)
@@ -587,7 +459,7 @@ def test_printed_command_logs_in_and_runs_code(journey: Journey, server: Journey
         stop_process(proc)
 
 
-def test_status_without_sudo_sees_the_setup(journey: Journey, server: JourneyServer) -> None:
+def test_status_without_sudo_sees_the_setup(journey: Journey, server: SshServer) -> None:
     """The same person, without sudo, asks what is set up: the service and its port."""
     _require_applied(journey)
     r = server.ssh("jupyter-setup-wizard status --once")

@@ -7,7 +7,6 @@ apply then installs from it with no index (~10 s instead of ~45 s)."""
 
 from __future__ import annotations
 
-import fcntl
 import subprocess
 import sys
 import time
@@ -15,26 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.jupyter import cache_dir
+from tests.support.index import wheelhouse
 from tests.support.ports import free_port
 from tests.system.test_install import REPO, run_apply, wizard_env, write_answers
 
 pytestmark = pytest.mark.system
-
-
-def wheelhouse() -> Path:
-    """JupyterLab and its dependencies as wheels (downloaded on first use, then reused)."""
-    d = cache_dir() / "wheelhouse-jupyterlab"
-    with open(cache_dir() / "wheelhouse.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (d / ".complete").exists():
-            subprocess.run(
-                [sys.executable, "-m", "pip", "download", "-q", "-d", str(d), "jupyterlab"],
-                check=True,
-                timeout=900,
-            )
-            (d / ".complete").touch()
-    return d
 
 
 def test_rollback_removes_the_venv_the_apply_created(tmp_path: Path) -> None:

@@ -76,15 +76,53 @@ def test_install_defaults_stay_the_default() -> None:
     venv, base = install.venv_defaults()
     shown = install.values(Answers())
     assert shown["venv_path"] == venv and shown["base_python"] == base
-    typed = {"venv_path": venv, "base_python": base, "version": " >=4.2 "}
-    answers = install.collect(Answers(), "create-venv", typed)
+    typed = {"python": "/old/bin/python", "venv_path": venv, "base_python": base}
+    answers = install.collect(Answers(), "create-venv", {**typed, "version": " >=4.2 "})
     assert answers.install.venv_path == "" and answers.install.base_python == ""
     assert answers.install.version == ">=4.2"
-    assert install.shown("keep") == set()
-    assert install.action_for(answers, "/other/python") == "keep"  # not the new venv then
+    assert answers.jupyter.python == f"{venv}/bin/python"  # the new venv's, not the old one
+    assert install.shown("keep") == {"envs", "python"}
+    assert "python" not in install.shown("create-venv")
+    assert install.default_action(answers, "/other/python") == "keep"  # not the new venv then
+
+
+def test_create_venv_interpreter_follows_the_venv_path() -> None:
+    """#13: changing the venv path moves the interpreter with it; nothing to agree by hand."""
+    typed = {"python": "/opt/old/bin/python", "base_python": "", "version": ""}
+    answers = install.collect(Answers(), "create-venv", {**typed, "venv_path": "/opt/jupyterlab"})
+    assert answers.jupyter.python == "/opt/jupyterlab/bin/python"
+    assert answers.install.action == "create-venv"
+    assert install.venv_interpreter("/opt/jupyterlab").endswith("\n/opt/jupyterlab/bin/python")
+    kept = install.collect(answers, "keep", {**typed, "venv_path": "/opt/jupyterlab"})
+    assert kept.jupyter.python == "/opt/old/bin/python" and kept.install.action == "keep"
 
 
 def test_problems_lead_to_their_step() -> None:
     assert step_of("jupyter.python") == "install"
     assert where(Problem("network.ip", "x")) == "  (fix it in step 4, Network)"
     assert where(Problem("access.lan_ip", "x")) == ""
+
+
+def test_the_suggested_service_fits_the_machine() -> None:
+    """#13 item 6: no systemd -> background, not "none"; a system unit under sudo with systemd;
+    never a root service by default."""
+    from wizard.forms import service
+    from wizard.probe.facts import Facts
+    from wizard.probe.person import Person
+
+    ada = Person("ada", 1000, 1000, "/home/ada", via_sudo=False)
+    plain = Facts(interpreter=None, config_dir="/c", euid=1000, person=ada, systemd_running=False)
+    assert service.suggested(Answers(), plain).service.manager == "background"
+    sudo = Facts(
+        interpreter=None,
+        config_dir="/c",
+        euid=0,
+        person=Person("ada", 1000, 1000, "/home/ada", via_sudo=True),
+        systemd_running=True,
+    )
+    assert service.suggested(Answers(), sudo).service.manager == "systemd-system"
+    root = Person("root", 0, 0, "/root", via_sudo=False)
+    as_root = Facts(interpreter=None, config_dir="/c", euid=0, person=root, systemd_running=True)
+    assert service.suggested(Answers(), as_root).service.manager == "none"
+    chosen = Answers().replace("service", manager="systemd-user")
+    assert service.suggested(chosen, plain) == chosen  # a choice made is never overridden

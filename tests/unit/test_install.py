@@ -157,7 +157,7 @@ def test_an_unreachable_index_is_named(tmp_path: Path) -> None:
         "ERROR: Could not find a version that satisfies the requirement jupyterlab (from versions: none)",
     ]
     msg = explain_pip_failure(lines) or ""
-    assert "(http://127.0.0.1:9/simple) could not be reached" in msg
+    assert "index http://127.0.0.1:9/simple could not be reached" in msg
 
 
 # --- validation ----------------------------------------------------------------------------------

@@ -169,3 +169,23 @@ def test_controller_dispatch() -> None:
         assert controller(answers(manager=manager).service).manager == manager
     st = controller(answers(manager="none").service).state()
     assert (st.installed, st.active_state) == (False, None)
+
+
+def test_decisive_line_is_the_last_critical_then_error_then_exception() -> None:
+    from wizard.plan.service.health import decisive_line
+
+    tail = (
+        "[I 2026-12-01 10:00:00.000 ServerApp] jupyterlab | extension was loaded\n"
+        "[E 2026-12-01 10:00:00.100 ServerApp] Could not load extension x\n"
+        "[C 2026-12-01 10:00:00.200 ServerApp] Running as root is not recommended.\n"
+        "[C 2026-12-01 10:00:00.300 ServerApp] ERROR: the Jupyter server could not be started"
+        " because port 8888 is not available.\n"
+        "jupyterlab.service: Main process exited, code=exited, status=1/FAILURE\n"
+    )
+    assert decisive_line(tail) == tail.splitlines()[3]
+    assert decisive_line(tail.replace("[C ", "[I ")) == tail.splitlines()[1]
+    traceback = (
+        "Traceback (most recent call last):\n  File x\nKeyError: 'missing key \"certfile\"'\n"
+    )
+    assert decisive_line(traceback) == "KeyError: 'missing key \"certfile\"'"
+    assert decisive_line("all fine\n") is None

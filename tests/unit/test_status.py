@@ -568,3 +568,11 @@ def test_probe_http_reads_jupyters_api_answer(
     assert probe.status == int(answer.split()[1]) and probe.latency_ms is not None
     assert srv.requests[0].startswith(b"GET /base/api HTTP/1.1\r\n")
     assert b"Accept: application/json" in srv.requests[0]
+
+
+def test_not_running_is_a_finding_with_the_way_to_start_it() -> None:
+    """#13: "NOT running" next to "everything agrees" said nothing to do; now it says how."""
+    snap = _snap("ssh-tunnel")
+    found = findings_of(snap, [], [], set(), {})
+    assert [f.code for f in found] == ["not_running"]
+    assert "Service step" in found[0].fix and found[0].step == "service"

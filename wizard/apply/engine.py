@@ -12,7 +12,7 @@ from pathlib import Path
 from wizard.apply.events import ActionStarted, ApplyEvent, Finished, Output, Progress, Undoing
 from wizard.apply.journal import Journal
 from wizard.apply.lock import command_line, exclusive
-from wizard.core.errors import ApplyError
+from wizard.core.errors import ApplyError, ExplainedError
 from wizard.plan.actions import Action, ApplyContext, Cancelled
 from wizard.plan.plan import Plan
 
@@ -105,7 +105,10 @@ def _apply(
         msg += f"\nRolled back {len(done)} completed change(s)"
         if failures:
             msg += "; could NOT undo:\n  " + "\n  ".join(failures)
-        on_event(Finished(error=msg))
+        cause = exc.cause if isinstance(exc, ExplainedError) else None
+        on_event(
+            Finished(error=msg, failed_at=current.description if current else None, cause=cause)
+        )
         if isinstance(exc, KeyboardInterrupt):
             raise
         raise ApplyError(msg) from exc

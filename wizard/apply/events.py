@@ -8,7 +8,7 @@ Textual messages.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from wizard.apply.engine import ApplyResult
@@ -45,10 +45,13 @@ class Undoing:
 
 @dataclass(frozen=True)
 class Finished:
-    """The apply ended: `result` on success, else `error` (what was rolled back, and why)."""
+    """The apply ended: `result` on success, else `error` (what was rolled back, and why);
+    `failed_at` names the action that failed, `cause` its decisive line when it knows one."""
 
     result: ApplyResult | None = None
     error: str | None = None
+    failed_at: str | None = None
+    cause: str | None = None
 
 
 ApplyEvent = ActionStarted | Output | Progress | Undoing | Finished
@@ -67,8 +70,9 @@ def event_text(event: ApplyEvent) -> str | None:
     return None  # Progress: the output lines already tell a terminal where it is
 
 
-def print_events(event: ApplyEvent) -> None:
-    """An `on_event` for the command line: each event's line, flushed as it happens."""
+def print_events(event: ApplyEvent, file: TextIO | None = None) -> None:
+    """An `on_event` for the command line: each event's line, flushed as it happens (to
+    `file`, default stdout; `apply --json` keeps stdout for its JSON)."""
     text = event_text(event)
     if text is not None:
-        print(text, flush=True)
+        print(text, file=file, flush=True)

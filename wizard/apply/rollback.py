@@ -91,6 +91,7 @@ class RemoveTempFiles(Action):
 
     def __init__(self, paths: list[Path], temps: list[Path]) -> None:
         self.paths, self.temps = paths, temps
+        self.kind = "file"
         self.description = f"remove {len(temps)} temp file(s) an interrupted write left"
 
     def preview(self) -> str:
@@ -108,6 +109,7 @@ class MarkRolledBack(Action):
 
     def __init__(self, journal: Journal) -> None:
         self.journal = journal
+        self.kind, self.target = "file", str(journal.dir)
         self.description = f"mark the interrupted apply {journal.id} as rolled back"
 
     def preview(self) -> str:
@@ -243,6 +245,7 @@ class StopService(Action):
 
     def __init__(self, ctl: ServiceManager, jid: str) -> None:
         self.ctl = ctl
+        self.target = ctl.name
         self.description = f"stop {ctl.name} (it was not running before {jid})"
 
     def is_noop(self) -> bool:
@@ -264,6 +267,7 @@ class ReloadDefinition(Action):
 
     def __init__(self, ctl: ServiceManager, after: Sequence[Action]) -> None:
         self.ctl = ctl
+        self.target = ctl.name
         self.after = list(after)
         self.description = f"reload systemd (restored {ctl.title})"
 
@@ -325,6 +329,7 @@ class RemoveVenv(Action):
     def __init__(self, eff: VenvEffect, jid: str) -> None:
         self.eff = eff
         self.path = Path(eff.path)
+        self.target = str(self.path)
         self.description = f"remove the venv {self.path} (created by {jid})"
 
     def is_noop(self) -> bool:

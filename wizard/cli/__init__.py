@@ -16,9 +16,15 @@ from wizard.core.errors import WizardError
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        _tell_of_interrupted_applies()
+        if not argv:  # the full-screen wizard, as fast as it can be: no parser needed
+            from screens.app import run_app
+
+            return run_app()  # it names an interrupted apply itself (stderr would be hidden)
+        args = _parser().parse_args(argv)
+        if args.func is not _cmd_wizard or args.plain:
+            _tell_of_interrupted_applies()
         return int(args.func(args))
     except WizardError as exc:
         for line in str(exc).splitlines():
@@ -56,6 +62,11 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("answers", type=Path, help="answers file (TOML)")
     a.add_argument("--dry-run", action="store_true", help="print the plan and change nothing")
     a.add_argument("--yes", "-y", action="store_true", help="do not ask before applying")
+    a.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object (schema: wizard/apply/schema.py) instead of text; needs --yes or --dry-run",
+    )
     a.add_argument(
         "--password-stdin",
         action="store_true",

@@ -103,17 +103,13 @@ def ask_install(state: WizardState, envs: list[Environment]) -> None:
     python = _select(install.ENVS, choices, a.jupyter.python)
     if python == install.OTHER.value:
         python = _text(install.PYTHON.prompt(), check=install.path_problems)
-    choice = _select(install.ACTION, install.actions(), install.action_for(a, python))
-    venv_path, version = a.install.venv_path, a.install.version
-    asked = install.shown(choice)
-    if install.VENV_PATH.name in asked:
-        venv_path = _text(install.VENV_PATH.prompt(), venv_path)
-    if install.VERSION.name in asked:
-        version = _text(install.VERSION.prompt(), version)
-    changed = python != a.jupyter.python
-    state.answers = a.replace("jupyter", python=python).replace(
-        "install", action=choice, venv_path=venv_path, version=version
-    )
+    choice = _select(install.ACTION, install.actions(), install.default_action(a, python))
+    typed = {**install.values(a), install.PYTHON.name: python}
+    for spec in (install.VENV_PATH, install.BASE_PYTHON, install.VERSION):
+        if spec.name in install.shown(choice):
+            typed[spec.name] = _text(spec.prompt(), typed[spec.name])
+    state.answers = install.collect(a, choice, typed)
+    changed = state.answers.jupyter.python != a.jupyter.python
     if changed or state.facts is None:
         _probe(state)
     if state.facts is not None:
@@ -250,6 +246,8 @@ def _run() -> int:
     if previous is None:
         state.answers = suggested_answers(state.answers, envs)
     _probe(state)
+    if previous is None and state.facts is not None:
+        state.answers = service.suggested(state.answers, state.facts)
     for line in glance(state.facts, state.answers, state.has_current_password, state.configured):
         print("  " + line)
     print()

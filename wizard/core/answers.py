@@ -37,6 +37,9 @@ class InstallAnswers:
     venv_path: str = ""
     version: str = ""  # optional pip version spec, e.g. ">=4.2"
     base_python: str = ""  # create-venv: the Python that makes the venv ("" = the wizard's own)
+    installer: str = "auto"  # auto (uv when found, else pip) | uv | pip
+    # "" = the index pip is configured with; a URL: used for this install (and a new venv's pip.conf)
+    index_url: str = ""
 
 
 @dataclass

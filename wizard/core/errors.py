@@ -36,3 +36,12 @@ class ApplyError(WizardError):
     """An apply failed; what it had done was rolled back (exit 1)."""
 
     exit_code = 1
+
+
+class ExplainedError(RuntimeError):
+    """An action's failure that knows its decisive cause (one line a person reads first, e.g.
+    the log line saying the port was taken), apart from the long message."""
+
+    def __init__(self, message: str, cause: str | None = None) -> None:
+        super().__init__(message)
+        self.cause = cause

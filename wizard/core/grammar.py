@@ -13,6 +13,7 @@ import dataclasses
 import ipaddress
 import os
 import re
+from urllib.parse import urlsplit
 
 from wizard.core.answers import Answers
 from wizard.core.errors import Problem
@@ -98,6 +99,23 @@ def unit_name_problem(field: str, value: str) -> Problem | None:
     )
 
 
+def url_problem(field: str, value: str) -> Problem | None:
+    """A package index URL: http(s) or file, no white space, no password in it (answers files
+    and the journal are no place for one: pip.conf, ~/.netrc or a keyring are)."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https", "file") or any(c.isspace() for c in value):
+        return Problem(field, f"{value!r} is not an http(s):// or file:// URL")
+    if parts.scheme != "file" and not parts.hostname:
+        return Problem(field, f"{value!r} names no host")
+    if parts.password is not None:
+        return Problem(
+            field,
+            "a password does not belong in the answers: keep it in pip.conf or ~/.netrc "
+            "and leave the URL without it",
+        )
+    return None
+
+
 def problems(answers: Answers) -> list[Problem]:
     """Every grammar problem in the answers, each tied to its field."""
     out: list[Problem] = []
@@ -115,6 +133,8 @@ def problems(answers: Answers) -> list[Problem]:
                 problem = user_problem(field, value)
             elif problem is None and field in HOSTS:
                 problem = host_problem(field, value)
+            elif problem is None and field == "install.index_url":
+                problem = url_problem(field, value)
             elif problem is None and field == "service.name":
                 problem = unit_name_problem(field, value)
             if problem is not None:

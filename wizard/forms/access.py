@@ -324,6 +324,11 @@ def instructions(answers: Answers, facts: Facts | None) -> str:
     return f"Open http://THIS-SERVER:{net.port}{net.base_url}"
 
 
+def next_step(answers: Answers, facts: Facts) -> str:
+    """The command to run and the URL to open, first on the result and last in the terminal."""
+    return access.instructions(answers, facts).next_step()
+
+
 def ssh_command(answers: Answers, facts: Facts | None) -> str:
     """The exact `ssh -N -L ...` command for the person's computer ("" before the probe)."""
     if facts is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -48,3 +49,28 @@ def messages(problems: Iterable[Problem]) -> str:
 def on_field(problems: Iterable[Problem], field: str) -> list[Problem]:
     """Only the problems the core gives for one field (`network.port`, ...)."""
     return [p for p in problems if p.field == field]
+
+
+def masked(value: str) -> str:
+    """A short hint at a typed value that may be a secret typed into the wrong field."""
+    return f"'{value[:2]}…' ({len(value)} characters)"
+
+
+def shown_as_is(value: str) -> bool:
+    """Values echoed in full: short ones, absolute paths, numbers and IP addresses never look
+    like a password (anything else, a host name or a version included, might be one)."""
+    if len(value) < 8 or value.startswith("/") or value.isdigit():
+        return True
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+def scrub(text: str, typed: Iterable[str]) -> str:
+    """`text` with each typed value (quoted or bare) replaced by its masked hint, so no message
+    repeats a password typed where a version or a host was expected."""
+    for value in sorted({v for v in typed if not shown_as_is(v)}, key=len, reverse=True):
+        text = text.replace(repr(value), masked(value)).replace(value, masked(value))
+    return text

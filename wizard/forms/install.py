@@ -7,11 +7,12 @@ wizard.probe.environments (discovery, the default venv).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from wizard.core.answers import Answers
 from wizard.core.errors import Problem
 from wizard.forms.fields import Choice, FieldSpec
-from wizard.plan.steps import install
+from wizard.plan.steps import install, installer
 from wizard.probe.environments import Environment, default_venv_path
 from wizard.probe.facts import Facts
 
@@ -35,6 +36,19 @@ BASE_PYTHON = FieldSpec(
     help="runs `-m venv`: the venv gets its Python version",
 )
 VERSION = FieldSpec("version", "JupyterLab version (optional pip spec)", help="e.g. >=4.2")
+INSTALLER = FieldSpec("installer", "Installer", help="uv is about 4x faster; pip is the fallback")
+INDEX_URL = FieldSpec(
+    "index_url",
+    "Package index URL (optional)",
+    help="empty: the index pip is configured with; a URL also goes into a new venv's pip.conf",
+)
+INSTALLER_LABELS = {
+    "auto": "Automatic: uv when it is there, else pip",
+    "uv": "uv (fast)",
+    "pip": "pip",
+}
+
+CHECKING = "still being checked: press Next again in a moment"
 
 ACTION_LABELS = {
     "keep": "Keep: use this environment as it is",
@@ -51,6 +65,19 @@ def actions() -> list[Choice]:
     return [Choice(a, ACTION_LABELS.get(a, a)) for a in install.ACTIONS]
 
 
+def installers() -> list[Choice]:
+    return [Choice(i, INSTALLER_LABELS[i]) for i in installer.INSTALLERS]
+
+
+def installer_line(answers: Answers, facts: Facts | None) -> str:
+    """Which installer an install will use, and from which index (the Review names pip's own)."""
+    uv = facts.uv if facts is not None else None
+    tool = installer.chosen_installer(answers, uv)
+    found = f"uv found at {uv}" if uv else "uv not found"
+    index = answers.install.index_url or "the index pip is configured with (named in Review)"
+    return f"Installs with {tool} ({found}); packages from {index}"
+
+
 def env_choices(envs: Sequence[Environment], current: str) -> list[Choice]:
     """One choice per environment found; the chosen interpreter first when it is not one."""
     choices = [Choice(e.python, e.label()) for e in envs]
@@ -60,18 +87,31 @@ def env_choices(envs: Sequence[Environment], current: str) -> list[Choice]:
 
 
 def shown(action: str | None) -> set[str]:
-    """The fields an action asks for besides the interpreter and the action."""
-    fields = set()
+    """The fields an action asks for besides the action itself. With create-venv the
+    interpreter is the new venv's own: shown as a line that follows the venv path, never a
+    field of its own to keep in agreement."""
+    installing = {VERSION.name, INSTALLER.name, INDEX_URL.name}
     if action == "create-venv":
-        fields |= {VENV_PATH.name, BASE_PYTHON.name}
-    if action in ("install", "upgrade", "create-venv"):
-        fields.add(VERSION.name)
+        return {VENV_PATH.name, BASE_PYTHON.name, *installing}
+    fields = {ENVS.name, PYTHON.name}
+    if action in ("install", "upgrade"):
+        fields |= installing
     return fields
 
 
-def action_for(answers: Answers, python: str) -> str:
-    """The action once `python` is chosen: another environment picked instead of a new venv
-    means using it (keep), not making the venv."""
+def venv_interpreter(typed_venv: str) -> str:
+    """The line under the venv path: the interpreter JupyterLab will run from."""
+    venv = typed_venv.strip() or str(default_venv_path())
+    if not venv.startswith("/"):
+        return "Interpreter: the new venv's own (once its path is absolute)"
+    return (
+        f"Interpreter: the new venv's own, following its path:\n{install.venv_python(Path(venv))}"
+    )
+
+
+def default_action(answers: Answers, python: str) -> str:
+    """The action offered first once `python` is chosen (the question is still asked): another
+    environment picked instead of a new venv suggests using it (keep)."""
     action = answers.install.action
     if python != answers.jupyter.python and action == "create-venv":
         return "keep"
@@ -93,22 +133,32 @@ def values(answers: Answers) -> dict[str, str]:
         VENV_PATH.name: a.venv_path or venv,
         BASE_PYTHON.name: a.base_python or base,
         VERSION.name: a.version,
+        INSTALLER.name: a.installer,
+        INDEX_URL.name: a.index_url,
     }
 
 
 def collect(answers: Answers, action: str, typed: dict[str, str]) -> Answers:
     """The answers from what the fields hold; a default left as shown stays "" (the default,
-    wherever it is)."""
+    wherever it is). With create-venv the interpreter follows the venv path; otherwise it is
+    the one chosen or typed. No field changes another's choice."""
     venv, base = venv_defaults()
     typed_venv = typed[VENV_PATH.name].strip()
     typed_base = typed[BASE_PYTHON.name].strip()
-    return answers.replace(
+    out = answers.replace(
         "install",
         action=action,
         venv_path="" if typed_venv == venv else typed_venv,
         base_python="" if typed_base == base else typed_base,
         version=typed[VERSION.name].strip(),
+        installer=typed.get(INSTALLER.name, answers.install.installer),
+        index_url=typed.get(INDEX_URL.name, answers.install.index_url).strip(),
     )
+    if action == "create-venv":
+        new = install.venv_path_of(out)
+        python = str(install.venv_python(new)) if new.is_absolute() else ""
+        return out.replace("jupyter", python=python)
+    return out.replace("jupyter", python=typed[PYTHON.name].strip())
 
 
 def path_problems(text: str) -> list[Problem]:

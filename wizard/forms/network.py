@@ -16,7 +16,9 @@ from wizard.probe.facts import Facts
 TITLE = "Network: where JupyterLab listens"
 
 IP = FieldSpec("ip", "Listen address")
-PORT = FieldSpec("port", "Port", help="1024-65535; a busy port is an error, never a silent move")
+PORT = FieldSpec(
+    "port", "Port", help="1-65535 (below 1024 only as root); a busy port is an error, not a move"
+)
 ROOT_DIR = FieldSpec(
     "root_dir", "Root directory (notebooks)", question="Root directory", empty="your home"
 )

@@ -39,6 +39,18 @@ def managers() -> list[Choice]:
     return [Choice(kind, manager.label) for kind, manager in REGISTRY.items()]
 
 
+def suggested(answers: Answers, facts: Facts) -> Answers:
+    """First setup: a manager that keeps JupyterLab running on this machine, instead of "none"
+    (which leaves starting it to you): a system unit under sudo where systemd runs, else the
+    background manager (any Linux, no root needed). Logged in as root itself, the service would
+    run as root: that stays a choice the person makes, never a default."""
+    if answers.service.manager != "none" or facts.person.uid == 0:
+        return answers
+    root = facts.euid == 0
+    manager = "systemd-system" if facts.systemd_running and root else "background"
+    return answers.replace("service", manager=manager)
+
+
 def managed(manager: str | None) -> bool:
     """A manager keeps it running: then its name, user and enable are asked."""
     return manager not in (None, "none")

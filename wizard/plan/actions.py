@@ -45,6 +45,10 @@ class Action(ABC):
     """One step of a plan."""
 
     description: str
+    # What its preview is, for `apply --json`: "file" a diff, "command" the command line(s) it
+    # runs, "check" what it looks at (it changes nothing itself).
+    kind = "command"
+    target = ""  # what it acts on: a path, a unit, an environment
 
     @abstractmethod
     def preview(self) -> str:
@@ -72,6 +76,8 @@ def redact(text: str) -> str:
 class WriteFile(Action):
     """Write (or, with content None, remove) one file atomically, journaled with a backup."""
 
+    kind = "file"
+
     def __init__(
         self,
         path: Path,
@@ -84,6 +90,7 @@ class WriteFile(Action):
         dirs_owner: tuple[int, int] | None = None,
     ) -> None:
         self.path = path
+        self.target = str(path)
         self.dirs_owner = dirs_owner  # directories it creates (None: owned like their parent)
         self.prune_dirs = list(prune_dirs)  # with content None: dirs to remove if left empty
         self.content = content
@@ -193,6 +200,7 @@ class RunCommand(Action):
         timeout: float = 600.0,
     ) -> None:
         self.argv = list(argv)
+        self.target = self.argv[0]
         self.undo_argv = list(undo_argv) if undo_argv else None
         self.env = env
         self.timeout = timeout
@@ -295,6 +303,8 @@ class Poll(Action):
     changes something. Subclasses give the look, the success line and the failure (e.g. with
     a service's last log lines). Nothing to undo.
     """
+
+    kind = "check"
 
     def __init__(
         self,

@@ -12,6 +12,7 @@ from pathlib import Path
 import psutil
 
 from wizard.probe import sockets
+from wizard.probe.installers import find_uv
 from wizard.probe.interpreter import Interpreter, inspect_interpreter
 from wizard.probe.jupyter_config import ConfigFile, scan_config_dirs
 from wizard.probe.person import Person, ssh_connection
@@ -58,6 +59,7 @@ class Facts:
     base_interpreter: Interpreter | None = None
     # Who the wizard works for (under sudo: the sudo user): whose paths are the defaults.
     person: Person = field(default_factory=current_person)
+    uv: str | None = None  # uv's executable, when there is one (the fast installer)
     # The (python, config_dir) arguments these facts were probed for: wizard.session re-probes
     # when the answers point elsewhere.
     probed_for: tuple[str | None, str | None] = (None, None)
@@ -130,6 +132,7 @@ def probe(python: str | None, config_dir: str | None = None) -> Facts:
         euid=os.geteuid(),
         user=pwd.getpwuid(os.geteuid()).pw_name,
         person=current_person(),
+        uv=find_uv(),
         probed_for=(python, config_dir),
     )
     facts.config_files = scan_config_dirs(facts.config_dirs, ours=facts.config_dir)

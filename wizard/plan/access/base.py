@@ -67,6 +67,17 @@ class AccessInfo:
     limits: tuple[str, ...] = ()
     warnings: tuple[str, ...] = field(default_factory=tuple)
 
+    def next_step(self) -> str:
+        """The one thing to do now, in three lines at most: what a screen shows first and a
+        terminal keeps last."""
+        out = []
+        if self.ssh_command:  # on a line of its own: copied whole, never wrapped mid-way
+            out += ["On your computer, run:", f"  {self.ssh_command}"]
+        url = self.browser_url or (self.urls[0].url if self.urls else "")
+        if url:
+            out.append(f"{'Then open' if out else 'Open'}:  {url}")
+        return "\n".join(out)
+
     def render(self) -> str:
         out = [self.headline]
         if self.ssh_command:

@@ -171,6 +171,7 @@ class NginxSite(Action):
         self.files = files
         self.conf = conf
         self.systemd = systemd
+        self.kind, self.target = "file", str(files[0].path)
         self.description = f"nginx site {files[0].path} (test, then reload nginx)"
         self._done: list[WriteFile] = []
 

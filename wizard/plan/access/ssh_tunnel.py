@@ -20,7 +20,7 @@ from wizard.plan.access.base import (
     skip,
 )
 from wizard.plan.access.shared import classify, url_host, uses_tls
-from wizard.plan.steps.network import is_loopback
+from wizard.plan.steps.network import is_loopback, validate_ip
 from wizard.probe.facts import Facts
 
 _SSH_WORD = re.compile(r"(?!-)[A-Za-z0-9_.:%-]+")  # a user or host: one word, never an option
@@ -58,12 +58,13 @@ class SshTunnel(MethodBase):
 
     def validate(self, answers: Answers, facts: Facts) -> list[Problem]:
         ip = answers.network.ip
-        if is_loopback(ip):
-            return []
+        if is_loopback(ip) or validate_ip(ip, facts):
+            return []  # not a usable address at all: the network step names that, once
         return [
             Problem(
                 "network.ip",
-                f"ssh-tunnel keeps Jupyter on loopback (127.0.0.1): the tunnel needs nothing more, and {ip} would expose it",
+                f"ssh-tunnel reaches Jupyter on loopback: set 127.0.0.1 here (listening on {ip} "
+                "would let other machines reach it, and the tunnel does not need that)",
             )
         ]
 

@@ -90,6 +90,7 @@ class MakeSelfSigned(Action):
         self, cert: Path, key: Path, names: Sequence[str], owner: tuple[int, int] | None = None
     ) -> None:
         self.cert, self.key, self.names, self.owner = cert, key, list(names), owner
+        self.target = str(cert)
         self.description = f"make a self-signed certificate {cert} for {', '.join(self.names)}"
         self._created: list[Path] = []
         self._dirs: list[Path] = []

@@ -46,8 +46,11 @@ def record_service(ctx: ApplyContext, ctl: ServiceManager) -> None:
 class ServiceSnapshot(Action):
     """First in the plan: notes whether the service ran; its undo (which runs last) restarts it."""
 
+    kind = "check"
+
     def __init__(self, ctl: ServiceManager) -> None:
         self.ctl = ctl
+        self.target = ctl.name
         self.dependents: list[Action] = []  # the service actions whose changes need a snapshot
         self.description = f"remember the current state of {ctl.name}"
         self.before: ServiceState | None = None
@@ -83,6 +86,7 @@ class SetEnabled(Action):
 
     def __init__(self, ctl: ServiceManager, enabled: bool) -> None:
         self.ctl, self.want = ctl, enabled
+        self.target = ctl.name
         self.description = f"enable {ctl.title} (start at boot)"
         if not enabled:
             self.description = f"disable {ctl.title} (no start at boot)"
@@ -109,6 +113,7 @@ class EnsureRunning(Action):
 
     def __init__(self, ctl: ServiceManager, depends_on: Sequence[Action]) -> None:
         self.ctl = ctl
+        self.target = ctl.name
         self.depends_on = list(depends_on)
         self.description = f"start or restart {ctl.name}"
         self.was_active: bool | None = None

@@ -7,10 +7,12 @@ ports its own process tree listens on (wizard.probe.sockets) and an HTTP answer
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import psutil
 
+from wizard.core.errors import ExplainedError
 from wizard.plan.actions import Action, Look, Poll
 from wizard.plan.service.base import ServiceManager
 from wizard.probe import sockets
@@ -19,7 +21,7 @@ from wizard.probe.http import request, url_host
 LOG_LINES = 30
 
 
-class HealthError(RuntimeError):
+class HealthError(ExplainedError):
     """The service did not become healthy in time (message: why, plus the journal tail)."""
 
 
@@ -58,12 +60,30 @@ def _describe_pid(pid: int | None) -> str:
         return f"pid {pid}"
 
 
+# Jupyter's log levels: [C 2026-01-01 12:00:00.000 ServerApp] is critical, [E ...] an error.
+_LEVEL = re.compile(r"^\[([CE]) \d")
+_EXCEPTION = re.compile(r"^\w+(?:\.\w+)*(?:Error|Exception|Exit): ")
+
+
+def decisive_line(tail: str) -> str | None:
+    """The one log line that says why a service did not come up: the last critical line of
+    Jupyter's log, else its last error line, else the last exception of a traceback."""
+    lines = [line.strip() for line in tail.splitlines() if line.strip()]
+    for pattern in ("C", "E"):
+        found = [line for line in lines if (m := _LEVEL.match(line)) and m.group(1) == pattern]
+        if found:
+            return found[-1]
+    found = [line for line in lines if _EXCEPTION.match(line)]
+    return found[-1] if found else None
+
+
 class _ServicePoll(Poll):
-    """A Poll on a service: failures end with its last log lines."""
+    """A Poll on a service: failures say the decisive log line first, then its last lines."""
 
     def __init__(self, ctl: ServiceManager, description: str, *, after: Action, timeout: float):
         super().__init__(description, after=[after], timeout=timeout, interval=0.25)
         self.ctl = ctl
+        self.target = ctl.name
 
     def failed(self, look: Look) -> Exception:
         reason = (
@@ -71,7 +91,16 @@ class _ServicePoll(Poll):
         )
         time.sleep(0.5)  # let the journal catch the last lines of a crash
         tail = self.ctl.journal(LOG_LINES).strip() or "(no log lines)"
-        return HealthError(f"{reason}\n--- last log lines of {self.ctl.name} ---\n{tail}")
+        line = decisive_line(tail)
+        cause = f"{line}{self.busy_port_note(line)}" if line else None
+        why = f"\nwhy: {cause}" if cause else ""
+        return HealthError(
+            f"{reason}{why}\n--- last log lines of {self.ctl.name} ---\n{tail}", cause
+        )
+
+    def busy_port_note(self, cause: str) -> str:
+        """For a port found busy at start: who holds it now (it may be gone by then)."""
+        return ""
 
 
 class HealthGate(_ServicePoll):
@@ -103,6 +132,17 @@ class HealthGate(_ServicePoll):
 
     def preview(self) -> str:
         return f"wait for {api_url(self.host, self.port, self.base_url)}\n"
+
+    def busy_port_note(self, cause: str) -> str:
+        if "already in use" not in cause and "not available" not in cause:
+            return ""
+        holders = sorted({_describe_pid(s.pid) for s in sockets.listeners([self.port])})
+        if not holders:
+            return (
+                f"\n(port {self.port} was busy when {self.ctl.name} started and is free now: "
+                "applying again may well work)"
+            )
+        return f"\n(port {self.port} is held by {', '.join(holders)})"
 
     def begin(self) -> None:
         self._restarts = self.ctl.state().n_restarts

@@ -22,6 +22,7 @@ class VerifyUnit(Action):
 
     def __init__(self, name: str, content: str, *, scope: str, install: Action) -> None:
         self.name, self.content, self.scope, self.install = name, content, scope, install
+        self.kind, self.target = "check", name
         self.description = f"check {name} with systemd-analyze verify"
 
     def is_noop(self) -> bool:
@@ -54,6 +55,7 @@ class InstallUnit(Action):
     ) -> None:
         self.write = WriteFile(path, content.encode(), mode=0o644, owner=owner, why="service unit")
         self.ctl = ctl
+        self.kind, self.target = "file", str(path)
         self.reload = reload  # False when systemd is not running: the unit is written for later
         self.description = f"install {path}" + (" and reload systemd" if reload else "")
 
@@ -82,7 +84,7 @@ class EnableLinger(Action):
     """`loginctl enable-linger USER`: a user's services run without a login and survive logout."""
 
     def __init__(self, user: str) -> None:
-        self.user = user
+        self.user = self.target = user
         self.description = f"let {user}'s services run without a login (loginctl enable-linger)"
         self.done = False
 

@@ -24,11 +24,19 @@ from pathlib import Path
 from wizard.core.answers import Answers
 from wizard.core.errors import InputError, Problem
 from wizard.core.fileops import foreign_component, nearest_existing
+from wizard.plan.actions import WriteFile
 from wizard.plan.plan import Plan
-from wizard.plan.steps.install_actions import CreateVenv, PipInstall
+from wizard.plan.steps.install_actions import CreateVenv, install_action
+from wizard.plan.steps.installer import (
+    PackageSource,
+    chosen_installer,
+    installer_problem,
+    venv_pip_conf,
+)
 from wizard.plan.steps.versions import requirement, satisfies, spec_problem, version_key
 from wizard.probe.environments import Environment, default_venv_path
 from wizard.probe.facts import Facts
+from wizard.probe.installers import read_pip_config
 from wizard.probe.interpreter import Interpreter, inspect_interpreter
 from wizard.probe.jupyter_config import scan_config_dirs
 
@@ -198,6 +206,8 @@ def validate(answers: Answers, facts: Facts) -> list[Problem]:
     bad_spec = spec_problem(ins.version)
     if bad_spec:
         problems.append(Problem("install.version", bad_spec))
+    if ins.action != "keep" and (bad := installer_problem(answers, facts.uv)):
+        problems.append(bad)
     if ins.action == "create-venv":
         return problems + _validate_create_venv(answers, facts)
     interp = facts.interpreter
@@ -343,32 +353,53 @@ def plan_install(plan: Plan, answers: Answers, facts: Facts) -> None:
     if ins.action == "keep" or interp is None:
         return
     installed = interp.jupyterlab_version
+    tool = chosen_installer(answers, facts.uv)
+    uv = facts.uv if tool == "uv" else None
     fresh = False
     if ins.action == "create-venv":
         venv = venv_path_of(answers)
         base = facts.base_interpreter
-        create = CreateVenv(base.executable if base else default_base_python(), venv)
+        create = CreateVenv(base.executable if base else default_base_python(), venv, uv=uv)
         fresh = not create.is_noop()
         if fresh:
             plan.note("info", f"JupyterLab will go into a new venv at {venv}")
         plan.actions.append(create)
+        if ins.index_url:
+            plan.actions.append(
+                WriteFile(
+                    venv / "pip.conf",
+                    venv_pip_conf(ins.index_url),
+                    mode=0o644,
+                    why="the venv's own index: later pip installs in it use install.index_url",
+                )
+            )
     if ins.action != "upgrade" and installed and satisfies(installed, ins.version):
         plan.note("info", f"JupyterLab {installed} is already installed in {interp.prefix}")
         return
+    # pip's own settings as the interpreter that installs sees them (a new venv: its base's)
+    asker = (
+        facts.base_interpreter.executable if fresh and facts.base_interpreter else interp.executable
+    )
+    source = PackageSource(read_pip_config(asker), ins.index_url)
     plan.actions.append(
-        PipInstall(
+        install_action(
+            uv,
             interp.executable,
             requirement(ins.version),
             upgrade=ins.action == "upgrade",
             previous=installed,
             fresh=fresh,
             lab_bin=interp.jupyter_lab_bin,
+            source=source,
         )
+    )
+    plan.note(
+        "info", f"installer: {tool}{f' ({uv})' if uv else ''}; packages from {source.describe()}"
     )
     if not fresh:
         plan.note(
             "info",
-            f"pip changes {interp.prefix}; if the apply fails it puts back the package versions it found",
+            f"{tool} changes {interp.prefix}; if the apply fails it puts back the package versions it found",
         )
 
 

@@ -1,6 +1,7 @@
 """The install step's actions: make a venv (undo: remove it, journaled as a VenvEffect for a
-later rollback), and pip install JupyterLab with its output streamed and folded into progress
-(undo: the packages pip added go, the ones it changed come back to their earlier versions)."""
+later rollback), and install JupyterLab with pip or uv, its output streamed and folded into
+progress (undo: the packages it added go, the ones it changed come back to their earlier
+versions, with the installer that made the change)."""
 
 from __future__ import annotations
 
@@ -18,27 +19,35 @@ from pathlib import Path
 from wizard.core.fileops import foreign_component, make_dirs, strict
 from wizard.plan.actions import Action, ApplyContext, run_streaming
 from wizard.plan.effects import VenvEffect, sha256
+from wizard.plan.steps.installer import PackageSource
 from wizard.plan.steps.pip_output import PipProgress, explain_pip_failure, pip_progress
+from wizard.plan.steps.uv_output import explain_uv_failure, uv_progress
 from wizard.plan.steps.versions import PACKAGE
+from wizard.probe.installers import PipConfig
 
 PIP_TIMEOUT = 1800.0
 
 
 class CreateVenv(Action):
-    """`python -m venv PATH`; undo removes the venv (and the directories made for it)."""
+    """`python -m venv PATH` (or `uv venv --python BASE PATH`, the same venv without pip, in a
+    blink); undo removes the venv (and the directories made for it)."""
 
-    def __init__(self, base_python: str, path: Path) -> None:
+    def __init__(self, base_python: str, path: Path, *, uv: str | None = None) -> None:
         self.base_python = base_python
         self.path = path
+        self.target = str(path)
+        self.uv = uv
         self.description = f"create a venv for JupyterLab at {path}"
         self._created: list[Path] = []  # directories this action made, outermost first
         self._emptied = False  # the venv dir existed (empty): on undo, empty it again
 
+    def argv(self) -> list[str]:
+        if self.uv:
+            return [self.uv, "venv", "--python", self.base_python, str(self.path)]
+        return [self.base_python, "-m", "venv", str(self.path)]
+
     def preview(self) -> str:
-        return (
-            f"$ {shlex.join([self.base_python, '-m', 'venv', str(self.path)])}\n"
-            f"(undo: remove {self.path})\n"
-        )
+        return f"$ {shlex.join(self.argv())}\n(undo: remove {self.path})\n"
 
     def is_noop(self) -> bool:
         return (self.path / "pyvenv.cfg").is_file()
@@ -52,9 +61,7 @@ class CreateVenv(Action):
         self._emptied = self.path.is_dir()
         self._created = make_dirs(self.path)  # recorded before running: a cancel cleans up
         try:
-            run_streaming(
-                [self.base_python, "-m", "venv", str(self.path)], ctx, env=None, timeout=300
-            )
+            self._make(ctx)
         except RuntimeError as exc:
             raise RuntimeError(f"could not create the venv {self.path}: {exc}") from exc
         # For a later `rollback`: remove it then only while its pyvenv.cfg is still this one.
@@ -66,6 +73,17 @@ class CreateVenv(Action):
                 existed_empty=self._emptied,
             )
         )
+
+    def _make(self, ctx: ApplyContext) -> None:
+        if self.uv:
+            env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}  # the base Python, no other
+            try:
+                run_streaming(self.argv(), ctx, env=env, timeout=300)
+                return
+            except RuntimeError as exc:
+                ctx.log(f"uv could not make the venv ({exc}); making it with venv instead")
+                self.uv = None
+        run_streaming(self.argv(), ctx, env=None, timeout=300)
 
     def undo(self, ctx: ApplyContext) -> None:
         if self._created:
@@ -113,12 +131,22 @@ def pip_env(tmpdir: str) -> dict[str, str]:
     return env
 
 
+class InstallFailed(RuntimeError):
+    """An installer failed; the message says why and what to do."""
+
+    def __init__(self, message: str, *, try_pip: bool = False) -> None:
+        super().__init__(message)
+        self.try_pip = try_pip
+
+
 class PipInstall(Action):
     """`python -m pip install [--upgrade] jupyterlab...`, streamed; then `jupyter-lab --version`.
 
     Undo: in a venv made by the same plan, nothing (the venv goes). Elsewhere, the packages pip
     added are uninstalled and the ones it changed go back to the versions found before.
     """
+
+    tool = "pip"
 
     def __init__(
         self,
@@ -129,6 +157,7 @@ class PipInstall(Action):
         previous: str | None,
         fresh: bool,
         lab_bin: str,
+        source: PackageSource | None = None,
     ) -> None:
         self.python = python
         self.requirement = requirement
@@ -136,6 +165,7 @@ class PipInstall(Action):
         self.previous = previous  # the JupyterLab version before, shown and restored by undo
         self.fresh = fresh
         self.lab_bin = lab_bin
+        self.source = source or PackageSource(PipConfig())
         self.argv = [
             python,
             "-m",
@@ -145,56 +175,74 @@ class PipInstall(Action):
             requirement,
         ]
         prefix = Path(python).parent.parent
+        self.target = str(prefix)
         if previous:
             self.description = (
                 f"{'upgrade' if upgrade else 'install'} {requirement} in {prefix} (now {previous})"
             )
         else:
-            self.description = f"install {requirement} into {prefix} with pip"
+            self.description = f"install {requirement} into {prefix} with {self.tool}"
         self._before: dict[str, str] | None = None
+        self.used = self.tool  # the installer that made the changes (undo uses the same)
 
     def preview(self) -> str:
-        out = f"$ {shlex.join(self.argv)}\n$ {shlex.join([self.lab_bin, '--version'])}\n"
+        return self._preview(self.argv)
+
+    def _preview(self, argv: list[str]) -> str:
+        out = f"$ {shlex.join(argv)}\n$ {shlex.join([self.lab_bin, '--version'])}\n"
         if self.fresh:
             return out
         if self.previous:
             return out + (
-                f"(undo: pip install {PACKAGE}=={self.previous}, and the earlier versions of "
+                f"(undo: install {PACKAGE}=={self.previous}, and the earlier versions of "
                 "any package it changed)\n"
             )
-        return out + "(undo: pip uninstall the packages it added)\n"
+        return out + "(undo: uninstall the packages it added)\n"
 
     def apply(self, ctx: ApplyContext) -> None:
         if not self.fresh:
             self._before = installed_packages(self.python)
-        self.stream(self.argv, ctx, env=pip_env)
+        self.install(ctx)
         try:
             run_streaming([self.lab_bin, "--version"], ctx, env=None, timeout=120)
         except RuntimeError as exc:
             raise RuntimeError(f"JupyterLab was installed but does not start: {exc}") from exc
 
+    def install(self, ctx: ApplyContext) -> None:
+        self.used = "pip"
+        self.stream(self.argv, ctx, env=self.pip_env)
+
+    def pip_env(self, tmpdir: str) -> dict[str, str]:
+        return {**pip_env(tmpdir), **self.source.pip_env()}
+
     def stream(
-        self, argv: list[str], ctx: ApplyContext, *, env: Callable[[str], dict[str, str]] | None
+        self,
+        argv: list[str],
+        ctx: ApplyContext,
+        *,
+        env: Callable[[str], dict[str, str]] | None,
+        tool: str = "pip",
     ) -> None:
-        """Run pip (argv), its output streamed and folded into progress reports; a failure
-        comes back explained (PEP 668, disk, index, no match)."""
+        """Run the installer (argv), its output streamed and folded into progress reports; a
+        failure comes back explained (PEP 668, disk, index, no match) as InstallFailed."""
         lines: list[str] = []
-        progress = PipProgress()
+        fold = uv_progress if tool == "uv" else pip_progress
+        progress = PipProgress(tool=tool)
 
         def report(p: PipProgress) -> None:
-            # A failed pip is finished, not indeterminate: the bar must stop moving.
-            ctx.progress(0.0 if p.phase == "failed" else p.fraction, f"pip: {p.label()}")
+            # A failed install is finished, not indeterminate: the bar must stop moving.
+            ctx.progress(0.0 if p.phase == "failed" else p.fraction, f"{tool}: {p.label()}")
 
         def log(line: str) -> None:
             nonlocal progress
             lines.append(line)
             ctx.log(line)
-            folded = pip_progress(progress, line)
+            folded = fold(progress, line)
             if folded != progress:
                 progress = folded
                 report(progress)
 
-        tmp = tempfile.mkdtemp(prefix="jsw-pip-")
+        tmp = tempfile.mkdtemp(prefix=f"jsw-{tool}-")
         sub = ApplyContext(ctx.journal, log, ctx.cancelled, ctx.progress)
         report(progress)
         try:
@@ -203,10 +251,17 @@ class PipInstall(Action):
             if progress.phase not in ("done", "failed"):
                 report(dataclasses.replace(progress, phase="failed"))
             if isinstance(exc, RuntimeError):
-                raise RuntimeError(explain_pip_failure(lines) or str(exc)) from exc
+                raise self._explain(tool, lines, exc) from exc
             raise
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+
+    def _explain(self, tool: str, lines: list[str], exc: RuntimeError) -> InstallFailed:
+        if tool == "uv":
+            failure = explain_uv_failure(lines, self.source)
+            return InstallFailed(failure.message, try_pip=failure.try_pip)
+        message = explain_pip_failure(lines, self.source.timeout("pip"))
+        return InstallFailed(message or str(exc))
 
     def undo(self, ctx: ApplyContext) -> None:
         if self._before is None:
@@ -214,15 +269,138 @@ class PipInstall(Action):
         before, after = self._before, installed_packages(self.python)
         added = sorted(set(after) - set(before))
         changed = sorted(n for n, v in before.items() if after.get(n) != v)
-        tmp = tempfile.mkdtemp(prefix="jsw-pip-")
+        tmp = tempfile.mkdtemp(prefix="jsw-undo-")
         try:
-            if added:
-                argv = [self.python, "-m", "pip", "uninstall", "-y", *added]
-                run_streaming(argv, ctx, env=pip_env(tmp), timeout=PIP_TIMEOUT)
-            if changed:
-                pins = [f"{n}=={before[n]}" for n in changed]
-                argv = [self.python, "-m", "pip", "install", "--no-deps", *pins]
-                run_streaming(argv, ctx, env=pip_env(tmp), timeout=PIP_TIMEOUT)
+            for argv, env in self.restore_commands(added, [f"{n}=={before[n]}" for n in changed]):
+                run_streaming(argv, ctx, env=env(tmp), timeout=PIP_TIMEOUT)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         self._before = None
+
+    def restore_commands(
+        self, added: list[str], pins: list[str]
+    ) -> list[tuple[list[str], Callable[[str], dict[str, str]]]]:
+        """The commands that remove `added` and put `pins` back, with the installer used."""
+        out: list[tuple[list[str], Callable[[str], dict[str, str]]]] = []
+        if added:
+            out.append(([self.python, "-m", "pip", "uninstall", "-y", *added], self.pip_env))
+        if pins:
+            out.append(([self.python, "-m", "pip", "install", "--no-deps", *pins], self.pip_env))
+        return out
+
+
+class UvInstall(PipInstall):
+    """`uv pip install --python PYTHON jupyterlab...` with pip's index settings carried over;
+    a resolution error or a missing wheel falls back to pip once (and says so), an index that
+    does not answer stops, naming it. Undo as PipInstall's, with uv when uv made the change."""
+
+    tool = "uv"
+
+    def __init__(
+        self,
+        uv: str,
+        python: str,
+        requirement: str,
+        *,
+        upgrade: bool,
+        previous: str | None,
+        fresh: bool,
+        lab_bin: str,
+        source: PackageSource,
+        seed_pip: bool,
+    ) -> None:
+        super().__init__(
+            python,
+            requirement,
+            upgrade=upgrade,
+            previous=previous,
+            fresh=fresh,
+            lab_bin=lab_bin,
+            source=source,
+        )
+        self.uv = uv
+        self.seed_pip = seed_pip  # a venv uv made has no pip: add it, as `python -m venv` would
+        self.uv_argv = [
+            *self._uv("install"),
+            *source.uv_args(),
+            *(["--upgrade-package", PACKAGE] if upgrade else []),
+            requirement,
+            *(["pip"] if seed_pip else []),
+        ]
+
+    def _uv(self, command: str) -> list[str]:
+        return [self.uv, "pip", command, "--python", self.python]
+
+    def preview(self) -> str:
+        out = self._preview(self.uv_argv)
+        return out + (
+            f"(packages from {self.source.describe()}; if uv cannot resolve or finds no wheel: "
+            "pip, once)\n"
+        )
+
+    def uv_env(self, tmpdir: str) -> dict[str, str]:
+        return {**os.environ, "TMPDIR": tmpdir, "UV_NO_PROGRESS": "1", **self.source.uv_env()}
+
+    def install(self, ctx: ApplyContext) -> None:
+        self.used = "uv"
+        try:
+            self.stream(self.uv_argv, ctx, env=self.uv_env, tool="uv")
+            return
+        except InstallFailed as exc:
+            if not exc.try_pip:
+                raise
+            ctx.log(f"{exc}\nuv could not install JupyterLab: trying pip once")
+        if self.seed_pip:  # the venv uv made has no pip yet: venv's own way to add it
+            run_streaming(
+                [self.python, "-m", "ensurepip", "--default-pip"], ctx, env=None, timeout=300
+            )
+        super().install(ctx)
+
+    def restore_commands(
+        self, added: list[str], pins: list[str]
+    ) -> list[tuple[list[str], Callable[[str], dict[str, str]]]]:
+        if self.used != "uv":
+            return super().restore_commands(added, pins)
+        out: list[tuple[list[str], Callable[[str], dict[str, str]]]] = []
+        if added:
+            out.append(([*self._uv("uninstall"), *added], self.uv_env))
+        if pins:
+            out.append(
+                ([*self._uv("install"), *self.source.uv_args(), "--no-deps", *pins], self.uv_env)
+            )
+        return out
+
+
+def install_action(
+    uv: str | None,
+    python: str,
+    requirement: str,
+    *,
+    upgrade: bool,
+    previous: str | None,
+    fresh: bool,
+    lab_bin: str,
+    source: PackageSource,
+) -> PipInstall:
+    """The install with uv when given its executable (a fresh venv of uv's gets pip too), else pip."""
+    if uv:
+        return UvInstall(
+            uv,
+            python,
+            requirement,
+            upgrade=upgrade,
+            previous=previous,
+            fresh=fresh,
+            lab_bin=lab_bin,
+            source=source,
+            seed_pip=fresh,
+        )
+    return PipInstall(
+        python,
+        requirement,
+        upgrade=upgrade,
+        previous=previous,
+        fresh=fresh,
+        lab_bin=lab_bin,
+        source=source,
+    )

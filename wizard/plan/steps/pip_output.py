@@ -48,7 +48,25 @@ def index_reachable(url: str, timeout: float = 3.0) -> bool:
         return False
 
 
-def explain_pip_failure(lines: list[str]) -> str | None:
+def unreachable_message(
+    tool: str, indexes: list[str], tail: str, *, timed_out: bool, timeout: float | None
+) -> str:
+    """The one message for an index that cannot be reached, whichever installer tried."""
+    where = f" {', '.join(indexes)}" if indexes else ""
+    what = (
+        f"did not answer within {timeout:g} s" if timed_out and timeout else "could not be reached"
+    )
+    return (
+        f"the package index{where} {what}, so nothing was installed. "
+        "Check the network, a proxy (HTTPS_PROXY) or pip's index setting (PIP_INDEX_URL, "
+        f"pip.conf, install.index_url), then try again.\n{tool} said: {tail}"
+    )
+
+
+_TIMEOUT_SIGNS = ("ReadTimeoutError", "ConnectTimeoutError", "timed out")
+
+
+def explain_pip_failure(lines: list[str], timeout: float | None = None) -> str | None:
     """A clear message, with the way forward, for the ways pip commonly fails."""
     text = "\n".join(lines)
     tail = "\n".join(line for line in lines[-4:] if line.strip())
@@ -65,13 +83,11 @@ def explain_pip_failure(lines: list[str]) -> str | None:
     ):
         # With retries off pip does not say why it found nothing: look ourselves.
         unreachable = [u for u in _indexes(lines) if not index_reachable(u)]
-    if unreachable or any(sign in text for sign in _NETWORK_SIGNS):
-        where = f" ({', '.join(unreachable)})" if unreachable else ""
-        return (
-            f"the package index{where} could not be reached, so nothing was installed. "
-            "Check the network, a proxy (HTTPS_PROXY) or pip's index setting (PIP_INDEX_URL, "
-            f"pip.conf), then try again.\npip said: {tail}"
-        )
+    timed_out = any(sign in text for sign in _TIMEOUT_SIGNS)
+    if unreachable or timed_out or any(sign in text for sign in _NETWORK_SIGNS):
+        if timed_out and not unreachable:
+            unreachable = _indexes(lines)
+        return unreachable_message("pip", unreachable, tail, timed_out=timed_out, timeout=timeout)
     if "No matching distribution found" in text or "Could not find a version" in text:
         return (
             "pip found no JupyterLab matching the version spec (check install.version) "
@@ -85,6 +101,7 @@ class PipProgress:
     """Where a pip install is, from its output so far: enough for a progress line and bar."""
 
     phase: str = "starting"  # starting | collecting | downloading | installing | done | failed
+    tool: str = "pip"  # the installer whose output this is: pip or uv
     collected: int = 0  # packages resolved so far
     downloaded: int = 0  # files downloaded so far
     installing: int = 0  # packages in "Installing collected packages" (known from then on)
@@ -102,6 +119,8 @@ class PipProgress:
     def label(self) -> str:
         if self.phase == "collecting":
             return f"Resolving: {self.collected} packages so far ({self.current})"
+        if self.phase == "downloading" and not self.current:  # uv: the resolved set at once
+            return f"Downloading {self.collected} packages"
         if self.phase == "downloading":
             return f"Downloading {self.current} ({self.downloaded} files so far)"
         if self.phase == "installing":
@@ -109,8 +128,8 @@ class PipProgress:
         if self.phase == "done":
             return f"Installed {self.installing or self.collected} packages"
         if self.phase == "failed":
-            return "pip failed"
-        return "Starting pip"
+            return f"{self.tool} failed"
+        return f"Starting {self.tool}"
 
 
 _COLLECT_RE = re.compile(r"^(?:Collecting|Processing) (\S+)")

@@ -27,6 +27,26 @@ def _is_loopback(addr: str) -> bool:
     return addr.startswith("127.") or addr in ("::1", "localhost")
 
 
+def _not_running(snap: Snapshot) -> Finding:
+    """Nothing runs: how to start it, by the service of record or without one."""
+    svc = snap.service
+    if svc.manager == "none":
+        return Finding(
+            "not_running",
+            "error",
+            "JupyterLab is not running, and no service manager starts it",
+            "choose one in the Service step (background needs no root and no systemd), "
+            "or start jupyter-lab yourself",
+            "service",
+        )
+    return Finding(
+        "not_running",
+        "error",
+        f"JupyterLab is not running: the service {svc.name or svc.manager} is stopped",
+        "start it: S on the status screen, or run `jupyter-setup-wizard service start`",
+    )
+
+
 def findings_of(
     snap: Snapshot,
     files: list[ConfigFile],
@@ -92,6 +112,8 @@ def findings_of(
                 "service",
             )
         )
+    elif not snap.servers and not hidden_pids:  # hidden: running, as another user
+        out.append(_not_running(snap))
     method = cfg.access_method
     for s in on_port or snap.servers:
         addrs = sorted({x.address for x in s.listening if x.port == (port if on_port else x.port)})

@@ -1,13 +1,15 @@
 """The documented, stable schema of `jupyter-setup-wizard status --json` (JSON Schema, draft 2020-12).
 
 Stable means: fields are only ever added (with schema_version unchanged) or, if one must change
-meaning, schema_version goes up. `validate()` checks the subset of JSON Schema used here, so the
-tests need no extra dependency.
+meaning, schema_version goes up. `validate()` (wizard.core.json_schema) checks it.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from wizard.core import json_schema
+from wizard.core.json_schema import obj as _obj
 
 SCHEMA_VERSION = 1  # render.to_json writes this; raise it only when a field changes meaning
 
@@ -16,18 +18,6 @@ _NSTR = {"type": ["string", "null"]}
 _NINT = {"type": ["integer", "null"]}
 _NBOOL = {"type": ["boolean", "null"]}
 _NNUM = {"type": ["number", "null"]}
-
-
-def _obj(props: dict[str, Any], description: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "type": "object",
-        "properties": props,
-        "required": sorted(props),
-        "additionalProperties": False,
-    }
-    if description:
-        out["description"] = description
-    return out
 
 
 LISTENER = _obj(
@@ -164,54 +154,7 @@ SCHEMA: dict[str, Any] = {
     ),
 }
 
-_TYPES: dict[str, Any] = {
-    "object": dict,
-    "array": list,
-    "string": str,
-    "boolean": bool,
-    "null": type(None),
-}
 
-
-def _is_type(value: Any, name: str) -> bool:
-    if name == "integer":
-        return isinstance(value, int) and not isinstance(value, bool)
-    if name == "number":
-        return isinstance(value, int | float) and not isinstance(value, bool)
-    return isinstance(value, _TYPES[name])
-
-
-def validate(instance: Any, schema: dict[str, Any] = SCHEMA, path: str = "$") -> list[str]:
-    """Errors of `instance` against the JSON Schema subset used above ([] when valid)."""
-    errors: list[str] = []
-    if "anyOf" in schema:
-        if all(validate(instance, s, path) for s in schema["anyOf"]):
-            errors.append(f"{path}: matches none of the allowed forms")
-        return errors
-    if "const" in schema and instance != schema["const"]:
-        errors.append(f"{path}: must be {schema['const']!r}")
-    if "enum" in schema and instance not in schema["enum"]:
-        errors.append(f"{path}: {instance!r} is not one of {schema['enum']}")
-    if "type" in schema:
-        types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
-        if not any(_is_type(instance, t) for t in types):
-            return [*errors, f"{path}: {instance!r} is not of type {'/'.join(types)}"]
-    if isinstance(instance, int | float) and not isinstance(instance, bool):
-        if "minimum" in schema and instance < schema["minimum"]:
-            errors.append(f"{path}: {instance} < {schema['minimum']}")
-        if "maximum" in schema and instance > schema["maximum"]:
-            errors.append(f"{path}: {instance} > {schema['maximum']}")
-    if isinstance(instance, dict):
-        props = schema.get("properties", {})
-        for key in schema.get("required", []):
-            if key not in instance:
-                errors.append(f"{path}: missing {key!r}")
-        for key, value in instance.items():
-            if key in props:
-                errors += validate(value, props[key], f"{path}.{key}")
-            elif schema.get("additionalProperties") is False:
-                errors.append(f"{path}: unexpected {key!r}")
-    if isinstance(instance, list) and "items" in schema:
-        for i, item in enumerate(instance):
-            errors += validate(item, schema["items"], f"{path}[{i}]")
-    return errors
+def validate(instance: Any, schema: dict[str, Any] | None = None) -> list[str]:
+    """Errors of `instance` against SCHEMA (or `schema`); [] when valid."""
+    return json_schema.validate(instance, SCHEMA if schema is None else schema)

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,9 +22,10 @@ from tests.support.ports import free_port
 from wizard.core.answers import NetworkAnswers
 from wizard.plan.steps import network
 from wizard.plan.steps.config import owned
+from wizard.plan.steps.config_check import kept
 from wizard.plan.steps.password import MODERN_KEY
 from wizard.probe import sockets
-from wizard.probe.effective_config import load_effective
+from wizard.probe.effective_config import Loader, Request
 
 pytestmark = pytest.mark.system
 
@@ -58,17 +61,12 @@ def answers(path: Path, jlab: str, cfg: Path, port: int, root: Path) -> Path:
     return path
 
 
-def kept(merged: dict[str, str], mine: set[str]) -> dict[str, str]:
-    """The settings the wizard does not own, by the trait Jupyter reads them into (NotebookApp.X
-    is ServerApp.X; IdentityProvider.token is fed by the legacy ServerApp.token)."""
-    out = {}
-    for name, value in merged.items():
-        cls, trait = name.split(".", 1)
-        name = f"ServerApp.{trait}" if cls == "NotebookApp" else name
-        fed_by = {"IdentityProvider.token": "ServerApp.token"}.get(name)
-        if name not in mine and fed_by not in mine and "jpserver_extensions" not in name:
-            out[name] = value
-    return out
+@pytest.fixture(scope="module")
+def loader(jlab: str) -> Iterator[Loader]:
+    """The wizard's own loader script, kept running: each load is still a fresh ServerApp in a
+    fresh (forked) process of the real interpreter; only the imports are shared."""
+    with Loader(jlab) as running:
+        yield running
 
 
 def test_the_corpus_is_large_enough() -> None:
@@ -76,9 +74,11 @@ def test_the_corpus_is_large_enough() -> None:
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_apply_over_a_real_world_config(case: str, jlab: str, tmp_path: Path) -> None:
+def test_apply_over_a_real_world_config(
+    case: str, jlab: str, loader: Loader, tmp_path: Path
+) -> None:
     cfg, root, port = tmp_path / "cfg", tmp_path / "nb", free_port()
-    shutil.copytree(CORPUS / case, cfg, ignore=shutil.ignore_patterns("expect-refusal"))
+    shutil.copytree(CORPUS / case, cfg, ignore=shutil.ignore_patterns("expect-*"))
     root.mkdir()
     if "ssl" in case:
         make_tls(cfg)
@@ -93,7 +93,7 @@ def test_apply_over_a_real_world_config(case: str, jlab: str, tmp_path: Path) ->
         assert files_of(cfg) == original  # nothing changed
         return
 
-    before = load_effective(jlab, str(cfg), cwd=str(root))
+    before = loader.load(Request(str(cfg), cwd=str(root)))
     assert not before.errors, before.errors
     r = wizard("apply", str(a), "--yes", "--password-stdin", stdin=PASSWORD + "\n")
     assert r.returncode == 0, r.stdout + r.stderr
@@ -104,7 +104,7 @@ def test_apply_over_a_real_world_config(case: str, jlab: str, tmp_path: Path) ->
             ast.parse(data)
         elif name.endswith(".json"):
             json.loads(data)
-    after = load_effective(jlab, str(cfg), cwd=str(root))
+    after = loader.load(Request(str(cfg), cwd=str(root)))
     assert not after.errors, after.errors
     assert after.values["ServerApp.ip"] == "127.0.0.1"
     assert after.values["ServerApp.port"] == port
@@ -113,7 +113,13 @@ def test_apply_over_a_real_world_config(case: str, jlab: str, tmp_path: Path) ->
     mine = {f"{cls}.{trait}" for cls, trait in owned(desired)}
     assert not mine & {"ServerApp.certfile", "ServerApp.keyfile", "ServerApp.ssl_options",
                        "ServerApp.trust_xheaders", "ServerApp.tornado_settings"}  # fmt: skip
-    assert kept(after.merged, mine) == kept(before.merged, mine)
+    was, now = kept(before.merged, desired), kept(after.merged, desired)
+    changed = {k for k in was.keys() | now.keys() if was.get(k) != now.get(k)}
+    # Only what the case expects changes effect, and the apply names exactly that, with why.
+    expect = CORPUS / case / "expect-effect-changes"
+    assert changed == set(expect.read_text().split() if expect.exists() else []), (was, now)
+    named = set(re.findall(r"^\[warning\] (\S+) changes effect ", r.stdout, re.M))
+    assert named == changed, r.stdout
 
     with run_jupyter(jlab, cfg, tmp_path / "srv") as server:
         assert server.port == port

@@ -115,9 +115,10 @@ def build_plan(
     owner = service.config_owner(answers, facts)
     released = _released(previous, facts, desired)
     plan_jupyter_config(plan, facts, desired, owner=owner, released=released)
+    checked = None
     if check_config and answers.install.action == "keep" and config_check.can_check(facts):
-        config_check.check_before(plan, facts, desired, run_as=owner)
-    _plan_config_gates(plan, answers, facts, desired, owner)
+        checked = config_check.check_before(plan, facts, desired, run_as=owner)
+    _plan_config_gates(plan, answers, facts, desired, owner, checked)
     # A change in what JupyterLab runs from or reads means a restart of the service.
     first = service.plan_service(plan, answers, facts, restart_after=list(plan.actions))
     access.plan_access(plan, answers, facts, proxy_password=secrets.proxy_password)
@@ -148,6 +149,7 @@ def _plan_config_gates(
     facts: Facts,
     desired: dict[TraitKey, Any],
     owner: tuple[int, int] | None,
+    checked: config_check.Checked | None,
 ) -> None:
     """After install and config: Jupyter loads what was meant; with no service to start it,
     a brief real start proves it starts (a service's own health check does that otherwise)."""
@@ -157,7 +159,12 @@ def _plan_config_gates(
     changed = list(plan.actions)
     plan.actions.append(
         config_check.ConfigGate(
-            interp.executable, facts.config_dir, desired, run_as=owner, after=changed
+            interp.executable,
+            facts.config_dir,
+            desired,
+            run_as=owner,
+            after=changed,
+            checked=checked,
         )
     )
     if answers.service.manager == "none":

@@ -7,6 +7,7 @@ start of jupyter-lab on a free loopback port, since nothing else would start it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -21,12 +22,15 @@ from wizard.core.errors import InputError, Problem
 from wizard.plan.actions import Action, ApplyContext, Look, Poll, WriteFile
 from wizard.plan.plan import Plan
 from wizard.plan.service.health import answers_http
+from wizard.plan.steps.config import owned
 from wizard.plan.steps.password import MODERN_KEY
 from wizard.probe.effective_config import (
     ALIASES,
     ConfigCheckError,
     Effective,
+    Request,
     load_effective,
+    load_many,
 )
 from wizard.probe.facts import Facts
 from wizard.probe.jupyter_config import (
@@ -47,12 +51,25 @@ def expected(desired: dict[TraitKey, Any]) -> dict[str, Any]:
     return out
 
 
-def problems(eff: Effective, want: dict[str, Any], texts: dict[str, str]) -> list[str]:
-    """What is wrong with what Jupyter loads: a file it cannot load, a trait that is not the
+def problems(
+    eff: Effective,
+    want: dict[str, Any],
+    texts: dict[str, str],
+    *,
+    today: Effective | None = None,
+) -> list[str]:
+    """What is wrong with what Jupyter loads: a file it cannot load, an extension that no longer
+    links (one that fails `today` already is not the wizard's doing), a trait that is not the
     wanted value (with the file and line that win), a TLS setup it could not start with."""
     out = [f"Jupyter cannot load {err}" for err in eff.errors]
     if out:
         return out
+    known = set(today.link_errors) if today is not None else set()
+    out += [
+        f"the {name} extension would fail to link with the written config ({msg})"
+        for name, msg in eff.link_errors
+        if (name, msg) not in known
+    ]
     for name, value in want.items():
         got = eff.values.get(name)
         if got != value:
@@ -128,32 +145,114 @@ def can_check(facts: Facts) -> bool:
     return bool(i and i.versions.get("jupyter_server") and os.path.exists(i.executable))
 
 
+def kept(merged: dict[str, str], desired: dict[TraitKey, Any]) -> dict[str, str]:
+    """The settings the wizard does not own, by the trait Jupyter reads them into (NotebookApp.X
+    is ServerApp.X; IdentityProvider.token is fed by the legacy ServerApp.token)."""
+    mine = {f"{cls}.{trait}" for cls, trait in owned(desired)}
+    out = {}
+    for name, value in merged.items():
+        cls, trait = name.split(".", 1)
+        name = f"ServerApp.{trait}" if cls == "NotebookApp" else name
+        fed_by = {"IdentityProvider.token": "ServerApp.token"}.get(name)
+        if name not in mine and fed_by not in mine and "jpserver_extensions" not in name:
+            out[name] = value
+    return out
+
+
+def effect_changes(
+    today: Effective, after: Effective, desired: dict[TraitKey, Any], texts: dict[str, str]
+) -> list[str]:
+    """The author's settings whose effect the apply changes though no line of theirs is touched
+    (today an extension fails to link and Jupyter drops what its link passes on, e.g.)."""
+    was, will = kept(today.merged, desired), kept(after.merged, desired)
+    fixed = [f"{n} extension fails to link ({m})" for n, m in today.link_errors
+             if (n, m) not in after.link_errors]  # fmt: skip
+    why = (
+        f"; today the {', '.join(fixed)}, and Jupyter drops what its link passes on"
+        if fixed
+        else ""
+    )
+    out = []
+    for name in sorted(set(was) | set(will)):
+        if was.get(name) != will.get(name):
+            # The line as the author knows it (today's file), else as the plan writes it.
+            where = winner(today, name, {}) if today.winner(name) else winner(after, name, texts)
+            where = where.removesuffix(" wins")
+            out.append(
+                f"{name} changes effect ({where}): {was.get(name, 'the default')} today, "
+                f"{will.get(name, 'the default')} after this apply{why}"
+            )
+    return out
+
+
+# The files Jupyter's loaders may read: path -> sha256 of its bytes.
+Fingerprint = dict[str, str]
+# What a check loaded: the search path, and the fingerprint of the files in it.
+Checked = tuple[list[str], Fingerprint]
+
+
+def fingerprint(config_path: list[str], files: dict[str, str | None] | None = None) -> Fingerprint:
+    """Every jupyter_*.py/.json in the search path (and its *.d dirs), as the bytes on disk or
+    the plan's would-be `files`: equal fingerprints load the same config."""
+    files = files or {}
+    found: dict[str, str | None] = {}
+    for d in config_path:
+        try:
+            names = sorted(os.listdir(d))
+        except OSError:
+            continue
+        for name in names:
+            path = os.path.join(d, name)
+            if name.endswith(".d") and os.path.isdir(path):
+                with contextlib.suppress(OSError):
+                    found |= {
+                        os.path.join(path, n): "" for n in os.listdir(path) if n.endswith(".json")
+                    }
+            elif name.startswith("jupyter_") and name.endswith((".py", ".json")):
+                found[path] = ""
+    for path in found:
+        try:
+            found[path] = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        except OSError:
+            found[path] = None
+    for path, text in files.items():
+        found[path] = None if text is None else hashlib.sha256(text.encode()).hexdigest()
+    return {p: h for p, h in found.items() if h is not None}
+
+
 def check_before(
     plan: Plan,
     facts: Facts,
     desired: dict[TraitKey, Any],
     *,
     run_as: tuple[int, int] | None,
-) -> None:
-    """Load the would-be config with the target's Jupyter; InputError on any problem, else a
-    note with what Jupyter will run with."""
+) -> Checked | None:
+    """Load today's config and the would-be one with the target's Jupyter (one run); InputError
+    on any problem, else notes: what Jupyter will run with, and any author setting whose effect
+    changes. Returns the fingerprint of the files checked (None: not checked)."""
     assert facts.interpreter is not None
     files = overlay(plan, facts)
     cwd = str(desired.get(("ServerApp", "root_dir")) or "/")
     try:
-        eff = load_effective(
-            facts.interpreter.executable, facts.config_dir, overlay=files, cwd=cwd, run_as=run_as
+        today, eff = load_many(
+            facts.interpreter.executable,
+            [Request(facts.config_dir, {}, cwd), Request(facts.config_dir, files, cwd)],
+            run_as=run_as,
         )
     except ConfigCheckError as exc:
         plan.note("warning", f"the config Jupyter will load was not checked before apply: {exc}")
-        return
+        return None
     texts = {p: t for p, t in files.items() if t is not None}
-    found = problems(eff, expected(desired), texts)
+    found = problems(eff, expected(desired), texts, today=today)
     if found:
         raise InputError([Problem("config", p) for p in found])
     plan.note(
         "info", f"Jupyter will run with (checked with {facts.interpreter.executable}): {table(eff)}"
     )
+    if not today.errors:  # a config Jupyter cannot load today is refused before this
+        for change in effect_changes(today, eff, desired, texts):
+            plan.note("warning", change)
+    return eff.config_path, fingerprint(eff.config_path, files)
 
 
 class ConfigGate(Poll):
@@ -168,9 +267,13 @@ class ConfigGate(Poll):
         *,
         run_as: tuple[int, int] | None,
         after: list[Action],
+        checked: Checked | None = None,
     ) -> None:
         super().__init__("the config Jupyter loads is the one written", after=after, timeout=0)
         self.python, self.config_dir, self.run_as = python, config_dir, run_as
+        # What the check before apply loaded: the same bytes load the same config, so the
+        # (seconds-long) load runs again only when they differ.
+        self.checked = checked
         self.want = expected(desired)
         self.cwd = str(desired.get(("ServerApp", "root_dir")) or "/")
 
@@ -178,6 +281,8 @@ class ConfigGate(Poll):
         return f"check: {self.python} loads the config from {self.config_dir} as written (else roll back)\n"
 
     def look(self) -> Look:
+        if self.checked and fingerprint(self.checked[0]) == self.checked[1]:
+            return Look(True, "the bytes checked before apply")
         try:
             eff = load_effective(self.python, self.config_dir, cwd=self.cwd, run_as=self.run_as)
         except ConfigCheckError as exc:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -233,6 +234,11 @@ def check_before(
     assert facts.interpreter is not None
     files = overlay(plan, facts)
     cwd = str(desired.get(("ServerApp", "root_dir")) or "/")
+    alone = fingerprint(facts.config_dirs, files)
+    if _only_wizard_settings(alone, files, desired):
+        plan.note("info", "Jupyter loads the wizard's own settings alone (no other config file but"
+                  " extensions' enabling JSON on its search path): nothing else to check")  # fmt: skip
+        return facts.config_dirs, alone
     try:
         today, eff = load_many(
             facts.interpreter.executable,
@@ -253,6 +259,33 @@ def check_before(
         for change in effect_changes(today, eff, desired, texts):
             plan.note("warning", change)
     return eff.config_path, fingerprint(eff.config_path, files)
+
+
+# What `jupyter server extension enable` (and the Notebook 6 equivalent) writes.
+_ENABLING = {"ServerApp.jpserver_extensions", "NotebookApp.nbserver_extensions"}
+
+
+def _only_wizard_settings(
+    fp: Fingerprint, files: dict[str, str | None], desired: dict[TraitKey, Any]
+) -> bool:
+    """Every file on the search path is the wizard's own JSON (only the settings it means) or
+    an extension's enabling JSON (only _ENABLING): what Jupyter loads is then the
+    plan's settings by construction, and loading it would prove nothing more."""
+    mine = {f"{cls}.{trait}" for cls, trait in desired}
+    for path in fp:
+        if not path.endswith(".json"):
+            return False
+        try:
+            text = files[path] if path in files else Path(path).read_text(encoding="utf-8")
+            data = json.loads(text or "")
+        except (OSError, UnicodeDecodeError, ValueError):
+            return False
+        if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+            return False
+        names = {f"{cls}.{k}" for cls, section in data.items() for k in section}
+        if not names <= (mine if path in files else _ENABLING):
+            return False
+    return True
 
 
 class ConfigGate(Poll):

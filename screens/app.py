@@ -20,6 +20,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.worker import get_current_worker
 
+from screens.terminal import HANGUP_EXIT, GuardedDriver, TerminalLost
 from screens.widgets import ConfirmScreen, HelpScreen
 from wizard.core.answers import Answers
 from wizard.core.errors import WizardError
@@ -72,7 +73,7 @@ class WizardApp(App[int]):
         discover: Callable[[], list[Environment]] | None = None,
     ) -> None:
         """`prober`, `discover` and `current` let tests inject the machine (True: load it)."""
-        super().__init__()
+        super().__init__(driver_class=GuardedDriver)
         if current is True:
             from wizard.core.record import load_current
 
@@ -98,6 +99,7 @@ class WizardApp(App[int]):
         self.applying = False
         self.cancel_apply = threading.Event()
         self.quit_after_apply = False
+        self.terminal_lost = False
         self.farewell = ""  # printed when the app exits: the access instructions of an apply
         self.restart_argv: list[str] = []  # run instead when the app exits (restart with sudo)
         self._step_screens: dict[str, StepScreen] = {}
@@ -277,8 +279,7 @@ class WizardApp(App[int]):
 
         def answered(stop: bool | None) -> None:
             if stop and self.applying:
-                self.quit_after_apply = True
-                self.cancel_apply.set()
+                self.stop_apply_and_quit()
                 self.notify("Stopping: rolling back what was done…", severity="warning")
 
         self.push_screen(
@@ -289,6 +290,19 @@ class WizardApp(App[int]):
             ),
             answered,
         )
+
+    def stop_apply_and_quit(self) -> None:
+        """Cancel the apply in progress; the apply screen quits once it is rolled back."""
+        self.quit_after_apply = True
+        self.cancel_apply.set()
+
+    def on_terminal_lost(self, message: TerminalLost) -> None:
+        """The terminal went away: end now, an apply in progress rolled back first."""
+        self.terminal_lost = True
+        if self.applying:
+            self.stop_apply_and_quit()
+        else:
+            self.exit(HANGUP_EXIT)
 
 
 if TYPE_CHECKING:
@@ -305,6 +319,8 @@ def run_app(resume: Path | None = None) -> int:
         current = take_over(resume)
     app = WizardApp(current=current)
     code = app.run()
+    if app.terminal_lost:  # nobody to print to, or to restart for
+        return HANGUP_EXIT
     if app.farewell:  # after an apply: how to reach JupyterLab, kept in the terminal
         print(app.farewell)
     if app.restart_argv:  # the person asked for root: the same wizard, with sudo, same answers

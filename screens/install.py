@@ -29,11 +29,13 @@ class InstallScreen(StepScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Static("", id="interp-facts", markup=False)
+        # What to do comes first: it decides which fields follow (an environment to use, or
+        # the new venv's path), so nothing below it ever hides the field you are in.
+        yield Label(form.ACTION.label, classes="field-label")
+        yield ChoiceList(form.actions(), id="action")
         yield Label(form.ENVS.label, classes="field-label", id="envs-label")
         yield ChoiceList([form.SEARCHING], id="envs")
         yield _field(form.PYTHON)
-        yield Label(form.ACTION.label, classes="field-label")
-        yield ChoiceList(form.actions(), id="action")
         yield _field(form.VENV_PATH)
         yield Static("", id="venv-python", markup=False)
         yield _field(form.BASE_PYTHON)
@@ -45,7 +47,6 @@ class InstallScreen(StepScreen):
         yield Static("", id="install-problems", classes="problems", markup=False)
 
     def on_mount(self) -> None:
-        # Always shown (first in the focus order, whatever the timing of discovery).
         self._shown_envs: list[Choice] = []
 
     def _existing_python(self) -> str:

@@ -14,6 +14,7 @@ from textual.widgets import Static
 from screens.base import StepScreen
 from screens.widgets import StepList
 from wizard.core.errors import InputError, Problem
+from wizard.forms.fields import answer_values, scrub
 from wizard.forms.state import step_number, step_of
 
 if TYPE_CHECKING:
@@ -57,11 +58,12 @@ def render_plan(plan: Plan) -> Text:
     return out
 
 
-def render_problems(problems: list[Problem]) -> Text:
+def render_problems(problems: list[Problem], typed: list[str]) -> Text:
+    """The problems with the step that fixes each; no typed value repeated (`typed`)."""
     out = Text("Cannot make a plan yet; fix these first:\n\n", "bold")
     for p in problems:
         number = step_number(step_of(p.field))
-        out.append(f"✗ {p.field}: {p.message}", "red")
+        out.append(scrub(f"✗ {p.field}: {p.message}", typed), "red")
         out.append(f"   (step {number}, press {number})\n")
     return out
 
@@ -143,13 +145,14 @@ class ReviewScreen(StepScreen):
             steps.setdefault(step_of(p.field), []).append(p)
         self.state.step_problems.clear()  # every step was checked: the others are fine
         self.state.step_problems.update(steps)
-        self._show(render_problems(problems), "Not ready to apply.")
+        typed = answer_values(self.state.answers)
+        self._show(render_problems(problems, typed), "Not ready to apply.")
         self.query_one(StepList).refresh_marks(self.wizard.step_marks())
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "apply":
-            return True if self.planned is not None and self.planned.plan.changes() else None
+            return self.planned is not None and bool(self.planned.plan.changes())
         return True
 
     def action_scroll_plan(self, key: str) -> None:

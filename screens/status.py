@@ -23,6 +23,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Log, OptionList, Static
 from textual.widgets.option_list import Option
 
+from screens.terminal import HANGUP_EXIT, GuardedDriver, TerminalLost
 from wizard.verify.status.collect import Sampler, take_snapshot
 from wizard.verify.status.model import Server, Snapshot
 from wizard.verify.status.render import fmt_bytes, fmt_duration, service_line
@@ -347,7 +348,7 @@ class StatusApp(App[int]):
         take: Callable[[], Snapshot] | None = None,
         service_control: Callable[[str], str] | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(driver_class=GuardedDriver)
         self._screen_args: dict[str, Any] = {
             "interval": interval,
             "take": take,
@@ -357,6 +358,9 @@ class StatusApp(App[int]):
 
     def on_mount(self) -> None:
         self.push_screen(StatusScreen(**self._screen_args), lambda _: self.exit(0))
+
+    def on_terminal_lost(self, message: TerminalLost) -> None:
+        self.exit(HANGUP_EXIT)
 
     def on_status_screen_fix_requested(self, message: StatusScreen.FixRequested) -> None:
         self.fix_requests.append(message.step)

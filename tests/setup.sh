@@ -8,6 +8,7 @@ apt_packages=(
   python3-venv          # Debian's python3 must be able to make venvs (install-step tests)
   openssh-server openssh-client  # a real sshd on loopback for the SSH tunnel and the TUI over SSH
   nginx-light openssl   # the reverse-proxy access method, TLS certs
+  certbot pebble        # ACME certificates, proven against a real ACME CA (pebble) on loopback
   tmux                  # a real terminal for the TUI tests
   iproute2              # network namespaces as second test hosts
   nftables              # doctor reads (and a test writes) a real firewall rule

@@ -19,19 +19,13 @@ from tests.functional.wizard_helpers import (
     screen_text,
     settle,
     snapshot_app,
+    type_into,
+    wait_apply_done,
 )
 from wizard.plan.actions import WriteFile
 from wizard.plan.plan import Plan
 
 SECRET = "Tunnel-Pass-42"
-
-
-async def _type(pilot: Any, field_id: str, text: str) -> None:
-    field = pilot.app.screen.query_one(f"#{field_id}", Field)
-    field.input.focus()
-    await pilot.pause()
-    await pilot.press("end", "ctrl+u", *text)
-    await settle(pilot)
 
 
 async def _to_create_venv(pilot: Any) -> InstallScreen:
@@ -53,7 +47,7 @@ async def test_the_venv_interpreter_follows_the_venv_path(monkeypatch: Any) -> N
         screen = await _to_create_venv(pilot)
         assert not screen.query_one("#python").display  # no second field to agree with
         assert not screen.query_one("#envs").display
-        await _type(pilot, "venv_path", "/opt/jupyterlab")
+        await type_into(pilot, "venv_path", "/opt/jupyterlab")
         assert "/opt/jupyterlab/bin/python" in str(screen.query_one("#venv-python").render())
         await pilot.press("ctrl+n")
         await settle(pilot)
@@ -77,8 +71,8 @@ async def test_a_failed_next_focuses_the_wrong_field_and_repeats_no_typed_value(
     app = snapshot_app(monkeypatch)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await _to_create_venv(pilot)
-        await _type(pilot, "version", SECRET)
-        await _type(pilot, "base_python", "/usr/bin/python3")
+        await type_into(pilot, "version", SECRET)
+        await type_into(pilot, "base_python", "/usr/bin/python3")
         await pilot.press("ctrl+n")
         await settle(pilot)
         assert app.screen is screen  # not let through
@@ -102,11 +96,11 @@ async def test_marks_say_what_is_true_now(monkeypatch: Any) -> None:
         await pilot.press("4")
         await settle(pilot)
         assert isinstance(app.screen, NetworkScreen)
-        await _type(pilot, "port", "80x")
+        await type_into(pilot, "port", "80x")
         await pilot.press("ctrl+n")
         await settle(pilot)
         assert "✗" in str(app.screen.query_one(StepList).get_option_at_index(3).prompt)
-        await _type(pilot, "port", "8888")
+        await type_into(pilot, "port", "8888")
         await pilot.press("ctrl+r")  # away without Next
         await settle(pilot)
         assert isinstance(app.screen, ReviewScreen) and app.screen.planned is not None
@@ -156,10 +150,7 @@ async def test_the_result_shows_the_ssh_command_without_scrolling(monkeypatch: A
             WriteFile(SNAP_ROOT / "home" / f"f{i}.txt", b"x\n", why="example") for i in range(12)
         ]
         app.start_apply(planned(app, Plan("test", writes)))
-        for _ in range(100):
-            await settle(pilot)
-            if isinstance(app.screen, ApplyScreen) and app.screen.finished:
-                break
+        await wait_apply_done(pilot)
         shown = screen_text(app)
         assert "Applied (ID" in shown
         assert "ssh -N -L 8888:localhost:8888 -- ada@192.168.1.20" in shown, shown
@@ -233,3 +224,17 @@ async def test_an_interrupted_apply_is_named_on_screen(monkeypatch: Any, tmp_pat
         said = " ".join(n.message for n in app._notifications)
         assert f"apply {journal.id} (a test apply) was interrupted" in said, said
         assert f"jupyter-setup-wizard rollback {journal.id}" in said
+
+
+async def test_review_repeats_no_typed_value(monkeypatch: Any) -> None:
+    """Item 2 on Review: a problem with a value typed elsewhere shows it masked."""
+    app = snapshot_app(monkeypatch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.state.answers = app.state.answers.replace("install", action="upgrade", version=SECRET)
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        shown = screen_text(app)
+        assert "install.version: 'Tu…' (14 characters) is not a version" in shown, shown
+        assert SECRET not in shown
+        assert "a Apply" not in shown  # offered only once there is a plan to apply

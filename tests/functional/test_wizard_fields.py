@@ -13,7 +13,7 @@ from screens.access import AccessScreen
 from screens.apply import ApplyScreen
 from screens.widgets import ChoiceList, Field
 from screens.widgets.tick import TickBox
-from tests.functional.wizard_helpers import planned, settle, snapshot_app
+from tests.functional.wizard_helpers import planned, settle, snapshot_app, type_into
 from wizard.apply.events import Progress
 from wizard.plan.actions import ApplyContext
 from wizard.plan.plan import Plan
@@ -41,14 +41,6 @@ async def choose_method(pilot: Any, method: str) -> AccessScreen:
         await pilot.press("down")
     await settle(pilot)
     return screen
-
-
-async def type_into(pilot: Any, field_id: str, text: str) -> None:
-    field = pilot.app.screen.query_one(f"#{field_id}", Field)
-    field.input.focus()
-    await pilot.pause()
-    await pilot.press("end", "ctrl+u", *text)
-    await settle(pilot)
 
 
 async def test_router_tunnel_lan_address_not_on_this_machine(monkeypatch: Any) -> None:

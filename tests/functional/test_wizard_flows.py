@@ -5,15 +5,13 @@ from __future__ import annotations
 import json
 import os
 import stat
-import time
 from pathlib import Path
 
 from screens.app import WizardApp
-from screens.apply import ApplyScreen
 from screens.network import NetworkScreen
 from screens.review import ReviewScreen
 from screens.widgets import Field
-from tests.functional.wizard_helpers import planned, settle
+from tests.functional.wizard_helpers import planned, settle, wait_apply_done
 from tests.support.jupyter import login, run_jupyter
 from tests.support.ports import free_port
 from wizard.apply.journal import list_journals
@@ -30,16 +28,6 @@ def config_dir() -> Path:
 
 def server_config() -> dict[str, object]:
     return json.loads((config_dir() / "jupyter_server_config.json").read_text())  # type: ignore[no-any-return]
-
-
-async def wait_apply_done(pilot, timeout: float = 60.0) -> ApplyScreen:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        await settle(pilot)
-        screen = pilot.app.screen
-        if isinstance(screen, ApplyScreen) and screen.finished:
-            return screen
-    raise AssertionError(f"apply did not finish; screen is {pilot.app.screen}")
 
 
 async def type_text(pilot, text: str) -> None:  # type: ignore[no-untyped-def]

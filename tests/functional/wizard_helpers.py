@@ -132,3 +132,29 @@ def screen_text(app: WizardApp) -> str:
             line = line.ljust(round(x / 12.2)) + text
         lines.append(line.rstrip())
     return "\n".join(lines)
+
+
+async def type_into(pilot: Any, field_id: str, text: str) -> None:
+    """Focus a field, clear it and type `text` key by key, as a person does."""
+    from screens.widgets import Field
+
+    field = pilot.app.screen.query_one(f"#{field_id}", Field)
+    field.input.focus()
+    await pilot.pause()
+    await pilot.press("end", "ctrl+u", *text)
+    await settle(pilot)
+
+
+async def wait_apply_done(pilot: Any, timeout: float = 60.0) -> Any:
+    """The apply screen once its apply has finished (AssertionError after `timeout`)."""
+    import time
+
+    from screens.apply import ApplyScreen
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        await settle(pilot)
+        screen = pilot.app.screen
+        if isinstance(screen, ApplyScreen) and screen.finished:
+            return screen
+    raise AssertionError(f"apply did not finish; screen is {pilot.app.screen}")

@@ -144,6 +144,13 @@ class LoopbackSshd:
     # -- client side -----------------------------------------------------------------------
 
     @property
+    def pid(self) -> int:
+        """The listening sshd's pid: each login's processes are its descendants."""
+        self._require_running()
+        assert self._proc is not None
+        return self._proc.pid
+
+    @property
     def destination(self) -> str:
         """``user@127.0.0.1`` for ssh command lines."""
         return f"{self.user}@{self.host}"

@@ -113,6 +113,15 @@ class TmuxSession:
         self._server_log.unlink(missing_ok=True)
         self._status_file.unlink(missing_ok=True)
 
+    def kill_server(self) -> None:
+        """SIGKILL the tmux server alone, as when a terminal vanishes: the pane's processes
+        see their terminal hang up and are left to end on their own (kill() sweeps later)."""
+        if self._server is None:
+            raise HarnessError("no tmux server to kill")
+        self._server.kill()
+        self._server.wait(timeout=5)
+        self._server = None
+
     def _start_server(self, timeout: float) -> None:
         # -D keeps the server in the foreground as our child: it is reaped and waited for,
         # instead of a daemon that would end up as a zombie of a non-reaping PID 1.

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import socket
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import pexpect
 import pytest
 
 from tests.support.cli import REPO
@@ -161,7 +163,7 @@ BAD_INPUTS = [
         {"ip": "0.0.0.0", "method": "direct"},
         "beyond loopback) needs a password",
     ),
-    ("tunnel-beyond-loopback", {"ip": "0.0.0.0"}, "ssh-tunnel keeps Jupyter on loopback"),
+    ("tunnel-beyond-loopback", {"ip": "0.0.0.0"}, "ssh-tunnel reaches Jupyter on loopback"),
 ]
 
 
@@ -236,7 +238,8 @@ def test_sigterm_mid_install_rolls_back(setup: Setup) -> None:
     venv = setup.tmp / "venv"
     setup.write()
     with setup.answers.open("a") as fh:
-        fh.write(f'[install]\naction = "create-venv"\nvenv_path = "{venv}"\n')
+        # pip: this is about stopping pip (uv's own cancel is in test_install_uv.py)
+        fh.write(f'[install]\naction = "create-venv"\nvenv_path = "{venv}"\ninstaller = "pip"\n')
     text = setup.answers.read_text().replace(f'python = "{setup.python}"\n', "")
     setup.answers.write_text(text)
     with socket.socket() as index:  # a package index that accepts connections and never answers
@@ -294,3 +297,51 @@ def test_jupyter_setup_wizard_subcommand(jlab: str) -> None:
     )
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("jupyter-setup-wizard ")
+
+
+def _apply_in_a_pty(setup: Setup, answer: str) -> tuple[int | None, str]:
+    """`apply` without --yes in a real terminal, the password on stdin (a file, not the pty)."""
+    secret = setup.tmp / "password"
+    secret.write_text(PASSWORD)
+    cmd = (
+        f"exec {shlex.quote(sys.executable)} -m wizard apply {shlex.quote(str(setup.write()))}"
+        f" --password-stdin < {shlex.quote(str(secret))}"
+    )
+    child = pexpect.spawn("/bin/sh", ["-c", cmd], cwd=str(REPO), encoding="utf-8", timeout=120)
+    try:
+        child.expect(r"Apply \d+ change\(s\)\? \[y/N\] ")
+        child.send(answer + "\r")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    return child.exitstatus, (child.before or "")
+
+
+def test_apply_asks_on_the_terminal_yes(setup: Setup) -> None:
+    code, out = _apply_in_a_pty(setup, "y")
+    assert code == 0, out
+    assert "Applied (ID" in out and PASSWORD not in out
+    assert (setup.cfg / "jupyter_server_config.json").exists()
+
+
+def test_apply_asks_on_the_terminal_no(setup: Setup) -> None:
+    code, out = _apply_in_a_pty(setup, "n")
+    assert code == 0, out
+    assert "Nothing changed." in out and "Applied" not in out
+    assert not setup.cfg.exists() and not setup.state_dir.joinpath("jupyter-setup-wizard").exists()
+
+
+def test_apply_without_any_terminal_says_so(setup: Setup) -> None:
+    """Only a process with no controlling terminal at all is told to pass --yes."""
+    r = subprocess.run(
+        [sys.executable, "-m", "wizard", "apply", str(setup.write()), "--password-stdin"],
+        input=PASSWORD,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        start_new_session=True,  # no controlling terminal: /dev/tty cannot be opened
+        timeout=120,
+    )
+    assert r.returncode == 2
+    assert "error: input: no terminal to ask on: pass --yes" in r.stderr
+    assert not setup.cfg.exists()

@@ -81,11 +81,13 @@ def test_tui_over_ssh_in_tmux_full_setup(tmp_path: Path, jlab: str) -> None:
         tmux.send_keys("Enter")
         tmux.wait_for_text("Install: where JupyterLab runs")
         _settle()
-        tmux.wait_for_text("(chosen)", timeout=20)  # discovery done
+        # Discovery done: no environment here has JupyterLab, so a new venv is suggested.
+        tmux.wait_for_text("the new venv's own", timeout=20)
         _settle()
-        tmux.send_keys("Tab")  # the list of environments -> the interpreter field
+        tmux.send_keys("Home")  # what to do (first, focused): Keep an environment
+        tmux.wait_for_text("Environments found")
+        tmux.send_keys("Tab", "Tab")  # the list of environments -> the interpreter field
         tmux.type_text(jlab)
-        tmux.send_keys("Tab", "Home")  # what to do: Keep
         tmux.send_keys("C-n")
         tmux.wait_for_text("Password: who may log in")
         _settle()

@@ -58,7 +58,7 @@ def test_bindings_split_the_methods() -> None:
 def test_doctor_lists_the_same_checks_for_every_method(name: str) -> None:
     names = [c.name for c in checks_for(access.get(name))]
     assert names == ["service", "listening", "port", "host header", "advertised URLs",
-                     "proxy websocket", "firewall"]  # fmt: skip
+                     "certificate", "proxy websocket", "firewall"]  # fmt: skip
 
 
 def test_a_check_only_one_method_has_is_skipped_for_the_others() -> None:

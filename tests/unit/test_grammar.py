@@ -80,6 +80,10 @@ BAD = [
     ("newline in manager", "service", "manager", "none\nUser=root", "control"),
     ("newline in listen_ip", "access", "listen_ip", "0.0.0.0\n", "control"),
     ("option as server_name", "access", "server_name", "-x", "not a host"),
+    # found by tests/system/test_answers_property.py: a line break to Python's splitlines
+    ("line separator in basic auth user", "access", "basic_auth_user", ";\u2028;", "control"),
+    ("paragraph separator in root_dir", "network", "root_dir", "/nb\u2029x", "control"),
+    ("C1 next-line in ssh host", "access", "ssh_host", "h\x85ProxyCommand x", "control"),
 ]
 
 
@@ -137,9 +141,27 @@ def test_unit_renderer_refuses_a_value_that_adds_a_line() -> None:
         render_unit(spec)
 
 
+@pytest.mark.parametrize(
+    "root_dir",
+    ["/srv/nb\\", "/srv/nb "],
+    ids=["trailing backslash joins the next line", "trailing space"],
+)
+def test_unit_refuses_a_working_directory_systemd_would_read_otherwise(root_dir: str) -> None:
+    """Found by tests/system/test_answers_property.py: a root_dir ending in a backslash made
+    WorkingDirectory= swallow the Environment= line after it (JUPYTER_CONFIG_DIR gone), and a
+    trailing space was stripped (another directory); systemd-analyze verify passed both."""
+    assert grammar.problems(Answers().replace("network", root_dir=root_dir)) == []
+    spec = UnitSpec("system", "/opt/j/bin/jupyter-lab", "/c", root_dir, user="ada")
+    with pytest.raises(InputError, match="systemd WorkingDirectory") as err:
+        render_unit(spec)
+    assert err.value.problems[0].field == "network.root_dir"
+
+
 def test_htpasswd_refuses_a_second_user() -> None:
     with pytest.raises(ValueError, match="control"):
         htpasswd_line("ada\nmallory", "pw")
+    with pytest.raises(ValueError, match="control"):  # one line to nginx, two to splitlines
+        htpasswd_line(";\u2028;", "pw")
     with pytest.raises(ValueError, match="control"):
         htpasswd_line("ada", "pw\nmallory:$2b$12$x")
 
@@ -176,8 +198,9 @@ def test_nginx_renderer_refuses_a_value_that_adds_a_directive() -> None:
     for bad in ("x; auth_basic off", "x\n    location / {", "x}", "$host", "a b"):
         with pytest.raises(InputError, match="cannot go into an nginx site"):
             render_site(spec(server_name=bad))
-    with pytest.raises(InputError):
+    with pytest.raises(InputError) as err:
         render_site(spec(htpasswd="/etc/h;\nauth_basic off"))
+    assert err.value.problems[0].field == "access.htpasswd_file"  # the field to fix
 
 
 def test_ssh_command_renderer_refuses_an_option_or_a_line() -> None:

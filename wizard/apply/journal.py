@@ -22,11 +22,20 @@ from typing import Any, TypeVar
 from wizard.core.errors import InputError
 from wizard.core.fileops import atomic_write, file_stat, read_file
 from wizard.core.paths import checked, journal_root, private_dir
-from wizard.plan.effects import Effect, FileEntry, ServiceEffect, VenvEffect
+from wizard.plan.effects import (
+    CertificateEffect,
+    Effect,
+    FileEntry,
+    NginxEffect,
+    ServiceEffect,
+    VenvEffect,
+)
 
-_EFFECT_KINDS: dict[str, type[ServiceEffect] | type[VenvEffect]] = {
+_EFFECT_KINDS: dict[str, type[Effect]] = {
     "service": ServiceEffect,
     "venv": VenvEffect,
+    "certificate": CertificateEffect,
+    "nginx": NginxEffect,
 }
 _T = TypeVar("_T")
 
@@ -99,8 +108,10 @@ class Journal:
 
     def record(self, effect: Effect) -> bool:
         """Add an effect and save. A service is recorded once: its first state is the one before
-        the apply. Returns False when that service was already recorded."""
+        the apply; any other effect once too. Returns False when it was already recorded."""
         if isinstance(effect, ServiceEffect) and self.service_effect(effect.manager, effect.name):
+            return False
+        if not isinstance(effect, ServiceEffect) and effect in self.effects:
             return False
         self.effects.append(effect)
         self.save()

@@ -8,6 +8,8 @@ the apply did, and the plan puts that back too:
   disable it); after the restores systemd re-reads a restored unit file (daemon-reload), it is
   re-enabled if it was, and restarted with the restored files when it was running, then checked
   (active, listening, answering HTTP);
+- an nginx whose site the apply changed (NginxEffect): tested and reloaded after the restores;
+- a certificate lineage the apply had certbot issue: deleted once no restored site names it;
 - a venv the apply created: removed last, only while its pyvenv.cfg is unchanged.
 
 The plan is an ordinary plan: the rollback is journaled (with the service's state before the
@@ -36,8 +38,17 @@ from wizard.core.fileops import (
     stale_temps,
     strict,
 )
+from wizard.plan.access.acme import DeleteLineage
+from wizard.plan.access.nginx import ReloadNginx
 from wizard.plan.actions import Action, ApplyContext, WriteFile, remove_empty_dirs
-from wizard.plan.effects import FileEntry, ServiceEffect, VenvEffect, sha256
+from wizard.plan.effects import (
+    CertificateEffect,
+    FileEntry,
+    NginxEffect,
+    ServiceEffect,
+    VenvEffect,
+    sha256,
+)
 from wizard.plan.plan import Plan
 from wizard.plan.service.actions import EnsureRunning, ServiceSnapshot, SetEnabled
 from wizard.plan.service.base import ServiceError, ServiceManager
@@ -79,7 +90,19 @@ def _plan(journal: Journal) -> Plan:
             after.append(action)
     temps = [t for w in restores for t in stale_temps(w.path)]
     cleanup = [RemoveTempFiles([w.path for w in restores], temps)] if temps else []
-    plan.actions = [*before, *restores, *cleanup, *_answers_restore(journal), *after]
+    # nginx serves the restored site only once reloaded; then no site refers to a lineage
+    # the apply had issued, and it can go.
+    nginx = [ReloadNginx(e, restores) for e in journal.effects if isinstance(e, NginxEffect)]
+    certs = [
+        DeleteLineage(Path(e.config_dir), e.cert_name)
+        for e in journal.effects
+        if isinstance(e, CertificateEffect)
+    ]
+    if certs:
+        plan.note("info", "a certificate that apply had issued is deleted; rolling this rollback back does not bring it back (apply again for that)")  # fmt: skip
+    plan.actions = [
+        *before, *restores, *cleanup, *nginx, *certs, *_answers_restore(journal), *after
+    ]  # fmt: skip
     if journal.status == "applying":
         plan.note("warning", interrupted_text(journal))
         plan.actions.append(MarkRolledBack(journal))

@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
+import os
 import signal
 
 from wizard.core.errors import InputError
 
 
 def confirm(question: str) -> bool:
-    """Ask on the terminal itself: stdin may be carrying the password."""
+    """Ask on the terminal itself: stdin may be carrying the password.
+
+    The terminal is read and written as a raw fd: a tty is not seekable, so Python's buffered
+    "r+" text mode refuses to open it at all.
+    """
     try:
-        with open("/dev/tty", "r+", encoding="utf-8") as tty:
-            tty.write(f"{question} [y/N] ")
-            tty.flush()
-            return tty.readline().strip().lower() in ("y", "yes")
+        fd = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
     except OSError as exc:
         raise InputError("no terminal to ask on: pass --yes to apply without asking") from exc
+    try:
+        os.write(fd, f"{question} [y/N] ".encode())
+        with open(fd, "rb", buffering=0, closefd=False) as tty:
+            answer = tty.readline().decode(errors="replace")
+    except OSError as exc:  # the terminal went away while asking
+        raise InputError(f"the terminal went away before an answer: {exc.strerror}") from exc
+    finally:
+        os.close(fd)
+    return answer.strip().lower() in ("y", "yes")
 
 
 def interrupt_on_sigterm() -> None:

@@ -10,6 +10,7 @@ import dataclasses
 import os
 import sys
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,6 +79,13 @@ class AccessAnswers:
     certfile: str = ""
     keyfile: str = ""
     self_signed: bool = False
+    # "" = as certfile/keyfile/self_signed say; "self-signed" | "files" | "acme" (certbot)
+    tls: str = ""
+    acme_email: str = ""  # the CA account's contact (expiry warnings)
+    acme_domains: list[str] = field(default_factory=list)  # [] = [server_name]
+    acme_server: str = ""  # ACME directory URL; "" = Let's Encrypt's production one
+    acme_config_dir: str = ""  # certbot's --config-dir; "" = /etc/letsencrypt
+    http_port: int = 80  # where the ACME HTTP-01 challenge is answered (and redirected to HTTPS)
     # reverse-proxy (nginx from the distribution)
     server_name: str = ""  # DNS name or address people type; "" = any (_)
     https_port: int = 443
@@ -100,6 +108,13 @@ class Answers:
     def to_dict(self) -> dict[str, dict[str, Any]]:
         return dataclasses.asdict(self)
 
+    def fields(self) -> Iterator[tuple[str, Any]]:
+        """Every answer as ("section.key", value), in the file's order."""
+        for section in dataclasses.fields(self):
+            values = getattr(self, section.name)
+            for f in dataclasses.fields(values):
+                yield f"{section.name}.{f.name}", getattr(values, f.name)
+
     def replace(self, section: str, **changes: Any) -> Answers:
         """A copy with some fields of one section changed (answers are treated as values)."""
         new_section = dataclasses.replace(getattr(self, section), **changes)
@@ -107,7 +122,13 @@ class Answers:
 
 
 _SECTIONS: dict[str, Any] = {f.name: f.default_factory for f in dataclasses.fields(Answers)}
-_TYPE_NAMES = {str: "a string", int: "an integer", bool: "true or false"}
+_TYPE_NAMES = {str: "a string", int: "an integer", bool: "true or false", list: "a list of strings"}
+
+
+def _field_type(f: dataclasses.Field[Any]) -> type:
+    if f.default_factory is not dataclasses.MISSING:
+        return type(f.default_factory())
+    return type(f.default)
 
 
 def answers_from_dict(data: dict[str, Any]) -> Answers:
@@ -127,8 +148,10 @@ def answers_from_dict(data: dict[str, Any]) -> Answers:
                     Problem(f"{name}.{key}", f"unknown key (known: {', '.join(known)})")
                 )
                 continue
-            want = type(known[key].default)
-            if type(value) is not want:
+            want = _field_type(known[key])
+            if type(value) is not want or (
+                isinstance(value, list) and not all(isinstance(x, str) for x in value)
+            ):
                 problems.append(
                     Problem(f"{name}.{key}", f"must be {_TYPE_NAMES[want]}, not {value!r}")
                 )

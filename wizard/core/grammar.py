@@ -9,7 +9,6 @@ The renderers refuse such values too (defence in depth); this is where a person 
 
 from __future__ import annotations
 
-import dataclasses
 import ipaddress
 import os
 import re
@@ -20,7 +19,9 @@ from wizard.core.errors import Problem
 
 PATH_MAX = 4096
 NAME_MAX = 255
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Control characters, C1 ones and Unicode's line and paragraph separators included: each is a
+# line break to some reader (Python's splitlines, terminals), so none may reach a file or a line.
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 # A POSIX user name as useradd accepts it (Debian's NAME_REGEX, relaxed for upper case and dots).
 _USER_RE = re.compile(r"[A-Za-z_][A-Za-z0-9._-]{0,31}")
 # An RFC 1123 host name: labels of letters, digits and inner hyphens, dot separated.
@@ -41,13 +42,14 @@ PATHS = (
     "access.htpasswd_file",
     "access.nginx_site",
     "access.nginx_conf",
+    "access.acme_config_dir",
 )
 USERS = ("service.user", "access.ssh_user")  # basic auth users are nginx's: any text but ":"
 HOSTS = ("access.ssh_host", "access.server_name")
 
 
 def control_problem(field: str, value: str) -> Problem | None:
-    m = _CONTROL.search(value)
+    m = CONTROL.search(value)
     if m is None:
         return None
     return Problem(field, f"must not contain control characters (found {m.group()!r})")
@@ -91,6 +93,44 @@ def host_problem(field: str, value: str) -> Problem | None:
     return Problem(field, f"{value!r} is not a host name or an IP address")
 
 
+# An e-mail address as an ACME CA takes it: one @, a host name after it, nothing a shell or a
+# config line would read as more than one word.
+_EMAIL_LOCAL_RE = re.compile(r"[A-Za-z0-9.!#%&*+/=?^_`{|}~-]{1,64}")
+# An http(s) URL: scheme, host (name, IPv4 or [IPv6]), optional port, then a path of URL-safe
+# characters (no space, quote, backslash or anything a shell would expand).
+_URL_RE = re.compile(
+    r"https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?(/[A-Za-z0-9._~%/:@+=,-]*)?"
+)
+
+
+def email_problem(field: str, value: str) -> Problem | None:
+    local, at, host = value.partition("@")
+    if at and _EMAIL_LOCAL_RE.fullmatch(local) and "." in host and not host_problem(field, host):
+        return None
+    return Problem(field, f"{value!r} is not an e-mail address (name@example.org)")
+
+
+def http_url_problem(field: str, value: str) -> Problem | None:
+    """An ACME directory: http(s) and a host name or address."""
+    m = _URL_RE.fullmatch(value)
+    if m and not (m.group(1)[0] != "[" and host_problem(field, m.group(1))):
+        return None
+    return Problem(field, f"{value!r} is not an http(s) URL (https://host/path)")
+
+
+def dns_name_problem(field: str, value: str) -> Problem | None:
+    """A DNS name a CA certifies over HTTP-01: labels with at least one dot; no address, no
+    wildcard (that takes a DNS challenge)."""
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        if "." in value.strip(".") and host_problem(field, value) is None:
+            return None
+    return Problem(
+        field, f"{value!r} is not a DNS name a certificate can be issued for over HTTP (no *.)"
+    )
+
+
 def unit_name_problem(field: str, value: str) -> Problem | None:
     if _UNIT_RE.fullmatch(value) and not value.endswith(".service"):
         return None
@@ -119,24 +159,34 @@ def url_problem(field: str, value: str) -> Problem | None:
 def problems(answers: Answers) -> list[Problem]:
     """Every grammar problem in the answers, each tied to its field."""
     out: list[Problem] = []
-    for section in dataclasses.fields(answers):
-        values = getattr(answers, section.name)
-        for f in dataclasses.fields(values):
-            value = getattr(values, f.name)
-            if not isinstance(value, str) or not value:
-                continue
-            field = f"{section.name}.{f.name}"
-            problem = control_problem(field, value)
-            if problem is None and field in PATHS:
-                problem = path_problem(field, value)
-            elif problem is None and field in USERS:
-                problem = user_problem(field, value)
-            elif problem is None and field in HOSTS:
-                problem = host_problem(field, value)
-            elif problem is None and field == "install.index_url":
-                problem = url_problem(field, value)
-            elif problem is None and field == "service.name":
-                problem = unit_name_problem(field, value)
-            if problem is not None:
-                out.append(problem)
+    for field, value in answers.fields():
+        if isinstance(value, list):
+            out += [p for v in value if (p := _list_item_problem(field, v)) is not None]
+            continue
+        if not isinstance(value, str) or not value:
+            continue
+        problem = control_problem(field, value)
+        if problem is None and field in PATHS:
+            problem = path_problem(field, value)
+        elif problem is None and field in USERS:
+            problem = user_problem(field, value)
+        elif problem is None and field in HOSTS:
+            problem = host_problem(field, value)
+        elif problem is None and field in CHECKS:
+            problem = CHECKS[field](field, value)
+        if problem is not None:
+            out.append(problem)
     return out
+
+
+def _list_item_problem(field: str, value: str) -> Problem | None:
+    return control_problem(field, value) or LIST_ITEMS[field](field, value)
+
+
+CHECKS = {
+    "service.name": unit_name_problem,
+    "install.index_url": url_problem,
+    "access.acme_email": email_problem,
+    "access.acme_server": http_url_problem,
+}
+LIST_ITEMS = {"access.acme_domains": dns_name_problem}  # each item of a list field

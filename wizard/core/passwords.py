@@ -9,6 +9,8 @@ import re
 import argon2
 import bcrypt
 
+from wizard.core.grammar import CONTROL
+
 # The parameters of jupyter_server.auth.passwd(), so our hashes look exactly like Jupyter's.
 _HASHER = argon2.PasswordHasher(memory_cost=10240, time_cost=10, parallelism=8)
 
@@ -75,7 +77,7 @@ def strength_hint(password: str) -> str | None:
 
 def htpasswd_line(user: str, password: str) -> str:
     """One line of an htpasswd file for nginx basic auth (bcrypt, which nginx accepts via crypt)."""
-    if not user or ":" in user or re.search(r"[\x00-\x1f\x7f]", user + password):
+    if not user or ":" in user or CONTROL.search(user + password):
         # a newline would add a second user with this password
         raise ValueError("user must be non-empty, without ':' or control characters")
     hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=12)).decode()

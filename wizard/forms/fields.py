@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from wizard.core.answers import Answers
 from wizard.core.errors import Problem
 
 
@@ -74,3 +75,8 @@ def scrub(text: str, typed: Iterable[str]) -> str:
     for value in sorted({v for v in typed if not shown_as_is(v)}, key=len, reverse=True):
         text = text.replace(repr(value), masked(value)).replace(value, masked(value))
     return text
+
+
+def answer_values(answers: Answers) -> list[str]:
+    """Every text the answers hold: what a screen without inputs (Review) must not repeat."""
+    return [value for _, value in answers.fields() if isinstance(value, str)]

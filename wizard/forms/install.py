@@ -51,9 +51,9 @@ INSTALLER_LABELS = {
 CHECKING = "still being checked: press Next again in a moment"
 
 ACTION_LABELS = {
-    "keep": "Keep: use this environment as it is",
-    "install": "Install JupyterLab into this environment",
-    "upgrade": "Upgrade JupyterLab in this environment",
+    "keep": "Keep: use an environment below as it is",
+    "install": "Install JupyterLab into an environment below",
+    "upgrade": "Upgrade JupyterLab in an environment below",
     "create-venv": "Create a new virtual environment with JupyterLab",
 }
 # The one choice that is not an environment: type the interpreter's path instead.

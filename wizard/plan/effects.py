@@ -1,5 +1,5 @@
 """What an action writes into the apply's journal, so a later rollback can undo it: a file's
-state before (FileEntry) and what else an apply did (a service's state before, a venv it made).
+state before (FileEntry) and what else an apply did (a service's state before, a venv it made, a certificate it had issued, an nginx it reloaded).
 
 The journal itself (persistence, backups, loading old journals) is wizard.apply.journal; actions
 see it through the `ApplyJournal` protocol, so the plan layer never imports the apply layer.
@@ -49,7 +49,26 @@ class VenvEffect:
     kind: str = "venv"
 
 
-Effect = ServiceEffect | VenvEffect
+@dataclass
+class CertificateEffect:
+    """A certificate lineage an apply had certbot issue (it was not there before); a rollback
+    deletes it (`certbot delete`) once nothing it restores refers to it."""
+
+    config_dir: str  # certbot's --config-dir
+    cert_name: str
+    kind: str = "certificate"
+
+
+@dataclass
+class NginxEffect:
+    """An apply changed an nginx site: a rollback that restores its files tests and reloads nginx."""
+
+    conf: str  # the main nginx.conf ("" = the distribution's)
+    systemd: bool  # reload through systemctl
+    kind: str = "nginx"
+
+
+Effect = ServiceEffect | VenvEffect | CertificateEffect | NginxEffect
 
 
 class ApplyJournal(Protocol):

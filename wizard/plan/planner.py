@@ -111,6 +111,7 @@ def build_plan(
                 "info",
                 f"port {answers.network.port} is held by a running Jupyter ({lst.describe()}); restart it to use the new settings",
             )
+    plan.actions += access.prerequisites(answers, facts)  # a certificate: first, as it may fail
     install.plan_install(plan, answers, facts)
     owner = service.config_owner(answers, facts)
     released = _released(previous, facts, desired)

@@ -5,7 +5,8 @@ the AccessMethod protocol (base.py); the registry finds them by name and answers
 chosen one. `from wizard.plan import access` gives the whole API:
 
     access.METHODS, access.get(name), access.all()
-    access.validate / needs_password / jupyter_settings / plan_access / instructions
+    access.validate / needs_password / jupyter_settings / prerequisites / plan_access /
+    instructions
     access.classify, access.url_host, access.osc52 (shared.py)
 """
 
@@ -30,6 +31,7 @@ from wizard.plan.access.registry import (
     jupyter_settings,
     needs_password,
     plan_access,
+    prerequisites,
     validate,
     with_binding,
 )
@@ -54,6 +56,7 @@ __all__ = [
     "needs_password",
     "osc52",
     "plan_access",
+    "prerequisites",
     "url_host",
     "uses_tls",
     "validate",

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from wizard.core.answers import Answers
 from wizard.core.errors import Problem
+from wizard.plan.actions import Action
 from wizard.plan.plan import Plan
 from wizard.probe.facts import Facts
 from wizard.probe.jupyter_config import TraitKey
@@ -195,6 +196,11 @@ class AccessMethod(Protocol):
         self, plan: Plan, answers: Answers, facts: Facts, *, proxy_password: str | None
     ) -> None: ...
 
+    def prerequisites(self, answers: Answers, facts: Facts) -> list[Action]:
+        """Actions that go first in the whole plan (getting a certificate: when it fails,
+        nothing else has changed yet)."""
+        ...
+
     def instructions(self, answers: Answers, facts: Facts) -> AccessInfo: ...
 
     # doctor
@@ -246,6 +252,9 @@ class MethodBase:
         self, plan: Plan, answers: Answers, facts: Facts, *, proxy_password: str | None
     ) -> None:
         return None
+
+    def prerequisites(self, answers: Answers, facts: Facts) -> list[Action]:
+        return []
 
     def instructions(self, answers: Answers, facts: Facts) -> AccessInfo:
         raise NotImplementedError

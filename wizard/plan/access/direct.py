@@ -2,25 +2,53 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 from wizard.core.answers import Answers
 from wizard.core.errors import Problem
 from wizard.core.fileops import owner_for_new
-from wizard.plan.access.base import AccessInfo, AccessUrl, Binding, MethodBase, Tls
+from wizard.plan.access.base import AccessInfo, AccessUrl, Binding, DoctorCheck, MethodBase, Tls
 from wizard.plan.access.shared import (
+    certificate_check,
     classify,
     plan_self_signed,
+    tls_mode,
     tls_pair,
     url_host,
     uses_tls,
     validate_tls,
 )
+from wizard.plan.actions import Action, WriteFile
 from wizard.plan.plan import Plan
 from wizard.plan.steps.network import WILDCARDS, binding_covers, is_loopback
 from wizard.probe.facts import Facts
 from wizard.probe.jupyter_config import TraitKey
+
+
+def jupyter_owner(answers: Answers, facts: Facts) -> tuple[int, int] | None:
+    from wizard.plan.service.step import config_owner
+
+    return config_owner(answers, facts)
+
+
+def renewal_hook(answers: Answers, facts: Facts) -> WriteFile:
+    """certbot's deploy hook for our lineage: copy the pair for JupyterLab's user, then restart
+    JupyterLab through its service manager (if it runs)."""
+    from wizard.plan.access import acme
+    from wizard.plan.service.managers import controller_for
+
+    spec = acme.acme_spec(answers)
+    uid, gid = jupyter_owner(answers, facts) or (facts.euid, os.getegid())
+    commands = [
+        ["install", "-m", "0600", "-o", str(uid), "-g", str(gid), str(src), str(dst)]
+        for src, dst in zip((spec.fullchain, spec.privkey), spec.jupyter_pair, strict=True)
+    ]
+    svc = answers.service
+    restart = controller_for(svc.manager, svc.name, config_dir=facts.config_dir).try_restart_argv()
+    commands += [restart] if restart else []
+    return acme.hook_file(spec, commands, "copy the pair for JupyterLab and restart it")
 
 
 def direct_urls(answers: Answers, facts: Facts) -> list[AccessUrl]:
@@ -52,7 +80,8 @@ class Direct(MethodBase):
     name = "direct"
     label = "Direct: browse to this machine's address and port"
     summary = "browse to this machine's own addresses; Jupyter serves TLS itself if given a pair"
-    fields = ("self_signed", "certfile", "keyfile")
+    fields = ("self_signed", "certfile", "keyfile", "tls", "acme_email", "acme_domains",
+              "acme_server", "acme_config_dir", "http_port")  # fmt: skip
     binding = Binding.BEYOND_LOOPBACK
     tls = Tls.OPTIONAL
     wider_binding = "0.0.0.0"
@@ -66,7 +95,7 @@ class Direct(MethodBase):
                     "direct access needs a binding beyond loopback: an address of this machine, 0.0.0.0 or all",
                 )
             )
-        return problems + validate_tls(answers, required=False)
+        return problems + validate_tls(answers, facts, required=False)
 
     def jupyter_settings(self, answers: Answers, facts: Facts) -> dict[TraitKey, Any]:
         if not uses_tls(answers):
@@ -82,10 +111,34 @@ class Direct(MethodBase):
                 "warning",
                 "no TLS: the password and notebooks cross the network in clear text; set certfile/keyfile or self_signed = true",
             )
-        if answers.access.self_signed:
-            names = [u.address for u in direct_urls(answers, facts)]
-            plan_self_signed(plan, answers, facts, for_jupyter=True, names=names,
-                             owner=owner_for_new(Path(facts.config_dir) / "tls"))  # fmt: skip
+        names = [u.address for u in direct_urls(answers, facts)]
+        plan_self_signed(plan, answers, facts, for_jupyter=True, names=names,
+                         owner=owner_for_new(Path(facts.config_dir) / "tls"))  # fmt: skip
+        if tls_mode(answers) == "acme":
+            from wizard.plan.access import acme
+
+            hook = renewal_hook(answers, facts)
+            plan.actions.append(hook)
+            for severity, text in acme.notes(answers, facts):
+                plan.note(severity, text)
+            if b"try-restart" not in (hook.content or b""):
+                plan.note("warning", f"{answers.service.manager}: nothing restarts JupyterLab after a renewal; restart it yourself then (jupyter-setup-wizard service restart)")  # fmt: skip
+
+    def prerequisites(self, answers: Answers, facts: Facts) -> list[Action]:
+        """ACME, first in the plan: certbot's own server on port 80 gets the certificate, then
+        a copy of the pair goes where JupyterLab (its user) may read it."""
+        from wizard.plan.access import acme
+
+        if tls_mode(answers) != "acme":
+            return []
+        spec = acme.acme_spec(answers)
+        owner = jupyter_owner(answers, facts)
+        cert, key = spec.jupyter_pair
+        return [
+            acme.Issue(spec, webroot=False),
+            acme.CopyFromLineage(spec.fullchain, cert, owner=owner, why="JupyterLab's certificate"),
+            acme.CopyFromLineage(spec.privkey, key, owner=owner, why="JupyterLab's key"),
+        ]
 
     def instructions(self, answers: Answers, facts: Facts) -> AccessInfo:
         urls = tuple(direct_urls(answers, facts))
@@ -107,6 +160,9 @@ class Direct(MethodBase):
     def needed_addresses(self, answers: Answers, facts: Facts) -> list[str]:
         urls = direct_urls(answers, facts)
         return [u.address for u in urls if u.kind != "loopback"] or [answers.network.ip]
+
+    def doctor_checks(self) -> tuple[DoctorCheck, ...]:
+        return (certificate_check(),)
 
     def jupyter_scheme(self, answers: Answers) -> str:
         return "https" if uses_tls(answers) else "http"

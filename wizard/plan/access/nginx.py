@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from wizard.core.errors import InputError, Problem
+from wizard.plan.access.acme import CHALLENGE_PATH
 from wizard.plan.actions import Action, ApplyContext, WriteFile
+from wizard.plan.effects import NginxEffect
 from wizard.probe.http import basic_auth, request, url_host
 
 DEFAULT_SITE = Path("/etc/nginx/conf.d/jupyter-setup-wizard.conf")
@@ -37,6 +39,10 @@ class ProxySpec:
     listen_ip: str = ""  # "" = every address
     htpasswd: str = ""  # "" = no basic auth
     ipv6: bool = True  # also listen on [::] when listen_ip is ""
+    # ACME: a plain-HTTP server on http_port answering the challenge from acme_webroot and
+    # redirecting everything else to HTTPS (0 = no such server)
+    http_port: int = 0
+    acme_webroot: str = ""
 
     @property
     def check_host(self) -> str:
@@ -59,23 +65,71 @@ class ProxySpec:
 _NGINX_WORD = re.compile(r"[^\s;{}\"'#$\\\x00-\x1f\x7f]+")
 
 
+# Each value the site takes from the answers, and the answers field it comes from.
+_FIELDS = {
+    "server_name": "access.server_name",
+    "listen_ip": "access.listen_ip",
+    "htpasswd": "access.htpasswd_file",
+    "certfile": "access.certfile",
+    "keyfile": "access.keyfile",
+    "base_url": "network.base_url",
+    "acme_webroot": "access.acme_config_dir",
+}
+
+
 def _refuse_injection(spec: ProxySpec) -> None:
-    for name in ("server_name", "listen_ip", "htpasswd", "certfile", "keyfile", "base_url"):
+    for name, field in _FIELDS.items():
         value = getattr(spec, name)
         if value and not _NGINX_WORD.fullmatch(value):
-            raise InputError([Problem("access", f"{name} {value!r} cannot go into an nginx site")])
+            raise InputError(
+                [
+                    Problem(
+                        field,
+                        f"{value!r} cannot go into an nginx site (one word: "
+                        "no space, quote, ';', '{', '}', '#', '$' or backslash)",
+                    )
+                ]
+            )
+
+
+def _listens(spec: ProxySpec, port: int, suffix: str) -> list[str]:
+    if spec.listen_ip:
+        return [f"{url_host(spec.listen_ip)}:{port}{suffix}"]
+    return [f"{port}{suffix}"] + ([f"[::]:{port}{suffix}"] if spec.ipv6 else [])
+
+
+def _http_server(spec: ProxySpec) -> list[str]:
+    """Port 80 (http_port): the ACME challenge from the webroot; everything else to HTTPS."""
+    port = "" if spec.https_port == 443 else f":{spec.https_port}"
+    return [
+        "# Plain HTTP: only the CA's challenge (certbot --webroot), the rest goes to HTTPS.",
+        "server {",
+        *(f"    listen {x};" for x in _listens(spec, spec.http_port, "")),
+        f"    server_name {spec.server_name or '_'};",
+        f"    location ^~ {CHALLENGE_PATH} {{",
+        f"        root {spec.acme_webroot};",
+        "        default_type text/plain;",
+        "    }",
+        f"    location / {{ return 301 https://$host{port}$request_uri; }}",
+        "}",
+        "",
+    ]
+
+
+def render_challenge_site(spec: ProxySpec) -> str:
+    """While the first certificate is being issued: only the port-80 server (nginx refuses a
+    TLS server whose certificate does not exist yet)."""
+    _refuse_injection(spec)
+    head = "# Written by jupyter-setup-wizard while it gets a certificate; re-run the wizard to change it."
+    return "\n".join([head, *_http_server(spec)])
 
 
 def render_site(spec: ProxySpec) -> str:
-    """The nginx site (http-level: a map plus one server block). A value that would end a
-    directive or add one is refused here, whatever validation let through."""
+    """The nginx site (http-level: a map plus one server block, and with ACME the port-80
+    server). A value that would end a directive or add one is refused here, whatever
+    validation let through."""
     _refuse_injection(spec)
-    if spec.listen_ip:
-        listens = [f"{url_host(spec.listen_ip)}:{spec.https_port} ssl"]
-    else:
-        listens = [f"{spec.https_port} ssl"] + (
-            [f"[::]:{spec.https_port} ssl"] if spec.ipv6 else []
-        )
+    listens = _listens(spec, spec.https_port, " ssl")
     auth = (
         ['auth_basic "JupyterLab";', f"auth_basic_user_file {spec.htpasswd};"]
         if spec.htpasswd
@@ -125,6 +179,8 @@ def render_site(spec: ProxySpec) -> str:
         out += ["", f"    location = / {{ return 302 {spec.base_url}; }}"]
         out += [f"    location = {spec.base_url.rstrip('/')} {{ return 302 {spec.base_url}; }}"]
     out += ["}", ""]
+    if spec.http_port:
+        out += _http_server(spec)
     return "\n".join(out)
 
 
@@ -187,6 +243,7 @@ class NginxSite(Action):
     def apply(self, ctx: ApplyContext) -> None:
         if shutil.which("nginx") is None:
             raise RuntimeError("nginx is not installed (apt install nginx-light)")
+        ctx.journal.record(NginxEffect(self.conf, self.systemd))  # a rollback reloads too
         for f in self.files:
             if not f.is_noop():
                 f.apply(ctx)
@@ -213,16 +270,43 @@ class NginxSite(Action):
         self._done = []
 
     def _test_and_reload(self, ctx: ApplyContext) -> None:
-        for argv in (nginx_argv(self.conf, "-t"), reload_argv(self.conf, self.systemd)):
-            r = subprocess.run(
-                argv, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL
+        test_and_reload(self.conf, self.systemd, ctx)
+
+
+def test_and_reload(conf: str, systemd: bool, ctx: ApplyContext) -> None:
+    """`nginx -t`, then reload; raises with nginx's own words when either fails."""
+    for argv in (nginx_argv(conf, "-t"), reload_argv(conf, systemd)):
+        r = subprocess.run(
+            argv, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL
+        )
+        for line in (r.stdout + r.stderr).splitlines():
+            ctx.log(line)
+        if r.returncode != 0:
+            raise RuntimeError(
+                f"{shlex.join(argv)} failed ({r.returncode}): {(r.stderr or r.stdout).strip()}"
             )
-            for line in (r.stdout + r.stderr).splitlines():
-                ctx.log(line)
-            if r.returncode != 0:
-                raise RuntimeError(
-                    f"{shlex.join(argv)} failed ({r.returncode}): {(r.stderr or r.stdout).strip()}"
-                )
+
+
+class ReloadNginx(Action):
+    """rollback: after its site files are restored, nginx tests and reloads them (a restored
+    file is otherwise not what nginx serves until something reloads it)."""
+
+    def __init__(self, effect: NginxEffect, after: list[WriteFile]) -> None:
+        self.conf, self.systemd, self.after = effect.conf, effect.systemd, after
+        self.target = "nginx"
+        self.description = "test the restored nginx site, then reload nginx"
+
+    def is_noop(self) -> bool:
+        return all(a.is_noop() for a in self.after)
+
+    def preview(self) -> str:
+        return "".join("$ " + shlex.join(a) + "\n" for a in (
+            nginx_argv(self.conf, "-t"), reload_argv(self.conf, self.systemd)))  # fmt: skip
+
+    def apply(self, ctx: ApplyContext) -> None:
+        test_and_reload(self.conf, self.systemd, ctx)
+
+    # undo: the rollback's restores are undone by the WriteFiles; the apply's NginxSite reloads
 
 
 def probe_site(spec: ProxySpec, *, jupyter_expected: bool) -> str | None:

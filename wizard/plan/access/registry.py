@@ -12,6 +12,7 @@ from wizard.core.answers import Answers
 from wizard.core.errors import InputError, Problem
 from wizard.plan.access import direct, reverse_proxy, router_tunnel, ssh_tunnel
 from wizard.plan.access.base import AccessInfo, AccessMethod, Binding
+from wizard.plan.actions import Action
 from wizard.plan.plan import Plan
 from wizard.probe.facts import Facts
 from wizard.probe.jupyter_config import TraitKey
@@ -27,7 +28,7 @@ _BY_NAME: dict[str, AccessMethod] = {m.name: m for m in _ALL}
 METHODS: tuple[str, ...] = tuple(_BY_NAME)
 
 # Checked whichever method is chosen (an answers file keeps the other methods' fields).
-_PORT_FIELDS = ("local_port", "ssh_port", "https_port")
+_PORT_FIELDS = ("local_port", "ssh_port", "https_port", "http_port")
 
 
 def _unknown() -> Problem:
@@ -65,7 +66,7 @@ def validate(answers: Answers, facts: Facts) -> list[Problem]:
     problems: list[Problem] = []
     for name in _PORT_FIELDS:
         value = getattr(a, name)
-        if not 0 <= value <= 65535 or (name == "https_port" and value == 0):
+        if not 0 <= value <= 65535 or (name in ("https_port", "http_port") and value == 0):
             problems.append(Problem(f"access.{name}", f"{value} is not a port (1-65535)"))
     return problems + chosen(answers).validate(answers, facts)
 
@@ -84,6 +85,10 @@ def plan_access(
     plan: Plan, answers: Answers, facts: Facts, *, proxy_password: str | None = None
 ) -> None:
     chosen(answers).plan(plan, answers, facts, proxy_password=proxy_password)
+
+
+def prerequisites(answers: Answers, facts: Facts) -> list[Action]:
+    return chosen(answers).prerequisites(answers, facts)
 
 
 def instructions(answers: Answers, facts: Facts) -> AccessInfo:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from wizard.core.answers import Answers
 from wizard.core.errors import InputError, Problem
+from wizard.plan.access.acme import acme_spec
 from wizard.plan.access.base import (
     AccessInfo,
     AccessUrl,
@@ -20,8 +21,15 @@ from wizard.plan.access.base import (
     Tls,
     skip,
 )
-from wizard.plan.access.shared import classify, plan_self_signed, tls_pair, validate_tls
-from wizard.plan.actions import Look, Poll, WriteFile
+from wizard.plan.access.shared import (
+    certificate_check,
+    classify,
+    plan_self_signed,
+    tls_mode,
+    tls_pair,
+    validate_tls,
+)
+from wizard.plan.actions import Action, Look, Poll, WriteFile
 from wizard.plan.plan import Plan
 from wizard.plan.steps.network import WILDCARDS, is_loopback
 from wizard.probe.facts import Facts
@@ -36,6 +44,7 @@ def proxy_spec(answers: Answers, facts: Facts) -> ProxySpec:
 
     a = answers.access
     cert, key = tls_pair(answers, facts, for_jupyter=False)
+    acme = tls_mode(answers) == "acme"
     return ProxySpec(
         jupyter_port=answers.network.port,
         base_url=answers.network.base_url,
@@ -46,7 +55,24 @@ def proxy_spec(answers: Answers, facts: Facts) -> ProxySpec:
         listen_ip=a.listen_ip,
         htpasswd=(a.htpasswd_file or str(DEFAULT_HTPASSWD)) if a.basic_auth_user else "",
         ipv6=any(x.family == socket.AF_INET6 for x in facts.addresses),
+        http_port=a.http_port if acme else 0,
+        acme_webroot=str(acme_spec(answers).webroot) if acme else "",
     )
+
+
+def site_path(answers: Answers) -> Path:
+    from wizard.plan.access.nginx import DEFAULT_SITE
+
+    return Path(answers.access.nginx_site) if answers.access.nginx_site else DEFAULT_SITE
+
+
+def renewal_hook(answers: Answers, facts: Facts) -> WriteFile:
+    """certbot's deploy hook for our lineage: `nginx -t`, then reload (JupyterLab is untouched)."""
+    from wizard.plan.access import acme, nginx
+
+    conf = answers.access.nginx_conf
+    commands = [nginx.nginx_argv(conf, "-t"), nginx.reload_argv(conf, facts.systemd_running)]
+    return acme.hook_file(acme.acme_spec(answers), commands, "test nginx and reload it")
 
 
 def _htpasswd_has_user(path: Path, user: str) -> bool:
@@ -148,6 +174,7 @@ class ReverseProxy(MethodBase):
     label = "Behind a reverse proxy (nginx with TLS)"
     summary = "nginx serves HTTPS (optionally basic auth) in front of a loopback Jupyter"
     fields = ("server_name", "https_port", "listen_ip", "self_signed", "certfile", "keyfile",
+              "tls", "acme_email", "acme_domains", "acme_server", "acme_config_dir", "http_port",
               "basic_auth_user", "htpasswd_file", "nginx_site", "nginx_conf")  # fmt: skip
     binding = Binding.LOOPBACK
     tls = Tls.REQUIRED
@@ -202,7 +229,7 @@ class ReverseProxy(MethodBase):
             problems.append(
                 Problem("access.listen_ip", f"{listen} is not an address of this machine")
             )
-        return problems + validate_tls(answers, required=True)
+        return problems + validate_tls(answers, facts, required=True, through_nginx=True)
 
     def jupyter_settings(self, answers: Answers, facts: Facts) -> dict[TraitKey, Any]:
         return {
@@ -223,10 +250,10 @@ class ReverseProxy(MethodBase):
         from wizard.plan.access import nginx
 
         a = answers.access
-        if a.self_signed:  # a no-op when the pair exists already
-            plan_self_signed(plan, answers, facts, for_jupyter=False, names=[], owner=None)
+        # a no-op when the pair exists already
+        plan_self_signed(plan, answers, facts, for_jupyter=False, names=[], owner=None)
         spec = proxy_spec(answers, facts)
-        site = Path(a.nginx_site) if a.nginx_site else nginx.DEFAULT_SITE
+        site = site_path(answers)
         files: list[WriteFile] = [
             WriteFile(site, nginx.render_site(spec).encode(), mode=0o644, why="nginx site")
         ]
@@ -248,6 +275,8 @@ class ReverseProxy(MethodBase):
                     ]
                 )
         site_action = nginx.NginxSite(files, a.nginx_conf, facts.systemd_running)
+        if tls_mode(answers) == "acme":
+            plan.actions.append(renewal_hook(answers, facts))
         plan.actions.append(site_action)
         jupyter_running = (
             any(
@@ -265,16 +294,42 @@ class ReverseProxy(MethodBase):
                 after=[site_action],
             )
         )
+        if tls_mode(answers) == "acme":
+            from wizard.plan.access import acme
+
+            for severity, text in acme.notes(answers, facts):
+                plan.note(severity, text)
         plan.note("info", f"JupyterLab will be at {spec.url()} (through nginx)")
+
+    def prerequisites(self, answers: Answers, facts: Facts) -> list[Action]:
+        """ACME, first in the plan: nginx answers the challenge on port 80, certbot gets the
+        certificate (nothing else has changed when that fails). Nothing when it is in place."""
+        from wizard.plan.access import acme, nginx
+
+        if tls_mode(answers) != "acme":
+            return []
+        spec, issue = proxy_spec(answers, facts), acme.Issue(acme.acme_spec(answers), webroot=True)
+        if issue.is_noop():
+            return []
+        a = answers.access
+        challenge = WriteFile(site_path(answers), nginx.render_challenge_site(spec).encode(),
+                              mode=0o644, why="nginx site: the ACME challenge only, for now")  # fmt: skip
+        webroot = WriteFile(issue.spec.webroot / "README", acme.WEBROOT_README, mode=0o644,
+                            why="certbot's webroot, served by nginx on port 80")  # fmt: skip
+        return [webroot, nginx.NginxSite([challenge], a.nginx_conf, facts.systemd_running), issue]
 
     def instructions(self, answers: Answers, facts: Facts) -> AccessInfo:
         spec = proxy_spec(answers, facts)
         kind, truth = classify(spec.public_host)
         a = answers.access
         steps = [f"Open {spec.url()} in your browser."]
-        if a.self_signed:
+        if tls_mode(answers) == "self-signed":
             steps.append(
                 f"The certificate is self-signed: the browser warns once; compare the fingerprint (openssl x509 -in {spec.certfile} -noout -fingerprint -sha256)."
+            )
+        if tls_mode(answers) == "acme":
+            steps.append(
+                f"The certificate is from {acme_spec(answers).server}; certbot renews it (its timer) and reloads nginx."
             )
         if a.basic_auth_user:
             steps.append(
@@ -296,6 +351,7 @@ class ReverseProxy(MethodBase):
         return (
             DoctorCheck("advertised URLs", check_urls),
             DoctorCheck("proxy websocket", check_websocket, elsewhere="no proxy in {method}"),
+            certificate_check(),
         )
 
 

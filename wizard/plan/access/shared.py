@@ -10,11 +10,15 @@ import base64
 import ipaddress
 import socket
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from wizard.core.answers import Answers
 from wizard.core.errors import Problem
 from wizard.plan.plan import Plan
 from wizard.probe.facts import Facts
+
+if TYPE_CHECKING:
+    from wizard.plan.access.base import CheckContext, CheckResult, DoctorCheck
 
 # RFC 1918, carrier-grade NAT (shared, e.g. Tailscale) and IPv6 unique-local. Not Python's
 # is_private, which also counts documentation and reserved ranges.
@@ -71,15 +75,35 @@ def osc52(text: str) -> str:
 # --------------------------------------------------------------------------- TLS choices
 
 
-def uses_tls(answers: Answers) -> bool:
+TLS_MODES = ("self-signed", "files", "acme")
+
+
+def tls_mode(answers: Answers) -> str:
+    """none | self-signed | files | acme: `tls` when set, else what certfile/self_signed say."""
     a = answers.access
-    return bool(a.certfile or a.self_signed)
+    if a.tls:
+        return a.tls
+    if a.self_signed:
+        return "self-signed"
+    return "files" if a.certfile else "none"
+
+
+def uses_tls(answers: Answers) -> bool:
+    return tls_mode(answers) != "none"
 
 
 def tls_pair(answers: Answers, facts: Facts, *, for_jupyter: bool) -> tuple[str, str]:
-    """The cert/key paths in use: given ones, or where a self-signed pair is made."""
+    """The cert/key paths in use: given ones, the ACME lineage (nginx) or its copy (Jupyter),
+    or where a self-signed pair is made."""
     a = answers.access
-    if a.certfile or not a.self_signed:
+    mode = tls_mode(answers)
+    if mode == "acme":
+        from wizard.plan.access.acme import acme_spec
+
+        spec = acme_spec(answers)
+        cert, key = spec.jupyter_pair if for_jupyter else (spec.fullchain, spec.privkey)
+        return str(cert), str(key)
+    if a.certfile or mode != "self-signed":
         return a.certfile, a.keyfile
     # Jupyter (direct) runs as the person: its pair lives in their config dir; nginx's in /etc.
     from wizard.plan.access.tls import DEFAULT_DIR, default_pair
@@ -89,14 +113,24 @@ def tls_pair(answers: Answers, facts: Facts, *, for_jupyter: bool) -> tuple[str,
     return str(cert), str(key)
 
 
-def validate_tls(answers: Answers, *, required: bool) -> list[Problem]:
-    """Problems with the cert/key choice; an optional one may be left out (plain HTTP)."""
+def validate_tls(
+    answers: Answers, facts: Facts, *, required: bool, through_nginx: bool = False
+) -> list[Problem]:
+    """Problems with the TLS choice; an optional one may be left out (plain HTTP)."""
+    from wizard.plan.access import acme
     from wizard.plan.access.tls import validate_pair
 
     a = answers.access
-    if not required and not uses_tls(answers) and not a.keyfile:
+    if a.tls and a.tls not in TLS_MODES:
+        return [Problem("access.tls", f"must be one of: {', '.join(TLS_MODES)} (or empty)")]
+    mode = tls_mode(answers)
+    if mode == "acme":
+        return acme.validate(answers, facts, through_nginx=through_nginx)
+    if mode == "files" and a.self_signed:
+        return [Problem("access.self_signed", 'contradicts tls = "files": set one of them')]
+    if not required and mode == "none" and not a.keyfile:
         return []
-    return validate_pair(a.certfile, a.keyfile, self_signed=a.self_signed, field="access")
+    return validate_pair(a.certfile, a.keyfile, self_signed=mode == "self-signed", field="access")
 
 
 def plan_self_signed(
@@ -108,9 +142,12 @@ def plan_self_signed(
     names: list[str],
     owner: tuple[int, int] | None,
 ) -> None:
-    """Make the self-signed pair (a no-op when it exists), for the server name, `names` and this host."""
+    """With a self-signed choice, make the pair (a no-op when it exists), for the server name,
+    `names` and this host."""
     from wizard.plan.access.tls import MakeSelfSigned
 
+    if tls_mode(answers) != "self-signed":
+        return
     cert, key = tls_pair(answers, facts, for_jupyter=for_jupyter)
     all_names = [answers.access.server_name] if answers.access.server_name else []
     all_names += [*names, "localhost", "127.0.0.1", socket.gethostname()]
@@ -119,3 +156,50 @@ def plan_self_signed(
         "info",
         f"self-signed certificate {cert}: browsers warn once; compare its fingerprint (openssl x509 -in {cert} -noout -fingerprint -sha256)",
     )
+
+
+# --------------------------------------------------------------------------- doctor
+
+RENEW_WARN_DAYS = 20
+
+
+def check_certificate(ctx: CheckContext) -> CheckResult:
+    """The certificate in use: its names, issuer and days left (< 20: warn); with ACME also
+    whether certbot's renewal timer runs."""
+    from wizard.plan.access.base import CheckResult, skip
+    from wizard.probe.certificate import read_certificate
+
+    name, answers = "certificate", ctx.answers
+    mode = tls_mode(answers)
+    if mode == "none":
+        return skip(name, "no TLS")
+    cert_path, _ = tls_pair(answers, ctx.facts, for_jupyter=ctx.method.name == "direct")
+    cert = read_certificate(Path(cert_path))
+    renew = "certbot renew (its timer does it)" if mode == "acme" else "re-apply with new files"
+    if cert is None:
+        return CheckResult(name, False, f"{cert_path} is not a readable certificate",
+                           f"re-apply the access step; {renew}")  # fmt: skip
+    if cert.days_left() < RENEW_WARN_DAYS:
+        return CheckResult(name, False, cert.describe(), f"renew it now: {renew}")
+    if mode == "acme" and ctx.facts.systemd_running and not _timer_active("certbot.timer"):
+        return CheckResult(name, False, f"{cert.describe()}; certbot.timer is not active",
+                           "sudo systemctl enable --now certbot.timer")  # fmt: skip
+    return CheckResult(name, True, cert.describe())
+
+
+def _timer_active(timer: str) -> bool:
+    import subprocess
+
+    try:
+        r = subprocess.run(["systemctl", "is-active", "--quiet", timer], timeout=10,
+                           stdin=subprocess.DEVNULL, capture_output=True)  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return r.returncode == 0
+
+
+def certificate_check() -> DoctorCheck:
+    """The one `certificate` check of the methods that serve TLS themselves (direct, nginx)."""
+    from wizard.plan.access.base import DoctorCheck
+
+    return DoctorCheck("certificate", check_certificate, elsewhere="no TLS of its own in {method}")

@@ -221,6 +221,9 @@ class BackgroundManager:
     def command_line(self, verb: str) -> str:
         return f"(background) {verb} {self.name}\n"
 
+    def try_restart_argv(self) -> list[str] | None:
+        return None  # restarting needs the wizard itself (its launch spec)
+
     def defines(self, path: Path) -> bool:
         return path == self.spec_path
 

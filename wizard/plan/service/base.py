@@ -136,6 +136,10 @@ class ServiceManager(Protocol):
     def defines(self, path: Path) -> bool:
         """Is `path` the file that defines this service (its unit, its launch spec)?"""
 
+    def try_restart_argv(self) -> list[str] | None:
+        """A command root runs (e.g. from a certificate's renewal hook) that restarts the
+        service only if it is running; None: this manager has none."""
+
     def validate(self, answers: Answers, facts: Facts, user: pwd.struct_passwd) -> list[Problem]:
         """What this manager needs of the machine and the service user."""
 

@@ -69,6 +69,9 @@ class NoManager:
     def command_line(self, verb: str) -> str:
         return f"(none) {verb} {self.name}\n"
 
+    def try_restart_argv(self) -> list[str] | None:
+        return None
+
     def defines(self, path: Path) -> bool:
         return False
 

@@ -170,6 +170,10 @@ class SystemdManager:
         args = (verb,) if verb == "daemon-reload" else (verb, self.unit)
         return "$ " + shlex.join(self.systemctl_argv(*args)) + "\n"
 
+    def try_restart_argv(self) -> list[str] | None:
+        # A user unit lives in its user's manager, which root's `systemctl --user` is not.
+        return None if self.user_scope else self.systemctl_argv("try-restart", self.unit)
+
     def defines(self, path: Path) -> bool:
         return path.name == self.unit
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from wizard.core.errors import InputError, Problem
+from wizard.core.grammar import CONTROL
 
 # PATH for the service: the environment's scripts first, so terminals and `%pip` use that env.
 BASE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -71,6 +72,17 @@ class UnitSpec:
     restart_sec: int = 5
 
 
+# Each value the unit takes from the answers, and the answers field it comes from.
+_FIELDS = {
+    "jupyter_lab": "jupyter.python",
+    "config_dir": "jupyter.config_dir",
+    "working_dir": "network.root_dir",
+    "user": "service.user",
+    "group": "service.user",
+    "description": "service",
+}
+
+
 def _escape_specifiers(text: str) -> str:
     return text.replace("%", "%%")
 
@@ -88,12 +100,25 @@ def quote_word(word: str, *, dollar: bool = False) -> str:
 def render_unit(spec: UnitSpec) -> str:
     if spec.scope not in ("system", "user"):
         raise ValueError(f"scope must be system or user, not {spec.scope!r}")
-    for name in ("jupyter_lab", "config_dir", "working_dir", "user", "group", "description"):
+    for name, field in _FIELDS.items():
         value = getattr(spec, name)
         # A newline would add a directive (a second User= wins); refused here too, whatever
         # validation let through.
-        if re.search(r"[\x00-\x1f\x7f]", value):
-            raise InputError([Problem("service", f"{name} {value!r} cannot go into a unit file")])
+        if CONTROL.search(value):
+            raise InputError([Problem(field, f"{value!r} cannot go into a unit file")])
+    # WorkingDirectory= takes the rest of the line as is: systemd strips trailing whitespace
+    # (another directory) and joins a line ending in a backslash with the next (the
+    # Environment= after it would vanish into the path).
+    if spec.working_dir.endswith((" ", "\\")):  # systemd's whitespace; controls are refused above
+        raise InputError(
+            [
+                Problem(
+                    "network.root_dir",
+                    f"{spec.working_dir!r} cannot be a "
+                    "systemd WorkingDirectory (it ends in a space or a backslash)",
+                )
+            ]
+        )
     system = spec.scope == "system"
     argv = [spec.jupyter_lab, "--no-browser"]
     if spec.allow_root:

@@ -7,6 +7,7 @@ rollback gives back every file byte for byte. Files Jupyter cannot load get a pr
 from __future__ import annotations
 
 import ast
+import contextlib
 import json
 import re
 import shutil
@@ -25,7 +26,7 @@ from wizard.plan.steps.config import owned
 from wizard.plan.steps.config_check import kept
 from wizard.plan.steps.password import MODERN_KEY
 from wizard.probe import sockets
-from wizard.probe.effective_config import Loader, Request
+from wizard.probe.effective_config import Effective, Loader, Request
 
 pytestmark = pytest.mark.system
 
@@ -53,12 +54,31 @@ def make_tls(cfg: Path) -> None:
     )  # fmt: skip
 
 
-def answers(path: Path, jlab: str, cfg: Path, port: int, root: Path) -> Path:
+def answers(path: Path, jlab: str, cfg: Path, port: int, root: Path, manager: str = "none") -> Path:
     path.write_text(
         f'[jupyter]\npython = "{jlab}"\nconfig_dir = "{cfg}"\n'
         f'[network]\nport = {port}\nroot_dir = "{root}"\n'
-    )
+        + ('[service]\nmanager = "background"\nuser = "root"\nallow_root = true\n'
+           if manager == "background" else "")
+    )  # fmt: skip
     return path
+
+
+# Service manager `none` (the apply's brief trial start, then the test starts jupyter-lab itself)
+# for a plain case and the author's TLS; the others are started by the wizard itself (the
+# background manager) and logged in to there: one real start per case, not two.
+TRIAL = ("01-", "ssl")
+
+
+@contextlib.contextmanager
+def served(case: str, jlab: str, cfg: Path, srv: Path, port: int, base_url: str) -> Iterator[str]:
+    """The URL of the real JupyterLab serving the config dir after the apply."""
+    if any(t in case for t in TRIAL):
+        with run_jupyter(jlab, cfg, srv) as server:
+            assert server.port == port
+            yield server.url
+    else:
+        yield f"http://127.0.0.1:{port}{base_url}"
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +103,8 @@ def test_apply_over_a_real_world_config(
     if "ssl" in case:
         make_tls(cfg)
     original = files_of(cfg)
-    a = answers(tmp_path / "a.toml", jlab, cfg, port, root)
+    trial = any(t in case for t in TRIAL)
+    a = answers(tmp_path / "a.toml", jlab, cfg, port, root, "none" if trial else "background")
     refusal = CORPUS / case / "expect-refusal"
     if refusal.exists():
         r = wizard("apply", str(a), "--yes", "--password-stdin", stdin=PASSWORD + "\n")
@@ -96,8 +117,29 @@ def test_apply_over_a_real_world_config(
     before = loader.load(Request(str(cfg), cwd=str(root)))
     assert not before.errors, before.errors
     r = wizard("apply", str(a), "--yes", "--password-stdin", stdin=PASSWORD + "\n")
+    try:
+        check_applied(case, jlab, loader, r, cfg, root, port, before, tmp_path / "srv")
+    finally:
+        if r.returncode == 0:  # the background server stops with the rollback
+            rolled = wizard("rollback", "--yes")
+    assert rolled.returncode == 0, rolled.stdout + rolled.stderr
+    assert files_of(cfg) == original
+
+
+def check_applied(
+    case: str,
+    jlab: str,
+    loader: Loader,
+    r: subprocess.CompletedProcess[str],
+    cfg: Path,
+    root: Path,
+    port: int,
+    before: Effective,
+    srv: Path,
+) -> None:
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "ok: jupyter-lab starts with the written config" in r.stdout
+    started = "ok: jupyter-lab starts with the written config" in r.stdout
+    assert started == any(t in case for t in TRIAL), r.stdout
 
     for name, data in files_of(cfg).items():  # every file still parses
         if name.endswith(".py"):
@@ -121,18 +163,12 @@ def test_apply_over_a_real_world_config(
     named = set(re.findall(r"^\[warning\] (\S+) changes effect ", r.stdout, re.M))
     assert named == changed, r.stdout
 
-    with run_jupyter(jlab, cfg, tmp_path / "srv") as server:
-        assert server.port == port
+    with served(case, jlab, cfg, srv, port, after.values["ServerApp.base_url"]) as url:
         held = sockets.listeners([port])
         assert held and all(s.address in ("127.0.0.1", "::1") for s in held), held
-        tls = server.url.startswith("https")
-        assert tls == ("ssl" in case)  # the author's TLS stays with ssh-tunnel
-        assert login(server.url, PASSWORD, verify=False)[0] == 302
-        assert login(server.url, "not the password", verify=False)[0] == 401
-
-    r = wizard("rollback", "--yes")
-    assert r.returncode == 0, r.stdout + r.stderr
-    assert files_of(cfg) == original
+        assert url.startswith("https") == ("ssl" in case)  # the author's TLS stays
+        assert login(url, PASSWORD, verify=False)[0] == 302
+        assert login(url, "not the password", verify=False)[0] == 401
 
 
 def test_an_override_the_parser_cannot_see_stops_the_apply(

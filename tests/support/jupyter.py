@@ -43,6 +43,27 @@ def jlab_python() -> str:
     return str(python)
 
 
+SHARED_CACHE = Path("/var/tmp/jsw-test-shared")  # what a test's second user must be able to run
+
+
+def shared_jlab_python() -> str:
+    """The interpreter of a venv with JupyterLab that every user can run: Debian's Python (the
+    wizard's own may live in root's closed home), under a world-readable directory."""
+    SHARED_CACHE.mkdir(mode=0o755, exist_ok=True)
+    SHARED_CACHE.chmod(0o755)
+    venv = SHARED_CACHE / "jlab"
+    python = venv / "bin" / "python"
+    with open(cache_dir() / "jlab-shared.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (venv / ".complete").exists():
+            subprocess.run(["/usr/bin/python3", "-m", "venv", "--clear", str(venv)], check=True)
+            subprocess.run(
+                [str(python), "-m", "pip", "install", "-q", "jupyterlab"], check=True, timeout=900
+            )
+            (venv / ".complete").touch()
+    return str(python)
+
+
 @dataclass
 class RunningJupyter:
     process: subprocess.Popen[str]

@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import json
 import os
+import pwd
 import re
 import shutil
 import socket
@@ -370,6 +371,10 @@ class TrialStart(Poll):
             os.chown(self._dir, *self.run_as)
             kwargs = {"user": self.run_as[0], "group": self.run_as[1], "extra_groups": []}
         env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER_")}
+        if kwargs:  # as that user: their home, never root's (IPython and Jupyter look there)
+            who = pwd.getpwuid(kwargs["user"])
+            env = {k: v for k, v in env.items() if not k.startswith(("XDG_", "IPYTHON"))}
+            env |= {"HOME": who.pw_dir, "USER": who.pw_name, "LOGNAME": who.pw_name}
         env |= {"JUPYTER_CONFIG_DIR": self.config_dir, "JUPYTER_RUNTIME_DIR": self._dir}
         argv = [self.jupyter_lab, "--no-browser", "--ServerApp.ip=127.0.0.1",
                 f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0",

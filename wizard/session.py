@@ -22,7 +22,7 @@ from wizard.core import grammar
 from wizard.core.answers import Answers, parse_answers, save_answers
 from wizard.core.errors import InputError, WizardError
 from wizard.core.fileops import file_stat, read_file, remove_file
-from wizard.core.record import save_current
+from wizard.core.record import load_current, save_current
 from wizard.plan.access import AccessInfo
 from wizard.plan.access import instructions as access_instructions
 from wizard.plan.actions import Action
@@ -78,14 +78,17 @@ def plan(
     facts: Facts | None = None,
     *,
     prober: Prober = probe,
+    check_config: bool = True,
 ) -> Planned:
-    """Resolve, probe (unless `facts` fit) and plan; raises InputError with every problem."""
+    """Resolve, probe (unless `facts` fit) and plan; raises InputError with every problem.
+    The would-be config is loaded by the target's Jupyter (`check_config`) unless the answers
+    install it first (then the gate after the config write checks it)."""
     bad = grammar.problems(answers)  # before anything reads the machine with these values
     if bad:
         raise InputError(bad)
     answers = resolve(answers)
     facts = facts_for(answers, facts, prober=prober)
-    plan = build_plan(answers, facts, secrets)
+    plan = build_plan(answers, facts, secrets, previous=load_current(), check_config=check_config)
     return Planned(of_record(answers, facts), facts, plan)
 
 

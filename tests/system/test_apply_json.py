@@ -46,7 +46,10 @@ def test_dry_run_apply_and_again(tmp_path: Path, jlab: str) -> None:
     assert dry.returncode == 0, dry.stderr
     doc = report(dry)
     assert (doc["status"], doc["changed"], doc["apply_id"]) == ("planned", True, None)
-    [action] = doc["actions"]  # type: ignore[misc]
+    # The config written, then the checks that Jupyter loads and starts with it (kind "check").
+    dry_actions = doc["actions"]
+    [action] = [a for a in dry_actions if a["kind"] == "file"]  # type: ignore[union-attr]
+    assert {a["kind"] for a in doc["actions"]} == {"file", "check"}, doc["actions"]
     assert action["kind"] == "file" and action["target"] == str(cfg)
     assert '"hashed_password": "<password hash>"' in action["diff"] and action["command"] is None
     assert doc["instructions"]["method"] == "ssh-tunnel"  # type: ignore[index]
@@ -56,7 +59,7 @@ def test_dry_run_apply_and_again(tmp_path: Path, jlab: str) -> None:
     assert first.returncode == 0, first.stderr
     doc = report(first)
     assert (doc["status"], doc["changed"]) == ("applied", True)
-    assert doc["actions"] == [action]  # what was applied is what the dry run showed
+    assert doc["actions"] == dry_actions  # what was applied is what the dry run showed
     assert f"jupyter-setup-wizard rollback {doc['apply_id']}" not in first.stdout  # JSON only
     assert f"{doc['apply_id']}" in wizard("history").stdout
     assert "▶ write" in first.stderr  # the apply's own lines, off stdout

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.cli import run_wizard as wizard
+from tests.support.jupyter import shared_jlab_python
 from tests.support.ports import free_port
 
 pytestmark = pytest.mark.system
@@ -84,12 +85,13 @@ class Space:
 
 
 @pytest.fixture
-def space(jlab: str) -> Iterator[Space]:
-    # Not under pytest's tmp dir: the hostile user must be able to reach its own "home".
+def space() -> Iterator[Space]:
+    # Not under pytest's tmp dir: the hostile user must be able to reach its own "home". And a
+    # JupyterLab that user can run: with no service manager the apply starts it once as them.
     base = Path(tempfile.mkdtemp(prefix="jsw-hostile-", dir="/var/tmp"))
     base.chmod(0o755)
     try:
-        yield Space(base, jlab)
+        yield Space(base, shared_jlab_python())
     finally:
         shutil.rmtree(base, ignore_errors=True)
 

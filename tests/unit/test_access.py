@@ -157,12 +157,14 @@ def test_reverse_proxy_keeps_jupyter_on_loopback() -> None:
     assert s[("ServerApp", "certfile")] == ""  # TLS is nginx's, not Jupyter's
 
 
-def test_switching_method_resets_tls_and_xheaders() -> None:
-    s = access.jupyter_settings(Answers(), facts())
-    assert s == {
-        ("ServerApp", "certfile"): "",
-        ("ServerApp", "keyfile"): "",
-        ("ServerApp", "trust_xheaders"): False,
+def test_a_method_sets_only_what_its_answers_set() -> None:
+    assert access.jupyter_settings(Answers(), facts()) == {}  # ssh-tunnel: no TLS, no proxy
+    direct = Answers().replace("access", method="direct")
+    assert access.jupyter_settings(direct, facts()) == {}  # no TLS answered: the author's stays
+    tls = direct.replace("access", certfile="/c.pem", keyfile="/k.pem")
+    assert access.jupyter_settings(tls, facts()) == {
+        ("ServerApp", "certfile"): "/c.pem",
+        ("ServerApp", "keyfile"): "/k.pem",
     }
 
 

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import pytest
 
 from wizard.probe.jupyter_config import (
+    Setting,
     json_with_changes,
-    py_with_lines_disabled,
+    py_with_statements_disabled,
     read_config_file,
     render_json,
 )
@@ -64,9 +66,16 @@ def test_json_changes_keep_unknown_keys_and_order() -> None:
     assert render_json(out).endswith("}\n")
 
 
-def test_disabling_py_lines_keeps_them_as_comments() -> None:
+def settings_of(tmp_path: Path, text: str) -> list[Setting]:
+    p = tmp_path / "jupyter_server_config.py"
+    p.write_text(text)
+    return read_config_file(p).settings
+
+
+def test_disabling_py_lines_keeps_them_as_comments(tmp_path: Path) -> None:
     text = "c = get_config()\nc.ServerApp.password = 'sha1:a:b'\nc.ServerApp.port = (\n  1)\nc.X.y = 2\n"
-    out = py_with_lines_disabled(text, [(2, 2), (3, 4)], "moved")
+    mine = [s for s in settings_of(tmp_path, text) if s.key[0] == "ServerApp"]
+    out = py_with_statements_disabled(text, mine, "moved")
     assert out.splitlines() == [
         "c = get_config()",
         "# [jupyter-setup-wizard] moved",
@@ -78,7 +87,41 @@ def test_disabling_py_lines_keeps_them_as_comments() -> None:
     ]
 
 
-def test_disabling_refuses_to_break_a_file() -> None:
-    text = "if True:\n    c.ServerApp.port = 1\n"
-    with pytest.raises(ValueError, match="break the file"):
-        py_with_lines_disabled(text, [(2, 2)], "moved")
+def test_a_statement_in_a_block_becomes_pass(tmp_path: Path) -> None:
+    text = (
+        "import os\n"
+        "if os.getenv('JUPYTER_TOKEN') is not None:\n"
+        "    c.ServerApp.token = os.getenv('JUPYTER_TOKEN')\n"
+        "if True: c.ServerApp.port = 1  # old\n"
+        "a = 1; c.ServerApp.ip = (\n  '*')\n"
+        "c.ServerApp['base_url'] = '/x/'\n"
+    )
+    found = settings_of(tmp_path, text)
+    assert {s.name for s in found} == {
+        "ServerApp.token", "ServerApp.port", "ServerApp.ip", "ServerApp.base_url"
+    }  # fmt: skip
+    out = py_with_statements_disabled(text, found, "moved")
+    assert out.splitlines() == [
+        "import os",
+        "if os.getenv('JUPYTER_TOKEN') is not None:",
+        "    # [jupyter-setup-wizard] moved",
+        "    # c.ServerApp.token = os.getenv('JUPYTER_TOKEN')",
+        "    pass",
+        "# [jupyter-setup-wizard] moved",
+        "# if True: c.ServerApp.port = 1  # old",
+        "if True: pass  # old",
+        "# [jupyter-setup-wizard] moved",
+        "# a = 1; c.ServerApp.ip = (",
+        "#   '*')",
+        "a = 1; pass",
+        "# [jupyter-setup-wizard] moved",
+        "# c.ServerApp['base_url'] = '/x/'",
+    ]
+    ast.parse(out)
+
+
+def test_a_statement_setting_two_names_is_refused_by_line(tmp_path: Path) -> None:
+    text = "x = c.ServerApp.port = 8888\n"
+    found = settings_of(tmp_path, text)
+    with pytest.raises(ValueError, match=r"ServerApp\.port: line 1 assigns 2 names"):
+        py_with_statements_disabled(text, found, "moved")

@@ -15,7 +15,7 @@ from wizard.plan.actions import WriteFile
 from wizard.plan.plan import Plan
 from wizard.plan.secrets import Secrets
 from wizard.plan.service import step as service
-from wizard.plan.steps import install, kernels, network, password
+from wizard.plan.steps import config_check, install, kernels, network, password
 from wizard.plan.steps.config import plan_jupyter_config
 from wizard.probe.facts import Facts
 from wizard.probe.jupyter_config import TraitKey
@@ -62,9 +62,18 @@ def _problems(r: Resolved, secrets: Secrets) -> list[Problem]:
     return problems
 
 
-def build_plan(answers: Answers, facts: Facts, secrets: Secrets | None = None) -> Plan:
+def build_plan(
+    answers: Answers,
+    facts: Facts,
+    secrets: Secrets | None = None,
+    *,
+    previous: Answers | None = None,
+    check_config: bool = False,
+) -> Plan:
     """Validate, then lay out every action, each step in its place from the one resolved
-    value. Raises InputError with all problems at once."""
+    value. Raises InputError with all problems at once. `previous`: the setup of record (what
+    it set that these answers do not is taken back); `check_config`: load the would-be config
+    with the target's Jupyter before anything is applied (a subprocess: seconds)."""
     secrets = secrets or Secrets()
     bad = grammar.problems(answers)
     if bad:
@@ -109,7 +118,13 @@ def build_plan(answers: Answers, facts: Facts, secrets: Secrets | None = None) -
     installs = list(plan.actions)
     kernels.plan_kernels(plan, answers, facts)  # the server reads kernelspecs afresh: no restart
     n = len(plan.actions)
-    plan_jupyter_config(plan, facts, desired, owner=service.config_owner(answers, facts))
+    owner = service.config_owner(answers, facts)
+    released = _released(previous, facts, desired)
+    plan_jupyter_config(plan, facts, desired, owner=owner, released=released)
+    checked = None
+    if check_config and answers.install.action == "keep" and config_check.can_check(facts):
+        checked = config_check.check_before(plan, facts, desired, run_as=owner)
+    _plan_config_gates(plan, answers, facts, desired, owner, checked)
     # A change in what JupyterLab runs from or reads means a restart of the service.
     restart_after = installs + plan.actions[n:]
     first = service.plan_service(plan, answers, facts, restart_after=restart_after)
@@ -119,6 +134,53 @@ def build_plan(answers: Answers, facts: Facts, secrets: Secrets | None = None) -
     if problems:
         raise InputError(problems)
     return plan
+
+
+def _released(
+    previous: Answers | None, facts: Facts, desired: dict[TraitKey, Any]
+) -> dict[TraitKey, Any]:
+    """What the previous setup's access method wrote into this config dir that these answers
+    do not set (switching from direct with TLS to ssh-tunnel takes its certfile back)."""
+    if previous is None or previous.jupyter.config_dir not in ("", facts.config_dir):
+        return {}
+    try:
+        before = access.jupyter_settings(previous, facts)
+    except InputError:
+        return {}
+    return {k: v for k, v in before.items() if k not in desired}
+
+
+def _plan_config_gates(
+    plan: Plan,
+    answers: Answers,
+    facts: Facts,
+    desired: dict[TraitKey, Any],
+    owner: tuple[int, int] | None,
+    checked: config_check.Checked | None,
+) -> None:
+    """After install and config: Jupyter loads what was meant; with no service to start it,
+    a brief real start proves it starts (a service's own health check does that otherwise)."""
+    interp = facts.interpreter
+    if interp is None:
+        return  # validation reported it
+    changed = list(plan.actions)
+    plan.actions.append(
+        config_check.ConfigGate(
+            interp.executable,
+            facts.config_dir,
+            desired,
+            run_as=owner,
+            after=changed,
+            checked=checked,
+        )
+    )
+    if answers.service.manager == "none":
+        root = str(desired.get(("ServerApp", "root_dir")) or "/")
+        plan.actions.append(
+            config_check.TrialStart(
+                interp.jupyter_lab_bin, facts.config_dir, run_as=owner, cwd=root, after=changed
+            )
+        )
 
 
 def preflight(plan: Plan) -> list[Problem]:

@@ -34,6 +34,9 @@ class Setting:
     value: Any  # the literal value, or None when `literal` is False
     literal: bool = True
     lines: tuple[int, int] | None = None  # 1-based, inclusive (.py only)
+    cols: tuple[int, int] = (0, 0)  # the statement's first and end column (.py only)
+    # Why this statement cannot be disabled alone ("" = it can): e.g. `a = c.X.y = 1`.
+    entangled: str = ""
 
     @property
     def name(self) -> str:
@@ -75,6 +78,11 @@ def read_config_file(path: Path, *, guarded: bool = False) -> ConfigFile:
     except (OSError, UnicodeDecodeError, UnsafePath) as exc:
         cf.error = f"cannot read: {exc}"
         return cf
+    return parse_config_text(cf)
+
+
+def parse_config_text(cf: ConfigFile) -> ConfigFile:
+    """Fill in `cf.settings` (or `cf.error`) from `cf.text`."""
     if cf.is_json:
         _parse_json(cf)
     else:
@@ -110,7 +118,8 @@ def _parse_py(cf: ConfigFile) -> None:
         if not isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
             continue
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-        for target in targets:
+        flat = [t for target in targets for t in _flatten(target)]
+        for target in flat:
             key = _trait_target(target)
             if key is None or node.value is None:
                 continue
@@ -118,12 +127,35 @@ def _parse_py(cf: ConfigFile) -> None:
                 value, literal = ast.literal_eval(node.value), True
             except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
                 value, literal = None, False
+            if len(flat) > 1 and literal and isinstance(node.value, ast.Tuple):
+                literal = False  # `c.X.a, c.X.b = 1, 2`: not this target's value
             end = node.end_lineno or node.lineno
-            cf.settings.append(Setting(key, value, literal, (node.lineno, end)))
+            entangled = (
+                f"line {node.lineno} assigns {len(flat)} names in one statement"
+                if len(flat) > 1
+                else ""
+            )
+            cols = (node.col_offset, node.end_col_offset or 0)
+            cf.settings.append(Setting(key, value, literal, (node.lineno, end), cols, entangled))
+
+
+def _flatten(target: ast.expr) -> list[ast.expr]:
+    """The names one assignment target binds (`a, (b, c) = ...` binds three)."""
+    if isinstance(target, ast.Tuple | ast.List):
+        return [t for elt in target.elts for t in _flatten(elt)]
+    return [target.value if isinstance(target, ast.Starred) else target]
 
 
 def _trait_target(node: ast.expr) -> TraitKey | None:
-    """`c.ServerApp.port` -> ("ServerApp", "port"); also get_config().ServerApp.port."""
+    """`c.ServerApp.port` -> ("ServerApp", "port"); also get_config().ServerApp.port and
+    c.ServerApp["port"] (a Config is a dict too)."""
+    if (
+        isinstance(node, ast.Subscript)
+        and isinstance(node.value, ast.Attribute)
+        and isinstance(node.slice, ast.Constant)
+        and isinstance(node.slice.value, str)
+    ):
+        node = ast.Attribute(node.value, node.slice.value, ast.Store())
     if not isinstance(node, ast.Attribute) or not isinstance(node.value, ast.Attribute):
         return None
     root = node.value.value
@@ -180,25 +212,47 @@ def json_with_changes(
 DISABLED_MARK = "# [jupyter-setup-wizard] "
 
 
-def py_with_lines_disabled(text: str, line_ranges: list[tuple[int, int]], reason: str) -> str:
-    """Comment out whole statements (by line range) with a note, so nothing is lost.
+def py_with_statements_disabled(text: str, settings: list[Setting], reason: str) -> str:
+    """Disable whole statements, keeping each one as a comment under a note, so nothing is lost.
 
-    Raises ValueError when the result would not parse (e.g. the only statement of an `if` body):
-    such a file must be edited by a person, not guessed at.
+    A statement alone on its lines becomes comments (inside a block, `pass` takes its place so
+    the block still parses); one sharing a line (`if x: c.A.b = 1`, `a = 1; c.A.b = 2`) is
+    replaced by `pass` there, its text kept in a comment above. Raises ValueError, naming the
+    line, for a statement that cannot be disabled alone, or when the result would not parse.
     """
-    starts = {start - 1 for start, _ in line_ranges}
-    disable = {i for start, end in line_ranges for i in range(start - 1, end)}
-    out: list[str] = []
-    for i, line in enumerate(text.splitlines(keepends=True)):
-        if i not in disable:
-            out.append(line)
+    lines = text.splitlines(keepends=True)
+    spans: dict[int, Setting] = {}
+    for s in settings:
+        if s.lines is None:
             continue
-        if i in starts:
-            out.append(f"{DISABLED_MARK}{reason}\n")
-        out.append("# " + (line if line.endswith("\n") else line + "\n"))
-    result = "".join(out)
+        if s.entangled:
+            raise ValueError(f"{s.name}: {s.entangled}; split it so one line sets one name")
+        spans.setdefault(s.lines[0], s)
+    for start in sorted(spans, reverse=True):  # from the end: earlier line numbers stay valid
+        lines[start - 1 : spans[start].lines[1]] = _disabled(lines, spans[start], reason)  # type: ignore[index]
+    result = "".join(lines)
     try:
         ast.parse(result)
     except SyntaxError as exc:
         raise ValueError(f"disabling those lines would break the file (line {exc.lineno})") from exc
     return result
+
+
+def _disabled(lines: list[str], s: Setting, reason: str) -> list[str]:
+    start, end = s.lines or (0, 0)
+    first, last = lines[start - 1], lines[end - 1].rstrip("\r\n")
+    # ast columns count UTF-8 bytes
+    col, end_col = s.cols
+    prefix = first.encode()[:col].decode("utf-8", "replace")
+    suffix = last.encode()[end_col:].decode("utf-8", "replace")
+    indent = first[: len(first) - len(first.lstrip())]
+    kept = [
+        f"{indent}# {line[len(indent) :] if line.startswith(indent) else line.lstrip()}".rstrip()
+        + "\n"
+        for line in lines[start - 1 : end]
+    ]
+    note = f"{indent}{DISABLED_MARK}{reason}\n"
+    if not prefix.strip() and (not suffix.strip() or suffix.strip().startswith("#")):
+        # Alone on its lines: at the top level comments suffice; in a block `pass` keeps it a block.
+        return [note, *kept] + ([f"{indent}pass\n"] if col > 0 else [])
+    return [note, *kept, f"{prefix}pass{suffix}\n"]

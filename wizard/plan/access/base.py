@@ -189,7 +189,7 @@ class AccessMethod(Protocol):
     def validate(self, answers: Answers, facts: Facts) -> list[Problem]: ...
 
     def jupyter_settings(self, answers: Answers, facts: Facts) -> dict[TraitKey, Any]:
-        """ServerApp traits it sets beyond the defaults every method resets (registry.jupyter_settings)."""
+        """The ServerApp traits its answers set (the wizard owns exactly these; see steps/config)."""
         ...
 
     def plan(

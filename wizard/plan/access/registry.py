@@ -29,12 +29,6 @@ METHODS: tuple[str, ...] = tuple(_BY_NAME)
 
 # Checked whichever method is chosen (an answers file keeps the other methods' fields).
 _PORT_FIELDS = ("local_port", "ssh_port", "https_port", "http_port")
-# ServerApp traits always written, so switching method resets what the previous one set.
-_RESET: dict[TraitKey, Any] = {
-    ("ServerApp", "certfile"): "",
-    ("ServerApp", "keyfile"): "",
-    ("ServerApp", "trust_xheaders"): False,
-}
 
 
 def _unknown() -> Problem:
@@ -82,8 +76,9 @@ def needs_password(answers: Answers) -> bool:
 
 
 def jupyter_settings(answers: Answers, facts: Facts) -> dict[TraitKey, Any]:
-    """ServerApp traits the access method decides (always written, so switching method resets them)."""
-    return {**_RESET, **chosen(answers).jupyter_settings(answers, facts)}
+    """The ServerApp traits the chosen method's answers set, and only those: whatever else the
+    author configured (their own TLS, proxy headers) stays theirs."""
+    return chosen(answers).jupyter_settings(answers, facts)
 
 
 def plan_access(

@@ -239,6 +239,10 @@ class ReverseProxy(MethodBase):
             ("ServerApp", "trust_xheaders"): True,
             # Requests arrive with the proxy's Host (a DNS name): not "local", so allow them.
             ("ServerApp", "allow_remote_access"): True,
+            # nginx speaks plain HTTP to Jupyter: TLS of Jupyter's own would break the proxy.
+            ("ServerApp", "certfile"): "",
+            ("ServerApp", "keyfile"): "",
+            ("ServerApp", "ssl_options"): {},
         }
 
     def plan(

@@ -1,8 +1,11 @@
-"""Turn the network and password answers into edits of Jupyter's config files.
+"""Turn the answers' Jupyter settings into edits of Jupyter's config files.
 
-The wizard's file (<config_dir>/jupyter_server_config.json, 0600) becomes the one place these
-settings live. Any other file that would override it, or that holds a legacy key Jupyter still
-honours (ServerApp.password beats the modern key!), gets that setting disabled, with a note.
+The wizard owns exactly the traits its answers set (`desired`: the network step's, the password
+hash, the access method's), under every name Jupyter reads them by. They go in its file,
+<config_dir>/jupyter_server_config.json (0600). Another file's statement that would override one
+of them, or that still wins under a legacy name (ServerApp.password beats the modern key!), is
+disabled with a note; every other setting of the author's stays, and the plan's notes say which
+stay, which change and why.
 """
 
 from __future__ import annotations
@@ -21,50 +24,50 @@ from wizard.probe.jupyter_config import (
     Setting,
     TraitKey,
     json_with_changes,
-    py_with_lines_disabled,
+    py_with_statements_disabled,
     render_json,
 )
 
-# Traits the wizard owns, under every class name they have had.
-_SERVER_TRAITS = {
-    "ip",
-    "port",
-    "port_retries",
-    "open_browser",
-    "allow_remote_access",
-    "root_dir",
-    "notebook_dir",
-    "base_url",
-    "password",
-    "token",
-    "certfile",
-    "keyfile",
-    "trust_xheaders",
+# Which answer decides each trait the wizard may own (what Review says a change is for).
+_FROM: dict[TraitKey, str] = {
+    ("ServerApp", "ip"): "network.ip",
+    ("ServerApp", "port"): "network.port",
+    ("ServerApp", "port_retries"): "a busy port must be an error",
+    ("ServerApp", "open_browser"): "a server has no browser",
+    ("ServerApp", "allow_remote_access"): "follows network.ip and the access method",
+    ("ServerApp", "root_dir"): "network.root_dir",
+    ("ServerApp", "base_url"): "network.base_url",
+    ("ServerApp", "certfile"): "the access method's TLS",
+    ("ServerApp", "keyfile"): "the access method's TLS",
+    ("ServerApp", "ssl_options"): "the access method's TLS",
+    ("ServerApp", "trust_xheaders"): "the reverse proxy",
+    MODERN_KEY: "the password",
 }
-# Keys that win over the modern ones or have moved: disabled wherever Jupyter Server reads them.
-LEGACY: dict[TraitKey, str] = {
-    (
-        "ServerApp",
-        "password",
-    ): "legacy password key; it overrides PasswordIdentityProvider.hashed_password",
-    ("ServerApp", "token"): "legacy token key; moved to IdentityProvider.token",
-    ("ServerApp", "notebook_dir"): "deprecated; the wizard writes ServerApp.root_dir",
+# Older names Jupyter still reads into an owned trait: (old name, why it goes).
+_LEGACY: dict[TraitKey, list[tuple[TraitKey, str]]] = {
+    ("ServerApp", "root_dir"): [(("ServerApp", "notebook_dir"), "deprecated name of root_dir")],
+    MODERN_KEY: [
+        (("ServerApp", "password"), "legacy key; it overrides the password the wizard sets"),
+        (("IdentityProvider", "hashed_password"), "older place of the password hash"),
+        # With a password, a token in config is a second way in that nobody chose.
+        (("ServerApp", "token"), "legacy token; with a password it is a second way in"),
+    ],
 }
 
 
-def _managed(key: TraitKey) -> bool:
-    cls, trait = key
-    if cls in ("ServerApp", "NotebookApp"):
-        return trait in _SERVER_TRAITS
-    return key in (MODERN_KEY, ("IdentityProvider", "hashed_password"))
-
-
-def _why(s: Setting) -> str:
-    if s.key in LEGACY:
-        return LEGACY[s.key]
-    if s.key[0] == "NotebookApp":
-        return "NotebookApp.* has moved to ServerApp.*"
-    return f"now set in {OURS}"
+def owned(desired: dict[TraitKey, Any]) -> dict[TraitKey, str]:
+    """Every name Jupyter reads into a desired trait, with why the wizard's value replaces it."""
+    out: dict[TraitKey, str] = {}
+    for key in desired:
+        why = f"set from {_FROM[key]}" if key in _FROM else "set by the wizard"
+        out[key] = why
+        for old, reason in _LEGACY.get(key, []):
+            out[old] = reason
+            if old[0] == "ServerApp":
+                out[("NotebookApp", old[1])] = reason
+        if key[0] == "ServerApp":
+            out[("NotebookApp", key[1])] = f"old NotebookApp name; {why}"
+    return out
 
 
 def plan_jupyter_config(
@@ -73,10 +76,13 @@ def plan_jupyter_config(
     desired: dict[TraitKey, Any],
     *,
     owner: tuple[int, int] | None = None,
+    released: dict[TraitKey, Any] | None = None,
 ) -> None:
     """Add the config-file edits for `desired` trait values to the plan. `owner`: who must own
     the config dir and what is written in it (the user JupyterLab runs as, when root writes it);
-    set on the file before it is renamed into place, so nothing is handed over afterwards."""
+    set on the file before it is renamed into place, so nothing is handed over afterwards.
+    `released`: what the previous setup wrote that these answers no longer set (another access
+    method's), removed from the wizard's file while it still holds exactly that value."""
     unreadable = [cf for cf in facts.config_files if cf.error]
     if unreadable:
         raise InputError(
@@ -87,9 +93,11 @@ def plan_jupyter_config(
                 for cf in unreadable
             ]
         )
+    mine = owned(desired)
     ours_path = Path(facts.config_dir) / OURS
     dirs = facts.config_dirs
     our_rank = dirs.index(facts.config_dir)
+    refused: list[Problem] = []
 
     for cf in facts.config_files:
         if cf.path == ours_path:
@@ -99,42 +107,48 @@ def plan_jupyter_config(
             continue
         rank = dirs.index(str(cf.path.parent))
         # Settings here beat ours when this dir ranks higher, or in our dir (a .py beside our .json
-        # collides; lab config loads after server config). Legacy keys win from anywhere.
+        # collides; lab config loads after server config). Other names win from anywhere.
         offending = [
-            s
-            for s in cf.settings
-            if _managed(s.key)
-            and (rank <= our_rank or s.key in LEGACY or s.key[0] == "NotebookApp")
+            s for s in cf.settings if s.key in mine and (rank <= our_rank or s.key not in desired)
         ]
         if offending:
-            plan.actions.append(
-                _disable(cf, offending, owner if cf.path.parent == ours_path.parent else None)
-            )
+            try:
+                plan.actions.append(
+                    _disable(cf, offending, owner if cf.path.parent == ours_path.parent else None)
+                )
+            except ValueError as exc:
+                refused.append(Problem("config", f"{cf.path}: {exc}; edit that line by hand"))
             for s in offending:
-                plan.note("warning", f"{cf.path}: {s.name} disabled ({_why(s)})")
-        lower = [s for s in cf.settings if _managed(s.key) and s not in offending]
-        for s in lower:
-            plan.note("info", f"{cf.path}: {s.name} is overridden by {ours_path}")
+                plan.note("warning", f"{_where(cf, s)}: {s.name} disabled ({mine[s.key]})")
+        for s in cf.settings:
+            if s.key in mine and s not in offending:
+                plan.note("info", f"{_where(cf, s)}: {s.name} is overridden by {ours_path}")
+        _note_kept(plan, cf, [s for s in cf.settings if s.key not in mine])
+    if refused:
+        raise InputError(refused)
 
     existing = next((cf for cf in facts.config_files if cf.path == ours_path), None)
     data = existing.data if existing else {}
-    stale = {
-        s.key
-        for s in (existing.settings if existing else [])
-        if _managed(s.key) and s.key not in desired
-    }
-    for key in stale:
-        if existing and (gone := existing.get(*key)):
-            plan.note("warning", f"{ours_path}: {gone.name} removed ({_why(gone)})")
-    if (
-        ("ServerApp", "ip") in desired
-        and existing
-        and (old_ip := existing.get("ServerApp", "ip"))
-        and old_ip.value == "*"
-    ):
+    before = {s.key: s.value for s in existing.settings} if existing else {}
+    stale = {k for k in before if k in mine and k not in desired}
+    stale |= {k for k, v in (released or {}).items() if k not in desired and before.get(k) == v}
+    for key in sorted(stale):
+        why = mine.get(key, "set by the previous setup, which these answers no longer need")
+        plan.note("warning", f"{ours_path}: {key[0]}.{key[1]} removed ({why})")
+    for key, value in desired.items():
+        if key in before and before[key] != value:
+            shown = "the password hash" if key == MODERN_KEY else f"{before[key]!r} -> {value!r}"
+            plan.note("info", f"{ours_path}: {key[0]}.{key[1]} changes: {shown} ({mine[key]})")
+    if ("ServerApp", "ip") in desired and before.get(("ServerApp", "ip")) == "*":
         plan.note(
             "info",
             f"{ours_path}: ip='*' replaced (it means all addresses; written as the binding you chose)",
+        )
+    if existing:
+        _note_kept(
+            plan,
+            existing,
+            [s for s in existing.settings if s.key not in mine and s.key not in stale],
         )
     new = json_with_changes(data, desired, stale)
     plan.actions.append(
@@ -149,22 +163,27 @@ def plan_jupyter_config(
     )
 
 
+def _where(cf: ConfigFile, s: Setting) -> str:
+    return f"{cf.path} line {s.lines[0]}" if s.lines else str(cf.path)
+
+
+def _note_kept(plan: Plan, cf: ConfigFile, kept: list[Setting]) -> None:
+    names = sorted({s.name for s in kept})
+    if names:
+        plan.note(
+            "info",
+            f"{cf.path}: stays in force (these answers do not set it): {', '.join(names)}",
+        )
+
+
 def _disable(cf: ConfigFile, settings: list[Setting], owner: tuple[int, int] | None) -> WriteFile:
     why = "disable overriding settings"
     if cf.is_json:
         new = json_with_changes(cf.data, {}, {s.key for s in settings})
         return WriteFile(cf.path, render_json(new).encode(), owner=owner, why=why)
-    try:
-        text = py_with_lines_disabled(
-            cf.text,
-            [s.lines for s in settings if s.lines],
-            f"now set in {OURS} by jupyter-setup-wizard",
-        )
-    except ValueError as exc:
-        names = ", ".join(s.name for s in settings)
-        raise InputError(
-            f"config: {cf.path} sets {names} in a way the wizard cannot safely disable ({exc}); remove those lines by hand"
-        ) from exc
+    text = py_with_statements_disabled(
+        cf.text, settings, f"now set in {OURS} by jupyter-setup-wizard"
+    )
     return WriteFile(cf.path, text.encode(), owner=owner, why=why)
 
 

@@ -1,0 +1,50 @@
+"""The effective-config check's own logic: what counts as an author's setting changing effect,
+and when the bytes Jupyter would load are the ones already checked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from wizard.plan.steps.config_check import effect_changes, fingerprint, kept
+from wizard.probe.effective_config import Effective
+
+DESIRED = {("ServerApp", "port"): 9000, ("ServerApp", "ip"): "127.0.0.1"}
+
+
+def test_kept_leaves_out_what_the_wizard_owns_under_any_name() -> None:
+    merged = {"ServerApp.port": "9000", "NotebookApp.ip": "'*'", "ServerApp.mem": "1",
+              "NotebookApp.iopub_data_rate_limit": "2.0"}  # fmt: skip
+    assert kept(merged, DESIRED) == {"ServerApp.mem": "1", "ServerApp.iopub_data_rate_limit": "2.0"}
+
+
+def test_an_author_setting_that_starts_to_apply_is_named_with_the_link_that_dropped_it() -> None:
+    path = "/cfg/jupyter_server_config.py"
+    keys = ["NotebookApp.iopub_data_rate_limit", "NotebookApp.notebook_dir"]
+    today = Effective(loaded=[(path, keys)], merged={"ServerApp.port": "8888"},
+                      link_errors=[("jupyterlab", "TraitError: No such directory: '/srv'")])  # fmt: skip
+    after = Effective(
+        loaded=[(path, keys[:1])],
+        merged={"ServerApp.port": "9000", "ZMQChannelsWebsocketConnection.iopub_data_rate_limit": "1e10"},
+    )  # fmt: skip
+    texts = {path: "c.NotebookApp.iopub_data_rate_limit = 1e10\n"}
+    (note,) = effect_changes(today, after, DESIRED, texts)
+    assert note.startswith("ZMQChannelsWebsocketConnection.iopub_data_rate_limit changes effect")
+    assert "the default today, 1e10 after this apply" in note
+    assert "jupyterlab extension fails to link (TraitError: No such directory: '/srv')" in note
+    assert effect_changes(after, after, DESIRED, texts) == []
+
+
+def test_the_fingerprint_sees_every_file_the_loaders_may_read(tmp_path: Path) -> None:
+    (tmp_path / "jupyter_server_config.json").write_text("{}")
+    (tmp_path / "other.txt").write_text("not a config")
+    first = fingerprint([str(tmp_path), str(tmp_path / "missing")])
+    assert list(first) == [str(tmp_path / "jupyter_server_config.json")]
+    would_be = {str(tmp_path / "jupyter_server_config.json"): '{"ServerApp": {}}'}
+    assert fingerprint([str(tmp_path)], would_be) != first
+    (tmp_path / "jupyter_server_config.d").mkdir()
+    (tmp_path / "jupyter_server_config.d" / "ext.json").write_text("{}")
+    assert fingerprint([str(tmp_path)]) != first  # a new file in a .d dir
+    (tmp_path / "jupyter_server_config.d" / "ext.json").unlink()
+    assert fingerprint([str(tmp_path)]) == first
+    (tmp_path / "jupyter_lab_config.py").write_text("c.ServerApp.port = 1\n")
+    assert fingerprint([str(tmp_path)]) != first  # a file that was not there

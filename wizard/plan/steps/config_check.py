@@ -1,0 +1,425 @@
+"""Check the config Jupyter will actually load against what the wizard means it to be.
+
+Before apply (the plan's would-be files, shown in Review and `--dry-run`), after the config is
+written (a gate: a mismatch rolls the apply back), and with service manager `none` a brief real
+start of jupyter-lab on a free loopback port, since nothing else would start it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import pwd
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from wizard.core.errors import InputError, Problem
+from wizard.plan.actions import Action, ApplyContext, Look, Poll, WriteFile
+from wizard.plan.plan import Plan
+from wizard.plan.service.health import answers_http
+from wizard.plan.steps.config import owned
+from wizard.plan.steps.password import MODERN_KEY
+from wizard.probe.effective_config import (
+    ALIASES,
+    ConfigCheckError,
+    Effective,
+    Request,
+    load_effective,
+    load_many,
+)
+from wizard.probe.facts import Facts
+from wizard.probe.jupyter_config import (
+    CONFIG_STEMS,
+    ConfigFile,
+    TraitKey,
+    parse_config_text,
+)
+
+
+def expected(desired: dict[TraitKey, Any]) -> dict[str, Any]:
+    """The desired traits as the loader script reports them (the hash as its digest)."""
+    out: dict[str, Any] = {}
+    for (cls, trait), value in desired.items():
+        if (cls, trait) == MODERN_KEY:
+            value = "sha256:" + hashlib.sha256(str(value).encode()).hexdigest()
+        out[f"{cls}.{trait}"] = value
+    return out
+
+
+def problems(
+    eff: Effective,
+    want: dict[str, Any],
+    texts: dict[str, str],
+    *,
+    today: Effective | None = None,
+) -> list[str]:
+    """What is wrong with what Jupyter loads: a file it cannot load, an extension that no longer
+    links (one that fails `today` already is not the wizard's doing), a trait that is not the
+    wanted value (with the file and line that win), a TLS setup it could not start with."""
+    out = [f"Jupyter cannot load {err}" for err in eff.errors]
+    if out:
+        return out
+    known = set(today.link_errors) if today is not None else set()
+    out += [
+        f"the {name} extension would fail to link with the written config ({msg})"
+        for name, msg in eff.link_errors
+        if (name, msg) not in known
+    ]
+    for name, value in want.items():
+        got = eff.values.get(name)
+        if got != value:
+            shown = "another password" if name.endswith("hashed_password") else repr(got)
+            wanted = "the new one" if name.endswith("hashed_password") else repr(value)
+            out.append(f"{name} would be {shown}, not {wanted}: {winner(eff, name, texts)}")
+    if eff.ssl_error:
+        out.append(
+            f"Jupyter would not start with its TLS settings ({eff.ssl_error}): "
+            f"{winner(eff, 'ServerApp.ssl_options', texts)}"
+        )
+    return out
+
+
+def winner(eff: Effective, name: str, texts: dict[str, str]) -> str:
+    """'<file> line N wins' for the file that sets `name` last (its line when it can be told)."""
+    path = eff.winner(name)
+    if path is None:
+        return "no config file sets it (Jupyter's default)"
+    line = _line_of(path, name, texts.get(path))
+    return f"{path}" + (f" line {line}" if line else "") + " wins"
+
+
+def _line_of(path: str, name: str, text: str | None) -> int | None:
+    if text is None:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+    trait = name.split(".", 1)[1]
+    names = {name, *ALIASES.get(name, ()), f"NotebookApp.{trait}"}
+    cf = parse_config_text(ConfigFile(Path(path), text))
+    lines = [s.lines[0] for s in cf.settings if s.name in names and s.lines]
+    if lines:
+        return lines[-1]
+    # Set some other way (c.ServerApp.update(...), setattr): the last line naming the trait.
+    word = re.compile(rf"\b{re.escape(trait)}\b")
+    found = [i for i, line in enumerate(text.splitlines(), 1) if word.search(line)]
+    return found[-1] if found and not cf.is_json else None
+
+
+def overlay(plan: Plan, facts: Facts) -> dict[str, str | None]:
+    """The plan's would-be config files (path -> text; None: removed)."""
+    names = {f"{stem}{ext}" for stem in CONFIG_STEMS for ext in (".py", ".json")}
+    dirs = set(facts.config_dirs)
+    return {
+        str(a.path): None if a.content is None else a.content.decode("utf-8")
+        for a in plan.actions
+        if isinstance(a, WriteFile) and a.path.name in names and str(a.path.parent) in dirs
+    }
+
+
+def table(eff: Effective) -> str:
+    """One line of what Jupyter will run with (no secret: whether a password/token is set)."""
+    v = eff.values
+    shown = []
+    for name in ("ip", "port", "port_retries", "allow_remote_access", "base_url", "root_dir"):
+        shown.append(f"{name}={v.get('ServerApp.' + name)!r}")
+    if v.get("ServerApp.certfile") or v.get("ServerApp.ssl_options"):
+        shown.append(f"TLS certfile={v.get('ServerApp.certfile')!r}")
+    if v.get("ServerApp.trust_xheaders"):
+        shown.append("trust_xheaders=True")
+    shown.append(
+        "password set" if v.get("PasswordIdentityProvider.hashed_password") else "no password"
+    )
+    token = str(v.get("IdentityProvider.token") or "")
+    shown.append({"generated": "random token", "set": "token from config"}.get(token, "no token"))
+    return ", ".join(s for s in shown if s)
+
+
+def can_check(facts: Facts) -> bool:
+    i = facts.interpreter
+    return bool(i and i.versions.get("jupyter_server") and os.path.exists(i.executable))
+
+
+def kept(merged: dict[str, str], desired: dict[TraitKey, Any]) -> dict[str, str]:
+    """The settings the wizard does not own, by the trait Jupyter reads them into (NotebookApp.X
+    is ServerApp.X; IdentityProvider.token is fed by the legacy ServerApp.token)."""
+    mine = {f"{cls}.{trait}" for cls, trait in owned(desired)}
+    out = {}
+    for name, value in merged.items():
+        cls, trait = name.split(".", 1)
+        name = f"ServerApp.{trait}" if cls == "NotebookApp" else name
+        fed_by = {"IdentityProvider.token": "ServerApp.token"}.get(name)
+        if name not in mine and fed_by not in mine and "jpserver_extensions" not in name:
+            out[name] = value
+    return out
+
+
+def effect_changes(
+    today: Effective, after: Effective, desired: dict[TraitKey, Any], texts: dict[str, str]
+) -> list[str]:
+    """The author's settings whose effect the apply changes though no line of theirs is touched
+    (today an extension fails to link and Jupyter drops what its link passes on, e.g.)."""
+    was, will = kept(today.merged, desired), kept(after.merged, desired)
+    fixed = [f"{n} extension fails to link ({m})" for n, m in today.link_errors
+             if (n, m) not in after.link_errors]  # fmt: skip
+    why = (
+        f"; today the {', '.join(fixed)}, and Jupyter drops what its link passes on"
+        if fixed
+        else ""
+    )
+    out = []
+    for name in sorted(set(was) | set(will)):
+        if was.get(name) != will.get(name):
+            # The line as the author knows it (today's file), else as the plan writes it.
+            where = winner(today, name, {}) if today.winner(name) else winner(after, name, texts)
+            where = where.removesuffix(" wins")
+            out.append(
+                f"{name} changes effect ({where}): {was.get(name, 'the default')} today, "
+                f"{will.get(name, 'the default')} after this apply{why}"
+            )
+    return out
+
+
+# The files Jupyter's loaders may read: path -> sha256 of its bytes.
+Fingerprint = dict[str, str]
+# What a check loaded: the search path, and the fingerprint of the files in it.
+Checked = tuple[list[str], Fingerprint]
+
+
+def fingerprint(config_path: list[str], files: dict[str, str | None] | None = None) -> Fingerprint:
+    """Every jupyter_*.py/.json in the search path (and its *.d dirs), as the bytes on disk or
+    the plan's would-be `files`: equal fingerprints load the same config."""
+    files = files or {}
+    found: dict[str, str | None] = {}
+    for d in config_path:
+        try:
+            names = sorted(os.listdir(d))
+        except OSError:
+            continue
+        for name in names:
+            path = os.path.join(d, name)
+            if name.endswith(".d") and os.path.isdir(path):
+                with contextlib.suppress(OSError):
+                    found |= {
+                        os.path.join(path, n): "" for n in os.listdir(path) if n.endswith(".json")
+                    }
+            elif name.startswith("jupyter_") and name.endswith((".py", ".json")):
+                found[path] = ""
+    for path in found:
+        try:
+            found[path] = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        except OSError:
+            found[path] = None
+    for path, text in files.items():
+        found[path] = None if text is None else hashlib.sha256(text.encode()).hexdigest()
+    return {p: h for p, h in found.items() if h is not None}
+
+
+def check_before(
+    plan: Plan,
+    facts: Facts,
+    desired: dict[TraitKey, Any],
+    *,
+    run_as: tuple[int, int] | None,
+) -> Checked | None:
+    """Load today's config and the would-be one with the target's Jupyter (one run); InputError
+    on any problem, else notes: what Jupyter will run with, and any author setting whose effect
+    changes. Returns the fingerprint of the files checked (None: not checked)."""
+    assert facts.interpreter is not None
+    files = overlay(plan, facts)
+    cwd = str(desired.get(("ServerApp", "root_dir")) or "/")
+    alone = fingerprint(facts.config_dirs, files)
+    if _only_wizard_settings(alone, files, desired):
+        plan.note("info", "Jupyter loads the wizard's own settings alone (no other config file but"
+                  " extensions' enabling JSON on its search path): nothing else to check")  # fmt: skip
+        return facts.config_dirs, alone
+    try:
+        today, eff = load_many(
+            facts.interpreter.executable,
+            [Request(facts.config_dir, {}, cwd), Request(facts.config_dir, files, cwd)],
+            run_as=run_as,
+        )
+    except ConfigCheckError as exc:
+        plan.note("warning", f"the config Jupyter will load was not checked before apply: {exc}")
+        return None
+    texts = {p: t for p, t in files.items() if t is not None}
+    found = problems(eff, expected(desired), texts, today=today)
+    if found:
+        raise InputError([Problem("config", p) for p in found])
+    plan.note(
+        "info", f"Jupyter will run with (checked with {facts.interpreter.executable}): {table(eff)}"
+    )
+    if not today.errors:  # a config Jupyter cannot load today is refused before this
+        for change in effect_changes(today, eff, desired, texts):
+            plan.note("warning", change)
+    return eff.config_path, fingerprint(eff.config_path, files)
+
+
+# What `jupyter server extension enable` (and the Notebook 6 equivalent) writes.
+_ENABLING = {"ServerApp.jpserver_extensions", "NotebookApp.nbserver_extensions"}
+
+
+def _only_wizard_settings(
+    fp: Fingerprint, files: dict[str, str | None], desired: dict[TraitKey, Any]
+) -> bool:
+    """Every file on the search path is the wizard's own JSON (only the settings it means) or
+    an extension's enabling JSON (only _ENABLING): what Jupyter loads is then the
+    plan's settings by construction, and loading it would prove nothing more."""
+    mine = {f"{cls}.{trait}" for cls, trait in desired}
+    for path in fp:
+        if not path.endswith(".json"):
+            return False
+        try:
+            text = files[path] if path in files else Path(path).read_text(encoding="utf-8")
+            data = json.loads(text or "")
+        except (OSError, UnicodeDecodeError, ValueError):
+            return False
+        if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+            return False
+        names = {f"{cls}.{k}" for cls, section in data.items() for k in section}
+        if not names <= (mine if path in files else _ENABLING):
+            return False
+    return True
+
+
+class ConfigGate(Poll):
+    """After the config is written: Jupyter loads what the wizard meant, or the apply is
+    rolled back. One look: a config does not get better by waiting."""
+
+    def __init__(
+        self,
+        python: str,
+        config_dir: str,
+        desired: dict[TraitKey, Any],
+        *,
+        run_as: tuple[int, int] | None,
+        after: list[Action],
+        checked: Checked | None = None,
+    ) -> None:
+        super().__init__("the config Jupyter loads is the one written", after=after, timeout=0)
+        self.python, self.config_dir, self.run_as = python, config_dir, run_as
+        # What the check before apply loaded: the same bytes load the same config, so the
+        # (seconds-long) load runs again only when they differ.
+        self.checked = checked
+        self.want = expected(desired)
+        self.cwd = str(desired.get(("ServerApp", "root_dir")) or "/")
+
+    def preview(self) -> str:
+        return f"check: {self.python} loads the config from {self.config_dir} as written (else roll back)\n"
+
+    def look(self) -> Look:
+        if self.checked and fingerprint(self.checked[0]) == self.checked[1]:
+            return Look(True, "the bytes checked before apply")
+        try:
+            eff = load_effective(self.python, self.config_dir, cwd=self.cwd, run_as=self.run_as)
+        except ConfigCheckError as exc:
+            return Look(False, str(exc), fatal=True)
+        found = problems(eff, self.want, {})
+        return Look(not found, "; ".join(found) or table(eff), fatal=True)
+
+    def succeeded(self, look: Look, elapsed: float) -> str:
+        return f"ok: Jupyter loads {look.reason}"
+
+    def failed(self, look: Look) -> Exception:
+        return RuntimeError(f"the written config is not what Jupyter loads: {look.reason}")
+
+
+class TrialStart(Poll):
+    """Service manager `none`: nothing else starts Jupyter, so start the real jupyter-lab once,
+    with the written config, on a free loopback port (a private runtime dir, so status never
+    sees it), until it answers; then stop it."""
+
+    def __init__(
+        self,
+        jupyter_lab: str,
+        config_dir: str,
+        *,
+        run_as: tuple[int, int] | None,
+        cwd: str,
+        after: list[Action],
+        timeout: float = 60.0,
+    ) -> None:
+        super().__init__("jupyter-lab starts with the written config", after=after, timeout=timeout)
+        self.jupyter_lab, self.config_dir, self.run_as, self.cwd = (
+            jupyter_lab,
+            config_dir,
+            run_as,
+            cwd,
+        )
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._dir = ""
+        self.port = 0
+
+    def preview(self) -> str:
+        return f"check: {self.jupyter_lab} starts with {self.config_dir} on a free loopback port, then is stopped (else roll back)\n"
+
+    def begin(self) -> None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self._dir = tempfile.mkdtemp(prefix="jsw-trial-")
+        kwargs: dict[str, Any] = {}
+        as_root = os.geteuid() == 0 and (self.run_as is None or self.run_as[0] == 0)
+        if self.run_as is not None and os.geteuid() == 0 and self.run_as[0] != 0:
+            os.chown(self._dir, *self.run_as)
+            kwargs = {"user": self.run_as[0], "group": self.run_as[1], "extra_groups": []}
+        env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER_")}
+        if kwargs:  # as that user: their home, never root's (IPython and Jupyter look there)
+            who = pwd.getpwuid(kwargs["user"])
+            env = {k: v for k, v in env.items() if not k.startswith(("XDG_", "IPYTHON"))}
+            env |= {"HOME": who.pw_dir, "USER": who.pw_name, "LOGNAME": who.pw_name}
+        env |= {"JUPYTER_CONFIG_DIR": self.config_dir, "JUPYTER_RUNTIME_DIR": self._dir}
+        argv = [self.jupyter_lab, "--no-browser", "--ServerApp.ip=127.0.0.1",
+                f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0",
+                *(["--allow-root"] if as_root else [])]  # fmt: skip
+        with open(Path(self._dir) / "log", "wb") as log:
+            self._proc = subprocess.Popen(
+                argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                env=env, cwd=self.cwd, start_new_session=True, **kwargs,
+            )  # fmt: skip
+
+    def look(self) -> Look:
+        assert self._proc is not None
+        if self._proc.poll() is not None:
+            return Look(False, f"it exited with status {self._proc.returncode}", fatal=True)
+        if answers_http("127.0.0.1", self.port, timeout=1.0):
+            return Look(True, f"answered on 127.0.0.1:{self.port}")
+        return Look(False, "it does not answer yet")
+
+    def apply(self, ctx: ApplyContext) -> None:
+        try:
+            super().apply(ctx)
+        finally:
+            self._stop()
+
+    def failed(self, look: Look) -> Exception:
+        tail = self._log_tail()
+        return RuntimeError(
+            f"jupyter-lab does not start with the written config: {look.reason}"
+            + (f"\n{tail}" if tail else "")
+        )
+
+    def _log_tail(self) -> str:
+        try:
+            lines = (Path(self._dir) / "log").read_text(errors="replace").splitlines()
+        except OSError:
+            return ""
+        return "\n".join(lines[-8:])
+
+    def _stop(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+        if self._dir:
+            shutil.rmtree(self._dir, ignore_errors=True)

@@ -33,9 +33,21 @@ class RunAs:
         return cls.of(pw)
 
     @classmethod
-    def of(cls, pw: pwd.struct_passwd) -> RunAs:
-        groups = tuple(os.getgrouplist(pw.pw_name, pw.pw_gid))
-        return cls(pw.pw_name, pw.pw_uid, pw.pw_gid, groups, pw.pw_dir)
+    def of(cls, pw: pwd.struct_passwd, gid: int | None = None) -> RunAs:
+        gid = pw.pw_gid if gid is None else gid
+        groups = tuple(os.getgrouplist(pw.pw_name, gid))
+        return cls(pw.pw_name, pw.pw_uid, gid, groups, pw.pw_dir)
+
+    @classmethod
+    def for_owner(cls, owner: tuple[int, int] | None) -> RunAs | None:
+        """Whom to run as for (uid, gid) `owner`: None when that is ourselves (not root, no
+        owner, or root's own)."""
+        if owner is None or os.geteuid() != 0 or owner[0] == 0:
+            return None
+        try:
+            return cls.of(pwd.getpwuid(owner[0]), owner[1])
+        except KeyError:
+            return cls(str(owner[0]), owner[0], owner[1], (), "/")
 
     def popen_kwargs(self) -> dict[str, Any]:
         """For subprocess.Popen/run: the identity the child takes before it execs."""
@@ -43,11 +55,14 @@ class RunAs:
                 "umask": 0o022}  # fmt: skip
 
     def env(self, base: Mapping[str, str] | None = None) -> dict[str, str]:
-        """`base` (default: ours) as this user's: their HOME (so caches and config are theirs)."""
-        env = dict(os.environ if base is None else base)
+        """`base` (default: ours) as this user's: their HOME (so caches, config, IPython and
+        Jupyter dirs are theirs), without root's XDG, IPython and pip cache dirs."""
+        env = {
+            k: v
+            for k, v in (os.environ if base is None else base).items()
+            if not k.startswith(("XDG_", "IPYTHON")) and k != "PIP_CACHE_DIR"
+        }
         env.update(HOME=self.home, USER=self.name, LOGNAME=self.name)
-        for key in ("XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "PIP_CACHE_DIR"):
-            env.pop(key, None)  # root's, which this user may not write
         return env
 
 

@@ -11,7 +11,6 @@ import contextlib
 import hashlib
 import json
 import os
-import pwd
 import re
 import shutil
 import socket
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from wizard.core.errors import InputError, Problem
+from wizard.core.run_as import RunAs
 from wizard.plan.actions import Action, ApplyContext, Look, Poll, WriteFile
 from wizard.plan.plan import Plan
 from wizard.plan.service.health import answers_http
@@ -366,15 +366,12 @@ class TrialStart(Poll):
             self.port = s.getsockname()[1]
         self._dir = tempfile.mkdtemp(prefix="jsw-trial-")
         kwargs: dict[str, Any] = {}
-        as_root = os.geteuid() == 0 and (self.run_as is None or self.run_as[0] == 0)
-        if self.run_as is not None and os.geteuid() == 0 and self.run_as[0] != 0:
-            os.chown(self._dir, *self.run_as)
-            kwargs = {"user": self.run_as[0], "group": self.run_as[1], "extra_groups": []}
         env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER_")}
-        if kwargs:  # as that user: their home, never root's (IPython and Jupyter look there)
-            who = pwd.getpwuid(kwargs["user"])
-            env = {k: v for k, v in env.items() if not k.startswith(("XDG_", "IPYTHON"))}
-            env |= {"HOME": who.pw_dir, "USER": who.pw_name, "LOGNAME": who.pw_name}
+        who = RunAs.for_owner(self.run_as)
+        as_root = who is None and os.geteuid() == 0
+        if who is not None:  # their home, never root's (IPython and Jupyter look there)
+            os.chown(self._dir, who.uid, who.gid)
+            kwargs, env = who.popen_kwargs(), who.env(env)
         env |= {"JUPYTER_CONFIG_DIR": self.config_dir, "JUPYTER_RUNTIME_DIR": self._dir}
         argv = [self.jupyter_lab, "--no-browser", "--ServerApp.ip=127.0.0.1",
                 f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0",

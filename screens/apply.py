@@ -244,8 +244,7 @@ class ApplyScreen(Screen[None]):
             head = "✗ The apply failed" + (f" at: {event.failed_at}" if event.failed_at else "")
         why = f"why: {event.cause}\n" if event.cause else ""
         text = (
-            f"{head}\n{why}"
-            "Every change it made was rolled back: the machine is as before.\n"
+            f"{head}\n{why}{event.outcome()}\n"
             "Next: R applies again · Esc back to the review to change a step · Q quits\n\n"
             f"{event.error}"
         )

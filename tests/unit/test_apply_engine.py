@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from wizard.apply.engine import apply_plan, rollback_plan
-from wizard.apply.events import event_text
+from wizard.apply.events import Finished, event_text
 from wizard.apply.journal import Journal, list_journals
 from wizard.core.errors import ApplyError, InputError
 from wizard.plan.actions import Action, ApplyContext, RunCommand, WriteFile
@@ -100,6 +100,36 @@ def test_failure_undoes_everything_in_reverse(tree: Path) -> None:
     assert not (tree / "new").exists()
     assert any(line.startswith("↶ undo") for line in lines)
     assert list_journals()[-1].status == "rolled-back"
+
+
+class StuckUndo(Action):
+    description = "a change that cannot be undone"
+
+    def preview(self) -> str:
+        return "stuck\n"
+
+    def apply(self, ctx: ApplyContext) -> None:
+        pass
+
+    def undo(self, ctx: ApplyContext) -> None:
+        raise OSError("read-only file system")
+
+
+def test_a_failed_undo_is_said_with_the_rollback_that_restores_the_rest(tree: Path) -> None:
+    finished: list[Finished] = []
+    plan = Plan("t")
+    plan.actions = [WriteFile(tree / "a.txt", b"changed\n"), StuckUndo(), Boom()]
+    with pytest.raises(ApplyError) as err:
+        apply_plan(plan, on_event=lambda e: finished.extend([e] if isinstance(e, Finished) else []))
+    journal = list_journals()[-1]
+    assert journal.status == "failed"
+    assert err.value.not_undone == finished[0].not_undone
+    assert len(finished[0].not_undone) == 1 and "read-only" in finished[0].not_undone[0]
+    outcome = finished[0].outcome()
+    assert "1 change(s) could NOT be undone" in outcome, outcome
+    assert f"jupyter-setup-wizard rollback {journal.id}" in outcome, outcome
+    assert "as before" not in outcome
+    assert (tree / "a.txt").read_bytes() != b"changed\n"  # what could be undone was
 
 
 def test_failed_command_rolls_back_and_reports_output(tree: Path) -> None:

@@ -107,11 +107,17 @@ def _apply(
             msg += "; could NOT undo:\n  " + "\n  ".join(failures)
         cause = exc.cause if isinstance(exc, ExplainedError) else None
         on_event(
-            Finished(error=msg, failed_at=current.description if current else None, cause=cause)
+            Finished(
+                error=msg,
+                failed_at=current.description if current else None,
+                cause=cause,
+                not_undone=tuple(failures),
+                journal_id=journal.id,
+            )
         )
         if isinstance(exc, KeyboardInterrupt):
             raise
-        raise ApplyError(msg) from exc
+        raise ApplyError(msg, tuple(failures), journal.id) from exc
     journal.status = "applied"
     journal.save()
     result = ApplyResult(journal.id, journal.steps)

@@ -340,13 +340,13 @@ def _plan(state: WizardState) -> tuple[Planned | None, list[Problem]]:
 
 def _apply(planned: Planned) -> int:
     from wizard import session
-    from wizard.apply.events import print_events
+    from wizard.apply.events import failure_outcome, print_events
 
     print()
     try:
         result = session.apply(planned, on_event=print_events, cancelled=threading.Event())
-    except ApplyError:
-        print("\n✗ The apply failed and was rolled back; the machine is as before.")
+    except ApplyError as exc:
+        print(f"\n✗ The apply failed. {failure_outcome(exc.not_undone, exc.journal_id)}")
         return 1
     except KeyboardInterrupt:
         print("\nStopped; what was done was rolled back.")

@@ -33,9 +33,15 @@ class InputError(WizardError):
 
 
 class ApplyError(WizardError):
-    """An apply failed; what it had done was rolled back (exit 1)."""
+    """An apply failed; what it had done was rolled back (exit 1), but for `not_undone`."""
 
     exit_code = 1
+
+    def __init__(
+        self, message: str, not_undone: tuple[str, ...] = (), journal_id: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.not_undone, self.journal_id = not_undone, journal_id
 
 
 class ExplainedError(RuntimeError):

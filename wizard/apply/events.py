@@ -7,6 +7,7 @@ Textual messages.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
 
@@ -91,4 +92,7 @@ def print_events(event: ApplyEvent, file: TextIO | None = None) -> None:
     `file`, default stdout; `apply --json` keeps stdout for its JSON)."""
     text = event_text(event)
     if text is not None:
-        print(text, file=file, flush=True)
+        # A terminal that went away (EIO) must not stop the undo that follows a hangup: the
+        # journal keeps the record.
+        with contextlib.suppress(OSError):
+            print(text, file=file, flush=True)

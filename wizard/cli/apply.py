@@ -13,7 +13,7 @@ from typing import Any
 from wizard import session
 from wizard.apply.events import print_events
 from wizard.apply.report import actions_json, to_json
-from wizard.cli.common import confirm, interrupt_on_sigterm
+from wizard.cli.common import confirm, interrupt_on_signals
 from wizard.core.answers import load_answers
 from wizard.core.errors import InputError, Problem, WizardError
 from wizard.plan.plan import Plan
@@ -76,7 +76,7 @@ def _run(args: argparse.Namespace, seen: _Seen | None) -> int:
         if not args.yes and not confirm(f"Apply {len(todo)} change(s)?"):
             print("Nothing changed.")
             return 0
-        interrupt_on_sigterm()
+        interrupt_on_signals()
     on_event = print_events if seen is None else functools.partial(print_events, file=sys.stderr)
     result = session.apply(planned, on_event=on_event, todo=todo)
     if seen is not None:

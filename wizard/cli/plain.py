@@ -341,8 +341,10 @@ def _plan(state: WizardState) -> tuple[Planned | None, list[Problem]]:
 def _apply(planned: Planned) -> int:
     from wizard import session
     from wizard.apply.events import failure_outcome, print_events
+    from wizard.cli.common import interrupt_on_signals
 
     print()
+    interrupt_on_signals()
     try:
         result = session.apply(planned, on_event=print_events, cancelled=threading.Event())
     except ApplyError as exc:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from wizard.verify.status.model import Listener, Server, ServiceStatus, Snapshot
+from wizard.probe.sockets import Listener
+from wizard.verify.status.model import Server, ServiceStatus, Snapshot
 from wizard.verify.status.schema import SCHEMA, SCHEMA_VERSION
 
 

@@ -7,6 +7,7 @@ empty means "keep the current password").
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import sys
 import tempfile
@@ -185,6 +186,16 @@ def load_answers(path: Path) -> Answers:
 
 
 def parse_answers(raw: bytes, source: str) -> Answers:
+    """TOML; JSON when `source` ends in .json (what tools such as the Ansible module write:
+    the same tables, and the same checks of every value)."""
+    if source.endswith(".json"):
+        try:
+            data = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise InputError(f"answers file {source} is not valid JSON: {exc}") from exc
+        if not isinstance(data, dict):
+            raise InputError(f"answers file {source}: a JSON object of tables, not {data!r:.40}")
+        return answers_from_dict(data)
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:

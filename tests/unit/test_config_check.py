@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from wizard.plan.steps.config_check import effect_changes, fingerprint, kept
+from wizard.plan.steps.config_check import effect_changes, fingerprint, kept, problems
 from wizard.probe.effective_config import Effective
 
 DESIRED = {("ServerApp", "port"): 9000, ("ServerApp", "ip"): "127.0.0.1"}
@@ -48,3 +48,18 @@ def test_the_fingerprint_sees_every_file_the_loaders_may_read(tmp_path: Path) ->
     assert fingerprint([str(tmp_path)]) == first
     (tmp_path / "jupyter_lab_config.py").write_text("c.ServerApp.port = 1\n")
     assert fingerprint([str(tmp_path)]) != first  # a file that was not there
+
+
+def test_only_new_link_failures_count_and_unknown_ones_never_fail() -> None:
+    before = ("jupyterlab_git", "ModuleNotFoundError: No module named 'git'")
+    new = ("jupyterlab", "TraitError: No such directory: '/srv'")
+    eff = Effective(values={"ServerApp.port": 8888}, link_errors=[before, new])
+    want = {"ServerApp.port": 8888}
+    found = problems(eff, want, {}, known_links=frozenset([before]))
+    assert found == [
+        f"the jupyterlab extension would fail to link with the written config ({new[1]})"
+    ]
+    assert problems(eff, want, {}, known_links=frozenset([before, new])) == []
+    assert problems(eff, want, {}, known_links=None) == []  # not loaded before: not ours to judge
+    # A wrong value counts whatever is known about links.
+    assert problems(eff, {"ServerApp.port": 9999}, {}, known_links=None)

@@ -16,6 +16,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -58,19 +59,19 @@ def problems(
     want: dict[str, Any],
     texts: dict[str, str],
     *,
-    today: Effective | None = None,
+    known_links: LinkErrors | None,
 ) -> list[str]:
     """What is wrong with what Jupyter loads: a file it cannot load, an extension that no longer
-    links (one that fails `today` already is not the wizard's doing), a trait that is not the
+    links (one in `known_links`, failing before the apply already, is not the wizard's doing;
+    None: what failed before is unknown, so no link failure counts), a trait that is not the
     wanted value (with the file and line that win), a TLS setup it could not start with."""
     out = [f"Jupyter cannot load {err}" for err in eff.errors]
     if out:
         return out
-    known = set(today.link_errors) if today is not None else set()
     out += [
         f"the {name} extension would fail to link with the written config ({msg})"
         for name, msg in eff.link_errors
-        if (name, msg) not in known
+        if known_links is not None and (name, msg) not in known_links
     ]
     for name, value in want.items():
         got = eff.values.get(name)
@@ -189,8 +190,17 @@ def effect_changes(
 
 # The files Jupyter's loaders may read: path -> sha256 of its bytes.
 Fingerprint = dict[str, str]
-# What a check loaded: the search path, and the fingerprint of the files in it.
-Checked = tuple[list[str], Fingerprint]
+LinkErrors = frozenset[tuple[str, str]]  # (extension, message)
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What the check before apply loaded: the search path, the fingerprint of the files in
+    it, and the extensions that failed to link with today's config (None: not loaded)."""
+
+    config_path: list[str]
+    fingerprint: Fingerprint
+    links_today: LinkErrors | None
 
 
 def fingerprint(config_path: list[str], files: dict[str, str | None] | None = None) -> Fingerprint:
@@ -239,7 +249,7 @@ def check_before(
     if _only_wizard_settings(alone, files, desired):
         plan.note("info", "Jupyter loads the wizard's own settings alone (no other config file but"
                   " extensions' enabling JSON on its search path): nothing else to check")  # fmt: skip
-        return facts.config_dirs, alone
+        return Checked(facts.config_dirs, alone, None)
     try:
         today, eff = load_many(
             facts.interpreter.executable,
@@ -250,7 +260,8 @@ def check_before(
         plan.note("warning", f"the config Jupyter will load was not checked before apply: {exc}")
         return None
     texts = {p: t for p, t in files.items() if t is not None}
-    found = problems(eff, expected(desired), texts, today=today)
+    links_today = frozenset(today.link_errors)
+    found = problems(eff, expected(desired), texts, known_links=links_today)
     if found:
         raise InputError([Problem("config", p) for p in found])
     plan.note(
@@ -259,7 +270,7 @@ def check_before(
     if not today.errors:  # a config Jupyter cannot load today is refused before this
         for change in effect_changes(today, eff, desired, texts):
             plan.note("warning", change)
-    return eff.config_path, fingerprint(eff.config_path, files)
+    return Checked(eff.config_path, fingerprint(eff.config_path, files), links_today)
 
 
 # What `jupyter server extension enable` (and the Notebook 6 equivalent) writes.
@@ -315,14 +326,21 @@ class ConfigGate(Poll):
         return f"check: {self.python} loads the config from {self.config_dir} as written (else roll back)\n"
 
     def look(self) -> Look:
-        if self.checked and fingerprint(self.checked[0]) == self.checked[1]:
+        checked = self.checked
+        if checked and fingerprint(checked.config_path) == checked.fingerprint:
             return Look(True, "the bytes checked before apply")
         try:
             eff = load_effective(self.python, self.config_dir, cwd=self.cwd, run_as=self.run_as)
         except ConfigCheckError as exc:
             return Look(False, str(exc), fatal=True)
-        found = problems(eff, self.want, {})
-        return Look(not found, "; ".join(found) or table(eff), fatal=True)
+        known = checked.links_today if checked else None
+        found = problems(eff, self.want, {}, known_links=known)
+        if found:
+            return Look(False, "; ".join(found), fatal=True)
+        unknown = [f"{n} ({m})" for n, m in eff.link_errors] if known is None else []
+        # Not checked before the apply: whether these failed before too is not known here.
+        aside = f"; extensions failing to link, maybe before too: {', '.join(unknown)}"
+        return Look(True, table(eff) + (aside if unknown else ""))
 
     def succeeded(self, look: Look, elapsed: float) -> str:
         return f"ok: Jupyter loads {look.reason}"

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from wizard.plan.steps.config_check import effect_changes, fingerprint, kept, problems
 from wizard.probe.effective_config import Effective
 
@@ -63,3 +65,41 @@ def test_only_new_link_failures_count_and_unknown_ones_never_fail() -> None:
     assert problems(eff, want, {}, known_links=None) == []  # not loaded before: not ours to judge
     # A wrong value counts whatever is known about links.
     assert problems(eff, {"ServerApp.port": 9999}, {}, known_links=None)
+
+
+def test_the_same_bytes_are_loaded_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The TUI plans at every visit of Review: a config already loaded is not loaded again
+    (seconds each), and a changed file on disk is."""
+    import sys
+
+    from wizard.plan.steps import config_check
+    from wizard.probe.facts import probe
+
+    loads: list[int] = []
+
+    def load_many(python: str, requests: list[object], **kw: object) -> list[Effective]:
+        loads.append(len(requests))
+        return [Effective(values={"ServerApp.port": 9000, "ServerApp.ip": "127.0.0.1"})] * 2
+
+    monkeypatch.setattr(config_check, "load_many", load_many)
+    cfg = tmp_path / "cfg"
+    cfg.mkdir()
+    author = cfg / "jupyter_server_config.py"
+    author.write_text("c.ServerApp.shutdown_no_activity_timeout = 600\n")
+    facts = probe(sys.executable, str(cfg))
+    files = {str(cfg / "jupyter_server_config.json"): '{"ServerApp": {"port": 9000}}'}
+    fp = fingerprint(facts.config_dirs, files)
+    for _ in range(3):
+        config_check._load_both(facts, files, "/", None, fp)
+    assert loads == [2]
+    author.write_text("c.ServerApp.shutdown_no_activity_timeout = 700\n")
+    config_check._load_both(facts, files, "/", None, fingerprint(facts.config_dirs, files))
+    assert loads == [2, 2]
+
+
+def test_a_new_password_is_hashed_once_so_plans_preview_the_same_bytes() -> None:
+    from wizard.plan.steps.password import _hash_once
+
+    first = _hash_once("a long new password")
+    assert _hash_once("a long new password") == first
+    assert _hash_once("another password") != first

@@ -251,11 +251,7 @@ def check_before(
                   " extensions' enabling JSON on its search path): nothing else to check")  # fmt: skip
         return Checked(facts.config_dirs, alone, None)
     try:
-        today, eff = load_many(
-            facts.interpreter.executable,
-            [Request(facts.config_dir, {}, cwd), Request(facts.config_dir, files, cwd)],
-            run_as=run_as,
-        )
+        today, eff = _load_both(facts, files, cwd, run_as, alone)
     except ConfigCheckError as exc:
         plan.note("warning", f"the config Jupyter will load was not checked before apply: {exc}")
         return None
@@ -271,6 +267,32 @@ def check_before(
         for change in effect_changes(today, eff, desired, texts):
             plan.note("warning", change)
     return Checked(eff.config_path, fingerprint(eff.config_path, files), links_today)
+
+
+# Loads by what decides them: the TUI plans again at every visit of Review, and a load of a
+# non-trivial config takes seconds while the same bytes load the same config.
+_LOADS: dict[tuple[Any, ...], tuple[Effective, Effective]] = {}
+
+
+def _load_both(
+    facts: Facts,
+    files: dict[str, str | None],
+    cwd: str,
+    run_as: tuple[int, int] | None,
+    would_be: Fingerprint,
+) -> tuple[Effective, Effective]:
+    """Today's config and the would-be one, loaded in one run of the target's Jupyter."""
+    assert facts.interpreter is not None
+    python = facts.interpreter.executable
+    key = (python, facts.config_dir, cwd, run_as, tuple(sorted(would_be.items())),
+           tuple(sorted(fingerprint(facts.config_dirs).items())))  # fmt: skip
+    if key not in _LOADS:
+        requests = [Request(facts.config_dir, {}, cwd), Request(facts.config_dir, files, cwd)]
+        today, eff = load_many(python, requests, run_as=run_as)
+        if len(_LOADS) >= 16:
+            _LOADS.pop(next(iter(_LOADS)))
+        _LOADS[key] = (today, eff)
+    return _LOADS[key]
 
 
 # What `jupyter server extension enable` (and the Notebook 6 equivalent) writes.

@@ -62,6 +62,19 @@ def current_password(facts: Facts) -> Setting | None:
     return None
 
 
+# One hash per new password for the life of the process: each plan again (the TUI plans at
+# every visit of Review) then previews the same bytes, and a config check of those bytes
+# done before is still valid. The password itself is in memory anyway (Secrets).
+_HASHED: dict[str, str] = {}
+
+
+def _hash_once(plaintext: str) -> str:
+    if plaintext not in _HASHED:
+        _HASHED.clear()  # only the latest password: a changed one is not kept around
+        _HASHED[plaintext] = hash_password(plaintext)
+    return _HASHED[plaintext]
+
+
 def resolve_hash(facts: Facts, hashed: str, plaintext: str | None) -> str | None:
     """The hash to write: a new password (reusing the current hash when it already matches, so a
     second apply changes nothing), an explicit hash from the answers, or the current one kept."""
@@ -74,7 +87,7 @@ def resolve_hash(facts: Facts, hashed: str, plaintext: str | None) -> str | None
             and current_hash.startswith("argon2:")
         ):
             return str(current_hash)
-        return hash_password(plaintext)
+        return _hash_once(plaintext)
     if hashed:
         return hashed
     return str(current_hash) if current_hash else None

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import platformdirs
 
+from wizard.core.fileops import UnsafePath
 from wizard.core.paths import APP_NAME
-from wizard.core.run_as import owner_of
 from wizard.probe import person
 from wizard.probe.interpreter import Interpreter, inspect_interpreter, run_json_script
 
@@ -212,8 +212,8 @@ def ask_python(python: str, source: str = "", timeout: float = 5.0) -> Environme
     """Describe a non-environment interpreter by running it briefly (as root: as the user who
     could change it, e.g. a pyenv Python in their home); None when it does not run."""
     try:
-        data = run_json_script(python, _QUICK, timeout=timeout, as_user=owner_of(Path(python)))
-    except (OSError, subprocess.SubprocessError, ValueError):
+        data = run_json_script(python, _QUICK, timeout=timeout)
+    except (OSError, subprocess.SubprocessError, ValueError, UnsafePath):
         return None
     interp = Interpreter(
         executable=data["executable"],

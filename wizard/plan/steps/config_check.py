@@ -405,13 +405,13 @@ class TrialStart(Poll):
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
         self._dir = tempfile.mkdtemp(prefix="jsw-trial-")
-        kwargs: dict[str, Any] = {}
+        kwargs: dict[str, Any] = {"cwd": self.cwd}
         env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER_")}
         who = RunAs.for_owner(self.run_as)
         as_root = who is None and os.geteuid() == 0
         if who is not None:  # their home, never root's (IPython and Jupyter look there)
             os.chown(self._dir, who.uid, who.gid)
-            kwargs, env = who.popen_kwargs(), who.env(env)
+            kwargs, env = who.popen_kwargs(cwd=self.cwd), who.env(env)
         env |= {"JUPYTER_CONFIG_DIR": self.config_dir, "JUPYTER_RUNTIME_DIR": self._dir}
         argv = [self.jupyter_lab, "--no-browser", "--ServerApp.ip=127.0.0.1",
                 f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0",
@@ -419,7 +419,7 @@ class TrialStart(Poll):
         with open(Path(self._dir) / "log", "wb") as log:
             self._proc = subprocess.Popen(
                 argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                env=env, cwd=self.cwd, start_new_session=True, **kwargs,
+                env=env, start_new_session=True, **kwargs,
             )  # fmt: skip
 
     def look(self) -> Look:

@@ -45,10 +45,10 @@ class InstallIpykernel(PipInstall):
         )
 
     def apply(self, ctx: ApplyContext) -> None:
-        before = installed_packages(self.python, self.as_user)
+        before = installed_packages(self.python)
         self._before = before
         self.install(ctx)
-        after = installed_packages(self.python, self.as_user)
+        after = installed_packages(self.python)
         ctx.journal.record(
             PackagesEffect(
                 python=self.python,
@@ -57,7 +57,7 @@ class InstallIpykernel(PipInstall):
             )
         )
         try:
-            run_streaming(self.check_argv(), ctx, env=None, timeout=120, as_user=self.as_user)
+            run_streaming(self.check_argv(), ctx, env=None, timeout=120, as_user=self.runner())
         except RuntimeError as exc:
             raise RuntimeError(f"ipykernel was installed but does not import: {exc}") from exc
 
@@ -95,7 +95,7 @@ class RestorePackages(Action):
         )
 
     def apply(self, ctx: ApplyContext) -> None:
-        now = installed_packages(self.eff.python, self.pip.as_user)
+        now = installed_packages(self.eff.python)
         added = [n for n in self.eff.added if n in now]
         pins = [f"{n}=={v}" for n, v in self.eff.changed.items() if now.get(n) != v]
         self.pip.restore(ctx, added, pins)

@@ -22,7 +22,8 @@ from pathlib import Path
 
 from wizard.core.answers import Answers
 from wizard.core.errors import InputError, Problem
-from wizard.core.run_as import owner_of
+from wizard.core.fileops import UnsafePath
+from wizard.core.run_as import RunAs, owner_of
 from wizard.plan.actions import WriteFile
 from wizard.plan.plan import Plan
 from wizard.plan.service.step import jupyter_user, unreachable_for
@@ -198,16 +199,26 @@ def _no_pip(env: Environment) -> str:
 # --- planning -------------------------------------------------------------------------------------
 
 
+def _code_owner(env: Environment) -> RunAs | None:
+    """Who could change what the environment's Python runs (as root; see owner_of)."""
+    try:
+        return owner_of(Path(env.python))
+    except UnsafePath as exc:
+        raise InputError([Problem("kernels.environments", str(exc))]) from exc
+
+
 def plan_kernels(plan: Plan, answers: Answers, facts: Facts) -> None:
     """Append the kernel actions: ipykernel installs, removals, kernelspec writes."""
     ka, kf = answers.kernels, facts.kernels
     if kf is None:
         return
-    envs = [e for p in dict.fromkeys(ka.environments) if (e := described(p)) is not None]
+    # One environment once, whichever of its names (bin/python, bin/python3) the answers use.
+    found = (e for p in dict.fromkeys(ka.environments) if (e := described(p)) is not None)
+    envs = list({e.python: e for e in found}.values())
     owner = _owner(kf, facts)
     for env in envs:
         if needs_ipykernel(env, kf):
-            plan.actions.append(InstallIpykernel(env.python, as_user=owner_of(Path(env.python))))
+            plan.actions.append(InstallIpykernel(env.python, as_user=_code_owner(env)))
     mine = [e for e in envs if _to_write(e, kf)]
     names = assign_names(mine, kf.specs)
     wanted = {names[e.python] for e in mine}
@@ -233,7 +244,7 @@ def plan_kernels(plan: Plan, answers: Answers, facts: Facts) -> None:
                     why=f"the kernel {display_name(env)!r} for {kf.user}'s JupyterLab",
                 )
             )
-        code_owner = owner_of(Path(env.python))
+        code_owner = _code_owner(env)
         if code_owner is not None and code_owner.uid != _uid(kf.user):
             plan.note(
                 "warning",

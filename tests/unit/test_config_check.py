@@ -103,3 +103,23 @@ def test_a_new_password_is_hashed_once_so_plans_preview_the_same_bytes() -> None
     first = _hash_once("a long new password")
     assert _hash_once("a long new password") == first
     assert _hash_once("another password") != first
+
+
+def test_the_fingerprint_reads_no_fifo_and_no_link_and_never_matches_them(tmp_path: Path) -> None:
+    """A hostile user's config dir: a FIFO must not hang root, a link must not be read
+    through (as root), and neither may pass for the bytes checked before."""
+    import os
+    import threading
+
+    cfg = tmp_path / "cfg"
+    cfg.mkdir()
+    os.mkfifo(cfg / "jupyter_server_config.json")
+    secret = tmp_path / "secret"
+    secret.write_text("root's\n")
+    (cfg / "jupyter_config.py").symlink_to(secret)
+    done: list[dict[str, str]] = []
+    worker = threading.Thread(target=lambda: done.append(fingerprint([str(cfg)])), daemon=True)
+    worker.start()
+    worker.join(10)
+    assert done, "fingerprint() hung on a FIFO"
+    assert fingerprint([str(cfg)]) != done[0]  # never equal, so never "the bytes checked"

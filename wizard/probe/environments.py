@@ -17,7 +17,7 @@ from pathlib import Path
 
 import platformdirs
 
-from wizard.core.fileops import UnsafePath
+from wizard.core.fileops import UnsafePath, read_text
 from wizard.core.paths import APP_NAME
 from wizard.probe import person
 from wizard.probe.interpreter import Interpreter, inspect_interpreter, run_json_script
@@ -63,9 +63,8 @@ class Environment:
 
 def _read_cfg(path: Path) -> dict[str, str]:
     out: dict[str, str] = {}
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
+    text = read_text(path)  # a user's file: as root never through a link, never a FIFO
+    if text is None:
         return out
     for line in text.splitlines():
         key, sep, value = line.partition("=")
@@ -239,10 +238,10 @@ def resolve_pyenv_shim(python: Path) -> Path:
     root = python.parent.parent
     version = os.environ.get("PYENV_VERSION", "")
     if not version:
-        try:
-            version = (root / "version").read_text().split()[0]
-        except (OSError, IndexError):
+        words = (read_text(root / "version") or "").split()
+        if not words:
             return python
+        version = words[0]
     real = root / "versions" / version / "bin" / python.name
     return real if real.exists() else python
 

@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import re
+import secrets
 import shutil
 import socket
 import subprocess
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from wizard.core.errors import InputError, Problem
+from wizard.core.fileops import UnsafePath, read_file, read_text
 from wizard.core.run_as import RunAs
 from wizard.plan.actions import Action, ApplyContext, Look, Poll, WriteFile
 from wizard.plan.plan import Plan
@@ -98,9 +100,8 @@ def winner(eff: Effective, name: str, texts: dict[str, str]) -> str:
 
 def _line_of(path: str, name: str, text: str | None) -> int | None:
     if text is None:
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
+        text = read_text(Path(path), limit=CONFIG_LIMIT)
+        if text is None:
             return None
     trait = name.split(".", 1)[1]
     names = {name, *ALIASES.get(name, ()), f"NotebookApp.{trait}"}
@@ -188,6 +189,7 @@ def effect_changes(
     return out
 
 
+CONFIG_LIMIT = 16 * 1024 * 1024  # no config file is larger; a larger one is not read
 # The files Jupyter's loaders may read: path -> sha256 of its bytes.
 Fingerprint = dict[str, str]
 LinkErrors = frozenset[tuple[str, str]]  # (extension, message)
@@ -224,9 +226,15 @@ def fingerprint(config_path: list[str], files: dict[str, str | None] | None = No
                 found[path] = ""
     for path in found:
         try:
-            found[path] = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+            data = read_file(Path(path), limit=CONFIG_LIMIT)
+        except UnsafePath:
+            # A link, FIFO or huge file in a user's config dir: never read through as root, and
+            # never equal to what was checked (Jupyter, run as that user, reads it instead).
+            found[path] = f"unread:{secrets.token_hex(8)}"
+            continue
         except OSError:
-            found[path] = None
+            data = None
+        found[path] = None if data is None else hashlib.sha256(data).hexdigest()
     for path, text in files.items():
         found[path] = None if text is None else hashlib.sha256(text.encode()).hexdigest()
     return {p: h for p, h in found.items() if h is not None}
@@ -310,9 +318,9 @@ def _only_wizard_settings(
         if not path.endswith(".json"):
             return False
         try:
-            text = files[path] if path in files else Path(path).read_text(encoding="utf-8")
+            text = files[path] if path in files else read_text(Path(path), limit=CONFIG_LIMIT)
             data = json.loads(text or "")
-        except (OSError, UnicodeDecodeError, ValueError):
+        except ValueError:
             return False
         if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
             return False

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from wizard import __version__
-from wizard.core.errors import WizardError
+from wizard.core.errors import ApplyInterrupted, WizardError
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -30,8 +30,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in str(exc).splitlines():
             print(f"error: {line}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         print("interrupted", file=sys.stderr)
+        if isinstance(exc, ApplyInterrupted):  # the apply was rolled back, but maybe not all
+            from wizard.apply.events import failure_outcome
+
+            print(f"error: {failure_outcome(exc.not_undone, exc.journal_id)}", file=sys.stderr)
         return 130
 
 

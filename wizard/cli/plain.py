@@ -15,7 +15,7 @@ from collections.abc import Callable
 import questionary
 
 from wizard.core.answers import Answers
-from wizard.core.errors import ApplyError, InputError, Problem, WizardError
+from wizard.core.errors import ApplyError, ApplyInterrupted, InputError, Problem, WizardError
 from wizard.forms import access, install, kernels, network, password, service
 from wizard.forms.fields import Choice, FieldSpec, messages
 from wizard.forms.state import (
@@ -350,8 +350,11 @@ def _apply(planned: Planned) -> int:
     except ApplyError as exc:
         print(f"\n✗ The apply failed. {failure_outcome(exc.not_undone, exc.journal_id)}")
         return 1
-    except KeyboardInterrupt:
-        print("\nStopped; what was done was rolled back.")
+    except ApplyInterrupted as exc:
+        print(f"\nStopped. {failure_outcome(exc.not_undone, exc.journal_id)}")
+        return 130
+    except KeyboardInterrupt:  # before the apply began: nothing was changed
+        print("\nStopped; nothing was changed.")
         return 130
     print(
         f"\n✓ Applied (ID {result.journal_id}). Undo with: jupyter-setup-wizard rollback {result.journal_id}\n"

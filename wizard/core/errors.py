@@ -44,6 +44,15 @@ class ApplyError(WizardError):
         self.not_undone, self.journal_id = not_undone, journal_id
 
 
+class ApplyInterrupted(KeyboardInterrupt):
+    """An apply stopped by Ctrl-C, a kill or a hangup; what it had done was rolled back, but
+    for `not_undone` (then `journal_id` is the apply to roll back)."""
+
+    def __init__(self, not_undone: tuple[str, ...] = (), journal_id: str | None = None) -> None:
+        super().__init__()
+        self.not_undone, self.journal_id = not_undone, journal_id
+
+
 class ExplainedError(RuntimeError):
     """An action's failure that knows its decisive cause (one line a person reads first, e.g.
     the log line saying the port was taken), apart from the long message."""

@@ -93,8 +93,13 @@ def test_the_same_bytes_are_loaded_once(tmp_path: Path, monkeypatch: pytest.Monk
         config_check._load_both(facts, files, "/", None, fp)
     assert loads == [2]
     author.write_text("c.ServerApp.shutdown_no_activity_timeout = 700\n")
-    config_check._load_both(facts, files, "/", None, fingerprint(facts.config_dirs, files))
+    fp = fingerprint(facts.config_dirs, files)
+    config_check._load_both(facts, files, "/", None, fp)
     assert loads == [2, 2]
+    # A package installed since (an extension that now fails to link, or one that fixes it).
+    monkeypatch.setattr(config_check, "_packages_state", lambda prefix: (("site", 1),))
+    config_check._load_both(facts, files, "/", None, fp)
+    assert loads == [2, 2, 2]
 
 
 def test_a_new_password_is_hashed_once_so_plans_preview_the_same_bytes() -> None:

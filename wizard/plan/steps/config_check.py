@@ -17,6 +17,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -278,8 +279,20 @@ def check_before(
 
 
 # Loads by what decides them: the TUI plans again at every visit of Review, and a load of a
-# non-trivial config takes seconds while the same bytes load the same config.
-_LOADS: dict[tuple[Any, ...], tuple[Effective, Effective]] = {}
+# non-trivial config takes seconds while the same bytes with the same packages load the same
+# config. Worker threads plan too: the dict is guarded.
+_LOADS: dict[tuple[Any, ...], tuple[Effective, Effective, Fingerprint]] = {}
+_LOADS_LOCK = threading.Lock()
+
+
+def _packages_state(prefix: str) -> tuple[tuple[str, int], ...]:
+    """When the environment's packages last changed (an install adds or removes a dist-info
+    dir, so its site-packages dir's mtime moves): extensions and their links come from there."""
+    out = []
+    for site in sorted(Path(prefix).glob("lib/python*/site-packages")):
+        with contextlib.suppress(OSError):
+            out.append((str(site), site.stat().st_mtime_ns))
+    return tuple(out)
 
 
 def _load_both(
@@ -293,14 +306,20 @@ def _load_both(
     assert facts.interpreter is not None
     python = facts.interpreter.executable
     key = (python, facts.config_dir, cwd, run_as, tuple(sorted(would_be.items())),
-           tuple(sorted(fingerprint(facts.config_dirs).items())))  # fmt: skip
-    if key not in _LOADS:
-        requests = [Request(facts.config_dir, {}, cwd), Request(facts.config_dir, files, cwd)]
-        today, eff = load_many(python, requests, run_as=run_as)
+           tuple(sorted(fingerprint(facts.config_dirs).items())),
+           _packages_state(facts.interpreter.prefix))  # fmt: skip
+    with _LOADS_LOCK:
+        hit = _LOADS.get(key)
+    # The path Jupyter searched may be longer than the one probed (its own rules): unchanged too.
+    if hit is not None and fingerprint(hit[0].config_path) == hit[2]:
+        return hit[0], hit[1]
+    requests = [Request(facts.config_dir, {}, cwd), Request(facts.config_dir, files, cwd)]
+    today, eff = load_many(python, requests, run_as=run_as)
+    with _LOADS_LOCK:
         if len(_LOADS) >= 16:
             _LOADS.pop(next(iter(_LOADS)))
-        _LOADS[key] = (today, eff)
-    return _LOADS[key]
+        _LOADS[key] = (today, eff, fingerprint(today.config_path))
+    return today, eff
 
 
 # What `jupyter server extension enable` (and the Notebook 6 equivalent) writes.

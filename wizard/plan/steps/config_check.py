@@ -127,6 +127,17 @@ def overlay(plan: Plan, facts: Facts) -> dict[str, str | None]:
     }
 
 
+def as_they_are(plan: Plan, facts: Facts) -> dict[str, str | None]:
+    """The config files the plan writes, as they are now (None: not there)."""
+    on_disk = {str(cf.path): cf for cf in facts.config_files}
+    out: dict[str, str | None] = {}
+    for path in overlay(plan, facts):
+        cf = on_disk.get(path)
+        if cf is None or not cf.error:  # one it could not read: as it is on disk at the time
+            out[path] = cf.text if cf else None
+    return out
+
+
 def table(eff: Effective) -> str:
     """One line of what Jupyter will run with (no secret: whether a password/token is set)."""
     v = eff.values
@@ -362,12 +373,16 @@ class ConfigGate(Poll):
         run_as: tuple[int, int] | None,
         after: list[Action],
         checked: Checked | None = None,
+        before: dict[str, str | None] | None = None,
     ) -> None:
         super().__init__("the config Jupyter loads is the one written", after=after, timeout=0)
         self.python, self.config_dir, self.run_as = python, config_dir, run_as
         # What the check before apply loaded: the same bytes load the same config, so the
         # (seconds-long) load runs again only when they differ.
         self.checked = checked
+        # Not checked before (e.g. JupyterLab is installed first): the files the plan writes as
+        # they were, loaded beside the written ones, tell which link failures were there before.
+        self.before = before
         self.want = expected(desired)
         self.cwd = str(desired.get(("ServerApp", "root_dir")) or "/")
 
@@ -378,16 +393,22 @@ class ConfigGate(Poll):
         checked = self.checked
         if checked and fingerprint(checked.config_path) == checked.fingerprint:
             return Look(True, "the bytes checked before apply")
+        known = checked.links_today if checked else None
         try:
-            eff = load_effective(self.python, self.config_dir, cwd=self.cwd, run_as=self.run_as)
+            if known is None and self.before is not None:
+                requests = [Request(self.config_dir, self.before, self.cwd),
+                            Request(self.config_dir, {}, self.cwd)]  # fmt: skip
+                was, eff = load_many(self.python, requests, run_as=self.run_as)
+                known = frozenset(was.link_errors)
+            else:
+                eff = load_effective(self.python, self.config_dir, cwd=self.cwd, run_as=self.run_as)
         except ConfigCheckError as exc:
             return Look(False, str(exc), fatal=True)
-        known = checked.links_today if checked else None
         found = problems(eff, self.want, {}, known_links=known)
         if found:
             return Look(False, "; ".join(found), fatal=True)
         unknown = [f"{n} ({m})" for n, m in eff.link_errors] if known is None else []
-        # Not checked before the apply: whether these failed before too is not known here.
+        # Nothing to compare with: whether these failed before too is not known here.
         aside = f"; extensions failing to link, maybe before too: {', '.join(unknown)}"
         return Look(True, table(eff) + (aside if unknown else ""))
 

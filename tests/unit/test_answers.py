@@ -60,6 +60,9 @@ def test_a_json_answers_file_has_the_same_tables_and_the_same_checks() -> None:
         (b'{"network": {"port": 1.5}}', "network.port: must be an integer"),
         (b'{"network": {"x": 1}}', "network.x: unknown key"),
         (b"[1]", "a JSON object of tables"),
+        (b'{"network": {"port": 1, "port": 2}}', "'port' is given twice"),
+        (b'{"network": {"port": NaN}}', "NaN is not an answer"),
+        (b'{"kernels": {"environments": ["/opt/\\ud800/bin/python"]}}', "surrogates not allowed"),
         (b"{", "not valid JSON"),
     ]:
         with pytest.raises(InputError) as err:

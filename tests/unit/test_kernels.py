@@ -53,6 +53,12 @@ def test_names_are_stable_and_never_collide() -> None:
     assert kept[b.python] == "venv-x"
     other = assign_names([a], [spec("venv-x", "/elsewhere/bin/python")])
     assert other[a.python].startswith("venv-x-") and other[a.python] != "venv-x"
+    # Someone already has the suffixed name too: still never theirs.
+    suffixed = other[a.python]
+    taken = [spec("venv-x", "/elsewhere/bin/python"), spec(suffixed, "/other/bin/python")]
+    third = assign_names([a], taken)[a.python]
+    assert third not in ("venv-x", suffixed) and third.startswith("venv-x-")
+    assert assign_names([a], taken)[a.python] == third  # and stable
 
 
 def test_kernel_json_runs_the_environments_own_python(tmp_path: Path) -> None:

@@ -152,11 +152,11 @@ class HealthGate(_ServicePoll):
             )
         if not st.active or not st.main_pid:
             return Look(False, f"{self.ctl.name} is {st.active_state}/{st.sub_state}")
-        owners = [s.pid for s in sockets.listeners([self.port])]
+        held = listening_sockets([self.port])
         ours = sockets.process_tree(st.main_pid)
-        if not any(pid in ours for pid in owners):
-            if owners:
-                who = ", ".join(sorted({lst.describe() for lst in listening_sockets([self.port])}))
+        if not any(lst.pid in ours for lst in held):
+            if held:
+                who = ", ".join(sorted({lst.describe() for lst in held}))
                 return Look(False, f"port {self.port} is held by {who}, not by {self.ctl.name}")
             return Look(False, f"nothing listens on port {self.port} yet")
         url = api_url(self.host, self.port, self.base_url)

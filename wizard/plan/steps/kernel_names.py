@@ -10,6 +10,7 @@ interpreter's path, so the same machine gives the same names on every run.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import re
 from collections.abc import Iterable
@@ -79,6 +80,15 @@ def _is_env(prefix: Path) -> bool:
     return (prefix / "pyvenv.cfg").is_file() or (prefix / "conda-meta").is_dir()
 
 
+def _free(name: str, python: str, used: set[str]) -> str:
+    """`name`, else with a short hash of the interpreter (stable across runs), else a longer
+    one, else a counter: never a name in `used` (someone else's kernelspec included)."""
+    digest = hashlib.sha256(python.encode()).hexdigest()
+    first = [name, f"{name}-{digest[:6]}", f"{name}-{digest[:12]}"]
+    counted = (f"{name}-{digest[:12]}-{n}" for n in itertools.count(2))
+    return next(c for c in itertools.chain(first, counted) if c not in used)
+
+
 def assign_names(envs: Iterable[Environment], specs: Iterable[KernelSpec]) -> dict[str, str]:
     """interpreter -> kernel name for each environment to register."""
     specs = list(specs)
@@ -92,10 +102,8 @@ def assign_names(envs: Iterable[Environment], specs: Iterable[KernelSpec]) -> di
     for env in sorted(envs, key=lambda e: e.python):
         if env.python in names:
             continue
-        name = base_name(env)
         others = {s.name for s in specs if registered_for(s) != env.python}
-        if name in taken or name in others:
-            name = f"{name}-{hashlib.sha256(env.python.encode()).hexdigest()[:6]}"
+        name = _free(base_name(env), env.python, taken | others)
         names[env.python] = name
         taken.add(name)
     return names

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
 from pathlib import Path
 
 from wizard.core.errors import Problem
@@ -64,15 +67,17 @@ def current_password(facts: Facts) -> Setting | None:
 
 # One hash per new password for the life of the process: each plan again (the TUI plans at
 # every visit of Review) then previews the same bytes, and a config check of those bytes
-# done before is still valid. The password itself is in memory anyway (Secrets).
-_HASHED: dict[str, str] = {}
+# done before is still valid. Keyed by a keyed digest, so the plaintext is not kept here.
+_HASHED: dict[bytes, str] = {}
+_KEY = secrets.token_bytes(32)
 
 
 def _hash_once(plaintext: str) -> str:
-    if plaintext not in _HASHED:
-        _HASHED.clear()  # only the latest password: a changed one is not kept around
-        _HASHED[plaintext] = hash_password(plaintext)
-    return _HASHED[plaintext]
+    key = hmac.new(_KEY, plaintext.encode(), hashlib.sha256).digest()
+    if key not in _HASHED:
+        _HASHED.clear()  # only the latest password's hash is kept
+        _HASHED[key] = hash_password(plaintext)
+    return _HASHED[key]
 
 
 def resolve_hash(facts: Facts, hashed: str, plaintext: str | None) -> str | None:

@@ -13,6 +13,8 @@ from wizard.core.run_as import RunAs, owner_of
 from wizard.plan.actions import Action, ApplyContext, run_streaming
 from wizard.plan.effects import PackagesEffect
 from wizard.plan.steps.install_actions import InstallSpec, PipInstall, installed_packages
+from wizard.plan.steps.installer import PackageSource
+from wizard.probe.installers import PipConfig
 
 IPYKERNEL = "ipykernel"
 
@@ -20,7 +22,7 @@ IPYKERNEL = "ipykernel"
 class InstallIpykernel(PipInstall):
     """`python -m pip install ipykernel`, then `python -c "import ipykernel"`."""
 
-    def __init__(self, python: str, *, as_user: RunAs | None = None) -> None:
+    def __init__(self, python: str, *, as_user: RunAs | None = None, index_url: str = "") -> None:
         super().__init__(
             InstallSpec(
                 python,
@@ -29,6 +31,8 @@ class InstallIpykernel(PipInstall):
                 previous=None,
                 fresh=False,
                 lab_bin="",
+                # pip reads its own configuration as its user; the answers' index goes on top
+                source=PackageSource(PipConfig(), index_url),
                 as_user=as_user,
             )
         )

@@ -218,7 +218,11 @@ def plan_kernels(plan: Plan, answers: Answers, facts: Facts) -> None:
     owner = _owner(kf, facts)
     for env in envs:
         if needs_ipykernel(env, kf):
-            plan.actions.append(InstallIpykernel(env.python, as_user=_code_owner(env)))
+            plan.actions.append(
+                InstallIpykernel(
+                    env.python, as_user=_code_owner(env), index_url=answers.install.index_url
+                )
+            )
     mine = [e for e in envs if _to_write(e, kf)]
     names = assign_names(mine, kf.specs)
     wanted = {names[e.python] for e in mine}

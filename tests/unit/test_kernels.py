@@ -16,7 +16,7 @@ from wizard.plan.actions import WriteFile
 from wizard.plan.plan import Plan
 from wizard.plan.steps import kernels
 from wizard.plan.steps.kernel_files import LAUNCHER, kernel_json
-from wizard.plan.steps.kernel_names import assign_names, base_name, display_name
+from wizard.plan.steps.kernel_names import assign_names, base_name, display_name, label
 from wizard.probe.environments import Environment
 from wizard.probe.jupyter_paths import kernel_dirs
 from wizard.probe.kernelspecs import OURS_KEY, KernelFacts, KernelSpec, scan_kernelspecs
@@ -36,11 +36,26 @@ def spec(name: str, python: str = "", ours: bool = False) -> KernelSpec:
 def test_names_say_what_the_environment_is() -> None:
     assert base_name(env("/opt/conda/envs/torch/bin/python", "conda")) == "conda-torch"
     assert display_name(env("/opt/conda/envs/torch/bin/python", "conda")) == "Python 3.11 (torch)"
-    assert base_name(env("/opt/miniforge3/bin/python", "conda")) == "conda-base"
     # a .venv says nothing: the project above it does
     assert base_name(env("/home/u/proj/My App/.venv/bin/python")) == "venv-my-app"
     assert base_name(env("/usr/bin/python3", "system", "3.12.1")) == "python3.12"
     assert base_name(env("/home/u/.pyenv/versions/3.10.4/bin/python", "system")) == ("pyenv-3.10.4")
+
+
+def test_conda_envs_are_named_as_conda_names_them(tmp_path: Path) -> None:
+    base = tmp_path / "miniforge3"
+    (base / "condabin").mkdir(parents=True)
+    named = base / "envs" / "torch"
+    by_path = tmp_path / "opt" / "geo"  # conda create -p /opt/geo
+    for prefix in (named, by_path):
+        prefix.mkdir(parents=True)
+    names = {p: base_name(env(str(p / "bin/python"), "conda")) for p in (base, named, by_path)}
+    assert names == {base: "conda-base", named: "conda-torch", by_path: "conda-geo"}
+    assert label(env(str(by_path / "bin/python"), "conda")) == "geo"
+    spec = json.loads(kernel_json(env(str(by_path / "bin/python"), "conda"), "x"))
+    assert spec["env"]["CONDA_DEFAULT_ENV"] == str(by_path)  # conda's own value for -p envs
+    spec = json.loads(kernel_json(env(str(base / "bin/python"), "conda"), "x"))
+    assert spec["env"]["CONDA_DEFAULT_ENV"] == "base"
 
 
 def test_names_are_stable_and_never_collide() -> None:

@@ -32,11 +32,20 @@ def _minor(version: str) -> str:
     return ".".join(version.split(".")[:2])
 
 
+def conda_name(prefix: Path) -> str | None:
+    """What conda calls the env: "base" (the installation itself: it has conda), its name (one
+    under an envs/ dir), or None: one made with `conda create -p PATH`, known by its path."""
+    if (prefix / "condabin").is_dir() or (prefix / "bin" / "conda").exists():
+        return "base"
+    return prefix.name if prefix.parent.name == "envs" else None
+
+
 def label(env: Environment) -> str:
     """What the environment is called in its display name: its own name, or what it is."""
     prefix = Path(env.prefix)
     if env.kind == "conda":
-        return prefix.name if prefix.parent.name == "envs" else "conda base"
+        name = conda_name(prefix)
+        return "conda base" if name == "base" else (name or prefix.name)
     if env.kind in ("venv", "uv", "pipx"):
         return prefix.parent.name if prefix.name in _ANONYMOUS else prefix.name
     if ".pyenv" in prefix.parts:
@@ -47,7 +56,7 @@ def label(env: Environment) -> str:
 def base_name(env: Environment) -> str:
     prefix = Path(env.prefix)
     if env.kind == "conda":
-        return "conda-" + _slug(prefix.name if prefix.parent.name == "envs" else "base")
+        return "conda-" + _slug(conda_name(prefix) or prefix.name)
     if env.kind in ("venv", "uv", "pipx"):
         return "venv-" + _slug(label(env))
     if ".pyenv" in prefix.parts:

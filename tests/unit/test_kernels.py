@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
 from pathlib import Path
 
 import pytest
@@ -217,3 +218,18 @@ def test_a_rollback_takes_out_the_packages_an_apply_put_in(tmp_path: Path) -> No
     preview = restore[0].preview()
     assert "pip uninstall -y comm ipykernel" in preview
     assert "pip install --no-deps tornado==6.4" in preview
+
+
+def test_the_kernel_path_puts_the_env_first_only_for_its_owner(tmp_path: Path) -> None:
+    """jupyter_core's rule: a venv ranks above the user's data dir only when the user running
+    JupyterLab owns it; a root-owned venv in /opt run by a service user does not."""
+    venv = tmp_path / "opt-jlab"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    lab = str(venv / "bin" / "python")
+    owner = pwd.getpwuid(os.stat(venv).st_uid).pw_name
+    other = "daemon" if owner != "daemon" else "nobody"
+    env_kernels = venv / "share/jupyter/kernels"
+    assert kernels.locate(owner, lab).dirs[0] == env_kernels
+    served = kernels.locate(other, lab).dirs
+    assert served[0] != env_kernels and served.index(env_kernels) == 1, served

@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import pwd
+from collections.abc import Mapping
 from pathlib import Path
 
 from wizard.core.answers import Answers
@@ -59,11 +60,31 @@ def locate(user: str, lab_python: str, *, own_env: bool = False) -> KernelFacts:
         home: str | None = pwd.getpwnam(user).pw_dir
     except KeyError:
         home = None  # the service step reports the unknown user
-    data = data_dir(os.environ if own_env or home is None else {}, home)
+    env = os.environ if own_env or home is None else {}
+    data = data_dir(env, home)
     prefix = Path(lab_python).parent.parent if lab_python else None
-    is_venv = prefix is not None and (prefix / "pyvenv.cfg").is_file()
-    dirs = kernel_dirs(data, str(prefix) if prefix else "", prefer_env=is_venv)
+    dirs = kernel_dirs(
+        data, str(prefix) if prefix else "", prefer_env=_prefers_env(prefix, user, env)
+    )
     return KernelFacts(user, data, dirs, scan_kernelspecs(dirs), lab_python)
+
+
+def _prefers_env(prefix: Path | None, user: str, env: Mapping[str, str]) -> bool:
+    """jupyter_core's prefer_environment_over_user, for `user` running JupyterLab from `prefix`:
+    JUPYTER_PREFER_ENV_PATH when set; else a venv only when that user owns it (a root-owned
+    venv in /opt run by a service user puts the user's dir first). A conda env counts only
+    when activated (CONDA_PREFIX), which a service never is."""
+    if "JUPYTER_PREFER_ENV_PATH" in env:
+        return env["JUPYTER_PREFER_ENV_PATH"].lower() not in ("", "0", "false", "no", "off")
+    if prefix is None or not (prefix / "pyvenv.cfg").is_file():
+        return False
+    p = prefix.resolve()
+    while not p.exists() and p != p.parent:
+        p = p.parent
+    try:
+        return p.stat().st_uid == pwd.getpwnam(user).pw_uid
+    except (OSError, KeyError):
+        return False
 
 
 def with_kernel_facts(answers: Answers, facts: Facts) -> Facts:

@@ -40,17 +40,24 @@ from wizard.probe.environments import Environment, describe_python
 from wizard.probe.facts import Facts
 from wizard.probe.jupyter_paths import SYSTEM_DATA_DIRS, data_dir, kernel_dirs
 from wizard.probe.kernelspecs import KernelFacts, KernelSpec, scan_kernelspecs
+from wizard.probe.person import Person
 
 # --- where the service's JupyterLab looks ---------------------------------------------------------
 
 
 def kernel_facts(answers: Answers, facts: Facts) -> KernelFacts:
     """Whose server it is, its kernel path and the kernelspecs on it."""
-    # A service starts with a clean environment (HOME only); a server you start yourself, as
-    # yourself, sees your JUPYTER_DATA_DIR or XDG_DATA_HOME.
-    own = answers.service.manager == "none" and not facts.person.via_sudo
     lab = facts.interpreter.executable if facts.interpreter else ""
-    return locate(jupyter_user(answers, facts.person), lab, own_env=own)
+    return served_kernels(answers, facts.person, lab)
+
+
+def served_kernels(answers: Answers, who: Person, lab_python: str = "") -> KernelFacts:
+    """The kernels the answers' JupyterLab finds, for the planner, status and doctor alike.
+    A service starts with a clean environment (HOME only); a server you start yourself, as
+    yourself, sees your JUPYTER_DATA_DIR or XDG_DATA_HOME."""
+    own = answers.service.manager == "none" and not who.via_sudo
+    lab = lab_python or answers.jupyter.python
+    return locate(jupyter_user(answers, who), lab, own_env=own)
 
 
 def locate(user: str, lab_python: str, *, own_env: bool = False) -> KernelFacts:

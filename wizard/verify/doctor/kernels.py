@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import pwd
 import time
 import uuid
 from dataclasses import dataclass
 
 from wizard.plan.access.base import CheckContext, CheckResult, skip
 from wizard.plan.steps.kernel_names import registered_for, same_interpreter
-from wizard.plan.steps.kernels import broken, locate, runs
+from wizard.plan.steps.kernels import broken, runs, served_kernels
 from wizard.probe.http import WebSocket, jupyter_login, request, url_host
 from wizard.probe.jupyter_paths import scan_runtime_dirs, user_runtime_dir
+from wizard.probe.person import person
 
 NAME = "kernels"
 CODE = "import sys; print(sys.executable)"
@@ -36,9 +35,7 @@ def check_kernels(ctx: CheckContext) -> CheckResult:
     answers = ctx.answers
     if not answers.jupyter.python:
         return skip(NAME, "no JupyterLab of record")
-    user = answers.service.user if answers.service.manager != "none" else ""
-    kf = locate(user or pwd.getpwuid(os.geteuid()).pw_name, answers.jupyter.python,
-                own_env=not user)  # fmt: skip
+    kf = served_kernels(answers, person())
     specs = kf.seen()
     bad = [(s, why) for s in specs if (why := broken(s, kf))]
     if bad:

@@ -233,3 +233,18 @@ def test_the_kernel_path_puts_the_env_first_only_for_its_owner(tmp_path: Path) -
     assert kernels.locate(owner, lab).dirs[0] == env_kernels
     served = kernels.locate(other, lab).dirs
     assert served[0] != env_kernels and served.index(env_kernels) == 1, served
+
+
+def test_an_ipykernel_install_cut_short_is_still_undone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Journaled before pip runs: after a crash mid-install, a rollback takes out whatever is
+    new since and puts back what changed; a full account, once there, is what counts."""
+    from wizard.plan.effects import PackagesEffect
+    from wizard.plan.steps import kernel_actions
+
+    now = {"pip": "24.0", "ipykernel": "6.29.0", "tornado": "6.4", "traitlets": "5.14.3"}
+    monkeypatch.setattr(kernel_actions, "installed_packages", lambda python: now)
+    cut_short = PackagesEffect("/e/bin/python", before={"pip": "24.0", "traitlets": "5.9.0"})
+    restore = kernel_actions.RestorePackages(cut_short, "j1")
+    assert restore._restores(None) == (["ipykernel", "tornado"], ["traitlets==5.9.0"])
+    full = PackagesEffect("/e/bin/python", added=["ipykernel"], changed={})
+    assert kernel_actions.RestorePackages(full, "j1")._restores(now) == (["ipykernel"], [])

@@ -128,6 +128,7 @@ def describe_env_dir(prefix: Path, source: str = "") -> Environment | None:
         version = ".".join(version.split(".")[:3])
     if not version and site:
         version = site[0].parent.name.removeprefix("python")
+    version = _version_or_blank(version)
     why = ""
     if not python.exists():
         why = f"{python} does not run (the Python it was made from is gone); create a new venv"
@@ -150,6 +151,11 @@ def describe_env_dir(prefix: Path, source: str = "") -> Environment | None:
         source=source,
         ipykernel_version=_dist_in(site, _IPYKERNEL_RE),
     )
+
+
+def _version_or_blank(text: str) -> str:
+    """The owner's files (and their Python) say what they like: only a version is shown."""
+    return text if re.fullmatch(r"\d+\.\d+(\.\d+)?", text) else ""
 
 
 def _conda_python_version(prefix: Path) -> str:
@@ -216,7 +222,7 @@ def ask_python(python: str, source: str = "", timeout: float = 5.0) -> Environme
         return None
     interp = Interpreter(
         executable=data["executable"],
-        python_version=data["version"],
+        python_version=_version_or_blank(str(data["version"])) or "?",
         prefix=data["prefix"],
         is_venv=data["is_venv"],
         is_conda=data["is_conda"],

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import time
 import uuid
 from dataclasses import dataclass
@@ -105,7 +106,12 @@ def run_in_kernel(ctx: CheckContext, auth: Auth, kernel: str, code: str = CODE) 
         return f"(could not start: {exc})"
     if r.status != 201:
         return f"(could not start: HTTP {r.status})"
-    kid = json.loads(r.body)["id"]
+    try:
+        kid = str(json.loads(r.body)["id"])
+    except (ValueError, KeyError, TypeError):
+        kid = ""
+    if not re.fullmatch(r"[0-9a-fA-F-]{1,64}", kid):  # it goes into a URL path next
+        return "(could not start: the server's answer is not a kernel)"
     try:
         return _execute(scheme, host, port, f"{base}api/kernels/{kid}/channels", auth, code)
     except OSError as exc:
@@ -132,18 +138,22 @@ def _execute(scheme: str, host: str, port: int, path: str, auth: Auth, code: str
                         "user_expressions": {}, "allow_stdin": False},
         }))  # fmt: skip
         out: list[str] = []
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            msg = json.loads(ws.recv_text())
-            if msg.get("parent_header", {}).get("msg_id") != msg_id:
-                continue
-            kind = msg.get("header", {}).get("msg_type")
-            if kind == "stream":
-                out.append(msg["content"].get("text", ""))
-            elif kind == "error":
-                out.append("\n".join(msg["content"].get("traceback", [])))
-            elif kind == "status" and msg["content"].get("execution_state") == "idle":
-                break
+        ws.deadline = time.monotonic() + 60  # checked inside each read, not between messages
+        while True:
+            try:
+                msg = json.loads(ws.recv_text())
+                if msg.get("parent_header", {}).get("msg_id") != msg_id:
+                    continue
+                kind = msg.get("header", {}).get("msg_type")
+                content = msg.get("content", {})
+                if kind == "stream":
+                    out.append(str(content.get("text", "")))
+                elif kind == "error":
+                    out.append("\n".join(map(str, content.get("traceback", []))))
+                elif kind == "status" and content.get("execution_state") == "idle":
+                    break
+            except (ValueError, AttributeError, TypeError) as exc:  # not a kernel's message
+                return f"(not a kernel's answer: {type(exc).__name__})"
         return "".join(out)
     finally:
         ws.close()

@@ -139,9 +139,9 @@ def _cmd_wizard(args: argparse.Namespace) -> int:
 
 
 def _import_tui() -> Callable[..., int]:
-    """screens.app.run_app, imported without the garbage collector: the imports make some 10^5
-    objects that live as long as the app, and collecting (and then rescanning) them made up
-    a tenth of the time to the first key. They are frozen: later collections skip them."""
+    """screens.app.run_app, imported without the garbage collector: the imports make some 60,000
+    objects that live as long as the app, and collecting (and then rescanning) them took a
+    tenth of the time to the first key. They are frozen: later collections skip them."""
     import gc
 
     gc.disable()

@@ -41,6 +41,9 @@ class InstallAnswers:
     installer: str = "auto"  # auto (uv when found, else pip) | uv | pip
     # "" = the index pip is configured with; a URL: used for this install (and a new venv's pip.conf)
     index_url: str = ""
+    # "" = none; "zh_CN": JupyterLab's own language pack for that locale goes into JupyterLab's
+    # environment, and the locale becomes JupyterLab's default (its settings' overrides.json)
+    language_pack: str = ""
 
 
 @dataclass

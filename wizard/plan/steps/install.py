@@ -24,8 +24,10 @@ from pathlib import Path
 from wizard.core.answers import Answers
 from wizard.core.errors import InputError, Problem
 from wizard.core.fileops import foreign_component, nearest_existing
+from wizard.core.run_as import owner_of
 from wizard.plan.actions import WriteFile
 from wizard.plan.plan import Plan
+from wizard.plan.steps import language_pack
 from wizard.plan.steps.install_actions import CreateVenv, InstallSpec, install_action
 from wizard.plan.steps.installer import (
     PackageSource,
@@ -206,8 +208,10 @@ def validate(answers: Answers, facts: Facts) -> list[Problem]:
     bad_spec = spec_problem(ins.version)
     if bad_spec:
         problems.append(Problem("install.version", bad_spec))
-    if ins.action != "keep" and (bad := installer_problem(answers, facts.uv)):
+    installs = ins.action != "keep" or bool(ins.language_pack)
+    if installs and (bad := installer_problem(answers, facts.uv)):
         problems.append(bad)
+    problems += language_pack.validate(answers, facts.interpreter, can_install=ins.action != "keep")
     if ins.action == "create-venv":
         return problems + _validate_create_venv(answers, facts)
     interp = facts.interpreter
@@ -347,10 +351,11 @@ def _validate_create_venv(answers: Answers, facts: Facts) -> list[Problem]:
 
 
 def plan_install(plan: Plan, answers: Answers, facts: Facts) -> None:
-    """Append the actions that put the chosen JupyterLab in place ("keep": none)."""
+    """Append the actions that put the chosen JupyterLab in place ("keep": none), then the
+    language pack's (`[install] language_pack`), into the same environment, the same way."""
     ins = answers.install
     interp = facts.interpreter
-    if ins.action == "keep" or interp is None:
+    if interp is None or (ins.action == "keep" and not ins.language_pack):
         return
     installed = interp.jupyterlab_version
     tool = chosen_installer(answers, facts.uv)
@@ -373,9 +378,6 @@ def plan_install(plan: Plan, answers: Answers, facts: Facts) -> None:
                     why="the venv's own index: later pip installs in it use install.index_url",
                 )
             )
-    if ins.action != "upgrade" and installed and satisfies(installed, ins.version):
-        plan.note("info", f"JupyterLab {installed} is already installed in {interp.prefix}")
-        return
     # pip's own settings as the interpreter that installs sees them (a new venv: its base's)
     asker = (
         facts.base_interpreter.executable if fresh and facts.base_interpreter else interp.executable
@@ -390,15 +392,30 @@ def plan_install(plan: Plan, answers: Answers, facts: Facts) -> None:
         lab_bin=interp.jupyter_lab_bin,
         source=source,
     )
-    plan.actions.append(install_action(uv, spec))
-    plan.note(
-        "info", f"installer: {tool}{f' ({uv})' if uv else ''}; packages from {source.describe()}"
+    installer_note = (
+        f"installer: {tool}{f' ({uv})' if uv else ''}; packages from {source.describe()}"
     )
-    if not fresh:
-        plan.note(
-            "info",
-            f"{tool} changes {interp.prefix}; if the apply fails it puts back the package versions it found",
-        )
+    if ins.action == "keep":
+        pass
+    elif ins.action != "upgrade" and installed and satisfies(installed, ins.version):
+        plan.note("info", f"JupyterLab {installed} is already installed in {interp.prefix}")
+    else:
+        plan.actions.append(install_action(uv, spec))
+        plan.note("info", installer_note)
+        installer_note = ""
+        if not fresh:
+            plan.note(
+                "info",
+                f"{tool} changes {interp.prefix}; if the apply fails it puts back the package versions it found",
+            )
+    pack_spec = dataclasses.replace(spec, as_user=owner_of(Path(interp.executable)))
+    before = len(plan.actions)
+    language_pack.plan_language_pack(plan, answers, interp, uv=uv, spec=pack_spec)
+    installs_pack = any(
+        isinstance(a, language_pack.InstallLanguagePack) for a in plan.actions[before:]
+    )
+    if installer_note and installs_pack:
+        plan.note("info", installer_note)
 
 
 def _user_name(uid: int) -> str:

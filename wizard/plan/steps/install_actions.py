@@ -185,6 +185,10 @@ class PipInstall(Action):
     def preview(self) -> str:
         return self._preview(self.argv)
 
+    def command_line(self) -> str:
+        """The install command as a person reads it (the first one tried)."""
+        return shlex.join(self.argv)
+
     def _preview(self, argv: list[str]) -> str:
         out = f"$ {shlex.join(argv)}\n$ {shlex.join([self.spec.lab_bin, '--version'])}\n"
         if self.spec.fresh:
@@ -325,6 +329,9 @@ class UvInstall(PipInstall):
 
     def _uv(self, command: str) -> list[str]:
         return [self.uv, "pip", command, "--python", self.python]
+
+    def command_line(self) -> str:
+        return shlex.join(self.uv_argv)
 
     def preview(self) -> str:
         out = self._preview(self.uv_argv)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
-from textual.widgets import Input, Label, Static
+from textual.widgets import Checkbox, Input, Label, Static
 
 from screens.base import StepScreen
 from screens.widgets import ChoiceList, Field
@@ -44,6 +44,7 @@ class InstallScreen(StepScreen):
         yield ChoiceList(form.installers(), id="installer")
         yield _field(form.INDEX_URL)
         yield Static("", id="installer-line", markup=False)
+        yield Checkbox(form.LANGUAGE_PACK.label, id="language_pack")
         yield Static("", id="install-problems", classes="problems", markup=False)
 
     def on_mount(self) -> None:
@@ -73,6 +74,7 @@ class InstallScreen(StepScreen):
             self.query_one(f"#{spec.name}", Field).input.value = values[spec.name]
         self.query_one("#installer", ChoiceList).set_value(values[form.INSTALLER.name])
         self.query_one("#index_url", Field).input.value = values[form.INDEX_URL.name]
+        self.query_one("#language_pack", Checkbox).value = bool(values[form.LANGUAGE_PACK.name])
         self._update_visibility(values[form.ACTION.name])
         self._show_envs()
         self._show_facts()
@@ -107,6 +109,7 @@ class InstallScreen(StepScreen):
         venv_line.update(form.venv_interpreter(self.query_one("#venv_path", Field).value))
         for wid in ("#installer", "#installer-label", "#index_url", "#installer-line"):
             self.query_one(wid).display = form.INSTALLER.name in shown
+        self.query_one("#language_pack").display = form.LANGUAGE_PACK.name in shown
         self.query_one("#installer-line", Static).update(
             form.installer_line(self.state.answers, self.state.facts)
         )
@@ -145,6 +148,8 @@ class InstallScreen(StepScreen):
         typed[form.INSTALLER.name] = (
             self.query_one("#installer", ChoiceList).value or a.install.installer
         )
+        pack = self.query_one("#language_pack", Checkbox)
+        typed[form.LANGUAGE_PACK.name] = form.PACK_LOCALE if pack.value else ""
         self.state.answers = form.collect(a, action, typed)
         if self.state.answers.jupyter.python != a.jupyter.python:
             self.wizard.probe_error = None

@@ -261,3 +261,21 @@ def test_the_probe_says_where_jupyterlab_reads_its_defaults() -> None:
     i = inspect_interpreter(sys.executable)
     assert i.lab_app_dir.endswith("/share/jupyter/lab")
     assert isinstance(i.language_packs, list)
+
+
+def test_the_install_form_offers_the_pack_with_every_action() -> None:
+    from wizard.forms import install as form
+
+    for action in ("keep", "install", "upgrade", "create-venv"):
+        assert form.LANGUAGE_PACK.name in form.shown(action)
+    assert form.values(Answers())[form.LANGUAGE_PACK.name] == ""  # off by default
+    assert not form.language_pack_default(Answers())
+    typed = {"python": "/opt/env/bin/python", "venv_path": "", "base_python": "", "version": ""}
+    on = form.collect(Answers(), "keep", {**typed, "language_pack": form.PACK_LOCALE})
+    assert on.install.language_pack == "zh_CN" and form.language_pack_default(on)
+    assert form.values(on)[form.LANGUAGE_PACK.name] == "zh_CN"
+    off = form.collect(on, "keep", {**typed, "language_pack": ""})
+    assert off.install.language_pack == ""
+    kept = form.collect(on, "keep", typed)  # a front-end without the field keeps the answer
+    assert kept.install.language_pack == "zh_CN"
+    assert form.LANGUAGE_PACK.prompt().endswith("?")

@@ -114,6 +114,9 @@ def ask_install(state: WizardState, envs: list[Environment]) -> None:
         typed[name] = _select(install.INSTALLER, install.installers(), typed[name])
         name = install.INDEX_URL.name
         typed[name] = _text(install.INDEX_URL.prompt(), typed[name], install.index_url_problems)
+    if install.LANGUAGE_PACK.name in shown:
+        ticked = _confirm(install.LANGUAGE_PACK, install.language_pack_default(a))
+        typed[install.LANGUAGE_PACK.name] = install.PACK_LOCALE if ticked else ""
     state.answers = install.collect(a, choice, typed)
     changed = state.answers.jupyter.python != a.jupyter.python
     if changed or state.facts is None:

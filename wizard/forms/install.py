@@ -43,6 +43,13 @@ INDEX_URL = FieldSpec(
     "Package index URL (optional)",
     help="empty: the index pip is configured with; a URL also goes into a new venv's pip.conf",
 )
+LANGUAGE_PACK = FieldSpec(
+    "language_pack",
+    "JupyterLab in Chinese (zh_CN language pack)",
+    help="installs jupyterlab-language-pack-zh-CN and makes zh_CN JupyterLab's default language",
+    question="Install JupyterLab's Chinese language pack and make Chinese its default language?",
+)
+PACK_LOCALE = "zh_CN"  # the locale the field offers (the wizard's own other language)
 INSTALLER_LABELS = {
     "auto": "Automatic: uv when it is there, else pip",
     "uv": "uv (fast)",
@@ -88,16 +95,22 @@ def env_choices(envs: Sequence[Environment], current: str) -> list[Choice]:
 
 
 def shown(action: str | None) -> set[str]:
-    """The fields an action asks for besides the action itself. With create-venv the
+    """The fields an action asks for besides the action itself (the language pack with
+    every action: keep installs it into the environment as it is). With create-venv the
     interpreter is the new venv's own: shown as a line that follows the venv path, never a
     field of its own to keep in agreement."""
     installing = {VERSION.name, INSTALLER.name, INDEX_URL.name}
     if action == "create-venv":
-        return {VENV_PATH.name, BASE_PYTHON.name, *installing}
-    fields = {ENVS.name, PYTHON.name}
+        return {VENV_PATH.name, BASE_PYTHON.name, LANGUAGE_PACK.name, *installing}
+    fields = {ENVS.name, PYTHON.name, LANGUAGE_PACK.name}
     if action in ("install", "upgrade"):
         fields |= installing
     return fields
+
+
+def language_pack_default(answers: Answers) -> bool:
+    """Whether the field starts ticked: as the answers say (off unless they ask for it)."""
+    return answers.install.language_pack == PACK_LOCALE
 
 
 def venv_interpreter(typed_venv: str) -> str:
@@ -136,6 +149,7 @@ def values(answers: Answers) -> dict[str, str]:
         VERSION.name: a.version,
         INSTALLER.name: a.installer,
         INDEX_URL.name: a.index_url,
+        LANGUAGE_PACK.name: PACK_LOCALE if language_pack_default(answers) else "",
     }
 
 
@@ -154,6 +168,7 @@ def collect(answers: Answers, action: str, typed: dict[str, str]) -> Answers:
         version=typed[VERSION.name].strip(),
         installer=typed.get(INSTALLER.name, answers.install.installer),
         index_url=typed.get(INDEX_URL.name, answers.install.index_url).strip(),
+        language_pack=typed.get(LANGUAGE_PACK.name, answers.install.language_pack),
     )
     if action == "create-venv":
         new = install.venv_path_of(out)

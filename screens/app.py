@@ -24,6 +24,7 @@ from screens.terminal import HANGUP_EXIT, GuardedDriver, TerminalLost
 from screens.widgets import ConfirmScreen, HelpScreen
 from wizard.core.answers import Answers
 from wizard.core.errors import WizardError
+from wizard.core.i18n import N_, _, language, remember, set_language
 from wizard.forms.password import is_set as password_is_set
 from wizard.forms.state import (
     STEP_NAMES,
@@ -57,10 +58,10 @@ class WizardApp(App[int]):
     CSS_PATH = HERE / "app.tcss"
     ENABLE_COMMAND_PALETTE = False
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f1", "help", "Help"),
-        Binding("question_mark", "help", "Help", show=False),
-        Binding("ctrl+q", "quit", "Quit", priority=True),
-        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
+        Binding("f1", "help", N_("Help")),
+        Binding("question_mark", "help", N_("Help"), show=False),
+        Binding("ctrl+q", "quit", N_("Quit"), priority=True),
+        Binding("ctrl+c", "quit", N_("Quit"), show=False, priority=True),
     ]
 
     def __init__(
@@ -133,6 +134,31 @@ class WizardApp(App[int]):
             self.install_screen(screen, name)
             self._step_screens[name] = screen
         return screen
+
+    # -- language --------------------------------------------------------------------------
+
+    def switch_language(self, code: str) -> None:
+        """Every text in `code` from now on: the step screens made so far are made again when
+        next shown (the current one recomposes itself); the choice is kept for the next start."""
+        set_language(code)
+        current = self.screen
+        for name, screen in list(self._step_screens.items()):
+            if screen is not current and screen not in self.screen_stack:
+                del self._step_screens[name]
+                self.uninstall_screen(name)
+        self._remember_language(language())
+        self.refresh_bindings()
+
+    @work(thread=True, group="language", exit_on_error=False)
+    def _remember_language(self, code: str) -> None:
+        try:
+            remember(code)
+        except (OSError, WizardError) as exc:  # not worth more than a line: it is in use now
+            self.call_from_thread(
+                self.notify,
+                _("The language could not be remembered: {error}").format(error=exc),
+                severity="warning",
+            )
 
     # -- facts -----------------------------------------------------------------------------
 
@@ -253,7 +279,7 @@ class WizardApp(App[int]):
         wizard = [str(me)] if me.is_absolute() and me.name == "jupyter-setup-wizard" else [
             sys.executable, "-m", "wizard",
         ]  # fmt: skip
-        self.restart_argv = ["sudo", *wizard, "--resume", str(handed)]
+        self.restart_argv = ["sudo", *wizard, "--lang", language(), "--resume", str(handed)]
         self.exit(0)
 
     def unapplied(self) -> bool:

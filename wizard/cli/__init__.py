@@ -13,12 +13,17 @@ from pathlib import Path
 
 from wizard import __version__
 from wizard.core.errors import WizardError
+from wizard.core.i18n import LANGUAGES, _, lang_from_argv, select
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    # The language first: the parser's help texts and every message follow it.
+    select(lang_from_argv(argv))
     try:
-        if not argv:  # the full-screen wizard, as fast as it can be: no parser needed
+        if not argv or argv_is_only_lang(
+            argv
+        ):  # the full-screen wizard, as fast as it can be: no parser needed
             from screens.app import run_app
 
             return run_app()  # it names an interrupted apply itself (stderr would be hidden)
@@ -43,6 +48,24 @@ def _tell_of_interrupted_applies() -> None:
         print(f"warning: {interrupted_text(journal)}", file=sys.stderr)
 
 
+def argv_is_only_lang(argv: list[str]) -> bool:
+    """`--lang X` alone still starts the full-screen wizard without building the parser."""
+    lang = lang_from_argv(argv)
+    only = argv == ["--lang", lang] or argv == [f"--lang={lang}"]
+    return only and lang in LANGUAGES
+
+
+def _lang_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--lang",
+        choices=sorted(LANGUAGES),
+        default=argparse.SUPPRESS,  # read by lang_from_argv before parsing; here for --help
+        help=_(
+            "language of the messages (default: the remembered choice, else LANGUAGE/LC_ALL/LC_MESSAGES/LANG, else en)"
+        ),
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="jupyter-setup-wizard",
@@ -55,10 +78,12 @@ def _parser() -> argparse.ArgumentParser:
     # The wizard restarting itself with sudo hands its answers over in this file (see
     # wizard.session.hand_over); not for people to type.
     p.add_argument("--resume", type=Path, help=argparse.SUPPRESS)
+    _lang_option(p)
     p.set_defaults(func=_cmd_wizard)
     sub = p.add_subparsers(title="commands", metavar="COMMAND")
 
     a = sub.add_parser("apply", help="apply an answers file without a UI")
+    _lang_option(a)
     a.add_argument("answers", type=Path, help="answers file (TOML)")
     a.add_argument("--dry-run", action="store_true", help="print the plan and change nothing")
     a.add_argument("--yes", "-y", action="store_true", help="do not ask before applying")
@@ -80,15 +105,18 @@ def _parser() -> argparse.ArgumentParser:
     a.set_defaults(func=_lazy("apply"))
 
     r = sub.add_parser("rollback", help="restore the files an earlier apply changed")
+    _lang_option(r)
     r.add_argument("id", nargs="?", help="apply ID (default: the latest applied); see `history`")
     r.add_argument("--dry-run", action="store_true", help="print what would be restored")
     r.add_argument("--yes", "-y", action="store_true", help="do not ask before restoring")
     r.set_defaults(func=_lazy("rollback"))
 
     h = sub.add_parser("history", help="list earlier applies and their IDs")
+    _lang_option(h)
     h.set_defaults(func=_lazy("rollback", "history"))
 
     s = sub.add_parser("status", help="live status of JupyterLab (service, ports, HTTP)")
+    _lang_option(s)
     s.add_argument("--json", action="store_true", help="print one snapshot as JSON and exit")
     s.add_argument("--once", action="store_true", help="print one snapshot as text and exit")
     s.add_argument("--interval", type=float, default=1.0, help="seconds between refreshes")
@@ -98,11 +126,13 @@ def _parser() -> argparse.ArgumentParser:
     s.set_defaults(func=_lazy("status"))
 
     sv = sub.add_parser("service", help="start, stop, restart the JupyterLab service; its logs")
+    _lang_option(sv)
     sv.add_argument("verb", choices=["start", "stop", "restart", "status", "logs"])
     sv.add_argument("-n", "--lines", type=int, default=50, help="logs: how many lines")
     sv.set_defaults(func=_lazy("service"))
 
     d = sub.add_parser("doctor", help="check why JupyterLab is not reachable, with fixes")
+    _lang_option(d)
     d.add_argument(
         "--answers", type=Path, help="compare against this answers file (default: the last apply)"
     )

@@ -190,7 +190,7 @@ class WizardApp(App[int]):
         except WizardError as exc:
             facts, error = None, str(exc)
         except Exception as exc:  # a core bug must show on the screens, not leave them waiting
-            facts, error = None, f"unexpected error while probing: {exc}"
+            facts, error = None, _("unexpected error while probing: {error}").format(error=exc)
         has_password = facts is not None and password_is_set(facts)
         if not get_current_worker().is_cancelled:
             self.call_from_thread(self._facts_ready, facts, error, has_password)
@@ -226,7 +226,7 @@ class WizardApp(App[int]):
     def goto(self, step: str, *, apply: bool = False) -> None:
         """Show a step; `apply` on review: apply its plan as soon as it is made (a retry)."""
         if self.applying:
-            self.notify("An apply is running; wait for it or press Ctrl+Q to stop it.")
+            self.notify(_("An apply is running; wait for it or press Ctrl+Q to stop it."))
             return
         if self.screen.id == step or getattr(self.screen, "step", None) == step:
             return
@@ -248,11 +248,11 @@ class WizardApp(App[int]):
         try:  # the status screen is built separately; stay usable without it
             status = importlib.import_module("screens.status")
         except ImportError:
-            self.notify("The status screen is not available in this build.", severity="warning")
+            self.notify(_("The status screen is not available in this build."), severity="warning")
             return
         screen_cls = getattr(status, "StatusScreen", None)
         if screen_cls is None:
-            self.notify("The status screen is not available in this build.", severity="warning")
+            self.notify(_("The status screen is not available in this build."), severity="warning")
             return
         self.push_screen(screen_cls())
 
@@ -295,9 +295,11 @@ class WizardApp(App[int]):
                 return
             self.push_screen(
                 ConfirmScreen(
-                    "Your answers are not applied yet, and quitting forgets them.\n\nQuit anyway?",
-                    yes="Quit",
-                    no="Keep going",
+                    _(
+                        "Your answers are not applied yet, and quitting forgets them.\n\nQuit anyway?"
+                    ),
+                    yes=_("Quit"),
+                    no=_("Keep going"),
                 ),
                 lambda leave: self.exit(0) if leave else None,
             )
@@ -306,13 +308,15 @@ class WizardApp(App[int]):
         def answered(stop: bool | None) -> None:
             if stop and self.applying:
                 self.stop_apply_and_quit()
-                self.notify("Stopping: rolling back what was done…", severity="warning")
+                self.notify(_("Stopping: rolling back what was done…"), severity="warning")
 
         self.push_screen(
             ConfirmScreen(
-                "An apply is in progress.\n\nStop it and roll back everything it changed, then quit?",
-                yes="Stop and roll back",
-                no="Keep applying",
+                _(
+                    "An apply is in progress.\n\nStop it and roll back everything it changed, then quit?"
+                ),
+                yes=_("Stop and roll back"),
+                no=_("Keep applying"),
             ),
             answered,
         )
@@ -350,6 +354,6 @@ def run_app(resume: Path | None = None) -> int:
     if app.farewell:  # after an apply: how to reach JupyterLab, kept in the terminal
         print(app.farewell)
     if app.restart_argv:  # the person asked for root: the same wizard, with sudo, same answers
-        print("Restarting with sudo…", flush=True)
+        print(_("Restarting with sudo…"), flush=True)
         os.execvp(app.restart_argv[0], app.restart_argv)
     return int(code or 0)

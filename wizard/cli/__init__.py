@@ -33,7 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except WizardError as exc:
         for line in str(exc).splitlines():
-            print(f"error: {line}", file=sys.stderr)
+            print(f"error: {line}", file=sys.stderr)  # the prefix stays: scripts look for it
         return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -69,83 +69,89 @@ def _lang_option(p: argparse.ArgumentParser) -> None:
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="jupyter-setup-wizard",
-        description="Set up JupyterLab on this server and reach it safely.",
+        description=_("Set up JupyterLab on this server and reach it safely."),
     )
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     p.add_argument(
-        "--plain", action="store_true", help="line-by-line prompts instead of the full-screen UI"
+        "--plain", action="store_true", help=_("line-by-line prompts instead of the full-screen UI")
     )
     # The wizard restarting itself with sudo hands its answers over in this file (see
     # wizard.session.hand_over); not for people to type.
     p.add_argument("--resume", type=Path, help=argparse.SUPPRESS)
     _lang_option(p)
     p.set_defaults(func=_cmd_wizard)
-    sub = p.add_subparsers(title="commands", metavar="COMMAND")
+    sub = p.add_subparsers(title=_("commands"), metavar="COMMAND")
 
-    a = sub.add_parser("apply", help="apply an answers file without a UI")
+    a = sub.add_parser("apply", help=_("apply an answers file without a UI"))
     _lang_option(a)
-    a.add_argument("answers", type=Path, help="answers file (TOML)")
-    a.add_argument("--dry-run", action="store_true", help="print the plan and change nothing")
-    a.add_argument("--yes", "-y", action="store_true", help="do not ask before applying")
+    a.add_argument("answers", type=Path, help=_("answers file (TOML)"))
+    a.add_argument("--dry-run", action="store_true", help=_("print the plan and change nothing"))
+    a.add_argument("--yes", "-y", action="store_true", help=_("do not ask before applying"))
     a.add_argument(
         "--json",
         action="store_true",
-        help="print one JSON object (schema: wizard/apply/schema.py) instead of text; needs --yes or --dry-run",
+        help=_(
+            "print one JSON object (schema: wizard/apply/schema.py) instead of text; needs --yes or --dry-run"
+        ),
     )
     a.add_argument(
         "--password-stdin",
         action="store_true",
-        help="read the new Jupyter password from standard input (never from argv)",
+        help=_("read the new Jupyter password from standard input (never from argv)"),
     )
     a.add_argument(
         "--proxy-password-stdin",
         action="store_true",
-        help="read the reverse proxy's basic-auth password from standard input (the line after the Jupyter password when both)",
+        help=_(
+            "read the reverse proxy's basic-auth password from standard input (the line after the Jupyter password when both)"
+        ),
     )
     a.set_defaults(func=_lazy("apply"))
 
-    r = sub.add_parser("rollback", help="restore the files an earlier apply changed")
+    r = sub.add_parser("rollback", help=_("restore the files an earlier apply changed"))
     _lang_option(r)
-    r.add_argument("id", nargs="?", help="apply ID (default: the latest applied); see `history`")
-    r.add_argument("--dry-run", action="store_true", help="print what would be restored")
-    r.add_argument("--yes", "-y", action="store_true", help="do not ask before restoring")
+    r.add_argument("id", nargs="?", help=_("apply ID (default: the latest applied); see `history`"))
+    r.add_argument("--dry-run", action="store_true", help=_("print what would be restored"))
+    r.add_argument("--yes", "-y", action="store_true", help=_("do not ask before restoring"))
     r.set_defaults(func=_lazy("rollback"))
 
-    h = sub.add_parser("history", help="list earlier applies and their IDs")
+    h = sub.add_parser("history", help=_("list earlier applies and their IDs"))
     _lang_option(h)
     h.set_defaults(func=_lazy("rollback", "history"))
 
-    s = sub.add_parser("status", help="live status of JupyterLab (service, ports, HTTP)")
+    s = sub.add_parser("status", help=_("live status of JupyterLab (service, ports, HTTP)"))
     _lang_option(s)
-    s.add_argument("--json", action="store_true", help="print one snapshot as JSON and exit")
-    s.add_argument("--once", action="store_true", help="print one snapshot as text and exit")
-    s.add_argument("--interval", type=float, default=1.0, help="seconds between refreshes")
+    s.add_argument("--json", action="store_true", help=_("print one snapshot as JSON and exit"))
+    s.add_argument("--once", action="store_true", help=_("print one snapshot as text and exit"))
+    s.add_argument("--interval", type=float, default=1.0, help=_("seconds between refreshes"))
     s.add_argument(
-        "--show-token", action="store_true", help="include the token and the URL with it"
+        "--show-token", action="store_true", help=_("include the token and the URL with it")
     )
     s.set_defaults(func=_lazy("status"))
 
-    sv = sub.add_parser("service", help="start, stop, restart the JupyterLab service; its logs")
+    sv = sub.add_parser("service", help=_("start, stop, restart the JupyterLab service; its logs"))
     _lang_option(sv)
     sv.add_argument("verb", choices=["start", "stop", "restart", "status", "logs"])
-    sv.add_argument("-n", "--lines", type=int, default=50, help="logs: how many lines")
+    sv.add_argument("-n", "--lines", type=int, default=50, help=_("logs: how many lines"))
     sv.set_defaults(func=_lazy("service"))
 
-    d = sub.add_parser("doctor", help="check why JupyterLab is not reachable, with fixes")
+    d = sub.add_parser("doctor", help=_("check why JupyterLab is not reachable, with fixes"))
     _lang_option(d)
     d.add_argument(
-        "--answers", type=Path, help="compare against this answers file (default: the last apply)"
+        "--answers",
+        type=Path,
+        help=_("compare against this answers file (default: the last apply)"),
     )
-    d.add_argument("--json", action="store_true", help="print the checks as JSON")
+    d.add_argument("--json", action="store_true", help=_("print the checks as JSON"))
     d.add_argument(
         "--password-stdin",
         action="store_true",
-        help="Jupyter password on stdin: also log in and try a WebSocket",
+        help=_("Jupyter password on stdin: also log in and try a WebSocket"),
     )
     d.add_argument(
         "--proxy-password-stdin",
         action="store_true",
-        help="basic-auth password on stdin (the line after the Jupyter password)",
+        help=_("basic-auth password on stdin (the line after the Jupyter password)"),
     )
     d.set_defaults(func=_lazy("doctor"))
     return p

@@ -153,7 +153,7 @@ class StatusScreen(TranslatedBindings, Screen[None]):
         self._set(
             "#configured",
             _("Configured ({source}): port {port}, ip {ip}").format(
-                source=cfg.source, port=cfg.port, ip=cfg.ip or "all"
+                source=_(cfg.source), port=cfg.port, ip=cfg.ip or "all"
             )
             + (
                 _(", access {method}").format(method=cfg.access_method) if cfg.access_method else ""

@@ -24,7 +24,11 @@ MO = PO.with_suffix(".mo")
 
 BRACE = re.compile(r"(?<!\{)\{([A-Za-z_][A-Za-z0-9_]*)(?:[!:][^{}]*)?\}(?!\})")
 PERCENT = re.compile(r"%(?:\(([A-Za-z_][A-Za-z0-9_]*)\))?[-#0 +]*\d*(?:\.\d+)?[sdrifx%]")
-MARKUP = re.compile(r"\[/?[a-z$@][^\[\]]*\]")
+# Rich/Textual markup tags ([b], [/], [bold red], [$accent], [@click=...], [link=...])
+MARKUP = re.compile(
+    r"\[/?(?:b|i|u|s|bold|italic|underline|strike|dim|reverse|blink|link|on|not|red|green|"
+    r"yellow|blue|magenta|cyan|white|black)(?:[\s=][^\[\]]*)?\]|\[/?[$@#][^\[\]]*\]|\[/\]"
+)
 
 
 def _po():  # type: ignore[no-untyped-def]

@@ -246,3 +246,33 @@ def test_a_remembered_file_others_can_write_is_ignored(
     path.rename(link)
     path.symlink_to(link)
     assert i18n.remembered(path) is None  # never through a link
+
+
+# -- width in terminal cells ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text", ["", "port", "端口", "JupyterLab 未在运行", "（留空：你自己）", "e\u0301", "✓ ✗ ⚠ …"]
+)
+def test_cells_count_as_the_terminal_does(text: str) -> None:
+    from rich.cells import cell_len
+
+    assert i18n.cells(text) == cell_len(text)
+
+
+def test_pad_aligns_by_cells() -> None:
+    rows = [i18n.pad(name, 12) + "|" for name in ("Config", "配置", "可访问", "JupyterLab")]
+    assert {i18n.cells(r) for r in rows} == {13}
+    assert i18n.pad("much longer than twelve", 12) == "much longer than twelve"
+
+
+def test_wrap_cells_keeps_lines_within_the_width() -> None:
+    import textwrap
+
+    english = "print one snapshot as JSON and exit, and some more words here"
+    assert i18n.wrap_cells(english, 20) == textwrap.wrap(english, 20)
+    chinese = "从标准输入读取反向代理的 basic-auth 密码（两者都有时，在 Jupyter 密码的下一行）"
+    lines = i18n.wrap_cells(chinese, 30)
+    assert "".join(lines).replace(" ", "") == chinese.replace(" ", "")
+    assert all(i18n.cells(line) <= 32 for line in lines)  # closing punctuation may overhang
+    assert not any(line[0] in i18n.NO_LINE_START for line in lines)

@@ -101,3 +101,14 @@ def test_help_in_chinese_and_an_unknown_language_refused(tmp_path: Path) -> None
     assert "以 JSON 输出一次快照后退出" in out.stdout
     bad = run("status", "--lang", "fr", tmp_path=tmp_path)
     assert bad.returncode == 2 and "--lang" in bad.stderr
+
+
+def test_chinese_help_fits_80_cells(tmp_path: Path) -> None:
+    from wizard.core.i18n import cells
+
+    for cmd in ([], ["apply"], ["doctor"], ["status"]):
+        out = run(*cmd, "--help", "--lang", "zh_CN", tmp_path=tmp_path, COLUMNS="80")
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.startswith("用法：")
+        wide = [line for line in out.stdout.splitlines() if cells(line) > 80]
+        assert wide == []

@@ -206,3 +206,45 @@ def cells(text: str) -> int:
 def pad(text: str, width: int) -> str:
     """`text` padded with spaces to `width` cells (str.ljust counts characters, not cells)."""
     return text + " " * max(0, width - cells(text))
+
+
+# Closing punctuation never starts a line (it stays on the line before, a cell or two over).
+NO_LINE_START = "）)」』】》，。、；：！？,.;:!?"
+
+
+def wrap_cells(text: str, width: int) -> list[str]:
+    """`text` in lines of at most `width` cells: broken at spaces, and between two wide
+    characters (Chinese has no spaces between words); textwrap counts characters instead."""
+    tokens: list[str] = []
+    word = ""
+    for ch in text:
+        if ch.isspace():
+            if word:
+                tokens.append(word)
+            word = ""
+            tokens.append(" ")
+        elif cells(ch) == 2:
+            if word and cells(word[-1]) != 2:
+                tokens.append(word)
+                word = ""
+            word += ch
+            tokens.append(word)
+            word = ""
+        else:
+            word += ch
+    if word:
+        tokens.append(word)
+    lines: list[str] = []
+    line = ""
+    for token in tokens:
+        if token == " ":
+            if line and not line.endswith(" "):
+                line += " "
+            continue
+        if line and cells(line + token) > width and token[0] not in NO_LINE_START:
+            lines.append(line.rstrip())
+            line = ""
+        line += token
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines

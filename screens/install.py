@@ -12,10 +12,11 @@ from textual.widgets import Checkbox, Input, Label, Static
 from screens.base import StepScreen
 from screens.widgets import ChoiceList, Field
 from wizard.core.errors import Problem
+from wizard.core.i18n import N_, _
 from wizard.forms import install as form
 from wizard.forms.fields import Choice, FieldSpec
 
-NONE_FOUND = Choice("", "None found: type the interpreter's path below")
+NONE_FOUND = Choice("", N_("None found: type the interpreter's path below"))
 
 
 def _field(spec: FieldSpec) -> Field:
@@ -81,7 +82,7 @@ class InstallScreen(StepScreen):
 
     def _show_facts(self) -> None:
         facts = self.state.facts
-        text = "Checking the interpreter…"
+        text = _("Checking the interpreter…")
         if self.wizard.probe_error:
             text = f"✗ {self.wizard.probe_error}"
         elif facts is not None and facts.interpreter is not None:
@@ -91,9 +92,9 @@ class InstallScreen(StepScreen):
                 + (
                     f"JupyterLab {i.jupyterlab_version}"
                     if i.jupyterlab_version
-                    else "no JupyterLab yet"
+                    else _("no JupyterLab yet")
                 )
-                + f"\nConfig dir: {facts.config_dir}"
+                + _("\nConfig dir: {path}").format(path=facts.config_dir)
             )
         self.query_one("#interp-facts", Static).update(text)
 
@@ -163,7 +164,7 @@ class InstallScreen(StepScreen):
         self.collect()
         if self.wizard.probing:  # a moment: go on (or say what is wrong) once it is checked
             self.next_when_probed = True
-            self.notify("Checking the interpreter; Next follows in a moment.", timeout=3)
+            self.notify(_("Checking the interpreter; Next follows in a moment."), timeout=3)
             return
         super().action_next()
 
@@ -185,7 +186,7 @@ class InstallScreen(StepScreen):
         elif self.wizard.probe_error:
             problems = [Problem("jupyter.python", self.wizard.probe_error)]
         else:  # never let an unchecked interpreter through
-            problems = [Problem("jupyter.python", form.CHECKING)]
+            problems = [Problem("jupyter.python", _(form.CHECKING))]
         python = self.query_one("#python", Field)
         by_field = {
             "install.venv_path": "#venv_path",

@@ -10,6 +10,7 @@ from textual.containers import Horizontal
 from textual.widgets import Button, Static
 
 from screens.base import StepScreen
+from wizard.core.i18n import N_, _, language
 from wizard.forms import welcome as form
 
 
@@ -18,16 +19,18 @@ class WelcomeScreen(StepScreen):
     title_text = form.TITLE
     intro = form.INTRO
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("s", "status", "Status"),
-        Binding("q", "app.quit", "Quit", show=False),
+        Binding("s", "status", N_("Status")),
+        Binding("q", "app.quit", N_("Quit"), show=False),
+        # English <-> 简体中文, remembered for the next start (the help lists it).
+        Binding("l", "language", N_("Language"), show=False),
     ]
 
     def compose_body(self) -> ComposeResult:
         yield Static("", id="glance", markup=False)
         with Horizontal(id="welcome-buttons"):
             yield Button(form.start_label(configured=False), id="setup", variant="primary")
-            yield Button("Status", id="status")
-            yield Button("Quit", id="quit")
+            yield Button(_("Status"), id="status")
+            yield Button(_("Quit"), id="quit")
 
     def on_mount(self) -> None:
         self.query_one("#setup", Button).focus()
@@ -38,7 +41,9 @@ class WelcomeScreen(StepScreen):
             "\n".join(form.glance(st.facts, st.answers, st.has_current_password, st.configured))
         )
         if self.wizard.probe_error:
-            self.query_one("#glance", Static).update(f"Could not probe: {self.wizard.probe_error}")
+            self.query_one("#glance", Static).update(
+                _("Could not probe: {error}").format(error=self.wizard.probe_error)
+            )
         self.query_one("#setup", Button).label = form.start_label(st.configured)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
@@ -51,3 +56,11 @@ class WelcomeScreen(StepScreen):
 
     def action_status(self) -> None:
         self.wizard.show_status()
+
+    async def action_language(self) -> None:
+        """The other language, at once on this screen, and remembered (in a thread)."""
+        self.wizard.switch_language("en" if language() == "zh_CN" else "zh_CN")
+        await self.recompose()
+        self.on_mount()
+        self.load()
+        self.sub_title = _(self.title_text)

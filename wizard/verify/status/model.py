@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from wizard.core.i18n import _
+
 if TYPE_CHECKING:
     from wizard.plan.service.base import ServiceState
 
@@ -60,9 +62,11 @@ class Listener:
 
     def describe(self) -> str:
         if self.pid is None:
-            who = f"user {self.user}" if self.user else "another user"
-            return f"a process of {who} (run as root to see which)"
-        return f"{self.process or '?'} (pid {self.pid}, user {self.user or '?'})"
+            who = _("user {user}").format(user=self.user) if self.user else _("another user")
+            return _("a process of {who} (run as root to see which)").format(who=who)
+        return _("{process} (pid {pid}, user {user})").format(
+            process=self.process or "?", pid=self.pid, user=self.user or "?"
+        )
 
 
 @dataclass

@@ -55,6 +55,9 @@ def test_plain_in_chinese_default_ssh_tunnel(tmp_path: Path, jlab: str) -> None:
         p.key(ENTER)
         p.expect("怎么做")
         p.key(ENTER)
+        p.expect("安装 JupyterLab 的中文语言包")  # on by default in Chinese
+        p.expect(r"\(Y/n\)|（Y/n）|\[Y/n\]")
+        p.key("n")  # not into the shared test JupyterLab (tests/system/test_language_pack.py)
         p.expect("将这些作为内核提供")
         p.key(ENTER)
         p.expect("新的 Jupyter 密码")

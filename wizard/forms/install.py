@@ -12,7 +12,7 @@ from pathlib import Path
 from wizard.core import grammar
 from wizard.core.answers import Answers
 from wizard.core.errors import Problem
-from wizard.core.i18n import N_, _
+from wizard.core.i18n import N_, _, is_chinese
 from wizard.forms.fields import Choice, FieldSpec
 from wizard.plan.steps import install, installer
 from wizard.probe.environments import Environment, default_venv_path
@@ -50,9 +50,13 @@ INDEX_URL = FieldSpec(
 )
 LANGUAGE_PACK = FieldSpec(
     "language_pack",
-    "JupyterLab in Chinese (zh_CN language pack)",
-    help="installs jupyterlab-language-pack-zh-CN and makes zh_CN JupyterLab's default language",
-    question="Install JupyterLab's Chinese language pack and make Chinese its default language?",
+    N_("JupyterLab in Chinese (zh_CN language pack)"),
+    help=N_(
+        "installs jupyterlab-language-pack-zh-CN and makes zh_CN JupyterLab's default language"
+    ),
+    question=N_(
+        "Install JupyterLab's Chinese language pack and make Chinese its default language?"
+    ),
 )
 PACK_LOCALE = "zh_CN"  # the locale the field offers (the wizard's own other language)
 INSTALLER_LABELS = {
@@ -116,8 +120,9 @@ def shown(action: str | None) -> set[str]:
 
 
 def language_pack_default(answers: Answers) -> bool:
-    """Whether the field starts ticked: as the answers say (off unless they ask for it)."""
-    return answers.install.language_pack == PACK_LOCALE
+    """Whether the field starts ticked: when the answers ask for it, or the wizard speaks
+    Chinese (a person reading it in Chinese likely wants JupyterLab in Chinese too)."""
+    return answers.install.language_pack == PACK_LOCALE or is_chinese()
 
 
 def venv_interpreter(typed_venv: str) -> str:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from wizard.core.errors import InputError
+from wizard.core.i18n import _
 from wizard.core.run_as import RunAs
 
 _SCRIPT = r"""
@@ -167,13 +168,21 @@ def inspect_interpreter(python: str, *, timeout: float = 20.0) -> Interpreter:
     """Run the question script under ``python``; InputError when it is not a usable interpreter."""
     path = Path(python)
     if not path.is_absolute():
-        raise InputError(f"jupyter.python: {python!r} is not an absolute path")
+        raise InputError(
+            _("jupyter.python: {python!r} is not an absolute path").format(python=python)
+        )
     if not path.exists():
-        raise InputError(f"jupyter.python: {python} does not exist")
+        raise InputError(_("jupyter.python: {python} does not exist").format(python=python))
     try:
         data = run_json_script(python, _SCRIPT, timeout=timeout)
     except (OSError, subprocess.SubprocessError) as exc:
-        raise InputError(f"jupyter.python: {python} could not be run as Python: {exc}") from exc
+        raise InputError(
+            _("jupyter.python: {python} could not be run as Python: {exc}").format(
+                python=python, exc=exc
+            )
+        ) from exc
     except ValueError as exc:
-        raise InputError(f"jupyter.python: {python} gave an unexpected answer") from exc
+        raise InputError(
+            _("jupyter.python: {python} gave an unexpected answer").format(python=python)
+        ) from exc
     return Interpreter(**data)

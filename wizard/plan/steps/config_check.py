@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from wizard.core.errors import InputError, Problem
+from wizard.core.i18n import _
 from wizard.plan.actions import Action, ApplyContext, Look, Poll, WriteFile
 from wizard.plan.plan import Plan
 from wizard.plan.service.health import answers_http
@@ -237,8 +238,7 @@ def check_before(
     cwd = str(desired.get(("ServerApp", "root_dir")) or "/")
     alone = fingerprint(facts.config_dirs, files)
     if _only_wizard_settings(alone, files, desired):
-        plan.note("info", "Jupyter loads the wizard's own settings alone (no other config file but"
-                  " extensions' enabling JSON on its search path): nothing else to check")  # fmt: skip
+        plan.note("info", _("Jupyter loads the wizard's own settings alone (no other config file but extensions' enabling JSON on its search path): nothing else to check"))  # fmt: skip
         return facts.config_dirs, alone
     try:
         today, eff = load_many(
@@ -247,14 +247,20 @@ def check_before(
             run_as=run_as,
         )
     except ConfigCheckError as exc:
-        plan.note("warning", f"the config Jupyter will load was not checked before apply: {exc}")
+        plan.note(
+            "warning",
+            _("the config Jupyter will load was not checked before apply: {exc}").format(exc=exc),
+        )
         return None
     texts = {p: t for p, t in files.items() if t is not None}
     found = problems(eff, expected(desired), texts, today=today)
     if found:
         raise InputError([Problem("config", p) for p in found])
     plan.note(
-        "info", f"Jupyter will run with (checked with {facts.interpreter.executable}): {table(eff)}"
+        "info",
+        _("Jupyter will run with (checked with {executable}): {table}").format(
+            executable=facts.interpreter.executable, table=table(eff)
+        ),
     )
     if not today.errors:  # a config Jupyter cannot load today is refused before this
         for change in effect_changes(today, eff, desired, texts):
@@ -303,7 +309,7 @@ class ConfigGate(Poll):
         after: list[Action],
         checked: Checked | None = None,
     ) -> None:
-        super().__init__("the config Jupyter loads is the one written", after=after, timeout=0)
+        super().__init__(_("the config Jupyter loads is the one written"), after=after, timeout=0)
         self.python, self.config_dir, self.run_as = python, config_dir, run_as
         # What the check before apply loaded: the same bytes load the same config, so the
         # (seconds-long) load runs again only when they differ.
@@ -312,7 +318,9 @@ class ConfigGate(Poll):
         self.cwd = str(desired.get(("ServerApp", "root_dir")) or "/")
 
     def preview(self) -> str:
-        return f"check: {self.python} loads the config from {self.config_dir} as written (else roll back)\n"
+        return _(
+            "check: {python} loads the config from {config_dir} as written (else roll back)\n"
+        ).format(python=self.python, config_dir=self.config_dir)
 
     def look(self) -> Look:
         if self.checked and fingerprint(self.checked[0]) == self.checked[1]:
@@ -328,7 +336,9 @@ class ConfigGate(Poll):
         return f"ok: Jupyter loads {look.reason}"
 
     def failed(self, look: Look) -> Exception:
-        return RuntimeError(f"the written config is not what Jupyter loads: {look.reason}")
+        return RuntimeError(
+            _("the written config is not what Jupyter loads: {reason}").format(reason=look.reason)
+        )
 
 
 class TrialStart(Poll):
@@ -346,7 +356,9 @@ class TrialStart(Poll):
         after: list[Action],
         timeout: float = 60.0,
     ) -> None:
-        super().__init__("jupyter-lab starts with the written config", after=after, timeout=timeout)
+        super().__init__(
+            _("jupyter-lab starts with the written config"), after=after, timeout=timeout
+        )
         self.jupyter_lab, self.config_dir, self.run_as, self.cwd = (
             jupyter_lab,
             config_dir,
@@ -358,7 +370,10 @@ class TrialStart(Poll):
         self.port = 0
 
     def preview(self) -> str:
-        return f"check: {self.jupyter_lab} starts with {self.config_dir} on a free loopback port, then is stopped (else roll back)\n"
+        return _(
+            "check: {jupyter_lab} starts with {config_dir} on a free loopback port, then is "
+            "stopped (else roll back)\n"
+        ).format(jupyter_lab=self.jupyter_lab, config_dir=self.config_dir)
 
     def begin(self) -> None:
         with socket.socket() as s:

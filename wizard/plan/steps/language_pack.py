@@ -23,6 +23,7 @@ from typing import Any
 from wizard.core.answers import Answers
 from wizard.core.errors import InputError, Problem
 from wizard.core.fileops import UnsafePath, read_file
+from wizard.core.i18n import _
 from wizard.core.run_as import RunAs
 from wizard.plan.actions import Action, ApplyContext, WriteFile, run_streaming
 from wizard.plan.effects import PackagesEffect
@@ -58,7 +59,14 @@ def validate(answers: Answers, interp: Interpreter | None, *, can_install: bool)
         return []
     if locale not in LANGUAGE_PACKS:
         known = ", ".join(LANGUAGE_PACKS)
-        return [Problem("install.language_pack", f"{locale!r} is not one of: {known} (or empty)")]
+        return [
+            Problem(
+                "install.language_pack",
+                _("{locale!r} is not one of: {known} (or empty)").format(
+                    locale=locale, known=known
+                ),
+            )
+        ]
     if interp is None:
         return []
     problems: list[Problem] = []
@@ -67,17 +75,18 @@ def validate(answers: Answers, interp: Interpreter | None, *, can_install: bool)
             problems.append(
                 Problem(
                     "install.language_pack",
-                    f"{interp.executable} is managed by the system (PEP 668): the language "
-                    f"pack {LANGUAGE_PACKS[locale]} cannot be installed there; choose "
-                    "install.action = create-venv, or leave the language pack empty",
+                    _(
+                        "{executable} is managed by the system (PEP 668): the language pack {package} cannot be installed there; choose install.action = create-venv, or leave the language pack empty"
+                    ).format(executable=interp.executable, package=LANGUAGE_PACKS[locale]),
                 )
             )
         elif not interp.has_pip:
             problems.append(
                 Problem(
                     "install.language_pack",
-                    f"{interp.executable} has no pip to install {LANGUAGE_PACKS[locale]} with; "
-                    "choose install.action = create-venv, or leave the language pack empty",
+                    _(
+                        "{executable} has no pip to install {package} with; choose install.action = create-venv, or leave the language pack empty"
+                    ).format(executable=interp.executable, package=LANGUAGE_PACKS[locale]),
                 )
             )
     return problems + _overrides_problems(overrides_path(interp))
@@ -104,7 +113,12 @@ def _overrides_problems(path: Path) -> list[Problem]:
     try:
         _read_overrides(path)
     except ValueError as exc:
-        return [Problem("install.language_pack", f"{path} {exc}; fix or move it away")]
+        return [
+            Problem(
+                "install.language_pack",
+                _("{path} {exc}; fix or move it away").format(path=path, exc=exc),
+            )
+        ]
     return []
 
 
@@ -124,7 +138,12 @@ def plan_language_pack(
         return
     package = LANGUAGE_PACKS[locale]
     if locale in interp.language_packs:
-        plan.note("info", f"JupyterLab's {locale} language pack is already in {interp.prefix}")
+        plan.note(
+            "info",
+            _("JupyterLab's {locale} language pack is already in {prefix}").format(
+                locale=locale, prefix=interp.prefix
+            ),
+        )
     else:
         plan.actions.append(InstallLanguagePack(uv, spec, locale, package))
     path = overrides_path(interp)
@@ -132,7 +151,12 @@ def plan_language_pack(
         data = _read_overrides(path)
     except ValueError as exc:  # validation said so; the file changed since
         raise InputError(
-            [Problem("install.language_pack", f"{path} {exc}; fix or move it away")]
+            [
+                Problem(
+                    "install.language_pack",
+                    _("{path} {exc}; fix or move it away").format(path=path, exc=exc),
+                )
+            ]
         ) from exc
     before = data.get(PLUGIN, {}).get("locale")
     new = json_with_changes(data, {LOCALE_KEY: locale}, set())
@@ -141,24 +165,33 @@ def plan_language_pack(
             path,
             render_json(new).encode(),
             mode=None,
-            why=f"JupyterLab's default language: {locale}",
+            why=_("JupyterLab's default language: {locale}").format(locale=locale),
         )
     )
     if before not in (None, locale):
-        plan.note("info", f"{path}: JupyterLab's default locale changes: {before!r} -> {locale!r}")
+        plan.note(
+            "info",
+            _("{path}: JupyterLab's default locale changes: {before!r} -> {locale!r}").format(
+                path=path, before=before, locale=locale
+            ),
+        )
     kept = sorted(k for k in data if k != PLUGIN)
     if kept:
-        plan.note("info", f"{path}: stays in force: {', '.join(kept)}")
+        plan.note(
+            "info", _("{path}: stays in force: {items}").format(path=path, items=", ".join(kept))
+        )
     if (path.parent / "overrides.json5").exists():
         plan.note(
             "warning",
-            f"{path.parent / 'overrides.json5'} exists: JupyterLab reads it after {OVERRIDES}, "
-            "so a locale set there wins",
+            _(
+                "{parent} exists: JupyterLab reads it after {OVERRIDES}, so a locale set there wins"
+            ).format(parent=path.parent / "overrides.json5", OVERRIDES=OVERRIDES),
         )
     plan.note(
         "info",
-        f"JupyterLab starts in {locale} for everyone who has not chosen a language in its "
-        "Settings → Language menu (their choice stays)",
+        _(
+            "JupyterLab starts in {locale} for everyone who has not chosen a language in its Settings → Language menu (their choice stays)"
+        ).format(locale=locale),
     )
 
 
@@ -192,10 +225,11 @@ class InstallLanguagePack(Action):
         self.installer: PipInstall = installer_action(uv, spec)
         self.spec = spec
         self.target = self.installer.target
-        who = f" as {spec.as_user.name}" if spec.as_user else ""
-        self.description = (
-            f"install JupyterLab's {locale} language pack ({package}) into {self.target}"
-            f"{who} with {self.installer.tool}"
+        who = _(" as {user}").format(user=spec.as_user.name) if spec.as_user else ""
+        self.description = _(
+            "install JupyterLab's {locale} language pack ({package}) into {target}{who} with {tool}"
+        ).format(
+            locale=locale, package=package, target=self.target, who=who, tool=self.installer.tool
         )
 
     def check_argv(self) -> list[str]:
@@ -210,9 +244,11 @@ class InstallLanguagePack(Action):
 
     def preview(self) -> str:
         out = f"$ {self.installer.command_line()}\n"
-        out += f"(then: {self.spec.python} finds the {self.locale} language pack)\n"
+        out += _("(then: {python} finds the {locale} language pack)\n").format(
+            python=self.spec.python, locale=self.locale
+        )
         if not self.spec.fresh:
-            out += "(undo: uninstall the packages it added)\n"
+            out += _("(undo: uninstall the packages it added)\n")
         return out
 
     def apply(self, ctx: ApplyContext) -> None:
@@ -232,7 +268,9 @@ class InstallLanguagePack(Action):
             run_streaming(self.check_argv(), ctx, env=None, timeout=120, as_user=self.as_user)
         except RuntimeError as exc:
             raise RuntimeError(
-                f"{self.package} was installed but JupyterLab does not find it: {exc}"
+                _("{package} was installed but JupyterLab does not find it: {exc}").format(
+                    package=self.package, exc=exc
+                )
             ) from exc
 
     @property

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
 
+from wizard.core.i18n import _
+
 if TYPE_CHECKING:
     from wizard.apply.engine import ApplyResult
 
@@ -62,7 +64,7 @@ def event_text(event: ApplyEvent) -> str | None:
     if isinstance(event, ActionStarted):
         return f"▶ {event.description}"
     if isinstance(event, Undoing):
-        return f"↶ undo: {event.description}"
+        return _("↶ undo: {action}").format(action=event.description)
     if isinstance(event, Output):
         return event.line
     if isinstance(event, Finished) and event.error:

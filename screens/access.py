@@ -20,6 +20,7 @@ from screens.widgets import ChoiceList, Field
 from screens.widgets.tick import TickBox
 from wizard.core.answers import Answers
 from wizard.core.errors import Problem
+from wizard.core.i18n import N_, _
 from wizard.forms import access as form
 from wizard.forms.password import strength
 from wizard.forms.state import where
@@ -39,9 +40,9 @@ class AccessScreen(StepScreen):
     title_text = form.TITLE
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("c", "copy_command", "Copy ssh command"),
+        Binding("c", "copy_command", N_("Copy ssh command")),
         # Also from inside a field, where "c" is typed.
-        Binding("ctrl+y", "copy_command", "Copy ssh command", show=False, priority=True),
+        Binding("ctrl+y", "copy_command", N_("Copy ssh command"), show=False, priority=True),
     ]
 
     _typed_pw: tuple[str, str] = ("", "")
@@ -76,7 +77,7 @@ class AccessScreen(StepScreen):
             with Horizontal(classes="field-row", id="proxy-pw"):
                 yield Field(form.PROXY_PASSWORD.label, password=True, id="proxy_pw1")
                 yield Field(form.PROXY_PASSWORD_AGAIN.label, password=True, id="proxy_pw2")
-        yield Label("You will then", classes="field-label")
+        yield Label(_("You will then"), classes="field-label")
         yield Static("", id="instructions", markup=False)
 
     @staticmethod
@@ -116,7 +117,7 @@ class AccessScreen(StepScreen):
         return form.typed(self.state.answers, method, texts, self_signed)
 
     def collect(self) -> None:
-        answers, _ = self._typed(self.method)
+        answers, _problems = self._typed(self.method)
         self.state.answers = answers
         first = self.query_one("#proxy_pw1", Field).value
         second = self.query_one("#proxy_pw2", Field).value
@@ -156,7 +157,9 @@ class AccessScreen(StepScreen):
         cmd = form.ssh_command(answers, self.state.facts) if method == "ssh-tunnel" else ""
         line = self.query_one("#ssh-command", Static)
         line.display = bool(cmd)
-        self._update(line, f"On your computer (C or Ctrl+Y copies it):\n  {cmd}")
+        self._update(
+            line, _("On your computer (C or Ctrl+Y copies it):\n  {command}").format(command=cmd)
+        )
         self._update(
             self.query_one("#instructions", Static), form.instructions(answers, self.state.facts)
         )
@@ -175,7 +178,7 @@ class AccessScreen(StepScreen):
             return None
         pw = self.query_one("#proxy_pw1", Field).value
         hint = strength(pw)
-        return f"weak: {hint}" if hint else None
+        return _("weak: {hint}").format(hint=hint) if hint else None
 
     @on(ChoiceList.Changed, "#method")
     def _method_changed(self, event: ChoiceList.Changed) -> None:
@@ -241,13 +244,15 @@ class AccessScreen(StepScreen):
         return True
 
     def action_copy_command(self) -> None:
-        answers, _ = self._typed(self.method)
+        answers, _problems = self._typed(self.method)
         cmd = form.ssh_command(answers, self.state.facts)
         if not cmd:
-            self.notify("The command is ready once this machine has been looked at.")
+            self.notify(_("The command is ready once this machine has been looked at."))
             return
         self.app.copy_to_clipboard(cmd)
         self.notify(
-            f"{cmd}\n(sent to your terminal's clipboard with OSC 52; in tmux: set -g set-clipboard on)",
-            title="Copied",
+            _(
+                "{command}\n(sent to your terminal's clipboard with OSC 52; in tmux: set -g set-clipboard on)"
+            ).format(command=cmd),
+            title=_("Copied"),
         )

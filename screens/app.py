@@ -24,6 +24,7 @@ from screens.terminal import HANGUP_EXIT, GuardedDriver, TerminalLost
 from screens.widgets import ConfirmScreen, HelpScreen
 from wizard.core.answers import Answers
 from wizard.core.errors import WizardError
+from wizard.core.i18n import N_, _, language, remember, set_language
 from wizard.forms.password import is_set as password_is_set
 from wizard.forms.state import (
     STEP_NAMES,
@@ -57,10 +58,10 @@ class WizardApp(App[int]):
     CSS_PATH = HERE / "app.tcss"
     ENABLE_COMMAND_PALETTE = False
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f1", "help", "Help"),
-        Binding("question_mark", "help", "Help", show=False),
-        Binding("ctrl+q", "quit", "Quit", priority=True),
-        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
+        Binding("f1", "help", N_("Help")),
+        Binding("question_mark", "help", N_("Help"), show=False),
+        Binding("ctrl+q", "quit", N_("Quit"), priority=True),
+        Binding("ctrl+c", "quit", N_("Quit"), show=False, priority=True),
     ]
 
     def __init__(
@@ -142,6 +143,31 @@ class WizardApp(App[int]):
             self._step_screens[name] = screen
         return screen
 
+    # -- language --------------------------------------------------------------------------
+
+    def switch_language(self, code: str) -> None:
+        """Every text in `code` from now on: the step screens made so far are made again when
+        next shown (the current one recomposes itself); the choice is kept for the next start."""
+        set_language(code)
+        current = self.screen
+        for name, screen in list(self._step_screens.items()):
+            if screen is not current and screen not in self.screen_stack:
+                del self._step_screens[name]
+                self.uninstall_screen(name)
+        self._remember_language(language())
+        self.refresh_bindings()
+
+    @work(thread=True, group="language", exit_on_error=False)
+    def _remember_language(self, code: str) -> None:
+        try:
+            remember(code)
+        except (OSError, WizardError) as exc:  # not worth more than a line: it is in use now
+            self.call_from_thread(
+                self.notify,
+                _("The language could not be remembered: {error}").format(error=exc),
+                severity="warning",
+            )
+
     # -- facts -----------------------------------------------------------------------------
 
     def reprobe(self, python: str | None = None) -> None:
@@ -172,7 +198,7 @@ class WizardApp(App[int]):
         except WizardError as exc:
             facts, error = None, str(exc)
         except Exception as exc:  # a core bug must show on the screens, not leave them waiting
-            facts, error = None, f"unexpected error while probing: {exc}"
+            facts, error = None, _("unexpected error while probing: {error}").format(error=exc)
         has_password = facts is not None and password_is_set(facts)
         if not get_current_worker().is_cancelled:
             self.call_from_thread(self._facts_ready, facts, error, has_password)
@@ -208,7 +234,7 @@ class WizardApp(App[int]):
     def goto(self, step: str, *, apply: bool = False) -> None:
         """Show a step; `apply` on review: apply its plan as soon as it is made (a retry)."""
         if self.applying:
-            self.notify("An apply is running; wait for it or press Ctrl+Q to stop it.")
+            self.notify(_("An apply is running; wait for it or press Ctrl+Q to stop it."))
             return
         if self.screen.id == step or getattr(self.screen, "step", None) == step:
             return
@@ -230,11 +256,11 @@ class WizardApp(App[int]):
         try:  # the status screen is built separately; stay usable without it
             status = importlib.import_module("screens.status")
         except ImportError:
-            self.notify("The status screen is not available in this build.", severity="warning")
+            self.notify(_("The status screen is not available in this build."), severity="warning")
             return
         screen_cls = getattr(status, "StatusScreen", None)
         if screen_cls is None:
-            self.notify("The status screen is not available in this build.", severity="warning")
+            self.notify(_("The status screen is not available in this build."), severity="warning")
             return
         self.push_screen(screen_cls())
 
@@ -261,7 +287,7 @@ class WizardApp(App[int]):
         wizard = [str(me)] if me.is_absolute() and me.name == "jupyter-setup-wizard" else [
             sys.executable, "-m", "wizard",
         ]  # fmt: skip
-        self.restart_argv = ["sudo", *wizard, "--resume", str(handed)]
+        self.restart_argv = ["sudo", *wizard, "--lang", language(), "--resume", str(handed)]
         self.exit(0)
 
     def unapplied(self) -> bool:
@@ -277,9 +303,11 @@ class WizardApp(App[int]):
                 return
             self.push_screen(
                 ConfirmScreen(
-                    "Your answers are not applied yet, and quitting forgets them.\n\nQuit anyway?",
-                    yes="Quit",
-                    no="Keep going",
+                    _(
+                        "Your answers are not applied yet, and quitting forgets them.\n\nQuit anyway?"
+                    ),
+                    yes=_("Quit"),
+                    no=_("Keep going"),
                 ),
                 lambda leave: self.exit(0) if leave else None,
             )
@@ -288,13 +316,15 @@ class WizardApp(App[int]):
         def answered(stop: bool | None) -> None:
             if stop and self.applying:
                 self.stop_apply_and_quit()
-                self.notify("Stopping: rolling back what was done…", severity="warning")
+                self.notify(_("Stopping: rolling back what was done…"), severity="warning")
 
         self.push_screen(
             ConfirmScreen(
-                "An apply is in progress.\n\nStop it and roll back everything it changed, then quit?",
-                yes="Stop and roll back",
-                no="Keep applying",
+                _(
+                    "An apply is in progress.\n\nStop it and roll back everything it changed, then quit?"
+                ),
+                yes=_("Stop and roll back"),
+                no=_("Keep applying"),
             ),
             answered,
         )
@@ -332,6 +362,6 @@ def run_app(resume: Path | None = None) -> int:
     if app.farewell:  # after an apply: how to reach JupyterLab, kept in the terminal
         print(app.farewell)
     if app.restart_argv:  # the person asked for root: the same wizard, with sudo, same answers
-        print("Restarting with sudo…", flush=True)
+        print(_("Restarting with sudo…"), flush=True)
         os.execvp(app.restart_argv[0], app.restart_argv)
     return int(code or 0)

@@ -21,6 +21,7 @@ from textual.widgets import Label, ProgressBar, RichLog, Static
 
 from screens.base import Wizard, wizard_of
 from screens.widgets.footer import KeysFooter
+from screens.widgets.translated import TranslatedBindings
 from wizard.apply.events import (
     ActionStarted,
     ApplyEvent,
@@ -31,6 +32,7 @@ from wizard.apply.events import (
     event_text,
 )
 from wizard.core.errors import ApplyError, WizardError
+from wizard.core.i18n import N_, _
 from wizard.forms.access import instructions, next_step
 
 if TYPE_CHECKING:
@@ -42,6 +44,14 @@ MARKS = {
     "done": ("✓", "green"),
     "failed": ("✗", "bold red"),
     "undone": ("↶", "magenta"),
+}
+# An action's state as the list shows it ([done], ...).
+STATE_WORDS = {
+    "pending": N_("pending"),
+    "running": N_("running"),
+    "done": N_("done"),
+    "failed": N_("failed"),
+    "undone": N_("undone"),
 }
 
 
@@ -60,17 +70,17 @@ def action_window(states: list[str], running: int | None, size: int = WINDOW) ->
     return range(start, start + size)
 
 
-class ApplyScreen(Screen[None]):
+class ApplyScreen(TranslatedBindings, Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("s", "status", "Status"),
-        Binding("r", "retry", "Apply again"),
-        Binding("w", "welcome", "Start again"),
-        Binding("escape", "review", "Back to review"),
-        Binding("q", "app.quit", "Quit", show=False),  # Ctrl+Q, shown by the app, too
-        Binding("up", "scroll_result(-1)", "Scroll", show=False),
-        Binding("down", "scroll_result(1)", "Scroll", show=False),
-        Binding("pageup", "scroll_result(-10)", "Scroll", show=False),
-        Binding("pagedown", "scroll_result(10)", "Scroll", show=False),
+        Binding("s", "status", N_("Status")),
+        Binding("r", "retry", N_("Apply again")),
+        Binding("w", "welcome", N_("Start again")),
+        Binding("escape", "review", N_("Back to review")),
+        Binding("q", "app.quit", N_("Quit"), show=False),  # Ctrl+Q, shown by the app, too
+        Binding("up", "scroll_result(-1)", N_("Scroll"), show=False),
+        Binding("down", "scroll_result(1)", N_("Scroll"), show=False),
+        Binding("pageup", "scroll_result(-10)", N_("Scroll"), show=False),
+        Binding("pagedown", "scroll_result(10)", N_("Scroll"), show=False),
     ]
 
     def __init__(self, planned: Planned) -> None:
@@ -90,7 +100,7 @@ class ApplyScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="apply-frame"):
-            yield Static("Applying the plan", classes="step-title")
+            yield Static(_("Applying the plan"), classes="step-title")
             yield Static("", id="apply-actions")
             yield ProgressBar(total=len(self.actions), show_eta=False, id="apply-progress")
             with Horizontal(id="pip-row"):
@@ -137,7 +147,7 @@ class ApplyScreen(Screen[None]):
         except WizardError as exc:  # refused before it began (another apply runs, ...)
             post(Finished(error=str(exc)))
         except Exception as exc:  # not expected from the engine; still never a frozen screen
-            post(Finished(error=f"unexpected error: {exc}"))
+            post(Finished(error=_("unexpected error: {error}").format(error=exc)))
 
     # -- UI updates (main thread) ----------------------------------------------------------
 
@@ -185,13 +195,18 @@ class ApplyScreen(Screen[None]):
         shown = action_window(self.states, self.running)
         text = Text()
         if shown.start:
-            text.append(f"   … {shown.start} more above\n", style="dim")
+            text.append(_("   … {count} more above\n").format(count=shown.start), style="dim")
         for i in shown:
             mark, style = MARKS[self.states[i]]
             text.append(f" {mark} ", style=style)
-            text.append(f"{self.actions[i].description}  [{self.states[i]}]\n")
+            text.append(
+                f"{self.actions[i].description}  [{_(STATE_WORDS.get(self.states[i], self.states[i]))}]\n"
+            )
         if shown.stop < len(self.actions):
-            text.append(f"   … {len(self.actions) - shown.stop} more below\n", style="dim")
+            text.append(
+                _("   … {count} more below\n").format(count=len(self.actions) - shown.stop),
+                style="dim",
+            )
         text.rstrip()
         self.query_one("#apply-actions", Static).update(text)
 
@@ -212,11 +227,16 @@ class ApplyScreen(Screen[None]):
         st = self.wizard.state
         answers, facts = self.planned.answers, self.planned.facts
         nxt = next_step(answers, facts)
-        text = (
-            f"✓ Applied (ID {journal_id}).\n{nxt}\n"
+        text = _(
+            "✓ Applied (ID {id}).\n{next}\n"
             "S: live status · W: start again (reconfigure) · Q: quit (this stays printed)\n\n"
-            f"{instructions(answers, facts)}\n\n"
-            f"Undo with: jupyter-setup-wizard rollback {journal_id}"
+            "{instructions}\n\n"
+            "Undo with: {command}"
+        ).format(
+            id=journal_id,
+            next=nxt,
+            instructions=instructions(answers, facts),
+            command=f"jupyter-setup-wizard rollback {journal_id}",
         )
         # The result is what the person came for (the ssh command): at 80x24 it gets the whole
         # frame; the actions all succeeded, and the log is in the journal.
@@ -224,7 +244,9 @@ class ApplyScreen(Screen[None]):
             self.query_one(done_with).display = False
         self.query_one("#apply-result").add_class("-done")
         self._result(text, error=False)
-        self.wizard.farewell = f"{instructions(answers, facts)}\n\nNext:\n{nxt}"
+        self.wizard.farewell = _("{instructions}\n\nNext:\n{next}").format(
+            instructions=instructions(answers, facts), next=nxt
+        )
         self.wizard.applied_answers = st.answers
         st.password = ""  # the plaintexts are not needed any more
         st.proxy_password = ""
@@ -240,15 +262,17 @@ class ApplyScreen(Screen[None]):
             self._set(self.running, "failed")
         self._finish()
         if self.wizard.cancel_apply.is_set():
-            head = "Stopped"
+            head = _("Stopped")
+        elif event.failed_at:
+            head = _("✗ The apply failed at: {action}").format(action=event.failed_at)
         else:
-            head = "✗ The apply failed" + (f" at: {event.failed_at}" if event.failed_at else "")
-        why = f"why: {event.cause}\n" if event.cause else ""
-        text = (
-            f"{head}\n{why}{event.outcome()}\n"
+            head = _("✗ The apply failed")
+        why = _("why: {cause}\n").format(cause=event.cause) if event.cause else ""
+        text = _(
+            "{head}\n{why}{outcome}\n"
             "Next: R applies again · Esc back to the review to change a step · Q quits\n\n"
-            f"{event.error}"
-        )
+            "{error}"
+        ).format(head=head, why=why, outcome=event.outcome(), error=event.error)
         # What went wrong and what to do next come first and take the frame (the log's tail
         # is in the message); the action list shows which one failed.
         for done_with in ("#apply-progress", "#pip-row", "#apply-log"):

@@ -18,7 +18,9 @@ from textual.widgets import Input, Static
 from screens.widgets import ChoiceList, Field, StepList
 from screens.widgets.field import typed_values
 from screens.widgets.footer import KeysFooter
+from screens.widgets.translated import TranslatedBindings
 from wizard.core.errors import Problem
+from wizard.core.i18n import N_, _, ngettext
 from wizard.forms.fields import scrub
 from wizard.forms.state import STEP_NAMES, STEPS, Prober, WizardState
 
@@ -52,6 +54,7 @@ class Wizard(Protocol):
     def step_marks(self) -> dict[str, str]: ...
     def start_apply(self, planned: Planned) -> None: ...
     def show_status(self) -> None: ...
+    def switch_language(self, code: str) -> None: ...
 
 
 def wizard_of(app: App[int]) -> Wizard:
@@ -64,7 +67,7 @@ def shown(widget: Widget) -> bool:
     return all(node.display for node in widget.ancestors_with_self if isinstance(node, Widget))
 
 
-class StepScreen(Screen[None]):
+class StepScreen(TranslatedBindings, Screen[None]):
     """One wizard step. Subclasses give `step`, `title`, compose_body, load, collect, check."""
 
     step: ClassVar[str] = ""
@@ -75,9 +78,9 @@ class StepScreen(Screen[None]):
     # The first field of the step, never the step list.
     AUTO_FOCUS = "#body Input, #body ChoiceList, #body Checkbox, #body Button, #body #plan-scroll"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+n", "next", "Next", priority=True),
-        Binding("escape", "back", "Back"),
-        Binding("ctrl+r", f"jump({len(STEPS)})", "Review", priority=True),
+        Binding("ctrl+n", "next", N_("Next"), priority=True),
+        Binding("escape", "back", N_("Back")),
+        Binding("ctrl+r", f"jump({len(STEPS)})", N_("Review"), priority=True),
         *[Binding(str(i), f"jump({i})", f"Step {i}", show=False) for i in range(1, len(STEPS) + 1)],
     ]
 
@@ -95,9 +98,9 @@ class StepScreen(Screen[None]):
         with Horizontal(id="frame"):
             yield StepList(STEPS, self.step, self.wizard.step_marks())
             with VerticalScroll(id="body"):
-                yield Static(self.title_text, classes="step-title", markup=False)
+                yield Static(_(self.title_text), classes="step-title", markup=False)
                 if self.intro:
-                    yield Static(self.intro, classes="step-intro", markup=False)
+                    yield Static(_(self.intro), classes="step-intro", markup=False)
                 yield from self.compose_body()
         yield KeysFooter()
 
@@ -119,7 +122,7 @@ class StepScreen(Screen[None]):
     # -- lifecycle -------------------------------------------------------------------------
 
     def on_screen_resume(self) -> None:
-        self.sub_title = self.title_text
+        self.sub_title = _(self.title_text)
         self.query_one(StepList).refresh_marks(self.wizard.step_marks())
         self.load()
 
@@ -155,10 +158,13 @@ class StepScreen(Screen[None]):
             target = self.first_wrong()
             if target is not None:
                 self.set_focus(target)
-            count = f"{len(problems)} thing{'s' if len(problems) > 1 else ''}"
             self.notify(
-                f"{count} to fix first, marked ✗ on this step; the cursor is on the first.",
-                title="Not yet",
+                ngettext(
+                    "{count} thing to fix first, marked ✗ on this step; the cursor is on the first.",
+                    "{count} things to fix first, marked ✗ on this step; the cursor is on the first.",
+                    len(problems),
+                ).format(count=len(problems)),
+                title=_("Not yet"),
                 severity="error",
             )
             return

@@ -7,15 +7,16 @@ from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
-from textual.widgets import Input, Label, Static
+from textual.widgets import Checkbox, Input, Label, Static
 
 from screens.base import StepScreen
 from screens.widgets import ChoiceList, Field
 from wizard.core.errors import Problem
+from wizard.core.i18n import N_, _
 from wizard.forms import install as form
 from wizard.forms.fields import Choice, FieldSpec
 
-NONE_FOUND = Choice("", "None found: type the interpreter's path below")
+NONE_FOUND = Choice("", N_("None found: type the interpreter's path below"))
 
 
 def _field(spec: FieldSpec) -> Field:
@@ -44,6 +45,7 @@ class InstallScreen(StepScreen):
         yield ChoiceList(form.installers(), id="installer")
         yield _field(form.INDEX_URL)
         yield Static("", id="installer-line", markup=False)
+        yield Checkbox(form.LANGUAGE_PACK.label, id="language_pack")
         yield Static("", id="install-problems", classes="problems", markup=False)
 
     def on_mount(self) -> None:
@@ -73,13 +75,14 @@ class InstallScreen(StepScreen):
             self.query_one(f"#{spec.name}", Field).input.value = values[spec.name]
         self.query_one("#installer", ChoiceList).set_value(values[form.INSTALLER.name])
         self.query_one("#index_url", Field).input.value = values[form.INDEX_URL.name]
+        self.query_one("#language_pack", Checkbox).value = bool(values[form.LANGUAGE_PACK.name])
         self._update_visibility(values[form.ACTION.name])
         self._show_envs()
         self._show_facts()
 
     def _show_facts(self) -> None:
         facts = self.state.facts
-        text = "Checking the interpreter…"
+        text = _("Checking the interpreter…")
         if self.wizard.probe_error:
             text = f"✗ {self.wizard.probe_error}"
         elif facts is not None and facts.interpreter is not None:
@@ -89,9 +92,9 @@ class InstallScreen(StepScreen):
                 + (
                     f"JupyterLab {i.jupyterlab_version}"
                     if i.jupyterlab_version
-                    else "no JupyterLab yet"
+                    else _("no JupyterLab yet")
                 )
-                + f"\nConfig dir: {facts.config_dir}"
+                + _("\nConfig dir: {path}").format(path=facts.config_dir)
             )
         self.query_one("#interp-facts", Static).update(text)
 
@@ -107,6 +110,7 @@ class InstallScreen(StepScreen):
         venv_line.update(form.venv_interpreter(self.query_one("#venv_path", Field).value))
         for wid in ("#installer", "#installer-label", "#index_url", "#installer-line"):
             self.query_one(wid).display = form.INSTALLER.name in shown
+        self.query_one("#language_pack").display = form.LANGUAGE_PACK.name in shown
         self.query_one("#installer-line", Static).update(
             form.installer_line(self.state.answers, self.state.facts)
         )
@@ -145,6 +149,8 @@ class InstallScreen(StepScreen):
         typed[form.INSTALLER.name] = (
             self.query_one("#installer", ChoiceList).value or a.install.installer
         )
+        pack = self.query_one("#language_pack", Checkbox)
+        typed[form.LANGUAGE_PACK.name] = form.PACK_LOCALE if pack.value else ""
         self.state.answers = form.collect(a, action, typed)
         if self.state.answers.jupyter.python != a.jupyter.python:
             self.wizard.probe_error = None
@@ -158,7 +164,7 @@ class InstallScreen(StepScreen):
         self.collect()
         if self.wizard.probing:  # a moment: go on (or say what is wrong) once it is checked
             self.next_when_probed = True
-            self.notify("Checking the interpreter; Next follows in a moment.", timeout=3)
+            self.notify(_("Checking the interpreter; Next follows in a moment."), timeout=3)
             return
         super().action_next()
 
@@ -180,7 +186,7 @@ class InstallScreen(StepScreen):
         elif self.wizard.probe_error:
             problems = [Problem("jupyter.python", self.wizard.probe_error)]
         else:  # never let an unchecked interpreter through
-            problems = [Problem("jupyter.python", form.CHECKING)]
+            problems = [Problem("jupyter.python", _(form.CHECKING))]
         python = self.query_one("#python", Field)
         by_field = {
             "install.venv_path": "#venv_path",

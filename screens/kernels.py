@@ -12,6 +12,7 @@ from textual.widgets import Label, Static
 from screens.base import StepScreen
 from screens.widgets.tick import TickBox
 from wizard.core.errors import Problem
+from wizard.core.i18n import _
 from wizard.forms import kernels as form
 
 
@@ -42,9 +43,11 @@ class KernelsScreen(StepScreen):
     def load(self) -> None:
         answers = self.state.answers
         kf = form.kernel_facts(answers, self.state.facts)
-        where = "Looking at what the server offers…"
+        where = _("Looking at what the server offers…")
         if kf is not None:
-            where = f"For {kf.user}'s JupyterLab; kernels go into {kf.kernels_dir}"
+            where = _("For {user}'s JupyterLab; kernels go into {path}").format(
+                user=kf.user, path=kf.kernels_dir
+            )
         self.query_one("#kernels-where", Static).update(where)
         envs = form.env_rows(self.wizard.environments or [], answers, kf)
         self._envs = self._fill("#env-ticks", "env", envs, form.NONE_FOUND)
@@ -66,7 +69,7 @@ class KernelsScreen(StepScreen):
         box.remove_children()
         self._generation[prefix] += 1
         if not rows and empty:
-            box.mount(Static(empty, markup=False))
+            box.mount(Static(_(empty), markup=False))
         for i, row in enumerate(rows):
             box.mount(TickBox(row.label, row.ticked, id=self._tick_id(prefix, i)))
             box.mount(Static(row.detail, classes="tick-detail", markup=False))

@@ -13,6 +13,7 @@ from textual.widgets import Checkbox, Input, Static
 from screens.base import StepScreen
 from screens.widgets import Field
 from wizard.core.errors import Problem
+from wizard.core.i18n import _
 from wizard.forms import password as form
 
 
@@ -69,10 +70,12 @@ class PasswordScreen(StepScreen):
 
     def _show_strength(self, pw: str) -> None:
         hint = form.strength(pw)
-        self.query_one("#pw1", Field).show(warning=f"weak: {hint}" if hint else None)
+        self.query_one("#pw1", Field).show(
+            warning=_("weak: {hint}").format(hint=hint) if hint else None
+        )
         if pw and not hint:
             self.query_one("#pw1", Field).query_one(".field--message", Static).update(
-                "strength: fine"
+                _("strength: fine")
             )
 
     def collect(self) -> None:

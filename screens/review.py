@@ -14,6 +14,7 @@ from textual.widgets import Static
 from screens.base import StepScreen
 from screens.widgets import StepList
 from wizard.core.errors import InputError, Problem
+from wizard.core.i18n import N_, _, ngettext
 from wizard.forms.fields import answer_values, scrub
 from wizard.forms.state import step_number, step_of
 
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from wizard.probe.facts import Facts
     from wizard.session import Planned
 
-NOTE_MARKS = {"risk": ("⚠ RISK: ", "bold red"), "warning": ("! ", "yellow"), "info": ("i ", "")}
+NOTE_MARKS = {"risk": (N_("⚠ RISK: "), "bold red"), "warning": ("! ", "yellow"), "info": ("i ", "")}
 
 
 def render_plan(plan: Plan) -> Text:
@@ -32,14 +33,21 @@ def render_plan(plan: Plan) -> Text:
     out = Text()
     for note in plan.notes:
         mark, style = NOTE_MARKS.get(note.level, ("- ", ""))
-        out.append(mark + note.text + "\n", style=style)
+        out.append(_(mark) + note.text + "\n", style=style)
     changes = plan.changes()
     if plan.notes:
         out.append("\n")
     if not changes:
-        out.append("Nothing to change: the machine already matches these answers.\n", "bold")
+        out.append(_("Nothing to change: the machine already matches these answers.\n"), "bold")
         return out
-    out.append(f"{len(changes)} change(s), in this order:\n", "bold")
+    out.append(
+        ngettext(
+            "{count} change(s), in this order:\n",
+            "{count} change(s), in this order:\n",
+            len(changes),
+        ).format(count=len(changes)),
+        "bold",
+    )
     for i, action in enumerate(changes, 1):
         out.append(f"\n{i}. {action.description}\n", "bold")
         for line in action.preview().splitlines():
@@ -60,21 +68,23 @@ def render_plan(plan: Plan) -> Text:
 
 def render_problems(problems: list[Problem], typed: list[str]) -> Text:
     """The problems with the step that fixes each; no typed value repeated (`typed`)."""
-    out = Text("Cannot make a plan yet; fix these first:\n\n", "bold")
+    out = Text(_("Cannot make a plan yet; fix these first:\n\n"), "bold")
     for p in problems:
         number = step_number(step_of(p.field))
         out.append(scrub(f"✗ {p.field}: {p.message}", typed), "red")
-        out.append(f"   (step {number}, press {number})\n")
+        out.append(_("   (step {number}, press {number})\n").format(number=number))
     return out
 
 
 class ReviewScreen(StepScreen):
     step = "review"
-    title_text = "Review: what will change"
-    intro = "Nothing has been changed yet. Apply makes these changes in order; any failure rolls all of them back."
+    title_text = N_("Review: what will change")
+    intro = N_(
+        "Nothing has been changed yet. Apply makes these changes in order; any failure rolls all of them back."
+    )
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("a", "apply", "Apply"),
-        Binding("ctrl+n", "apply", "Apply", priority=True, show=False),
+        Binding("a", "apply", N_("Apply")),
+        Binding("ctrl+n", "apply", N_("Apply"), priority=True, show=False),
         *[
             Binding(key, f"scroll_plan('{key}')", key, show=False, priority=True)
             for key in ("pageup", "pagedown", "home", "end", "up", "down")
@@ -90,16 +100,16 @@ class ReviewScreen(StepScreen):
     def compose_body(self) -> ComposeResult:
         yield Static("", id="plan-summary", markup=False)
         with VerticalScroll(id="plan-scroll"):
-            yield Static("Making the plan…", id="plan", markup=False)
+            yield Static(_("Making the plan…"), id="plan", markup=False)
 
     def load(self) -> None:
         self.planned = None
         self.refresh_bindings()
         self.query_one("#plan-scroll").focus()
         if self.state.facts is None:
-            self._show(Text("Waiting for the probe of this machine…"), "")
+            self._show(Text(_("Waiting for the probe of this machine…")), "")
             return
-        self._show(Text("Making the plan…"), "")
+        self._show(Text(_("Making the plan…")), "")
         self._build(self.state.answers, self.state.facts, self.state.secrets)
 
     @work(thread=True, exclusive=True, group="plan", exit_on_error=False)
@@ -125,9 +135,13 @@ class ReviewScreen(StepScreen):
         plan = planned.plan
         n = len(plan.changes())
         summary = (
-            f"{n} change(s). Press A to apply, Esc to go back."
+            ngettext(
+                "{count} change(s). Press A to apply, Esc to go back.",
+                "{count} change(s). Press A to apply, Esc to go back.",
+                n,
+            ).format(count=n)
             if n
-            else "Nothing to change. Esc to go back, or Ctrl+Q to quit."
+            else _("Nothing to change. Esc to go back, or Ctrl+Q to quit.")
         )
         self._show(render_plan(plan), summary)
         self.state.step_problems.clear()  # a plan was made: no step has a problem
@@ -146,7 +160,7 @@ class ReviewScreen(StepScreen):
         self.state.step_problems.clear()  # every step was checked: the others are fine
         self.state.step_problems.update(steps)
         typed = answer_values(self.state.answers)
-        self._show(render_problems(problems, typed), "Not ready to apply.")
+        self._show(render_problems(problems, typed), _("Not ready to apply."))
         self.query_one(StepList).refresh_marks(self.wizard.step_marks())
         self.refresh_bindings()
 

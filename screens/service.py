@@ -17,6 +17,7 @@ from screens.widgets import ChoiceList, Field
 from screens.widgets.tick import TickBox
 from wizard.core.answers import Answers
 from wizard.core.errors import Problem
+from wizard.core.i18n import N_, _
 from wizard.forms import service as form
 
 
@@ -24,7 +25,7 @@ class ServiceScreen(StepScreen):
     step = "service"
     title_text = form.TITLE
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+s", "sudo", "Restart with sudo", show=False),
+        Binding("ctrl+s", "sudo", N_("Restart with sudo"), show=False),
     ]
 
     def compose_body(self) -> ComposeResult:
@@ -32,7 +33,7 @@ class ServiceScreen(StepScreen):
         yield ChoiceList(form.managers(), id="manager")
         yield Field(form.NAME.label, id=form.NAME.name, hint=form.NAME.help)
         yield Field(form.USER.label, id=form.USER.name, hint=form.USER.help)
-        yield Static(form.ROOT_RISK, id="root-risk", markup=False)
+        yield Static(_(form.ROOT_RISK), id="root-risk", markup=False)
         yield TickBox(form.ALLOW_ROOT.label, id=form.ALLOW_ROOT.name)
         yield TickBox(form.ENABLE.label, id=form.ENABLE.name)
         yield Static("", id="service-problems", classes="problems", markup=False)
@@ -63,7 +64,7 @@ class ServiceScreen(StepScreen):
         self.query_one("#root-risk").display = root
         # Said on the spot, with the way forward, not only after Next.
         sudo = form.needs_sudo(manager, self.state.facts)
-        self.query_one("#service-problems", Static).update(form.SUDO_HINT if sudo else "")
+        self.query_one("#service-problems", Static).update(_(form.SUDO_HINT) if sudo else "")
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

@@ -25,35 +25,42 @@ from textual.widgets.option_list import Option
 
 from screens.terminal import HANGUP_EXIT, GuardedDriver, TerminalLost
 from screens.widgets.footer import KeysFooter
+from screens.widgets.translated import TranslatedBindings
+from wizard.core.i18n import N_, _, ngettext
 from wizard.verify.status.collect import Sampler, take_snapshot
 from wizard.verify.status.model import Server, Snapshot
 from wizard.verify.status.render import fmt_bytes, fmt_duration, service_line
 
 HERE = Path(__file__).parent
+SERVICE_VERBS = {
+    "start": N_("Starting the service…"),
+    "stop": N_("Stopping the service…"),
+    "restart": N_("Restarting the service…"),
+}
 JOURNAL_LINES = 200
 
 _STATE_TEXT = {
-    "healthy": ("✓ JupyterLab is running and healthy", "status-ok"),
-    "down": ("✗ JupyterLab is NOT running", "status-down"),
-    "degraded": ("! JupyterLab is running, with findings", "status-warn"),
+    "healthy": (N_("✓ JupyterLab is running and healthy"), "status-ok"),
+    "down": (N_("✗ JupyterLab is NOT running"), "status-down"),
+    "degraded": (N_("! JupyterLab is running, with findings"), "status-warn"),
 }
 
 
-class StatusScreen(Screen[None]):
+class StatusScreen(TranslatedBindings, Screen[None]):
     """Live status: service, servers, sockets, findings; service keys, journal, URL, fixes."""
 
     CSS_PATH = HERE / "status.tcss"
     AUTO_FOCUS = "#findings"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("s", "service('start')", "Start"),
-        Binding("x", "service('stop')", "Stop"),
-        Binding("r", "service('restart')", "Restart"),
-        Binding("j", "journal", "Journal"),
-        Binding("u", "reveal", "Show URL"),
-        Binding("c", "copy", "Copy URL"),
-        Binding("f", "fix", "Fix"),
-        Binding("q", "close", "Quit"),
-        Binding("escape", "close_journal", "Close journal", show=False),
+        Binding("s", "service('start')", N_("Start")),
+        Binding("x", "service('stop')", N_("Stop")),
+        Binding("r", "service('restart')", N_("Restart")),
+        Binding("j", "journal", N_("Journal")),
+        Binding("u", "reveal", N_("Show URL")),
+        Binding("c", "copy", N_("Copy URL")),
+        Binding("f", "fix", N_("Fix")),
+        Binding("q", "close", N_("Quit")),
+        Binding("escape", "close_journal", N_("Close journal"), show=False),
     ]
 
     class FixRequested(Message):
@@ -88,11 +95,11 @@ class StatusScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="status-body"):
             # What matters most first: the verdict, then what to fix, then the details.
-            yield Static("Taking the first snapshot…", id="state", markup=False)
+            yield Static(_("Taking the first snapshot…"), id="state", markup=False)
             yield Static("", id="configured", markup=False)
             yield Static("", id="service", markup=False)
             yield Static(
-                "Findings (F or Enter: go to the step that fixes it)",
+                _("Findings (F or Enter: go to the step that fixes it)"),
                 classes="section-title",
                 markup=False,
             )
@@ -124,25 +131,36 @@ class StatusScreen(Screen[None]):
         if snap is not None:
             self.show_snapshot(snap)
         elif error:
-            self.notify(f"snapshot failed: {error}", severity="error", timeout=3)
+            self.notify(
+                _("snapshot failed: {error}").format(error=error), severity="error", timeout=3
+            )
         self._timer = self.set_timer(self.interval, self.refresh_snapshot)
 
     def show_snapshot(self, snap: Snapshot) -> None:
         self.snapshot = snap
         self.refreshes += 1
         text, cls = _STATE_TEXT[snap.state]
+        text = _(text)
         if snap.state == "degraded":
-            text = f"! JupyterLab is running, with {len(snap.findings)} finding(s)"
+            text = ngettext(
+                "! JupyterLab is running, with {count} finding(s)",
+                "! JupyterLab is running, with {count} finding(s)",
+                len(snap.findings),
+            ).format(count=len(snap.findings))
         state = self.query_one("#state", Static)
         state.set_classes(cls)
         self._set("#state", text)
         cfg = snap.configured
         self._set(
             "#configured",
-            f"Configured ({cfg.source}): port {cfg.port}, ip {cfg.ip or 'all'}"
-            + (f", access {cfg.access_method}" if cfg.access_method else ""),
+            _("Configured ({source}): port {port}, ip {ip}").format(
+                source=_(cfg.source), port=cfg.port, ip=cfg.ip or "all"
+            )
+            + (
+                _(", access {method}").format(method=cfg.access_method) if cfg.access_method else ""
+            ),
         )
-        self._set("#service", f"Service: {service_line(snap.service)}")
+        self._set("#service", _("Service: {service}").format(service=service_line(snap.service)))
         self._set("#servers", _servers_text(snap, self.show_token))
         self._set("#listeners", _listeners_text(snap))
         self._show_findings(snap)
@@ -164,15 +182,22 @@ class StatusScreen(Screen[None]):
         options.clear_options()
         if not snap.findings:
             options.add_option(
-                Option(Text("✓ none: everything agrees with the configuration"), disabled=True)
+                Option(Text(_("✓ none: everything agrees with the configuration")), disabled=True)
             )
             return
         for i, f in enumerate(snap.findings):
             mark = "✗" if f.severity == "error" else "!"
-            name = f"{f.step.capitalize()} step" if f.step else ""
+            name = _("{step} step").format(step=_(f.step.capitalize())) if f.step else ""
             step = f" (F: {name})" if name and name not in f.fix else ""
             options.add_option(
-                Option(Text(f"{mark} {f.message}\n   fix: {f.fix}{step}"), id=f"f{i}")
+                Option(
+                    Text(
+                        _("{mark} {message}\n   fix: {fix}{step}").format(
+                            mark=mark, message=f.message, fix=f.fix, step=step
+                        )
+                    ),
+                    id=f"f{i}",
+                )
             )
         options.highlighted = (
             highlighted if highlighted is not None and highlighted < len(snap.findings) else 0
@@ -183,10 +208,12 @@ class StatusScreen(Screen[None]):
         if server is None:
             return ""
         if not server.token:
-            return f"URL: {server.url}  (password login)" if server.url else ""
+            return _("URL: {url}  (password login)").format(url=server.url) if server.url else ""
         if self.show_token:
-            return f"URL with token: {server.url_with_token}"
-        return f"URL: {server.url}  (token hidden: U shows it, C copies the URL with it)"
+            return _("URL with token: {url}").format(url=server.url_with_token)
+        return _("URL: {url}  (token hidden: U shows it, C copies the URL with it)").format(
+            url=server.url
+        )
 
     # -- keys ------------------------------------------------------------------------------
 
@@ -198,23 +225,28 @@ class StatusScreen(Screen[None]):
     def action_copy(self) -> None:
         server = primary_server(self.snapshot) if self.snapshot else None
         if server is None or not server.url:
-            self.notify("No running server to copy a URL from.", severity="warning")
+            self.notify(_("No running server to copy a URL from."), severity="warning")
             return
         # OSC 52: reaches the clipboard of the computer the terminal runs on, over SSH too.
         self.app.copy_to_clipboard(server.url_with_token)
-        what = "URL with token" if server.token else "URL"
-        self.notify(f"Copied the {what} to the clipboard (if the terminal allows OSC 52).")
+        self.notify(
+            _("Copied the URL with token to the clipboard (if the terminal allows OSC 52).")
+            if server.token
+            else _("Copied the URL to the clipboard (if the terminal allows OSC 52).")
+        )
 
     def action_fix(self) -> None:
         snap = self.snapshot
         options = self.query_one("#findings", OptionList)
         if snap is None or not snap.findings:
-            self.notify("Nothing to fix.")
+            self.notify(_("Nothing to fix."))
             return
         i = options.highlighted if options.highlighted is not None else 0
         finding = snap.findings[min(i, len(snap.findings) - 1)]
         if finding.step is None:
-            self.notify(f"No wizard step fixes this; {finding.fix}.", severity="warning")
+            self.notify(
+                _("No wizard step fixes this; {fix}.").format(fix=finding.fix), severity="warning"
+            )
             return
         self.post_message(self.FixRequested(finding.step, finding.code))
 
@@ -223,7 +255,7 @@ class StatusScreen(Screen[None]):
         self.action_fix()
 
     def action_service(self, verb: str) -> None:
-        self.notify(f"{verb.capitalize()}ing the service…", timeout=2)
+        self.notify(_(SERVICE_VERBS.get(verb, "{verb}…")).format(verb=verb), timeout=2)
         self._run_service(verb)
 
     @work(thread=True, group="status-service", exit_on_error=False)
@@ -231,7 +263,7 @@ class StatusScreen(Screen[None]):
         try:
             message, severity = self._service_control(verb), "information"
         except Exception as exc:
-            message, severity = f"{verb} failed: {exc}", "error"
+            message, severity = _("{verb} failed: {error}").format(verb=verb, error=exc), "error"
         self.app.call_from_thread(self.notify, message, severity=severity)
 
     def action_journal(self) -> None:
@@ -241,7 +273,7 @@ class StatusScreen(Screen[None]):
             return
         log.display = True
         log.clear()
-        log.write_line("Reading the journal…")
+        log.write_line(_("Reading the journal…"))
         log.focus()
         self._load_journal()
 
@@ -256,13 +288,13 @@ class StatusScreen(Screen[None]):
         try:
             text = self._service_control("journal")
         except Exception as exc:
-            text = f"cannot read the journal: {exc}"
+            text = _("cannot read the journal: {error}").format(error=exc)
         self.app.call_from_thread(self._show_journal, text)
 
     def _show_journal(self, text: str) -> None:
         log = self.query_one("#journal", Log)
         log.clear()
-        log.write_lines(text.splitlines() or ["(the journal is empty)"])
+        log.write_lines(text.splitlines() or [_("(the journal is empty)")])
         log.scroll_end(animate=False)
 
     def action_close(self) -> None:
@@ -284,17 +316,23 @@ def primary_server(snap: Snapshot | None) -> Server | None:
 
 def _servers_text(snap: Snapshot, show_token: bool) -> str:
     if not snap.servers:
-        return "Servers: none running"
-    lines = [f"Servers ({len(snap.servers)}):"]
+        return _("Servers: none running")
+    lines = [_("Servers ({count}):").format(count=len(snap.servers))]
     for s in snap.servers:
         who = f" ({s.user})" if s.user else ""
         lines.append(
-            f"  pid {s.pid}{who}  {s.url or '(no runtime file)'}  server {s.version or '?'}"
+            _("  pid {pid}{who}  {url}  server {version}").format(
+                pid=s.pid, who=who, url=s.url or _("(no runtime file)"), version=s.version or "?"
+            )
         )
         cpu = "?" if s.cpu_percent is None else f"{s.cpu_percent:.1f}"
         lines.append(
-            f"    up {fmt_duration(s.uptime_s)}  cpu {cpu}%  rss {fmt_bytes(s.rss_bytes)}  "
-            f"kernels {s.kernels}"
+            _("    up {uptime}  cpu {cpu}%  rss {rss}  kernels {kernels}").format(
+                uptime=fmt_duration(s.uptime_s),
+                cpu=cpu,
+                rss=fmt_bytes(s.rss_bytes),
+                kernels=s.kernels,
+            )
         )
         if s.http is not None:
             if s.http.ok:
@@ -305,9 +343,9 @@ def _servers_text(snap: Snapshot, show_token: bool) -> str:
 
 
 def _listeners_text(snap: Snapshot) -> str:
-    lines = ["Listening:"]
+    lines = [_("Listening:")]
     if not snap.listeners:
-        lines.append(f"  nothing on port {snap.configured.port}")
+        lines.append(_("  nothing on port {port}").format(port=snap.configured.port))
     for x in snap.listeners:
         host = f"[{x.address}]" if ":" in x.address else x.address
         lines.append(f"  {host}:{x.port}  {x.describe()}")
@@ -320,7 +358,7 @@ def _service_control(verb: str) -> str:
 
     answers = load_current()
     if answers is None or answers.service.manager == "none":
-        return (
+        return _(
             "No service is configured (JupyterLab is started by hand): "
             "set one up in the wizard's Service step."
         )
@@ -330,7 +368,7 @@ def _service_control(verb: str) -> str:
     if verb == "journal":
         return str(ctl.journal(JOURNAL_LINES))
     getattr(ctl, verb)()
-    return f"Service {answers.service.name}: {verb} done."
+    return _("Service {name}: {verb} done.").format(name=answers.service.name, verb=verb)
 
 
 class StatusApp(App[int]):
@@ -339,7 +377,7 @@ class StatusApp(App[int]):
     TITLE = "jupyter-setup-wizard status"
     ENABLE_COMMAND_PALETTE = False
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
+        Binding("ctrl+q", "quit", N_("Quit"), show=False, priority=True),
     ]
 
     def __init__(
@@ -366,8 +404,9 @@ class StatusApp(App[int]):
     def on_status_screen_fix_requested(self, message: StatusScreen.FixRequested) -> None:
         self.fix_requests.append(message.step)
         self.notify(
-            f"Fixed in the wizard's {message.step.capitalize()} step: "
-            "run jupyter-setup-wizard and choose it.",
+            _("Fixed in the wizard's {step} step: run jupyter-setup-wizard and choose it.").format(
+                step=_(message.step.capitalize())
+            ),
             timeout=6,
         )
 

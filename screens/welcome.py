@@ -10,6 +10,7 @@ from textual.containers import Horizontal
 from textual.widgets import Button, Static
 
 from screens.base import StepScreen
+from wizard.core.i18n import N_, _, language
 from wizard.forms import welcome as form
 
 
@@ -18,8 +19,10 @@ class WelcomeScreen(StepScreen):
     title_text = form.TITLE
     intro = form.INTRO
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("s", "status", "Status"),
-        Binding("q", "app.quit", "Quit", show=False),
+        Binding("s", "status", N_("Status")),
+        Binding("q", "app.quit", N_("Quit"), show=False),
+        # English <-> 简体中文, remembered for the next start (the help lists it).
+        Binding("l", "language", N_("Language"), show=False),
     ]
 
     def compose_body(self) -> ComposeResult:
@@ -27,8 +30,8 @@ class WelcomeScreen(StepScreen):
         yield Static(self._glance(), id="glance", markup=False)
         with Horizontal(id="welcome-buttons"):
             yield Button(form.start_label(self.state.configured), id="setup", variant="primary")
-            yield Button("Status", id="status")
-            yield Button("Quit", id="quit")
+            yield Button(_("Status"), id="status")
+            yield Button(_("Quit"), id="quit")
 
     def on_mount(self) -> None:
         self.query_one("#setup", Button).focus()
@@ -36,7 +39,7 @@ class WelcomeScreen(StepScreen):
     def _glance(self) -> str:
         st = self.state
         if self.wizard.probe_error:
-            return f"Could not probe: {self.wizard.probe_error}"
+            return _("Could not probe: {error}").format(error=self.wizard.probe_error)
         return "\n".join(form.glance(st.facts, st.answers, st.has_current_password, st.configured))
 
     def load(self) -> None:
@@ -56,3 +59,11 @@ class WelcomeScreen(StepScreen):
 
     def action_status(self) -> None:
         self.wizard.show_status()
+
+    async def action_language(self) -> None:
+        """The other language, at once on this screen, and remembered (in a thread)."""
+        self.wizard.switch_language("en" if language() == "zh_CN" else "zh_CN")
+        await self.recompose()
+        self.on_mount()
+        self.load()
+        self.sub_title = _(self.title_text)

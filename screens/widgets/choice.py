@@ -8,6 +8,8 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from wizard.core.i18n import _
+
 
 class ChoiceList(OptionList):
     """Options as (value, label) pairs; `value` follows the highlight."""
@@ -35,7 +37,7 @@ class ChoiceList(OptionList):
     ) -> None:
         self._choice_values = [val for val, _ in choices]
         self._choice_initial = value if value in self._choice_values else None
-        super().__init__(*(Option(label, id=val) for val, label in choices), id=id)
+        super().__init__(*(Option(_(label), id=val) for val, label in choices), id=id)
 
     def on_mount(self) -> None:
         if self._choice_initial is not None:
@@ -43,7 +45,7 @@ class ChoiceList(OptionList):
 
     def set_choices(self, choices: Sequence[tuple[str, str]], value: str | None) -> None:
         self._choice_values = [val for val, _ in choices]
-        self.set_options(Option(label, id=val) for val, label in choices)
+        self.set_options(Option(_(label), id=val) for val, label in choices)
         if value in self._choice_values:
             self.highlighted = self._choice_values.index(value)
 

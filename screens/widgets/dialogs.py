@@ -11,8 +11,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from screens.widgets.footer import KeysFooter
+from screens.widgets.translated import TranslatedBindings
+from wizard.core.i18n import N_, _
 
-HELP_TEXT = """\
+HELP_TEXT = N_("""\
 Everywhere
   F1 or ?        this help (? only when not typing in a field)
   Ctrl+N         next step (checks this step first)
@@ -45,38 +47,38 @@ Apply
   S              live status (after the apply)
   W              back to the start, to reconfigure
   Q              quit (after the apply)
-"""
+""")
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(TranslatedBindings, ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,f1,q,question_mark", "dismiss_help", "Close help"),
+        Binding("escape,f1,q,question_mark", "dismiss_help", N_("Close help")),
     ]
 
     def compose(self) -> ComposeResult:
         with Vertical(id="help-box"):
-            yield Static("Keys", id="help-title")
+            yield Static(_("Keys"), id="help-title")
             with VerticalScroll():
-                yield Static(HELP_TEXT, markup=False, id="help-text")
+                yield Static(_(HELP_TEXT), markup=False, id="help-text")
         yield KeysFooter()
 
     def action_dismiss_help(self) -> None:
         self.dismiss(None)
 
 
-class ConfirmScreen(ModalScreen[bool]):
+class ConfirmScreen(TranslatedBindings, ModalScreen[bool]):
     """Ask a yes/no question; Y/Enter on Yes, N/Esc for no."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("y", "answer(True)", "Yes"),
-        Binding("n,escape", "answer(False)", "No"),
+        Binding("y", "answer(True)", N_("Yes")),
+        Binding("n,escape", "answer(False)", N_("No")),
     ]
 
-    def __init__(self, question: str, yes: str = "Yes", no: str = "No") -> None:
+    def __init__(self, question: str, yes: str = N_("Yes"), no: str = N_("No")) -> None:
         super().__init__()
         self.question = question
-        self.yes = yes
-        self.no = no
+        self.yes = _(yes)
+        self.no = _(no)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-box"):

@@ -8,6 +8,8 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from wizard.core.i18n import _
+
 
 class StepList(OptionList):
     """Shown, clicked, or reached by the digit keys; never in the Tab order, so the focus is
@@ -37,7 +39,7 @@ class StepList(OptionList):
         for i, (name, title) in enumerate(self._steps, 1):
             pointer = "▶" if name == current else " "
             mark = marks.get(name, " ")
-            out.append(Option(f"{pointer}{i} {title} {mark}", id=name))
+            out.append(Option(f"{pointer}{i} {_(title)} {mark}", id=name))
         return out
 
     def on_mount(self) -> None:

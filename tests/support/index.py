@@ -1,7 +1,7 @@
 """A real package index on loopback for install tests: PEP 503 "simple" pages over a wheelhouse
-downloaded once per machine (JupyterLab, its dependencies, pip, and an older Jinja2 and
-JupyterLab that tests start from), served by `python -m http.server`; and an index that accepts connections but never
-answers."""
+downloaded once per machine (JupyterLab, its dependencies, pip, an older Jinja2 and
+JupyterLab that tests start from, the zh_CN language pack), served by `python -m http.server`;
+and an index that accepts connections but never answers."""
 
 from __future__ import annotations
 
@@ -21,11 +21,12 @@ from tests.support.ports import free_port, stop_process, wait_for_port
 
 OLD_JINJA2 = "3.0.0"  # below JupyterLab's floor (>=3.0.3): an install must change it
 OLD_JUPYTERLAB = "4.2.5"  # an upgrade's starting point (its wheel only, never resolved)
+LANGUAGE_PACK = "jupyterlab-language-pack-zh-CN"  # install.language_pack = "zh_CN" (no deps)
 
 
 def wheelhouse() -> Path:
-    """JupyterLab and its dependencies as wheels, plus pip, Jinja2 3.0.0 and JupyterLab 4.2.5
-    (downloaded on first use with this machine's pip settings, then reused)."""
+    """JupyterLab and its dependencies as wheels, plus pip, Jinja2 3.0.0, JupyterLab 4.2.5 and
+    the zh_CN language pack (downloaded on first use with this machine's pip settings, then reused)."""
     d = cache_dir() / "wheelhouse-jupyterlab"
     with open(cache_dir() / "wheelhouse.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -39,6 +40,9 @@ def wheelhouse() -> Path:
         if not (d / ".complete-old-jupyterlab").exists():
             _download(d, "--no-deps", f"jupyterlab=={OLD_JUPYTERLAB}")
             (d / ".complete-old-jupyterlab").touch()
+        if not (d / ".complete-language-pack").exists():
+            _download(d, "--no-deps", LANGUAGE_PACK)
+            (d / ".complete-language-pack").touch()
     return d
 
 

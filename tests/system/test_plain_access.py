@@ -80,6 +80,11 @@ class Person:
         if self.child.isalive():  # a failed expectation: do not wait, and keep its error
             self.child.close(force=True)
 
+    def language_pack(self) -> None:
+        """Install's last question, JupyterLab's Chinese language pack: the default (no)."""
+        self.expect("Chinese language pack")
+        self.key(ENTER)
+
     def kernels(self) -> None:
         """The Kernels step as it is offered: no environment added (so nothing to install)."""
         self.expect("Offer these as kernels")
@@ -94,6 +99,7 @@ class Person:
         self.type(jlab)
         self.expect("What to do")
         self.key(ENTER)
+        self.language_pack()
         self.kernels()
         self.expect("New Jupyter password")
         self.secret(PASSWORD)
@@ -142,6 +148,7 @@ def test_plain_default_ssh_tunnel_is_a_few_keys(tmp_path: Path, jlab: str) -> No
         p.key(ENTER)  # the current setup's interpreter
         p.expect("What to do")
         p.key(ENTER)
+        p.language_pack()
         p.kernels()
         p.expect("New Jupyter password")
         p.secret(PASSWORD)

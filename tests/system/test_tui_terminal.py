@@ -145,6 +145,8 @@ def test_plain_mode_full_setup_in_a_pty(tmp_path: Path, jlab: str) -> None:
         child.sendline(jlab)
         child.expect("What to do")
         child.send("\r")  # Keep (the default once another environment is picked)
+        child.expect("Chinese language pack")
+        child.send("\r")  # no (the default)
         child.expect("Offer these as kernels")
         child.send("\r")  # none ticked: the server's own kernel only
         child.expect("New Jupyter password")

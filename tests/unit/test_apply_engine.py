@@ -128,7 +128,7 @@ def test_a_failed_undo_is_said_with_the_rollback_that_restores_the_rest(tree: Pa
     assert err.value.not_undone == finished[0].not_undone
     assert len(finished[0].not_undone) == 1 and "read-only" in finished[0].not_undone[0]
     outcome = finished[0].outcome()
-    assert "1 change(s) could NOT be undone" in outcome, outcome
+    assert "1 change could NOT be undone" in outcome, outcome
     assert f"jupyter-setup-wizard rollback {journal.id}" in outcome, outcome
     assert "as before" not in outcome
     assert (tree / "a.txt").read_bytes() != b"changed\n"  # what could be undone was

@@ -81,7 +81,7 @@ def test_install_defaults_stay_the_default() -> None:
     assert answers.install.venv_path == "" and answers.install.base_python == ""
     assert answers.install.version == ">=4.2"
     assert answers.jupyter.python == f"{venv}/bin/python"  # the new venv's, not the old one
-    assert install.shown("keep") == {"envs", "python"}
+    assert install.shown("keep") == {"envs", "python", "language_pack"}
     assert "python" not in install.shown("create-venv")
     assert install.default_action(answers, "/other/python") == "keep"  # not the new venv then
 

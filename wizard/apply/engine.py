@@ -14,6 +14,7 @@ from wizard.apply.events import ActionStarted, ApplyEvent, Finished, Output, Pro
 from wizard.apply.journal import Journal
 from wizard.apply.lock import command_line, exclusive
 from wizard.core.errors import ApplyError, ApplyInterrupted, ExplainedError
+from wizard.core.i18n import _, ngettext
 from wizard.plan.actions import Action, ApplyContext, Cancelled
 from wizard.plan.plan import Plan
 
@@ -65,8 +66,9 @@ def _apply(
         if journal is not None:  # a journal of nothing would read as an interrupted apply
             shutil.rmtree(journal.dir, ignore_errors=True)
         raise ApplyError(
-            f"cannot keep a journal of this apply ({exc.strerror}: {exc.filename or ''}); "
-            "nothing was changed"
+            _("cannot keep a journal of this apply ({error}: {path}); nothing was changed").format(
+                error=exc.strerror, path=exc.filename or ""
+            )
         ) from exc
     at: list[int | None] = [None]  # the action running now, for its output and progress
     ctx = ApplyContext(
@@ -80,7 +82,7 @@ def _apply(
     try:
         for index, action in enumerate(todo):
             if ctx.cancelled.is_set():  # between actions: stop before the next one starts
-                raise Cancelled("cancelled before: " + action.description)
+                raise Cancelled(_("cancelled before: {action}").format(action=action.description))
             current = action
             at[0] = index
             journal.running = current.description  # saved before it runs: see wizard.apply.lock
@@ -96,17 +98,23 @@ def _apply(
         with _signals_held():  # a second Ctrl-C, kill or hangup must not cut the undo short
             failures = _undo_all([*done, current] if current else done, ctx, todo, at, on_event)
         journal.status = "failed" if failures else "rolled-back"
-        what = current.description if current else "the apply"
+        what = current.description if current else _("the apply")
         journal.error = f"{what}: {exc}"
         # A full disk may refuse even this: the journal then stays "applying", and the next
         # command names it as interrupted (rollback still finds every backup it made).
         with contextlib.suppress(OSError):
             journal.save()
-        verb = "was interrupted" if isinstance(exc, Cancelled | KeyboardInterrupt) else "failed"
-        msg = f"{what} {verb}" + (f": {exc}" if str(exc) else "")
-        msg += f"\nRolled back {len(done)} completed change(s)"
+        stopped = isinstance(exc, Cancelled | KeyboardInterrupt)
+        msg = (_("{action} was interrupted") if stopped else _("{action} failed")).format(
+            action=what
+        ) + (f": {exc}" if str(exc) else "")
+        msg += ngettext(
+            "\nRolled back {count} completed change(s)",
+            "\nRolled back {count} completed change(s)",
+            len(done),
+        ).format(count=len(done))
         if failures:
-            msg += "; could NOT undo:\n  " + "\n  ".join(failures)
+            msg += _("; could NOT undo:\n  ") + "\n  ".join(failures)
         cause = exc.cause if isinstance(exc, ExplainedError) else None
         on_event(
             Finished(

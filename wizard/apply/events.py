@@ -11,6 +11,8 @@ import contextlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
 
+from wizard.core.i18n import _, ngettext
+
 if TYPE_CHECKING:
     from wizard.apply.engine import ApplyResult
 
@@ -64,11 +66,14 @@ class Finished:
 def failure_outcome(not_undone: tuple[str, ...], journal_id: str | None) -> str:
     """After a failed apply: the state it left, in one line a person reads second."""
     if not not_undone:
-        return "Every change it made was rolled back: the machine is as before."
-    return (
-        f"{len(not_undone)} change(s) could NOT be undone (see the log); fix the cause, then"
-        f" `jupyter-setup-wizard rollback {journal_id}` restores the rest."
-    )
+        return _("Every change it made was rolled back: the machine is as before.")
+    return ngettext(
+        "{n} change could NOT be undone (see the log); fix the cause, then"
+        " `jupyter-setup-wizard rollback {id}` restores the rest.",
+        "{n} changes could NOT be undone (see the log); fix the cause, then"
+        " `jupyter-setup-wizard rollback {id}` restores the rest.",
+        len(not_undone),
+    ).format(n=len(not_undone), id=journal_id)
 
 
 ApplyEvent = ActionStarted | Output | Progress | Undoing | Finished
@@ -79,7 +84,7 @@ def event_text(event: ApplyEvent) -> str | None:
     if isinstance(event, ActionStarted):
         return f"▶ {event.description}"
     if isinstance(event, Undoing):
-        return f"↶ undo: {event.description}"
+        return _("↶ undo: {action}").format(action=event.description)
     if isinstance(event, Output):
         return event.line
     if isinstance(event, Finished) and event.error:

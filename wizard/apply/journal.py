@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 from wizard.core.errors import InputError
 from wizard.core.fileops import atomic_write, file_stat, read_file
+from wizard.core.i18n import _
 from wizard.core.paths import checked, journal_root, private_dir
 from wizard.plan.effects import (
     CertificateEffect,
@@ -145,14 +146,20 @@ class Journal:
         try:
             data: dict[str, Any] = json.loads((d / "journal.json").read_text())
         except (OSError, ValueError) as exc:
-            raise InputError(f"no readable apply journal {jid!r} in {d.parent}") from exc
+            raise InputError(
+                _("no readable apply journal {id} in {path}").format(id=repr(jid), path=d.parent)
+            ) from exc
         data["dir"] = d
         data["files"] = [_from_dict(FileEntry, f) for f in data.get("files", [])]
         data["effects"] = _effects_from(data.get("effects"))  # absent in older journals
         try:
             return _from_dict(cls, data)
         except TypeError as exc:
-            raise InputError(f"apply journal {jid!r} in {d.parent} is damaged: {exc}") from exc
+            raise InputError(
+                _("apply journal {id} in {path} is damaged: {error}").format(
+                    id=repr(jid), path=d.parent, error=exc
+                )
+            ) from exc
 
 
 def list_journals(root: Path | None = None) -> list[Journal]:

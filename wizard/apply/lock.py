@@ -18,6 +18,7 @@ from pathlib import Path
 
 from wizard.apply.journal import Journal, list_journals
 from wizard.core.errors import WizardError
+from wizard.core.i18n import _, ngettext
 from wizard.core.paths import private_dir, state_dir, state_dir_mode
 
 LOCK = "apply.lock"
@@ -44,9 +45,11 @@ def exclusive(what: str) -> Iterator[None]:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = os.pread(fd, 4096, 0).decode(errors="replace").strip() or "another process"
+            holder = os.pread(fd, 4096, 0).decode(errors="replace").strip() or _("another process")
             raise Busy(
-                f"another apply is running ({holder}); wait for it to finish, then try again"
+                _(
+                    "another apply is running ({holder}); wait for it to finish, then try again"
+                ).format(holder=holder)
             ) from None
         try:
             os.ftruncate(fd, 0)
@@ -61,7 +64,9 @@ def exclusive(what: str) -> Iterator[None]:
 
 def _unusable(exc: OSError) -> Busy:
     return Busy(
-        f"cannot take the apply lock in {state_dir()} ({exc.strerror}); nothing was changed"
+        _("cannot take the apply lock in {path} ({error}); nothing was changed").format(
+            path=state_dir(), error=exc.strerror
+        )
     )
 
 
@@ -77,7 +82,7 @@ def holder() -> str | None:
     try:
         fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
     except BlockingIOError:
-        return os.pread(fd, 4096, 0).decode(errors="replace").strip() or "another process"
+        return os.pread(fd, 4096, 0).decode(errors="replace").strip() or _("another process")
     finally:
         os.close(fd)
     return None
@@ -94,9 +99,17 @@ def interrupted(root: Path | None = None) -> list[Journal]:
 
 
 def interrupted_text(j: Journal) -> str:
-    done = f"after {len(j.steps)} completed change(s)"
-    doing = f", while: {j.running}" if j.running else ""
-    return (
-        f"apply {j.id} ({j.title}) was interrupted {done}{doing}. "
-        f"Undo what it did with: jupyter-setup-wizard rollback {j.id}"
+    n = len(j.steps)
+    done = ngettext(
+        "after {count} completed change(s)", "after {count} completed change(s)", n
+    ).format(count=n)
+    doing = _(", while: {action}").format(action=j.running) if j.running else ""
+    return _(
+        "apply {id} ({title}) was interrupted {done}{doing}. Undo what it did with: {command}"
+    ).format(
+        id=j.id,
+        title=j.title,
+        done=done,
+        doing=doing,
+        command=f"jupyter-setup-wizard rollback {j.id}",
     )

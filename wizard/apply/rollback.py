@@ -40,6 +40,7 @@ from wizard.core.fileops import (
     stale_temps,
     strict,
 )
+from wizard.core.i18n import _, ngettext
 from wizard.plan.access.acme import DeleteLineage
 from wizard.plan.access.nginx import ReloadNginx
 from wizard.plan.actions import Action, ApplyContext, WriteFile, remove_empty_dirs
@@ -70,14 +71,18 @@ def rollback_plan(journal_id: str | None = None, root: Path | None = None) -> Pl
         return _plan(journal)
     except OSError as exc:  # a path turned into something else since: say which, no traceback
         raise InputError(
-            f"cannot plan the rollback of {journal.id}: {exc.filename or ''}: {exc.strerror}"
+            _("cannot plan the rollback of {id}: {error}").format(
+                id=journal.id, error=f"{exc.filename or ''}: {exc.strerror}"
+            )
         ) from exc
     except UnsafePath as exc:
-        raise InputError(f"cannot plan the rollback of {journal.id}: {exc}") from exc
+        raise InputError(
+            _("cannot plan the rollback of {id}: {error}").format(id=journal.id, error=exc)
+        ) from exc
 
 
 def _plan(journal: Journal) -> Plan:
-    plan = Plan(f"rollback of {journal.id} ({journal.title})")
+    plan = Plan(_("rollback of {id} ({title})").format(id=journal.id, title=journal.title))
     restores = _file_restores(plan, journal)
     before: list[Action] = []
     after: list[Action] = []
@@ -108,7 +113,7 @@ def _plan(journal: Journal) -> Plan:
         if isinstance(e, CertificateEffect)
     ]
     if certs:
-        plan.note("info", "a certificate that apply had issued is deleted; rolling this rollback back does not bring it back (apply again for that)")  # fmt: skip
+        plan.note("info", _("a certificate that apply had issued is deleted; rolling this rollback back does not bring it back (apply again for that)"))  # fmt: skip
     plan.actions = [
         *before, *restores, *cleanup, *nginx, *certs, *_answers_restore(journal), *after
     ]  # fmt: skip
@@ -124,7 +129,11 @@ class RemoveTempFiles(Action):
     def __init__(self, paths: list[Path], temps: list[Path]) -> None:
         self.paths, self.temps = paths, temps
         self.kind = "file"
-        self.description = f"remove {len(temps)} temp file(s) an interrupted write left"
+        self.description = ngettext(
+            "remove {count} temp file(s) an interrupted write left",
+            "remove {count} temp file(s) an interrupted write left",
+            len(temps),
+        ).format(count=len(temps))
 
     def preview(self) -> str:
         return "".join(f"$ rm {shlex.quote(str(t))}\n" for t in self.temps)
@@ -142,7 +151,7 @@ class MarkRolledBack(Action):
     def __init__(self, journal: Journal) -> None:
         self.journal = journal
         self.kind, self.target = "file", str(journal.dir)
-        self.description = f"mark the interrupted apply {journal.id} as rolled back"
+        self.description = _("mark the interrupted apply {id} as rolled back").format(id=journal.id)
 
     def preview(self) -> str:
         return f"(journal {self.journal.id}: applying -> rolled-back)\n"
@@ -172,7 +181,7 @@ def _answers_restore(journal: Journal) -> list[Action]:
             current_answers_path(),
             data,
             mode=record_mode(),
-            why=f"the setup of record as before {journal.id}",
+            why=_("the setup of record as before {id}").format(id=journal.id),
         )
     ]
 
@@ -183,13 +192,21 @@ def _pick(journal_id: str | None, root: Path | None) -> Journal:
     if journal_id is None:
         journals = [j for j in list_journals(root) if j.status == "applied" or j.id in crashed]
         if not journals:
-            raise InputError("there is no applied change to roll back")
+            raise InputError(_("there is no applied change to roll back"))
         return journals[-1]
     journal = Journal.load(journal_id, root)
     if journal.status == "applying" and journal.id not in crashed:
-        raise InputError(f"apply {journal_id} is still running ({holder()}): wait for it")
+        raise InputError(
+            _("apply {id} is still running ({holder}): wait for it").format(
+                id=journal_id, holder=holder()
+            )
+        )
     if journal.status not in ("applied", "applying", "failed"):  # failed: its undo was partial
-        raise InputError(f"apply {journal_id} is {journal.status}: nothing of it remains applied")
+        raise InputError(
+            _("apply {id} is {status}: nothing of it remains applied").format(
+                id=journal_id, status=journal.status
+            )
+        )
     return journal
 
 
@@ -206,7 +223,9 @@ def _file_restores(plan: Plan, journal: Journal) -> list[WriteFile]:
         if (sha256(now) if now is not None else None) != last[path_str].sha256_after:
             plan.note(
                 "warning",
-                f"{path} changed since apply {journal.id}; its current content is backed up first",
+                _("{path} changed since apply {id}; its current content is backed up first").format(
+                    path=path, id=journal.id
+                ),
             )
         owner = (entry.uid, entry.gid) if entry.uid is not None and entry.gid is not None else None
         out.append(
@@ -215,7 +234,7 @@ def _file_restores(plan: Plan, journal: Journal) -> list[WriteFile]:
                 journal.backup_bytes(entry),
                 mode=entry.mode,
                 owner=owner,
-                why=f"restore as before {journal.id}",
+                why=_("restore as before {id}").format(id=journal.id),
                 prune_dirs=entry.created_dirs,
             )
         )
@@ -278,7 +297,9 @@ class StopService(Action):
     def __init__(self, ctl: ServiceManager, jid: str) -> None:
         self.ctl = ctl
         self.target = ctl.name
-        self.description = f"stop {ctl.name} (it was not running before {jid})"
+        self.description = _("stop {name} (it was not running before {id})").format(
+            name=ctl.name, id=jid
+        )
 
     def is_noop(self) -> bool:
         return not self.ctl.state().active
@@ -287,7 +308,7 @@ class StopService(Action):
         return self.ctl.command_line("stop")
 
     def apply(self, ctx: ApplyContext) -> None:
-        ctx.log(f"stopping {self.ctl.name}")
+        ctx.log(_("stopping {name}").format(name=self.ctl.name))
         self.ctl.stop()
         self.ctl.reset_failed()  # a stop that ended "failed" would keep the unit loaded
 
@@ -301,7 +322,7 @@ class ReloadDefinition(Action):
         self.ctl = ctl
         self.target = ctl.name
         self.after = list(after)
-        self.description = f"reload systemd (restored {ctl.title})"
+        self.description = _("reload systemd (restored {what})").format(what=ctl.title)
 
     def is_noop(self) -> bool:
         return all(a.is_noop() for a in self.after)
@@ -321,9 +342,10 @@ def _note_untracked_service(plan: Plan, journal: Journal, restores: Sequence[Wri
     if units:
         plan.note(
             "warning",
-            f"apply {journal.id} was recorded without its service's state: after the restore "
-            f"run `systemctl daemon-reload` and restart or stop {unit_name(units[0].stem)} "
-            "yourself",
+            _(
+                "apply {id} was recorded without its service's state: after the restore "
+                "run `systemctl daemon-reload` and restart or stop {unit} yourself"
+            ).format(id=journal.id, unit=unit_name(units[0].stem)),
         )
 
 
@@ -334,7 +356,10 @@ def _venv_action(plan: Plan, eff: VenvEffect, jid: str) -> Action | None:
     path = Path(eff.path)
     cfg = path / "pyvenv.cfg"
     if not path.exists():
-        plan.note("info", f"the venv {path} that apply {jid} created is already gone")
+        plan.note(
+            "info",
+            _("the venv {path} that apply {id} created is already gone").format(path=path, id=jid),
+        )
         return None
     try:
         same = sha256(read_file(cfg) or b"") == eff.pyvenv_sha256
@@ -343,14 +368,18 @@ def _venv_action(plan: Plan, eff: VenvEffect, jid: str) -> Action | None:
     if not same:
         plan.note(
             "warning",
-            f"{path} is left alone: its pyvenv.cfg is not the one apply {jid} created, so it is "
-            "not (only) that venv any more; remove it yourself if nobody needs it",
+            _(
+                "{path} is left alone: its pyvenv.cfg is not the one apply {id} created, so it is "
+                "not (only) that venv any more; remove it yourself if nobody needs it"
+            ).format(path=path, id=jid),
         )
         return None
     plan.note(
         "info",
-        f"the venv {path} goes; rolling this rollback back does not bring it back "
-        "(apply the answers again for that)",
+        _(
+            "the venv {path} goes; rolling this rollback back does not bring it back "
+            "(apply the answers again for that)"
+        ).format(path=path),
     )
     return RemoveVenv(eff, jid)
 
@@ -362,22 +391,32 @@ class RemoveVenv(Action):
         self.eff = eff
         self.path = Path(eff.path)
         self.target = str(self.path)
-        self.description = f"remove the venv {self.path} (created by {jid})"
+        self.description = _("remove the venv {path} (created by {id})").format(
+            path=self.path, id=jid
+        )
 
     def is_noop(self) -> bool:
         return not self.path.exists()
 
     def preview(self) -> str:
-        return f"$ rm -r {shlex.quote(str(self.path))}\n(its pyvenv.cfg is unchanged since then)\n"
+        return f"$ rm -r {shlex.quote(str(self.path))}\n" + _(
+            "(its pyvenv.cfg is unchanged since then)\n"
+        )
 
     def apply(self, ctx: ApplyContext) -> None:
         cfg = self.path / "pyvenv.cfg"
         if sha256(read_file(cfg) or b"") != self.eff.pyvenv_sha256:  # changed since the plan
-            raise RuntimeError(f"{cfg} changed: {self.path} is not the venv to remove any more")
+            raise RuntimeError(
+                _("{cfg} changed: {path} is not the venv to remove any more").format(
+                    cfg=cfg, path=self.path
+                )
+            )
         if strict() and (foreign := foreign_component(self.path)) is not None:
             raise RuntimeError(
-                f"{foreign[0]} belongs to uid {foreign[1]}: not removing {self.path} as root "
-                "(its owner could point it elsewhere); remove it as that user"
+                _(
+                    "{path} belongs to uid {uid}: not removing {venv} as root "
+                    "(its owner could point it elsewhere); remove it as that user"
+                ).format(path=foreign[0], uid=foreign[1], venv=self.path)
             )
         # Out of the way in one step, so a failure half way never leaves half a venv at PATH;
         # through the parent's fd, so nothing is followed on the way.
@@ -389,6 +428,6 @@ class RemoveVenv(Action):
             self.path.mkdir()
         else:
             remove_empty_dirs(self.eff.created_dirs)
-        ctx.log(f"removed {self.path}")
+        ctx.log(_("removed {path}").format(path=self.path))
 
     # undo: not possible (the venv is gone); a new apply creates it again

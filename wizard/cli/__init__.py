@@ -10,15 +10,42 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from wizard import __version__
 from wizard.core.errors import ApplyInterrupted, WizardError
+from wizard.core.i18n import LANGUAGES, N_, _, cells, lang_from_argv, select, wrap_cells
+
+# argparse's own words, through our catalog (its "error:" prefix stays: scripts look for it)
+ARGPARSE_TEXTS = (
+    N_("usage: "),
+    N_("options"),
+    N_("positional arguments"),
+    N_("show this help message and exit"),
+    N_("invalid choice: %(value)r (choose from %(choices)s)"),
+)
+
+
+class _CellFormatter(argparse.HelpFormatter):
+    """Help wrapped by terminal cells, not characters: Chinese help stays inside the width."""
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        return wrap_cells(" ".join(text.split()), width)
+
+    def _format_usage(self, usage: Any, actions: Any, groups: Any, prefix: str | None) -> str:
+        # argparse indents the usage's next lines by len(prefix): a prefix as wide in cells
+        # (spaces), then the words themselves.
+        prefix = _("usage: ") if prefix is None else prefix
+        text = super()._format_usage(usage, actions, groups, " " * cells(prefix))
+        return prefix + text[cells(prefix) :]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    # The language first: the parser's help texts and every message follow it.
+    select(lang_from_argv(argv))
     try:
-        if not argv:  # the full-screen wizard, as fast as it can be: no parser needed
+        if not argv or argv_is_only_lang(argv):  # the full-screen wizard, fast: no parser needed
             return _import_tui()()  # it names an interrupted apply itself (stderr would be hidden)
         args = _parser().parse_args(argv)
         if args.func is not _cmd_wizard or args.plain:
@@ -26,10 +53,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except WizardError as exc:
         for line in str(exc).splitlines():
-            print(f"error: {line}", file=sys.stderr)
+            print(f"error: {line}", file=sys.stderr)  # the prefix stays: scripts look for it
         return exc.exit_code
     except KeyboardInterrupt as exc:
-        print("interrupted", file=sys.stderr)
+        print(_("interrupted"), file=sys.stderr)
         if isinstance(exc, ApplyInterrupted):  # the apply was rolled back, but maybe not all
             from wizard.apply.events import failure_outcome
 
@@ -45,82 +72,128 @@ def _tell_of_interrupted_applies() -> None:
         print(f"warning: {interrupted_text(journal)}", file=sys.stderr)
 
 
+def argv_is_only_lang(argv: list[str]) -> bool:
+    """`--lang X` alone still starts the full-screen wizard without building the parser."""
+    lang = lang_from_argv(argv)
+    only = argv == ["--lang", lang] or argv == [f"--lang={lang}"]
+    return only and lang in LANGUAGES
+
+
+def _lang_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--lang",
+        choices=sorted(LANGUAGES),
+        default=argparse.SUPPRESS,  # read by lang_from_argv before parsing; here for --help
+        help=_(
+            "language of the messages (default: the remembered choice, else LANGUAGE/LC_ALL/LC_MESSAGES/LANG, else en)"
+        ),
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
+    argparse._ = _  # type: ignore[attr-defined]  # argparse looks its words up at use
     p = argparse.ArgumentParser(
         prog="jupyter-setup-wizard",
-        description="Set up JupyterLab on this server and reach it safely.",
+        formatter_class=_CellFormatter,
+        description=_("Set up JupyterLab on this server and reach it safely."),
     )
-    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     p.add_argument(
-        "--plain", action="store_true", help="line-by-line prompts instead of the full-screen UI"
+        "--version",
+        action="version",
+        version=f"%(prog)s {__version__}",
+        help=_("show program's version number and exit"),
+    )
+    p.add_argument(
+        "--plain", action="store_true", help=_("line-by-line prompts instead of the full-screen UI")
     )
     # The wizard restarting itself with sudo hands its answers over in this file (see
     # wizard.session.hand_over); not for people to type.
     p.add_argument("--resume", type=Path, help=argparse.SUPPRESS)
+    _lang_option(p)
     p.set_defaults(func=_cmd_wizard)
-    sub = p.add_subparsers(title="commands", metavar="COMMAND")
+    sub = p.add_subparsers(title=_("commands"), metavar="COMMAND", parser_class=_SubParser)
 
-    a = sub.add_parser("apply", help="apply an answers file without a UI")
-    a.add_argument("answers", type=Path, help="answers file (TOML)")
-    a.add_argument("--dry-run", action="store_true", help="print the plan and change nothing")
-    a.add_argument("--yes", "-y", action="store_true", help="do not ask before applying")
+    a = sub.add_parser("apply", help=_("apply an answers file without a UI"))
+    _lang_option(a)
+    a.add_argument("answers", type=Path, help=_("answers file (TOML)"))
+    a.add_argument("--dry-run", action="store_true", help=_("print the plan and change nothing"))
+    a.add_argument("--yes", "-y", action="store_true", help=_("do not ask before applying"))
     a.add_argument(
         "--json",
         action="store_true",
-        help="print one JSON object (schema: wizard/apply/schema.py) instead of text; needs --yes or --dry-run",
+        help=_(
+            "print one JSON object (schema: wizard/apply/schema.py) instead of text; needs --yes or --dry-run"
+        ),
     )
     a.add_argument(
         "--password-stdin",
         action="store_true",
-        help="read the new Jupyter password from standard input (never from argv)",
+        help=_("read the new Jupyter password from standard input (never from argv)"),
     )
     a.add_argument(
         "--proxy-password-stdin",
         action="store_true",
-        help="read the reverse proxy's basic-auth password from standard input (the line after the Jupyter password when both)",
+        help=_(
+            "read the reverse proxy's basic-auth password from standard input (the line after the Jupyter password when both)"
+        ),
     )
     a.set_defaults(func=_lazy("apply"))
 
-    r = sub.add_parser("rollback", help="restore the files an earlier apply changed")
-    r.add_argument("id", nargs="?", help="apply ID (default: the latest applied); see `history`")
-    r.add_argument("--dry-run", action="store_true", help="print what would be restored")
-    r.add_argument("--yes", "-y", action="store_true", help="do not ask before restoring")
+    r = sub.add_parser("rollback", help=_("restore the files an earlier apply changed"))
+    _lang_option(r)
+    r.add_argument("id", nargs="?", help=_("apply ID (default: the latest applied); see `history`"))
+    r.add_argument("--dry-run", action="store_true", help=_("print what would be restored"))
+    r.add_argument("--yes", "-y", action="store_true", help=_("do not ask before restoring"))
     r.set_defaults(func=_lazy("rollback"))
 
-    h = sub.add_parser("history", help="list earlier applies and their IDs")
+    h = sub.add_parser("history", help=_("list earlier applies and their IDs"))
+    _lang_option(h)
     h.set_defaults(func=_lazy("rollback", "history"))
 
-    s = sub.add_parser("status", help="live status of JupyterLab (service, ports, HTTP)")
-    s.add_argument("--json", action="store_true", help="print one snapshot as JSON and exit")
-    s.add_argument("--once", action="store_true", help="print one snapshot as text and exit")
-    s.add_argument("--interval", type=float, default=1.0, help="seconds between refreshes")
+    s = sub.add_parser("status", help=_("live status of JupyterLab (service, ports, HTTP)"))
+    _lang_option(s)
+    s.add_argument("--json", action="store_true", help=_("print one snapshot as JSON and exit"))
+    s.add_argument("--once", action="store_true", help=_("print one snapshot as text and exit"))
+    s.add_argument("--interval", type=float, default=1.0, help=_("seconds between refreshes"))
     s.add_argument(
-        "--show-token", action="store_true", help="include the token and the URL with it"
+        "--show-token", action="store_true", help=_("include the token and the URL with it")
     )
     s.set_defaults(func=_lazy("status"))
 
-    sv = sub.add_parser("service", help="start, stop, restart the JupyterLab service; its logs")
+    sv = sub.add_parser("service", help=_("start, stop, restart the JupyterLab service; its logs"))
+    _lang_option(sv)
     sv.add_argument("verb", choices=["start", "stop", "restart", "status", "logs"])
-    sv.add_argument("-n", "--lines", type=int, default=50, help="logs: how many lines")
+    sv.add_argument("-n", "--lines", type=int, default=50, help=_("logs: how many lines"))
     sv.set_defaults(func=_lazy("service"))
 
-    d = sub.add_parser("doctor", help="check why JupyterLab is not reachable, with fixes")
+    d = sub.add_parser("doctor", help=_("check why JupyterLab is not reachable, with fixes"))
+    _lang_option(d)
     d.add_argument(
-        "--answers", type=Path, help="compare against this answers file (default: the last apply)"
+        "--answers",
+        type=Path,
+        help=_("compare against this answers file (default: the last apply)"),
     )
-    d.add_argument("--json", action="store_true", help="print the checks as JSON")
+    d.add_argument("--json", action="store_true", help=_("print the checks as JSON"))
     d.add_argument(
         "--password-stdin",
         action="store_true",
-        help="Jupyter password on stdin: also log in and try a WebSocket",
+        help=_("Jupyter password on stdin: also log in and try a WebSocket"),
     )
     d.add_argument(
         "--proxy-password-stdin",
         action="store_true",
-        help="basic-auth password on stdin (the line after the Jupyter password)",
+        help=_("basic-auth password on stdin (the line after the Jupyter password)"),
     )
     d.set_defaults(func=_lazy("doctor"))
     return p
+
+
+class _SubParser(argparse.ArgumentParser):
+    """Subcommands' parsers, with the same cell-wrapped help."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("formatter_class", _CellFormatter)
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
 
 def _lazy(module: str, func: str = "run") -> Callable[[argparse.Namespace], int]:

@@ -16,6 +16,7 @@ from wizard.apply.report import actions_json, to_json
 from wizard.cli.common import confirm, interrupt_on_signals
 from wizard.core.answers import load_answers
 from wizard.core.errors import ApplyInterrupted, InputError, Problem, WizardError
+from wizard.core.i18n import _, ngettext
 from wizard.plan.plan import Plan
 from wizard.plan.secrets import Secrets
 
@@ -41,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         if not (args.yes or args.dry_run):
             raise InputError(
-                [Problem("--json", "add --yes (or --dry-run): a JSON run does not ask first")]
+                [Problem("--json", _("add --yes (or --dry-run): a JSON run does not ask first"))]
             )
         return _run(args, seen)
     except InputError as exc:
@@ -51,9 +52,11 @@ def run(args: argparse.Namespace) -> int:
         seen.print(args, "failed", errors=[Problem("apply", str(exc))])
         raise
     except KeyboardInterrupt as exc:
-        said = "interrupted; rolled back"
+        said = _("interrupted; rolled back")
         if isinstance(exc, ApplyInterrupted) and exc.not_undone:
-            said = "interrupted; " + failure_outcome(exc.not_undone, exc.journal_id)
+            said = _("interrupted; {outcome}").format(
+                outcome=failure_outcome(exc.not_undone, exc.journal_id)
+            )
         seen.print(args, "interrupted", errors=[Problem("apply", said)])
         raise
 
@@ -76,8 +79,9 @@ def _run(args: argparse.Namespace, seen: _Seen | None) -> int:
             seen.print(args, "planned" if todo else "unchanged", info=info())
         return 0
     if todo:
-        if not args.yes and not confirm(f"Apply {len(todo)} change(s)?"):
-            print("Nothing changed.")
+        question = ngettext("Apply {count} change(s)?", "Apply {count} change(s)?", len(todo))
+        if not args.yes and not confirm(question.format(count=len(todo))):
+            print(_("Nothing changed."))
             return 0
         interrupt_on_signals()
     on_event = print_events if seen is None else functools.partial(print_events, file=sys.stderr)
@@ -87,7 +91,9 @@ def _run(args: argparse.Namespace, seen: _Seen | None) -> int:
         return 0
     if result.changed:
         print(
-            f"Applied (ID {result.journal_id}). Undo with: jupyter-setup-wizard rollback {result.journal_id}"
+            _("Applied (ID {id}). Undo with: {command}").format(
+                id=result.journal_id, command=f"jupyter-setup-wizard rollback {result.journal_id}"
+            )
         )
     print("\n" + info().render(), end="")
     return 0

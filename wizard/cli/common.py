@@ -6,6 +6,7 @@ import os
 import signal
 
 from wizard.core.errors import InputError
+from wizard.core.i18n import _
 
 
 def confirm(question: str) -> bool:
@@ -17,16 +18,18 @@ def confirm(question: str) -> bool:
     try:
         fd = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
     except OSError as exc:
-        raise InputError("no terminal to ask on: pass --yes to apply without asking") from exc
+        raise InputError(_("no terminal to ask on: pass --yes to apply without asking")) from exc
     try:
         os.write(fd, f"{question} [y/N] ".encode())
         with open(fd, "rb", buffering=0, closefd=False) as tty:
             answer = tty.readline().decode(errors="replace")
     except OSError as exc:  # the terminal went away while asking
-        raise InputError(f"the terminal went away before an answer: {exc.strerror}") from exc
+        raise InputError(
+            _("the terminal went away before an answer: {error}").format(error=exc.strerror)
+        ) from exc
     finally:
         os.close(fd)
-    return answer.strip().lower() in ("y", "yes")
+    return answer.strip().lower() in ("y", "yes", _("y"), _("yes"))
 
 
 def interrupt_on_signals() -> None:

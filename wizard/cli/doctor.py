@@ -6,6 +6,7 @@ import argparse
 
 from wizard.core.answers import Answers
 from wizard.core.errors import InputError
+from wizard.core.i18n import _
 
 
 def _answers(args: argparse.Namespace) -> Answers | None:
@@ -28,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     answers = _answers(args)
     if answers is None:
         raise InputError(
-            "no applied setup found: run the wizard (or apply), or pass --answers FILE"
+            _("no applied setup found: run the wizard (or apply), or pass --answers FILE")
         )
     access.chosen(answers)  # an unknown method: an input error before anything is probed
     secrets = Secrets.from_stdin(

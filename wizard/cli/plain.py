@@ -16,6 +16,7 @@ import questionary
 
 from wizard.core.answers import Answers
 from wizard.core.errors import ApplyError, ApplyInterrupted, InputError, Problem, WizardError
+from wizard.core.i18n import _, ngettext
 from wizard.forms import access, install, kernels, network, password, service
 from wizard.forms.fields import Choice, FieldSpec, messages
 from wizard.forms.state import (
@@ -35,7 +36,7 @@ class Aborted(Exception):
 
 
 def _ask(question: questionary.Question) -> object:
-    answer = question.ask()
+    answer = question.ask(kbi_msg=_("\nCancelled by user\n"))
     if answer is None:
         raise Aborted
     return answer
@@ -62,15 +63,24 @@ def _select(spec: FieldSpec, choices: list[Choice], default: str | None) -> str:
         _ask(
             questionary.select(
                 spec.prompt(),
-                choices=[questionary.Choice(c.label, value=c.value) for c in choices],
+                choices=[questionary.Choice(_(c.label), value=c.value) for c in choices],
                 default=default if default in [c.value for c in choices] else None,
+                instruction=_("(Use arrow keys)"),
             )
         )
     )
 
 
 def _confirm(spec: FieldSpec, default: bool) -> bool:
-    return bool(_ask(questionary.confirm(spec.prompt(), default=default)))
+    return _yes_no(spec.prompt(), default)
+
+
+def _yes_no(question: str, default: bool) -> bool:
+    """questionary's confirm, its answer echoed in the current language (it has no option)."""
+    from questionary.prompts import confirm as confirm_prompt
+
+    confirm_prompt.YES, confirm_prompt.NO = _("Yes"), _("No")  # type: ignore[attr-defined]
+    return bool(_ask(questionary.confirm(question, default=default)))
 
 
 def _secret(prompt: str) -> str:
@@ -79,7 +89,7 @@ def _secret(prompt: str) -> str:
 
 def _warn_weak(secret: str) -> None:
     if hint := password.strength(secret):
-        print(f"! weak password: {hint}")
+        print(_("! weak password: {hint}").format(hint=hint))
 
 
 def _probe(state: WizardState) -> None:
@@ -114,6 +124,9 @@ def ask_install(state: WizardState, envs: list[Environment]) -> None:
         typed[name] = _select(install.INSTALLER, install.installers(), typed[name])
         name = install.INDEX_URL.name
         typed[name] = _text(install.INDEX_URL.prompt(), typed[name], install.index_url_problems)
+    if install.LANGUAGE_PACK.name in shown:
+        ticked = _confirm(install.LANGUAGE_PACK, install.language_pack_default(a))
+        typed[install.LANGUAGE_PACK.name] = install.PACK_LOCALE if ticked else ""
     state.answers = install.collect(a, choice, typed)
     changed = state.answers.jupyter.python != a.jupyter.python
     if changed or state.facts is None:
@@ -130,18 +143,24 @@ def _checkbox(spec: FieldSpec, rows: list[kernels.Row]) -> list[str]:
         questionary.Choice(f"{r.label}  ({r.detail})", value=r.value, checked=r.ticked)
         for r in rows
     ]
-    return [str(v) for v in _ask(questionary.checkbox(spec.prompt(), choices=choices))]  # type: ignore[attr-defined]
+    hint = _("(Use arrow keys to move, <space> to select, <a> to toggle, <i> to invert)")
+    question = questionary.checkbox(spec.prompt(), choices=choices, instruction=hint)
+    return [str(v) for v in _ask(question)]  # type: ignore[attr-defined]
 
 
 def ask_kernels(state: WizardState, envs: list[Environment]) -> None:
     a = state.answers
     kf = kernels.kernel_facts(a, state.facts)
     if kf is not None:
-        print(f"  for {kf.user}'s JupyterLab; kernels go into {kf.kernels_dir}")
+        print(
+            _("  for {user}'s JupyterLab; kernels go into {path}").format(
+                user=kf.user, path=kf.kernels_dir
+            )
+        )
     rows = kernels.env_rows(envs, a, kf)
     chosen = _checkbox(kernels.ENVIRONMENTS, rows) if rows else []
     if not rows:
-        print(f"  {kernels.NONE_FOUND}")
+        print(f"  {_(kernels.NONE_FOUND)}")
     lacking = [e for e in envs if e.python in chosen and not e.ipykernel_version]
     install_ipk = (
         _confirm(kernels.INSTALL_IPYKERNEL, a.kernels.install_ipykernel)
@@ -174,7 +193,7 @@ def ask_password(state: WizardState) -> None:
             state.keep_password = False
             return
         for p in problems:
-            print(f"✗ {p.message}; try again")
+            print(_("✗ {message}; try again").format(message=p.message))
 
 
 def ask_network(state: WizardState) -> None:
@@ -213,7 +232,7 @@ def ask_access(state: WizardState) -> None:
     facts = state.facts
     empty = access.empty_means(state.answers, facts)
     if method == "router-tunnel" and (mine := access.machine_addresses(facts)):
-        print(f"  (this machine has: {', '.join(mine)})")
+        print(_("  (this machine has: {addresses})").format(addresses=", ".join(mine)))
     for group in access.GROUPS.get(method, ()):
         if group == access.TLS_GROUP:
             _ask_tls(state, method)
@@ -223,7 +242,7 @@ def ask_access(state: WizardState) -> None:
         if group == access.AUTH_GROUP and state.answers.access.basic_auth_user:
             _ask_proxy_password(state)
     if method == "ssh-tunnel" and (cmd := access.ssh_command(state.answers, facts)):
-        print(f"  On your computer you will run:  {cmd}")
+        print(_("  On your computer you will run:  {command}").format(command=cmd))
     if facts is not None:
         for p in access.validate(state.answers, facts):
             print(f"! {p}")
@@ -239,7 +258,7 @@ def _ask_field(
         default,
         lambda v: access.field_problems(state.answers, state.facts, name, v, required=required),
     )
-    value, _ = access.parse(name, text)
+    value, _problems = access.parse(name, text)
     state.answers = state.answers.replace("access", **{name: value})
 
 
@@ -264,7 +283,7 @@ def _ask_proxy_password(state: WizardState) -> None:
             state.proxy_password = first
             return
         for p in problems:
-            print(f"✗ {p.message}; try again")
+            print(_("✗ {message}; try again").format(message=p.message))
 
 
 # -- the whole run ----------------------------------------------------------------------------
@@ -274,7 +293,7 @@ def run_plain() -> int:
     try:
         return _run()
     except Aborted:
-        print("\nStopped. Nothing was changed.")
+        print(_("\nStopped. Nothing was changed."))
         return 1
 
 
@@ -283,7 +302,7 @@ def _run() -> int:
 
     previous = load_current()
     state = WizardState(answers=previous or Answers(), configured=previous is not None)
-    print("jupyter-setup-wizard (plain mode). Nothing changes until you confirm the plan.\n")
+    print(_("jupyter-setup-wizard (plain mode). Nothing changes until you confirm the plan.\n"))
     envs = discover_environments()
     if previous is None:
         state.answers = suggested_answers(state.answers, envs)
@@ -304,25 +323,28 @@ def _run() -> int:
     todo = list(asks)
     while True:
         for step in todo:
-            print(f"\n== {STEP_NAMES.index(step)}. {step.capitalize()}")
+            print(f"\n== {STEP_NAMES.index(step)}. {_(step.capitalize())}")
             asks[step](state)
         planned, problems = _plan(state)
         if planned is not None:
             break
-        print("\nCannot make a plan yet:")
+        print(_("\nCannot make a plan yet:"))
         for p in problems:
             print(f"  ✗ {p}")
         steps = {step_of(p.field) for p in problems} & set(asks)
         todo = [s for s in asks if s in steps] or list(asks)
-        print("Asking those steps again.")
+        print(_("Asking those steps again."))
     plan = planned.plan
-    print("\n== Review (nothing has been changed yet)\n")
+    print(_("\n== Review (nothing has been changed yet)\n"))
     print(plan.render(), end="")
     if not plan.changes():
-        print("\nNothing to change.")
+        print(_("\nNothing to change."))
         return 0
-    if not _ask(questionary.confirm(f"Apply {len(plan.changes())} change(s)?", default=False)):
-        print("Nothing changed.")
+    n = len(plan.changes())
+    if not _yes_no(
+        ngettext("Apply {count} change(s)?", "Apply {count} change(s)?", n).format(count=n), False
+    ):
+        print(_("Nothing changed."))
         return 0
     return _apply(planned)
 
@@ -331,7 +353,7 @@ def _plan(state: WizardState) -> tuple[Planned | None, list[Problem]]:
     from wizard import session
 
     if state.facts is None:
-        return None, [Problem("jupyter.python", "the interpreter could not be probed")]
+        return None, [Problem("jupyter.python", _("the interpreter could not be probed"))]
     try:
         return session.plan(state.answers, state.secrets, state.facts), []
     except InputError as exc:
@@ -348,19 +370,29 @@ def _apply(planned: Planned) -> int:
     try:
         result = session.apply(planned, on_event=print_events, cancelled=threading.Event())
     except ApplyError as exc:
-        print(f"\n✗ The apply failed. {failure_outcome(exc.not_undone, exc.journal_id)}")
+        print(
+            _("\n✗ The apply failed. {outcome}").format(
+                outcome=failure_outcome(exc.not_undone, exc.journal_id)
+            )
+        )
         return 1
     except ApplyInterrupted as exc:
-        print(f"\nStopped. {failure_outcome(exc.not_undone, exc.journal_id)}")
+        print(
+            _("\nStopped. {outcome}").format(
+                outcome=failure_outcome(exc.not_undone, exc.journal_id)
+            )
+        )
         return 130
     except KeyboardInterrupt:  # before the apply began: nothing was changed
-        print("\nStopped; nothing was changed.")
+        print(_("\nStopped; nothing was changed."))
         return 130
     print(
-        f"\n✓ Applied (ID {result.journal_id}). Undo with: jupyter-setup-wizard rollback {result.journal_id}\n"
+        _("\n✓ Applied (ID {id}). Undo with: {command}\n").format(
+            id=result.journal_id, command=f"jupyter-setup-wizard rollback {result.journal_id}"
+        )
     )
     print(access.instructions(planned.answers, planned.facts))
-    print("\nLive status: jupyter-setup-wizard status")
+    print(_("\nLive status: {command}").format(command="jupyter-setup-wizard status"))
     sys.stdout.flush()
     return 0
 

@@ -7,6 +7,7 @@ import time
 
 from wizard.apply.events import print_events
 from wizard.cli.common import confirm, interrupt_on_signals
+from wizard.core.i18n import _, ngettext
 
 
 def run(args: argparse.Namespace) -> int:
@@ -16,12 +17,20 @@ def run(args: argparse.Namespace) -> int:
     print(plan.render(), end="")
     if args.dry_run or not plan.changes():
         return 0
-    if not args.yes and not confirm(f"Roll back: apply {len(plan.changes())} change(s)?"):
-        print("Nothing changed.")
+    n = len(plan.changes())
+    question = ngettext(
+        "Roll back: apply {count} change(s)?", "Roll back: apply {count} change(s)?", n
+    )
+    if not args.yes and not confirm(question.format(count=n)):
+        print(_("Nothing changed."))
         return 0
     interrupt_on_signals()
     result = apply_plan(plan, on_event=print_events)
-    print(f"Restored (ID {result.journal_id}; this rollback can itself be rolled back).")
+    print(
+        _("Restored (ID {id}; this rollback can itself be rolled back).").format(
+            id=result.journal_id
+        )
+    )
     return 0
 
 
@@ -30,8 +39,11 @@ def history(args: argparse.Namespace) -> int:
 
     journals = list_journals()
     if not journals:
-        print("No applies yet.")
+        print(_("No applies yet."))
     for j in journals:
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(j.created))
-        print(f"{j.id}  {when}  {j.status:<11}  {j.title}  ({len(j.files)} file(s))")
+        files = ngettext("{count} file(s)", "{count} file(s)", len(j.files)).format(
+            count=len(j.files)
+        )
+        print(f"{j.id}  {when}  {j.status:<11}  {j.title}  ({files})")
     return 0

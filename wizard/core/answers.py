@@ -19,6 +19,7 @@ from typing import Any
 import tomli_w
 
 from wizard.core.errors import InputError, Problem
+from wizard.core.i18n import N_, _
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -42,6 +43,9 @@ class InstallAnswers:
     installer: str = "auto"  # auto (uv when found, else pip) | uv | pip
     # "" = the index pip is configured with; a URL: used for this install (and a new venv's pip.conf)
     index_url: str = ""
+    # "" = none; "zh_CN": JupyterLab's own language pack for that locale goes into JupyterLab's
+    # environment, and the locale becomes JupyterLab's default (its settings' overrides.json)
+    language_pack: str = ""
 
 
 @dataclass
@@ -133,7 +137,12 @@ class Answers:
 
 
 _SECTIONS: dict[str, Any] = {f.name: f.default_factory for f in dataclasses.fields(Answers)}
-_TYPE_NAMES = {str: "a string", int: "an integer", bool: "true or false", list: "a list of strings"}
+_TYPE_NAMES = {
+    str: N_("a string"),
+    int: N_("an integer"),
+    bool: N_("true or false"),
+    list: N_("a list of strings"),
+}
 
 
 def _field_type(f: dataclasses.Field[Any]) -> type:
@@ -149,14 +158,17 @@ def answers_from_dict(data: dict[str, Any]) -> Answers:
     for name, cls in _SECTIONS.items():
         raw = data.get(name, {})
         if not isinstance(raw, dict):
-            problems.append(Problem(name, f"must be a table ([{name}])"))
+            problems.append(Problem(name, _("must be a table ([{name}])").format(name=name)))
             continue
         known = {sf.name: sf for sf in dataclasses.fields(cls)}
         kwargs: dict[str, Any] = {}
         for key, value in raw.items():
             if key not in known:
                 problems.append(
-                    Problem(f"{name}.{key}", f"unknown key (known: {', '.join(known)})")
+                    Problem(
+                        f"{name}.{key}",
+                        _("unknown key (known: {keys})").format(keys=", ".join(known)),
+                    )
                 )
                 continue
             want = _field_type(known[key])
@@ -164,14 +176,19 @@ def answers_from_dict(data: dict[str, Any]) -> Answers:
                 isinstance(value, list) and not all(isinstance(x, str) for x in value)
             ):
                 problems.append(
-                    Problem(f"{name}.{key}", f"must be {_TYPE_NAMES[want]}, not {value!r}")
+                    Problem(
+                        f"{name}.{key}",
+                        _("must be {kind}, not {value!r}").format(
+                            kind=_(_TYPE_NAMES[want]), value=value
+                        ),
+                    )
                 )
                 continue
             kwargs[key] = value
         sections[name] = cls(**kwargs)
     for name in data:
         if name not in sections and not any(p.field == name for p in problems):
-            problems.append(Problem(name, "unknown section"))
+            problems.append(Problem(name, _("unknown section")))
     if problems:
         raise InputError(problems)
     return Answers(**sections)
@@ -181,7 +198,9 @@ def load_answers(path: Path) -> Answers:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise InputError(f"cannot read answers file {path}: {exc.strerror}") from exc
+        raise InputError(
+            _("cannot read answers file {path}: {reason}").format(path=path, reason=exc.strerror)
+        ) from exc
     return parse_answers(raw, str(path))
 
 
@@ -193,7 +212,9 @@ def parse_answers(raw: bytes, source: str) -> Answers:
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise InputError(f"answers file {source} is not valid TOML: {exc}") from exc
+        raise InputError(
+            _("answers file {source} is not valid TOML: {error}").format(source=source, error=exc)
+        ) from exc
     return answers_from_dict(data)
 
 

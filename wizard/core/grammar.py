@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from wizard.core.answers import Answers
 from wizard.core.errors import Problem
+from wizard.core.i18n import _
 
 PATH_MAX = 4096
 NAME_MAX = 255
@@ -54,22 +55,36 @@ def control_problem(field: str, value: str) -> Problem | None:
     m = CONTROL.search(value)
     if m is None:
         return None
-    return Problem(field, f"must not contain control characters (found {m.group()!r})")
+    return Problem(
+        field, _("must not contain control characters (found {char!r})").format(char=m.group())
+    )
 
 
 def path_problem(field: str, value: str) -> Problem | None:
     """An absolute, normalised path of sane length (never `..`, `//` or a trailing slash)."""
     if len(value) > PATH_MAX:
-        return Problem(field, f"is {len(value)} characters long; a path has at most {PATH_MAX}")
+        return Problem(
+            field,
+            _("is {length} characters long; a path has at most {limit}").format(
+                length=len(value), limit=PATH_MAX
+            ),
+        )
     if not value.startswith("/"):
-        return Problem(field, f"{value!r} must be an absolute path (starting with /)")
+        return Problem(
+            field, _("{value!r} must be an absolute path (starting with /)").format(value=value)
+        )
     if os.path.normpath(value) != value or value.startswith("//"):
         return Problem(
-            field, f"{value!r} is not a normalised path; write {os.path.normpath(value)!r}"
+            field,
+            _("{value!r} is not a normalised path; write {normal!r}").format(
+                value=value, normal=os.path.normpath(value)
+            ),
         )
     long = next((part for part in value.split("/") if len(part.encode()) > NAME_MAX), None)
     if long is not None:
-        return Problem(field, f"a path component is longer than {NAME_MAX} bytes")
+        return Problem(
+            field, _("a path component is longer than {limit} bytes").format(limit=NAME_MAX)
+        )
     return None
 
 
@@ -78,7 +93,9 @@ def user_problem(field: str, value: str) -> Problem | None:
         return None
     return Problem(
         field,
-        f"{value!r} is not a user name (letters, digits, '.', '_', '-'; not starting with '-')",
+        _(
+            "{value!r} is not a user name (letters, digits, '.', '_', '-'; not starting with '-')"
+        ).format(value=value),
     )
 
 
@@ -92,7 +109,7 @@ def host_problem(field: str, value: str) -> Problem | None:
     labels = value.removesuffix(".").split(".")
     if len(value) <= 253 and all(_LABEL_RE.fullmatch(label) for label in labels):
         return None
-    return Problem(field, f"{value!r} is not a host name or an IP address")
+    return Problem(field, _("{value!r} is not a host name or an IP address").format(value=value))
 
 
 # An e-mail address as an ACME CA takes it: one @, a host name after it, nothing a shell or a
@@ -109,7 +126,9 @@ def email_problem(field: str, value: str) -> Problem | None:
     local, at, host = value.partition("@")
     if at and _EMAIL_LOCAL_RE.fullmatch(local) and "." in host and not host_problem(field, host):
         return None
-    return Problem(field, f"{value!r} is not an e-mail address (name@example.org)")
+    return Problem(
+        field, _("{value!r} is not an e-mail address (name@example.org)").format(value=value)
+    )
 
 
 def http_url_problem(field: str, value: str) -> Problem | None:
@@ -117,7 +136,9 @@ def http_url_problem(field: str, value: str) -> Problem | None:
     m = _URL_RE.fullmatch(value)
     if m and not (m.group(1)[0] != "[" and host_problem(field, m.group(1))):
         return None
-    return Problem(field, f"{value!r} is not an http(s) URL (https://host/path)")
+    return Problem(
+        field, _("{value!r} is not an http(s) URL (https://host/path)").format(value=value)
+    )
 
 
 def dns_name_problem(field: str, value: str) -> Problem | None:
@@ -129,7 +150,10 @@ def dns_name_problem(field: str, value: str) -> Problem | None:
         if "." in value.strip(".") and host_problem(field, value) is None:
             return None
     return Problem(
-        field, f"{value!r} is not a DNS name a certificate can be issued for over HTTP (no *.)"
+        field,
+        _("{value!r} is not a DNS name a certificate can be issued for over HTTP (no *.)").format(
+            value=value
+        ),
     )
 
 
@@ -137,29 +161,36 @@ def unit_name_problem(field: str, value: str) -> Problem | None:
     if _UNIT_RE.fullmatch(value) and not value.endswith(".service"):
         return None
     return Problem(
-        field, f"{value!r} is not a usable unit name (letters, digits, . _ - @; no .service)"
+        field,
+        _("{value!r} is not a usable unit name (letters, digits, . _ - @; no .service)").format(
+            value=value
+        ),
     )
 
 
 def kernel_name_problem(field: str, value: str) -> Problem | None:
     if _KERNEL_RE.fullmatch(value):
         return None
-    return Problem(field, f"{value!r} is not a kernel name (letters, digits, . _ -)")
+    return Problem(
+        field, _("{value!r} is not a kernel name (letters, digits, . _ -)").format(value=value)
+    )
 
 
 def environment_problem(field: str, value: str) -> Problem | None:
     """An environment offered as a kernel: its interpreter's absolute path."""
     if not value:
-        return Problem(field, "an empty path is not an environment")
+        return Problem(field, _("an empty path is not an environment"))
     # In a kernelspec jupyter_client fills in {names} in argv and $NAMES in env values, and
     # the environment's bin/ goes onto PATH, which splits at ':'.
     special = sorted(set(value) & set("{}$:"))
     if special:
         return Problem(
             field,
-            f"{value!r}: {' '.join(special)} cannot be in a kernel's interpreter path "
-            "(a kernelspec reads {…} and $… as placeholders, PATH splits at :); "
-            "use a path without them (e.g. a link to it)",
+            _(
+                "{value}: {chars} cannot be in a kernel's interpreter path (a kernelspec reads "
+                "{{…}} and $… as placeholders, PATH splits at :); use a path without them "
+                "(e.g. a link to it)"
+            ).format(value=repr(value), chars=" ".join(special)),
         )
     return path_problem(field, value)
 
@@ -169,14 +200,18 @@ def url_problem(field: str, value: str) -> Problem | None:
     and the journal are no place for one: pip.conf, ~/.netrc or a keyring are)."""
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https", "file") or any(c.isspace() for c in value):
-        return Problem(field, f"{value!r} is not an http(s):// or file:// URL")
+        return Problem(
+            field, _("{value!r} is not an http(s):// or file:// URL").format(value=value)
+        )
     if parts.scheme != "file" and not parts.hostname:
-        return Problem(field, f"{value!r} names no host")
+        return Problem(field, _("{value!r} names no host").format(value=value))
     if parts.username is not None:  # a token is often the user part alone
         return Problem(
             field,
-            "credentials do not belong in the answers: keep them in pip.conf or ~/.netrc "
-            "and leave the URL without a user or password",
+            _(
+                "credentials do not belong in the answers: keep them in pip.conf or ~/.netrc "
+                "and leave the URL without a user or password"
+            ),
         )
     return None
 

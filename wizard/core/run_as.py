@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from wizard.core.fileops import UnsafePath
+from wizard.core.i18n import _
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,9 @@ def owner_of(program: Path) -> RunAs | None:
     if len(uids) > 1:
         names = ", ".join(sorted(RunAs.of_uid(u).name for u in uids))
         raise UnsafePath(
-            f"{program}: directories or links on its path belong to different users ({names});"
-            " as root the wizard runs it as none of them"
+            _(
+                "{program}: directories or links on its path belong to different users "
+                "({names}); as root the wizard runs it as none of them"
+            ).format(program=program, names=names)
         )
     return RunAs.of_uid(uids.pop()) if uids else None

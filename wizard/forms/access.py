@@ -12,6 +12,7 @@ from pathlib import Path
 
 from wizard.core.answers import Answers
 from wizard.core.errors import Problem
+from wizard.core.i18n import N_, _
 from wizard.forms.fields import Choice, FieldSpec, on_field
 from wizard.plan import access
 from wizard.plan.access.nginx import DEFAULT_HTPASSWD
@@ -19,50 +20,53 @@ from wizard.plan.access.router_tunnel import lan_target
 from wizard.plan.access.ssh_tunnel import ssh_endpoint
 from wizard.probe.facts import Facts
 
-TITLE = "Access: reach JupyterLab from your computer"
+TITLE = N_("Access: reach JupyterLab from your computer")
 
-METHOD = FieldSpec("method", "Method", question="Reach JupyterLab from your computer by")
+METHOD = FieldSpec("method", N_("Method"), question=N_("Reach JupyterLab from your computer by"))
 
 # Name -> field. The name is the AccessAnswers key, so `access.<name>` problems land on it.
 FIELDS: dict[str, FieldSpec] = {
     spec.name: spec
     for spec in (
-        FieldSpec("ssh_user", "SSH user", help="your login on this server"),
-        FieldSpec("ssh_host", "SSH host", help="this server as you reach it"),
-        FieldSpec("local_port", "Local port", help="the port on your computer"),
-        FieldSpec("ssh_port", "SSH port", help="this server's sshd port"),
+        FieldSpec("ssh_user", N_("SSH user"), help=N_("your login on this server")),
+        FieldSpec("ssh_host", N_("SSH host"), help=N_("this server as you reach it")),
+        FieldSpec("local_port", N_("Local port"), help=N_("the port on your computer")),
+        FieldSpec("ssh_port", N_("SSH port"), help=N_("this server's sshd port")),
         FieldSpec(
             "lan_ip",
-            "LAN address the router points at",
-            help="an address of this machine on the router's network",
+            N_("LAN address the router points at"),
+            help=N_("an address of this machine on the router's network"),
         ),
         FieldSpec(
             "server_name",
-            "Server name",
-            help="DNS name or address people type; empty = any",
-            empty="any name",
+            N_("Server name"),
+            help=N_("DNS name or address people type; empty = any"),
+            empty=N_("any name"),
         ),
-        FieldSpec("https_port", "HTTPS port", help="where nginx listens"),
+        FieldSpec("https_port", N_("HTTPS port"), help=N_("where nginx listens")),
         FieldSpec(
-            "listen_ip", "nginx listen address", help="empty = every address", empty="every address"
+            "listen_ip",
+            N_("nginx listen address"),
+            help=N_("empty = every address"),
+            empty=N_("every address"),
         ),
-        FieldSpec("certfile", "TLS certificate file", help="absolute path (PEM)"),
-        FieldSpec("keyfile", "TLS key file", help="absolute path (PEM)"),
+        FieldSpec("certfile", N_("TLS certificate file"), help=N_("absolute path (PEM)")),
+        FieldSpec("keyfile", N_("TLS key file"), help=N_("absolute path (PEM)")),
         FieldSpec(
             "basic_auth_user",
-            "Basic-auth user",
-            help="empty = no basic auth before Jupyter's login",
-            empty="no basic auth",
+            N_("Basic-auth user"),
+            help=N_("empty = no basic auth before Jupyter's login"),
+            empty=N_("no basic auth"),
         ),
     )
 }
 INT_FIELDS = {"local_port": 0, "ssh_port": 0, "https_port": 443}  # empty -> this value
-SELF_SIGNED = FieldSpec("self_signed", "Self-signed: make the pair if the files are missing")
+SELF_SIGNED = FieldSpec("self_signed", N_("Self-signed: make the pair if the files are missing"))
 # Entered twice, masked; only into Secrets, never the answers. Their problems are
 # `access.proxy_password` and `access.proxy_password_again`.
-PROXY_PASSWORD = FieldSpec("proxy_password", "Basic-auth password")
+PROXY_PASSWORD = FieldSpec("proxy_password", N_("Basic-auth password"))
 PROXY_PASSWORD_AGAIN = FieldSpec(
-    "proxy_password_again", "Password again", question="The same password again"
+    "proxy_password_again", N_("Password again"), question=N_("The same password again")
 )
 
 # Which groups of fields each method asks, in order; the fields of each group, in the order a
@@ -85,12 +89,12 @@ GROUPS: dict[str, tuple[str, ...]] = {
 
 # TLS as one choice (the TUI shows it as the self-signed tick and the two files).
 TLS_CHOICES = {
-    "none": "No TLS (the password crosses the network in clear text)",
-    "self-signed": "Self-signed certificate (made if missing; browsers warn once)",
-    "files": "My certificate and key files",
-    "acme": "A certificate from an ACME CA (as the answers file sets it up)",
+    "none": N_("No TLS (the password crosses the network in clear text)"),
+    "self-signed": N_("Self-signed certificate (made if missing; browsers warn once)"),
+    "files": N_("My certificate and key files"),
+    "acme": N_("A certificate from an ACME CA (as the answers file sets it up)"),
 }
-TLS = FieldSpec("tls", "TLS")
+TLS = FieldSpec("tls", N_("TLS"))
 
 
 def methods() -> list[Choice]:
@@ -141,9 +145,9 @@ def detected(answers: Answers, facts: Facts | None) -> dict[str, str]:
 def empty_means(answers: Answers, facts: Facts | None) -> dict[str, str]:
     """For each field, what leaving it empty means (the prompts' "(empty: ...)")."""
     out = {name: spec.empty for name, spec in FIELDS.items()}
-    out.update(ssh_user="detected", ssh_host="detected", ssh_port="detected")
+    out.update(ssh_user=_("detected"), ssh_host=_("detected"), ssh_port=_("detected"))
     out.update(detected(answers, facts))
-    out["local_port"] = f"{answers.network.port}, Jupyter's own"
+    out["local_port"] = _("{port}, Jupyter's own").format(port=answers.network.port)
     return out
 
 
@@ -223,7 +227,9 @@ def parse(name: str, text: str) -> tuple[object, list[Problem]]:
     try:
         return int(text), []
     except ValueError:
-        return None, [Problem(f"access.{name}", f"{text!r} is not a number")]
+        return None, [
+            Problem(f"access.{name}", _("{text} is not a number").format(text=repr(text)))
+        ]
 
 
 def typed(
@@ -251,7 +257,7 @@ def field_problems(
 ) -> list[Problem]:
     """The core's verdict on one field as typed (only that field's problems)."""
     if required and not text.strip():
-        return [Problem(f"access.{name}", "missing: give an existing file")]
+        return [Problem(f"access.{name}", _("missing: give an existing file"))]
     value, bad = parse(name, text)
     if bad or facts is None:
         return bad
@@ -293,15 +299,22 @@ def uses_basic_auth(answers: Answers) -> bool:
 
 def proxy_password_help(answers: Answers) -> str:
     """Under the first entry: an empty one keeps the current password, when there is one."""
-    return "empty = keep the current one" if htpasswd_has_user(answers) else "masked; never saved"
+    return (
+        _("empty = keep the current one")
+        if htpasswd_has_user(answers)
+        else _("masked; never saved")
+    )
 
 
 def proxy_password_prompt(answers: Answers) -> str:
     """The first entry asked line by line, naming the user."""
     spec = FieldSpec(
-        PROXY_PASSWORD.name, f"{PROXY_PASSWORD.label} for {answers.access.basic_auth_user}"
+        PROXY_PASSWORD.name,
+        _("{label} for {user}").format(
+            label=PROXY_PASSWORD.label, user=answers.access.basic_auth_user
+        ),
     )
-    return spec.prompt("keep the current one" if htpasswd_has_user(answers) else "")
+    return spec.prompt(_("keep the current one") if htpasswd_has_user(answers) else "")
 
 
 def proxy_password_problems(answers: Answers, first: str, second: str) -> list[Problem]:
@@ -309,12 +322,14 @@ def proxy_password_problems(answers: Answers, first: str, second: str) -> list[P
     if not uses_basic_auth(answers):
         return []
     if first != second:
-        return [Problem("access.proxy_password_again", "the two entries differ")]
+        return [Problem("access.proxy_password_again", _("the two entries differ"))]
     if not first and not htpasswd_has_user(answers):
         return [
             Problem(
                 "access.proxy_password",
-                f"basic auth for {answers.access.basic_auth_user!r} needs a password",
+                _("basic auth for {user} needs a password").format(
+                    user=repr(answers.access.basic_auth_user)
+                ),
             )
         ]
     return []
@@ -329,11 +344,11 @@ def instructions(answers: Answers, facts: Facts | None) -> str:
         return access.instructions(answers, facts).render().rstrip("\n")
     net = answers.network
     if answers.access.method == "ssh-tunnel":
-        return (
-            f"From your computer:  ssh -N -L {net.port}:localhost:{net.port} USER@THIS-SERVER\n"
-            f"then open http://localhost:{net.port}{net.base_url}"
+        return (_("From your computer:  {command}\nthen open {url}")).format(
+            command=f"ssh -N -L {net.port}:localhost:{net.port} USER@THIS-SERVER",
+            url=f"http://localhost:{net.port}{net.base_url}",
         )
-    return f"Open http://THIS-SERVER:{net.port}{net.base_url}"
+    return _("Open {url}").format(url=f"http://THIS-SERVER:{net.port}{net.base_url}")
 
 
 def next_step(answers: Answers, facts: Facts) -> str:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import NamedTuple
 
 from wizard.core.answers import Answers
 from wizard.core.errors import Problem
+from wizard.core.i18n import _
 
 
 class Choice(NamedTuple):
@@ -18,28 +18,74 @@ class Choice(NamedTuple):
     label: str
 
 
-@dataclass(frozen=True)
 class FieldSpec:
     """One field of a step.
 
     `name` is the answers key in the step's section, so the core's `section.name` problems
     land on it. `label` names the field on screen; `question` is the line-by-line prompt when it
     says more than the label; `empty` says what leaving the field empty means.
+
+    The texts are given in English (msgids, marked with N_()) and read in the current
+    language: each attribute translates when read, so a module-level field follows the
+    language chosen after its import.
     """
 
-    name: str
-    label: str
-    help: str = ""
-    question: str = ""
-    empty: str = ""
+    __slots__ = ("_empty", "_help", "_label", "_question", "name")
+
+    def __init__(
+        self,
+        name: str,
+        label: str,
+        help: str = "",  # noqa: A002 - the field's help text
+        question: str = "",
+        empty: str = "",
+    ) -> None:
+        self.name = name
+        self._label = label
+        self._help = help
+        self._question = question
+        self._empty = empty
+
+    def __repr__(self) -> str:
+        return f"FieldSpec({self.name!r}, {self._label!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, FieldSpec):
+            return NotImplemented
+        return (self.name, self._label, self._help, self._question, self._empty) == (
+            other.name,
+            other._label,
+            other._help,
+            other._question,
+            other._empty,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.name, self._label))
+
+    @property
+    def label(self) -> str:
+        return _(self._label)
+
+    @property
+    def help(self) -> str:
+        return _(self._help)
+
+    @property
+    def question(self) -> str:
+        return _(self._question)
+
+    @property
+    def empty(self) -> str:
+        return _(self._empty)
 
     def prompt(self, empty_means: str | None = None) -> str:
         """The question as a prompt asks it: "Label (empty: what empty means):"."""
         text = self.question or self.label
         means = self.empty if empty_means is None else empty_means
         if means:
-            text += f" (empty: {means})"
-        return text if text.endswith("?") else text + ":"
+            text += _(" (empty: {means})").format(means=means)
+        return text if text.endswith(("?", "？")) else text + _(":")
 
 
 def messages(problems: Iterable[Problem]) -> str:
@@ -54,7 +100,7 @@ def on_field(problems: Iterable[Problem], field: str) -> list[Problem]:
 
 def masked(value: str) -> str:
     """A short hint at a typed value that may be a secret typed into the wrong field."""
-    return f"'{value[:2]}…' ({len(value)} characters)"
+    return _("'{start}…' ({count} characters)").format(start=value[:2], count=len(value))
 
 
 def shown_as_is(value: str) -> bool:

@@ -12,27 +12,28 @@ from dataclasses import dataclass
 
 from wizard.core.answers import Answers
 from wizard.core.errors import Problem
+from wizard.core.i18n import N_, _
 from wizard.forms.fields import FieldSpec
 from wizard.plan.steps import kernels
 from wizard.probe.environments import Environment
 from wizard.probe.facts import Facts
 from wizard.probe.kernelspecs import KernelFacts
 
-TITLE = "Kernels: the environments you compute in"
-INTRO = (
+TITLE = N_("Kernels: the environments you compute in")
+INTRO = N_(
     "Tick the environments JupyterLab should offer as kernels. They are registered for the "
     "user JupyterLab runs as, each running its own interpreter."
 )
 ENVIRONMENTS = FieldSpec(
-    "environments", "Environments to offer as kernels", question="Offer these as kernels"
+    "environments", N_("Environments to offer as kernels"), question=N_("Offer these as kernels")
 )
 INSTALL_IPYKERNEL = FieldSpec(
     "install_ipykernel",
-    "Install ipykernel where it is missing (with pip)",
-    question="Install ipykernel into the ticked environments that lack it?",
+    N_("Install ipykernel where it is missing (with pip)"),
+    question=N_("Install ipykernel into the ticked environments that lack it?"),
 )
-REMOVE = FieldSpec("remove", "Kernels to remove", question="Remove these kernels")
-NONE_FOUND = "No Python environments found (yet)."
+REMOVE = FieldSpec("remove", N_("Kernels to remove"), question=N_("Remove these kernels"))
+NONE_FOUND = N_("No Python environments found (yet).")
 
 
 @dataclass(frozen=True)
@@ -57,13 +58,15 @@ def env_rows(envs: Sequence[Environment], answers: Answers, kf: KernelFacts | No
     seen: set[str] = set()
     for env in envs:
         seen.add(env.python)
-        ipk = "ipykernel" if env.ipykernel_version else "no ipykernel"
+        ipk = "ipykernel" if env.ipykernel_version else _("no ipykernel")
         offered = kernels.offered_by(env.python, kf) if kf else None
-        kernel = f"kernel {offered.name}" if offered else "no kernel yet"
-        detail = f"Python {env.python_version}, {env.kind}, {ipk}, {kernel}"
+        kernel = _("kernel {name}").format(name=offered.name) if offered else _("no kernel yet")
+        detail = _("Python {version}, {kind}, {ipykernel}, {kernel}").format(
+            version=env.python_version, kind=env.kind, ipykernel=ipk, kernel=kernel
+        )
         rows.append(Row(env.python, env.python, detail, env.python in chosen))
     # chosen before, not found this time: still listed, so unticking it is possible
-    rows += [Row(p, p, "chosen before, not found now", True) for p in chosen if p not in seen]
+    rows += [Row(p, p, _("chosen before, not found now"), True) for p in chosen if p not in seen]
     return rows
 
 
@@ -77,8 +80,10 @@ def remove_rows(answers: Answers, kf: KernelFacts | None) -> list[Row]:
         if spec.ours and spec.dir.parent == kf.kernels_dir:
             continue
         why = kernels.broken(spec, kf)
-        detail = f"BROKEN: {why.split('; ')[0]}" if why else str(spec.dir)
-        label = f"remove {spec.name} ({spec.display_name})"
+        detail = _("BROKEN: {why}").format(why=why.split("; ")[0]) if why else str(spec.dir)
+        label = _("remove {name} ({display_name})").format(
+            name=spec.name, display_name=spec.display_name
+        )
         rows.append(Row(spec.name, label, detail, spec.name in answers.kernels.remove, bool(why)))
     return rows
 

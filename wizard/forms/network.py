@@ -9,20 +9,26 @@ import contextlib
 
 from wizard.core.answers import Answers
 from wizard.core.errors import Problem
+from wizard.core.i18n import N_, _
 from wizard.forms.fields import FieldSpec
 from wizard.plan.steps import network
 from wizard.probe.facts import Facts
 
-TITLE = "Network: where JupyterLab listens"
+TITLE = N_("Network: where JupyterLab listens")
 
-IP = FieldSpec("ip", "Listen address")
+IP = FieldSpec("ip", N_("Listen address"))
 PORT = FieldSpec(
-    "port", "Port", help="1-65535 (below 1024 only as root); a busy port is an error, not a move"
+    "port",
+    N_("Port"),
+    help=N_("1-65535 (below 1024 only as root); a busy port is an error, not a move"),
 )
 ROOT_DIR = FieldSpec(
-    "root_dir", "Root directory (notebooks)", question="Root directory", empty="your home"
+    "root_dir",
+    N_("Root directory (notebooks)"),
+    question=N_("Root directory"),
+    empty=N_("your home"),
 )
-BASE_URL = FieldSpec("base_url", "Base URL", help="/ or /jupyter/ behind a proxy")
+BASE_URL = FieldSpec("base_url", N_("Base URL"), help=N_("/ or /jupyter/ behind a proxy"))
 FIELDS = (IP, PORT, ROOT_DIR, BASE_URL)
 NAMES = tuple(f.name for f in FIELDS)
 
@@ -32,20 +38,22 @@ def default_root_dir() -> str:
 
 
 def root_dir_help() -> str:
-    return f"empty = the home directory ({default_root_dir()})"
+    return _("empty = the home directory ({path})").format(path=default_root_dir())
 
 
 def ip_hint(facts: Facts | None) -> str:
-    base = "127.0.0.1 = this machine only (safest); 0.0.0.0 / :: / all = every address"
+    base = _("127.0.0.1 = this machine only (safest); 0.0.0.0 / :: / all = every address")
     if facts is None:
         return base
     mine = sorted({a.address for a in facts.addresses if not a.ip.is_loopback})
-    return base + (f"; this machine has: {', '.join(mine)}" if mine else "")
+    return base + (
+        _("; this machine has: {addresses}").format(addresses=", ".join(mine)) if mine else ""
+    )
 
 
 def ip_warning(ip: str) -> str | None:
     if ip and not network.is_loopback(ip.strip()):
-        return "beyond loopback: anyone who can reach this machine can try to log in"
+        return _("beyond loopback: anyone who can reach this machine can try to log in")
     return None
 
 
@@ -62,7 +70,11 @@ def problems(name: str, value: str, facts: Facts | None) -> list[Problem]:
         try:
             port = int(value.strip())
         except ValueError:
-            return [Problem("network.port", f"{value.strip()!r} is not a number")]
+            return [
+                Problem(
+                    "network.port", _("{text} is not a number").format(text=repr(value.strip()))
+                )
+            ]
         if facts is None:
             return network.validate_port(port, Facts(None, ""), runs_as_root=True)
         return network.validate_port(port, facts, runs_as_root=facts.euid == 0)

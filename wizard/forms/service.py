@@ -9,26 +9,29 @@ import pwd
 
 from wizard.core.answers import Answers
 from wizard.core.errors import Problem
+from wizard.core.i18n import N_
 from wizard.forms.fields import Choice, FieldSpec
 from wizard.plan.service import step as service
 from wizard.plan.service.managers import REGISTRY
 from wizard.probe.facts import Facts
 
-TITLE = "Service: keep JupyterLab running"
+TITLE = N_("Service: keep JupyterLab running")
 
-MANAGER = FieldSpec("manager", "Manager", question="Keep JupyterLab running with")
-NAME = FieldSpec("name", "Service name", help="the unit is <name>.service")
+MANAGER = FieldSpec("manager", N_("Manager"), question=N_("Keep JupyterLab running with"))
+NAME = FieldSpec("name", N_("Service name"), help=N_("the unit is <name>.service"))
 USER = FieldSpec(
     "user",
-    "Run as user",
-    help="empty = you (or the sudo user when run as root)",
-    empty="you",
+    N_("Run as user"),
+    help=N_("empty = you (or the sudo user when run as root)"),
+    empty=N_("you"),
 )
-ALLOW_ROOT = FieldSpec("allow_root", "Run as root anyway (allow_root)")
-ENABLE = FieldSpec("enable", "Start at boot / login (enable)", question="Start at boot / login?")
+ALLOW_ROOT = FieldSpec("allow_root", N_("Run as root anyway (allow_root)"))
+ENABLE = FieldSpec(
+    "enable", N_("Start at boot / login (enable)"), question=N_("Start at boot / login?")
+)
 
 
-ROOT_RISK = (
+ROOT_RISK = N_(
     "! JupyterLab would run as root: whoever logs in to it (the password or a leaked token) "
     "can read, change or delete anything on this machine. Prefer a normal account in "
     '"Run as user"; tick this only if you accept that.'
@@ -71,7 +74,7 @@ def validate(answers: Answers, facts: Facts) -> list[Problem]:
     return service.validate(service.with_defaults(answers, facts), facts)
 
 
-SUDO_HINT = (
+SUDO_HINT = N_(
     "A system service needs root. Press Ctrl+S to restart the wizard with sudo, keeping your "
     "answers (only the password is typed again: it is never written down)."
 )

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, TypeAlias
 
 from wizard.core.answers import Answers
 from wizard.core.errors import Problem
+from wizard.core.i18n import N_, _
 
 if TYPE_CHECKING:
     from wizard.plan.secrets import Secrets
@@ -20,14 +21,14 @@ if TYPE_CHECKING:
 
 # (name, title) in order; the apply screen is reached from review, not listed.
 STEPS: list[tuple[str, str]] = [
-    ("welcome", "Welcome"),
-    ("install", "Install"),
-    ("kernels", "Kernels"),
-    ("password", "Password"),
-    ("network", "Network"),
-    ("service", "Service"),
-    ("access", "Access"),
-    ("review", "Review"),
+    ("welcome", N_("Welcome")),
+    ("install", N_("Install")),
+    ("kernels", N_("Kernels")),
+    ("password", N_("Password")),
+    ("network", N_("Network")),
+    ("service", N_("Service")),
+    ("access", N_("Access")),
+    ("review", N_("Review")),
 ]
 STEP_NAMES = [name for name, _ in STEPS]
 
@@ -55,7 +56,9 @@ def where(problem: Problem) -> str:
     step = step_of(problem.field)
     if step in ("access", "review"):
         return ""
-    return f"  (fix it in step {step_number(step)}, {dict(STEPS)[step]})"
+    return _("  (fix it in step {number}, {step})").format(
+        number=step_number(step), step=_(dict(STEPS)[step])
+    )
 
 
 def discover_environments() -> list[Environment]:

@@ -5,21 +5,22 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from wizard.core.answers import Answers
+from wizard.core.i18n import N_, _, pad
 
 if TYPE_CHECKING:
     from wizard.probe.facts import Facts
 
-TITLE = "Welcome"
-INTRO = (
+TITLE = N_("Welcome")
+INTRO = N_(
     "This wizard installs JupyterLab, sets its password, binding, service and access "
     "method. Nothing changes until you confirm the plan on the Review step."
 )
-LOOKING = "Looking at this machine…"
+LOOKING = N_("Looking at this machine…")
 
 
 def start_label(configured: bool) -> str:
     """What starting the steps means here: a first setup, or changing the current one."""
-    return "Reconfigure" if configured else "Set up"
+    return _("Reconfigure") if configured else _("Set up")
 
 
 def glance(
@@ -27,32 +28,55 @@ def glance(
 ) -> list[str]:
     """Lines describing the machine now (pure: the snapshot tests and --plain use it too)."""
     if facts is None:
-        return [LOOKING]
+        return [_(LOOKING)]
     interp = facts.interpreter
     lines = []
     if interp is None:
-        lines.append("JupyterLab   not found in any Python environment")
+        lines.append(row("JupyterLab", _("not found in any Python environment")))
     elif interp.jupyterlab_version:
         lines.append(
-            f"JupyterLab   {interp.jupyterlab_version} in {interp.executable} ({interp.kind})"
+            row(
+                "JupyterLab",
+                _("{version} in {python} ({kind})").format(
+                    version=interp.jupyterlab_version, python=interp.executable, kind=interp.kind
+                ),
+            )
         )
     else:
-        lines.append(f"JupyterLab   not installed in {interp.executable}")
-    lines.append(f"Config       {facts.config_dir}")
-    lines.append("Password     " + ("set" if has_password else "not set (token login)"))
+        lines.append(
+            row("JupyterLab", _("not installed in {python}").format(python=interp.executable))
+        )
+    lines.append(row(_("Config"), str(facts.config_dir)))
+    lines.append(row(_("Password"), _("set") if has_password else _("not set (token login)")))
     ip, port = _binding(facts, answers)
-    lines.append(f"Binding      {ip}:{port}")
+    lines.append(row(_("Binding"), f"{ip}:{port}"))
     manager = answers.service.manager if configured else "none"
     lines.append(
-        "Service      "
-        + ("none (started by hand)" if manager == "none" else f"{manager} ({answers.service.name})")
+        row(
+            _("Service"),
+            _("none (started by hand)")
+            if manager == "none"
+            else f"{manager} ({answers.service.name})",
+        )
     )
     listeners = facts.listeners_on(port)
     if listeners:
-        lines.append(f"Reachable    port {port} is served by {listeners[0].describe()}")
+        lines.append(
+            row(
+                _("Reachable"),
+                _("port {port} is served by {listener}").format(
+                    port=port, listener=listeners[0].describe()
+                ),
+            )
+        )
     else:
-        lines.append(f"Reachable    no: nothing listens on port {port}")
+        lines.append(row(_("Reachable"), _("no: nothing listens on port {port}").format(port=port)))
     return lines
+
+
+def row(name: str, value: str) -> str:
+    """One line of the glance: the names in a column 13 cells wide (wider for wide names)."""
+    return pad(name, 12) + " " + value
 
 
 def _binding(facts: Facts, answers: Answers) -> tuple[str, int]:

@@ -23,6 +23,7 @@ from wizard.core.fileops import (
     remove_dir,
     remove_file,
 )
+from wizard.core.i18n import _
 from wizard.core.run_as import RunAs, owner_of
 from wizard.plan.effects import ApplyJournal, FileEntry, sha256
 
@@ -97,9 +98,8 @@ class WriteFile(Action):
         self.content = content
         self.mode = mode  # None: keep the file's current mode (0644 when new)
         self.owner = owner  # None: keep the current owner (the directory's owner when new)
-        self.description = f"{'remove' if content is None else 'write'} {path}" + (
-            f" ({why})" if why else ""
-        )
+        verb = _("remove {path}") if content is None else _("write {path}")
+        self.description = verb.format(path=path) + (_(" ({why})").format(why=why) if why else "")
         self._entry: FileEntry | None = None
 
     def current(self) -> bytes | None:
@@ -273,7 +273,11 @@ def run_streaming(
     if ctx.cancelled.is_set():
         raise Cancelled(f"cancelled: {shlex.join(argv)}")
     if timed_out.is_set():
-        raise RuntimeError(f"{shlex.join(argv)} did not finish within {timeout:.0f} s")
+        raise RuntimeError(
+            _("{items} did not finish within {timeout:.0f} s").format(
+                items=shlex.join(argv), timeout=timeout
+            )
+        )
     if rc != 0:
         last = "\n".join(tail[-5:])
         raise RuntimeError(
@@ -341,7 +345,9 @@ class Poll(Action):
         return bool(self.after) and all(a.is_noop() for a in self.after)
 
     def preview(self) -> str:
-        return f"check: {self.description} (up to {self.timeout:.0f} s, else roll back)\n"
+        return _("check: {description} (up to {timeout:.0f} s, else roll back)\n").format(
+            description=self.description, timeout=self.timeout
+        )
 
     def look(self) -> Look:
         assert self._look is not None, "a Poll needs a look (or a subclass that gives one)"
@@ -354,7 +360,7 @@ class Poll(Action):
         return f"ok: {self.description}"
 
     def failed(self, look: Look) -> Exception:
-        return RuntimeError(f"health check failed: {look.reason}")
+        return RuntimeError(_("health check failed: {reason}").format(reason=look.reason))
 
     def apply(self, ctx: ApplyContext) -> None:
         t0 = time.monotonic()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from wizard.core.i18n import _
 from wizard.plan.actions import Action
 
 
@@ -36,7 +37,7 @@ class Plan:
             out.append(f"{n}\n")
         changes = self.changes()
         if not changes:
-            out.append("Nothing to change: the machine already matches these answers.\n")
+            out.append(_("Nothing to change: the machine already matches these answers.\n"))
         for i, a in enumerate(changes, 1):
             out.append(f"\n== {i}. {a.description}\n")
             out.append(a.preview())

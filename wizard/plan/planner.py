@@ -10,6 +10,7 @@ from wizard.core import grammar
 from wizard.core.answers import Answers
 from wizard.core.errors import InputError, Problem
 from wizard.core.fileops import nearest_existing
+from wizard.core.i18n import _
 from wizard.plan import access
 from wizard.plan.actions import WriteFile
 from wizard.plan.plan import Plan
@@ -56,7 +57,7 @@ def _problems(r: Resolved, secrets: Secrets) -> list[Problem]:
     problems += network.validate(answers.network, facts)
     problems += password.validate_hash(answers.password.hashed_password)
     if secrets.password is not None and not secrets.password:
-        problems.append(Problem("password", "the password is empty"))
+        problems.append(Problem("password", _("the password is empty")))
     problems += service.validate(answers, facts)
     problems += access.validate(answers, facts)
     return problems
@@ -87,20 +88,28 @@ def build_plan(
     hashed = password.resolve_hash(facts, answers.password.hashed_password, secrets.password)
     if not hashed:
         if not network.is_loopback(answers.network.ip):
-            needs = f"binding to {answers.network.ip} (beyond loopback)"
+            needs = _("binding to {ip} (beyond loopback)").format(ip=answers.network.ip)
         elif access.needs_password(answers):
-            needs = f"access method {answers.access.method}"
+            needs = _("access method {method}").format(method=answers.access.method)
         else:
             needs = ""
         if needs:
-            raise InputError([Problem("password", f"{needs} needs a password; set one first")])
+            raise InputError(
+                [
+                    Problem(
+                        "password", _("{needs} needs a password; set one first").format(needs=needs)
+                    )
+                ]
+            )
         plan.note(
-            "warning", "no password: Jupyter will use a random token (see its log or `status`)"
+            "warning", _("no password: Jupyter will use a random token (see its log or `status`)")
         )
     if not network.is_loopback(answers.network.ip):
         plan.note(
             "risk",
-            f"Jupyter will listen on {answers.network.ip}: anyone who can reach this machine can try the password; consider TLS or an SSH tunnel",
+            _(
+                "Jupyter will listen on {ip}: anyone who can reach this machine can try the password; consider TLS or an SSH tunnel"
+            ).format(ip=answers.network.ip),
         )
     desired: dict[TraitKey, Any] = network.settings(answers.network)
     desired.update(access.jupyter_settings(answers, facts))
@@ -111,7 +120,9 @@ def build_plan(
         if answers.service.manager == "none" and network.is_jupyter_process(lst.process):
             plan.note(
                 "info",
-                f"port {answers.network.port} is held by a running Jupyter ({lst.describe()}); restart it to use the new settings",
+                _(
+                    "port {port} is held by a running Jupyter ({describe}); restart it to use the new settings"
+                ).format(port=answers.network.port, describe=lst.describe()),
             )
     plan.actions += access.prerequisites(answers, facts)  # a certificate: first, as it may fail
     install.plan_install(plan, answers, facts)
@@ -193,7 +204,10 @@ def preflight(plan: Plan) -> list[Problem]:
         path = action.path
         if path.exists() and not path.is_file():
             problems.append(
-                Problem("files", f"{path} exists but is not a regular file; move it away")
+                Problem(
+                    "files",
+                    _("{path} exists but is not a regular file; move it away").format(path=path),
+                )
             )
             continue
         if action.is_noop():
@@ -201,6 +215,11 @@ def preflight(plan: Plan) -> list[Problem]:
         where = nearest_existing(path.parent)
         if not where.is_dir() or not os.access(where, os.W_OK | os.X_OK):
             problems.append(
-                Problem("files", f"cannot write {path}: {where} is not writable by this user")
+                Problem(
+                    "files",
+                    _("cannot write {path}: {where} is not writable by this user").format(
+                        path=path, where=where
+                    ),
+                )
             )
     return problems

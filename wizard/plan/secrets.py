@@ -6,6 +6,7 @@ import sys
 from dataclasses import dataclass
 
 from wizard.core.errors import InputError
+from wizard.core.i18n import _
 
 
 @dataclass
@@ -30,7 +31,11 @@ class Secrets:
         got = dict(zip(want, lines, strict=False))
         for n, name in enumerate(want, 1):
             if not got.get(name):
-                raise InputError(f"{name}: expected a non-empty line {n} on standard input")
+                raise InputError(
+                    _("{name}: expected a non-empty line {n} on standard input").format(
+                        name=name, n=n
+                    )
+                )
         return cls(got.get("password"), got.get("proxy password"))
 
     def __repr__(self) -> str:  # never print the plaintext, even by accident

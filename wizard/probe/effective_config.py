@@ -173,7 +173,7 @@ def load(request):
               for name, value in section.items()}
     # A ServerApp trait any file names (NotebookApp.X too: the shim moves it) by the value the
     # server holds: a failed link leaves values set before it but drops them from app.config.
-    named = {k.split(".", 1)[1] for _, ks in loaded for k in ks
+    named = {k.split(".", 1)[1] for _name, ks in loaded for k in ks
              if k.split(".", 1)[0] in ("ServerApp", "NotebookApp")}
     for name in sorted(named | {k.split(".", 1)[1] for k in merged if k.startswith("ServerApp.")}):
         if app.has_trait(name):
@@ -337,7 +337,7 @@ class Loader:
         try:
             self._proc.stdin.write(request.line() + "\n")
             self._proc.stdin.flush()
-            ready, _, _ = select.select([self._proc.stdout], [], [], timeout)
+            ready, _w, _x = select.select([self._proc.stdout], [], [], timeout)
             if ready:
                 answer = self._proc.stdout.readline()
         except OSError:

@@ -199,7 +199,7 @@ class WebSocket:
         except BaseException:
             sock.close()
             raise
-        head, _, rest = data.partition(b"\r\n\r\n")
+        head, _sep, rest = data.partition(b"\r\n\r\n")
         return cls(sock, head.split(b"\r\n", 1)[0].decode("latin-1"), rest)
 
     @property

@@ -14,6 +14,7 @@ from typing import Any
 
 from wizard.core.errors import InputError
 from wizard.core.fileops import UnsafePath
+from wizard.core.i18n import _
 from wizard.core.run_as import owner_of
 
 _SCRIPT = r"""
@@ -52,6 +53,38 @@ except Exception:
     seen = set()
     config_path = [p for p in config_path if not (p in seen or seen.add(p))]
 
+def lab_app_dir():
+    # JupyterLab's application directory by jupyterlab.commands.get_app_dir's rules (without
+    # importing it: that loads the server); its settings/overrides.json holds setting defaults.
+    if os.environ.get("JUPYTERLAB_DIR"):
+        return os.path.realpath(os.environ["JUPYTERLAB_DIR"])
+    app_dir = os.path.join(prefix, "share", "jupyter", "lab")
+    spec = util.find_spec("jupyterlab")
+    here = os.path.dirname(spec.origin) if spec is not None and spec.origin else ""
+    import site
+    userbase = getattr(site, "getuserbase", lambda: "")() or ""
+    if here and userbase and here.startswith(userbase) and not app_dir.startswith(userbase):
+        app_dir = os.path.join(userbase, "share", "jupyter", "lab")
+    elif (prefix.startswith("/usr") and not os.path.exists(app_dir)
+          and os.path.exists("/usr/local/share/jupyter/lab")):
+        app_dir = "/usr/local/share/jupyter/lab"
+    elif here and not os.path.exists(app_dir):
+        maybe = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(here)))),
+                             "share", "jupyter", "lab")
+        if os.path.exists(maybe):
+            app_dir = maybe
+    return os.path.realpath(app_dir)
+
+def language_packs():
+    # The locales of JupyterLab language packs, found as JupyterLab finds them (entry points).
+    try:
+        eps = metadata.entry_points()
+        group = "jupyterlab.languagepack"
+        found = eps.select(group=group) if hasattr(eps, "select") else eps.get(group, [])
+        return sorted({ep.name for ep in found})
+    except Exception:
+        return []
+
 print(json.dumps({
     "executable": sys.executable,
     "python_version": "%d.%d.%d" % sys.version_info[:3],
@@ -66,6 +99,8 @@ print(json.dumps({
     "config_path": config_path,
     "config_dir": config_dir,
     "runtime_dir": runtime_dir,
+    "lab_app_dir": lab_app_dir(),
+    "language_packs": language_packs(),
 }))
 """
 
@@ -85,6 +120,8 @@ class Interpreter:
     config_path: list[str] = field(default_factory=list)
     config_dir: str = ""
     runtime_dir: str = ""
+    lab_app_dir: str = ""  # JupyterLab's application directory ("" = not asked)
+    language_packs: list[str] = field(default_factory=list)  # locales of its language packs
 
     @property
     def jupyterlab_version(self) -> str | None:
@@ -131,15 +168,23 @@ def inspect_interpreter(python: str, *, timeout: float = 20.0) -> Interpreter:
     """Run the question script under ``python``; InputError when it is not a usable interpreter."""
     path = Path(python)
     if not path.is_absolute():
-        raise InputError(f"jupyter.python: {python!r} is not an absolute path")
+        raise InputError(
+            _("jupyter.python: {python!r} is not an absolute path").format(python=python)
+        )
     if not path.exists():
-        raise InputError(f"jupyter.python: {python} does not exist")
+        raise InputError(_("jupyter.python: {python} does not exist").format(python=python))
     try:
         data = run_json_script(python, _SCRIPT, timeout=timeout)
     except (OSError, subprocess.SubprocessError) as exc:
-        raise InputError(f"jupyter.python: {python} could not be run as Python: {exc}") from exc
+        raise InputError(
+            _("jupyter.python: {python} could not be run as Python: {exc}").format(
+                python=python, exc=exc
+            )
+        ) from exc
     except ValueError as exc:
-        raise InputError(f"jupyter.python: {python} gave an unexpected answer") from exc
+        raise InputError(
+            _("jupyter.python: {python} gave an unexpected answer").format(python=python)
+        ) from exc
     except UnsafePath as exc:
         raise InputError(f"jupyter.python: {exc}") from exc
     return Interpreter(**data)

@@ -20,6 +20,8 @@ from typing import Any
 
 import psutil
 
+from wizard.core.i18n import _
+
 _PROC_NET = (("/proc/net/tcp", socket.AF_INET), ("/proc/net/tcp6", socket.AF_INET6))
 _LISTEN = "0A"
 
@@ -58,9 +60,11 @@ class Listener:
 
     def describe(self) -> str:
         if self.pid is None:
-            who = f"user {self.user}" if self.user else "another user"
-            return f"a process of {who} (run as root to see which)"
-        return f"{self.process or '?'} (pid {self.pid}, user {self.user or '?'})"
+            who = _("user {user}").format(user=self.user) if self.user else _("another user")
+            return _("a process of {who} (run as root to see which)").format(who=who)
+        return _("{process} (pid {pid}, user {user})").format(
+            process=self.process or "?", pid=self.pid, user=self.user or "?"
+        )
 
 
 def have_proc() -> bool:

@@ -27,6 +27,7 @@ from wizard.core.answers import Answers
 from wizard.core.errors import InputError, Problem
 from wizard.core.fileops import read_file
 from wizard.core.grammar import control_problem
+from wizard.core.i18n import _
 from wizard.plan.actions import Action, ApplyContext, WriteFile, run_streaming
 from wizard.plan.effects import CertificateEffect
 from wizard.probe.certificate import read_certificate
@@ -116,7 +117,14 @@ def certonly_argv(spec: AcmeSpec, *, webroot: bool, renew: bool = False) -> list
         argv.append("--force-renewal")
     for value in (spec.email, spec.server, *spec.domains):  # an option in disguise, or a new line
         if value.startswith("-") or control_problem("access", value) is not None:
-            raise InputError([Problem("access", f"{value!r} cannot go on certbot's command line")])
+            raise InputError(
+                [
+                    Problem(
+                        "access",
+                        _("{value!r} cannot go on certbot's command line").format(value=value),
+                    )
+                ]
+            )
     return argv
 
 
@@ -147,7 +155,9 @@ class Issue(Action):
     def __init__(self, spec: AcmeSpec, *, webroot: bool) -> None:
         self.spec, self.webroot = spec, webroot
         self.target = str(spec.live)
-        self.description = f"get a certificate for {', '.join(spec.domains)} from {spec.server}"
+        self.description = _("get a certificate for {items} from {server}").format(
+            items=", ".join(spec.domains), server=spec.server
+        )
         self._created = False
 
     def argv(self) -> list[str]:
@@ -192,7 +202,9 @@ class DeleteLineage(Action):
     def __init__(self, config_dir: Path, cert_name: str) -> None:
         self.spec = AcmeSpec(config_dir, "", "", (), 80, cert_name)
         self.target = str(self.spec.live)
-        self.description = f"delete the certificate {cert_name} that apply had issued"
+        self.description = _("delete the certificate {cert_name} that apply had issued").format(
+            cert_name=cert_name
+        )
 
     def argv(self) -> list[str]:
         return certbot_argv(
@@ -235,7 +247,9 @@ def render_hook(spec: AcmeSpec, commands: Sequence[Sequence[str]], what: str) ->
 
 def hook_file(spec: AcmeSpec, commands: Sequence[Sequence[str]], what: str) -> WriteFile:
     text = render_hook(spec, commands, what)
-    return WriteFile(spec.hook, text.encode(), mode=0o755, owner=(0, 0), why="certbot deploy hook")
+    return WriteFile(
+        spec.hook, text.encode(), mode=0o755, owner=(0, 0), why=_("certbot deploy hook")
+    )
 
 
 def read_lineage_file(path: Path) -> bytes | None:
@@ -252,7 +266,9 @@ class CopyFromLineage(WriteFile):
     ) -> None:
         super().__init__(path, b"", mode=0o600, owner=owner, why=why, dirs_owner=(0, 0))
         self.source = source
-        self.description = f"copy {source} to {path} ({why})"
+        self.description = _("copy {source} to {path} ({why})").format(
+            source=source, path=path, why=why
+        )
 
     def is_noop(self) -> bool:
         self.content = read_lineage_file(self.source) or b""
@@ -265,7 +281,9 @@ class CopyFromLineage(WriteFile):
     def apply(self, ctx: ApplyContext) -> None:
         data = read_lineage_file(self.source)
         if data is None:
-            raise RuntimeError(f"{self.source} is missing: certbot issued no certificate")
+            raise RuntimeError(
+                _("{source} is missing: certbot issued no certificate").format(source=self.source)
+            )
         self.content = data
         super().apply(ctx)
 
@@ -279,19 +297,19 @@ def validate(answers: Answers, facts: Facts, *, through_nginx: bool) -> list[Pro
     a, spec = answers.access, acme_spec(answers)
     problems = []
     if facts.euid != 0:
-        problems.append(Problem("access.tls", "acme needs root (certbot writes its certificates and answers on port 80): run with sudo"))  # fmt: skip
+        problems.append(Problem("access.tls", _('acme needs root (certbot writes its certificates and answers on port 80): run with sudo')))  # fmt: skip
     if shutil.which("certbot") is None:
-        problems.append(Problem("access.tls", "certbot is not installed: apt install certbot"))
+        problems.append(Problem("access.tls", _("certbot is not installed: apt install certbot")))
     if not a.acme_email:
-        problems.append(Problem("access.acme_email", "missing: the CA's account needs a contact (it warns before expiry)"))  # fmt: skip
+        problems.append(Problem("access.acme_email", _("missing: the CA's account needs a contact (it warns before expiry)")))  # fmt: skip
     if not spec.domains:
-        problems.append(Problem("access.acme_domains", "missing: the DNS name(s) the certificate is for (or set server_name)"))  # fmt: skip
+        problems.append(Problem("access.acme_domains", _('missing: the DNS name(s) the certificate is for (or set server_name)')))  # fmt: skip
     for lst in facts.listeners_on(a.http_port):
         if not (through_nginx and (lst.process or "nginx").startswith("nginx")):
-            problems.append(Problem("access.http_port", f"port {a.http_port} is held by {lst.describe()}: the CA's HTTP challenge needs it; stop that, or free the port"))  # fmt: skip
+            problems.append(Problem("access.http_port", _("port {http_port} is held by {describe}: the CA's HTTP challenge needs it; stop that, or free the port").format(http_port=a.http_port, describe=lst.describe())))  # fmt: skip
             break
     if a.certfile or a.keyfile or a.self_signed:
-        problems.append(Problem("access.certfile", "tls = \"acme\" makes its own pair: leave certfile, keyfile and self_signed unset"))  # fmt: skip
+        problems.append(Problem("access.certfile", _('tls = "acme" makes its own pair: leave certfile, keyfile and self_signed unset')))  # fmt: skip
     return problems
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from wizard.core.answers import Answers
 from wizard.core.errors import Problem
 from wizard.core.fileops import owner_for_new
+from wizard.core.i18n import _
 from wizard.plan.access.base import AccessInfo, AccessUrl, Binding, DoctorCheck, MethodBase, Tls
 from wizard.plan.access.shared import (
     certificate_check,
@@ -92,7 +93,9 @@ class Direct(MethodBase):
             problems.append(
                 Problem(
                     "network.ip",
-                    "direct access needs a binding beyond loopback: an address of this machine, 0.0.0.0 or all",
+                    _(
+                        "direct access needs a binding beyond loopback: an address of this machine, 0.0.0.0 or all"
+                    ),
                 )
             )
         return problems + validate_tls(answers, facts, required=False)
@@ -109,7 +112,9 @@ class Direct(MethodBase):
         if not uses_tls(answers):
             plan.note(
                 "warning",
-                "no TLS: the password and notebooks cross the network in clear text; set certfile/keyfile or self_signed = true",
+                _(
+                    "no TLS: the password and notebooks cross the network in clear text; set certfile/keyfile or self_signed = true"
+                ),
             )
         names = [u.address for u in direct_urls(answers, facts)]
         plan_self_signed(plan, answers, facts, for_jupyter=True, names=names,
@@ -122,7 +127,7 @@ class Direct(MethodBase):
             for severity, text in acme.notes(answers, facts):
                 plan.note(severity, text)
             if b"try-restart" not in (hook.content or b""):
-                plan.note("warning", f"{answers.service.manager}: nothing restarts JupyterLab after a renewal; restart it yourself then (jupyter-setup-wizard service restart)")  # fmt: skip
+                plan.note("warning", _('{manager}: nothing restarts JupyterLab after a renewal; restart it yourself then (jupyter-setup-wizard service restart)').format(manager=answers.service.manager))  # fmt: skip
 
     def prerequisites(self, answers: Answers, facts: Facts) -> list[Action]:
         """ACME, first in the plan: certbot's own server on port 80 gets the certificate, then
@@ -136,8 +141,10 @@ class Direct(MethodBase):
         cert, key = spec.jupyter_pair
         return [
             acme.Issue(spec, webroot=False),
-            acme.CopyFromLineage(spec.fullchain, cert, owner=owner, why="JupyterLab's certificate"),
-            acme.CopyFromLineage(spec.privkey, key, owner=owner, why="JupyterLab's key"),
+            acme.CopyFromLineage(
+                spec.fullchain, cert, owner=owner, why=_("JupyterLab's certificate")
+            ),
+            acme.CopyFromLineage(spec.privkey, key, owner=owner, why=_("JupyterLab's key")),
         ]
 
     def instructions(self, answers: Answers, facts: Facts) -> AccessInfo:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from wizard.core.errors import InputError, Problem
+from wizard.core.i18n import _
 from wizard.plan.access.acme import CHALLENGE_PATH
 from wizard.plan.actions import Action, ApplyContext, WriteFile
 from wizard.plan.effects import NginxEffect
@@ -85,8 +86,9 @@ def _refuse_injection(spec: ProxySpec) -> None:
                 [
                     Problem(
                         field,
-                        f"{value!r} cannot go into an nginx site (one word: "
-                        "no space, quote, ';', '{', '}', '#', '$' or backslash)",
+                        _(
+                            "{value!r} cannot go into an nginx site (one word: no space, quote, ';', '{{', '}}', '#', '$' or backslash)"
+                        ).format(value=value),
                     )
                 ]
             )
@@ -228,7 +230,9 @@ class NginxSite(Action):
         self.conf = conf
         self.systemd = systemd
         self.kind, self.target = "file", str(files[0].path)
-        self.description = f"nginx site {files[0].path} (test, then reload nginx)"
+        self.description = _("nginx site {path} (test, then reload nginx)").format(
+            path=files[0].path
+        )
         self._done: list[WriteFile] = []
 
     def is_noop(self) -> bool:
@@ -242,7 +246,7 @@ class NginxSite(Action):
 
     def apply(self, ctx: ApplyContext) -> None:
         if shutil.which("nginx") is None:
-            raise RuntimeError("nginx is not installed (apt install nginx-light)")
+            raise RuntimeError(_("nginx is not installed (apt install nginx-light)"))
         ctx.journal.record(NginxEffect(self.conf, self.systemd))  # a rollback reloads too
         for f in self.files:
             if not f.is_noop():
@@ -283,7 +287,11 @@ def test_and_reload(conf: str, systemd: bool, ctx: ApplyContext) -> None:
             ctx.log(line)
         if r.returncode != 0:
             raise RuntimeError(
-                f"{shlex.join(argv)} failed ({r.returncode}): {(r.stderr or r.stdout).strip()}"
+                _("{items} failed ({returncode}): {strip}").format(
+                    items=shlex.join(argv),
+                    returncode=r.returncode,
+                    strip=(r.stderr or r.stdout).strip(),
+                )
             )
 
 
@@ -294,7 +302,7 @@ class ReloadNginx(Action):
     def __init__(self, effect: NginxEffect, after: list[WriteFile]) -> None:
         self.conf, self.systemd, self.after = effect.conf, effect.systemd, after
         self.target = "nginx"
-        self.description = "test the restored nginx site, then reload nginx"
+        self.description = _("test the restored nginx site, then reload nginx")
 
     def is_noop(self) -> bool:
         return all(a.is_noop() for a in self.after)

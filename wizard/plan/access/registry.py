@@ -10,6 +10,7 @@ from typing import Any
 
 from wizard.core.answers import Answers
 from wizard.core.errors import InputError, Problem
+from wizard.core.i18n import _
 from wizard.plan.access import direct, reverse_proxy, router_tunnel, ssh_tunnel
 from wizard.plan.access.base import AccessInfo, AccessMethod, Binding
 from wizard.plan.actions import Action
@@ -32,7 +33,7 @@ _PORT_FIELDS = ("local_port", "ssh_port", "https_port", "http_port")
 
 
 def _unknown() -> Problem:
-    return Problem("access.method", f"must be one of: {', '.join(METHODS)}")
+    return Problem("access.method", _("must be one of: {items}").format(items=", ".join(METHODS)))
 
 
 def all() -> tuple[AccessMethod, ...]:  # noqa: A001 - the registry's own vocabulary
@@ -67,7 +68,9 @@ def validate(answers: Answers, facts: Facts) -> list[Problem]:
     for name in _PORT_FIELDS:
         value = getattr(a, name)
         if not 0 <= value <= 65535 or (name in ("https_port", "http_port") and value == 0):
-            problems.append(Problem(f"access.{name}", f"{value} is not a port (1-65535)"))
+            problems.append(
+                Problem(f"access.{name}", _("{value} is not a port (1-65535)").format(value=value))
+            )
     return problems + chosen(answers).validate(answers, facts)
 
 

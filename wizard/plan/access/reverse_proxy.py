@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from wizard.core.answers import Answers
 from wizard.core.errors import InputError, Problem
+from wizard.core.i18n import _
 from wizard.plan.access.acme import acme_spec
 from wizard.plan.access.base import (
     AccessInfo,
@@ -188,37 +189,57 @@ class ReverseProxy(MethodBase):
             problems.append(
                 Problem(
                     "network.ip",
-                    f"behind a reverse proxy Jupyter stays on loopback (127.0.0.1), not {net.ip}: nginx is the only way in",
+                    _(
+                        "behind a reverse proxy Jupyter stays on loopback (127.0.0.1), not {ip}: nginx is the only way in"
+                    ).format(ip=net.ip),
                 )
             )
         if shutil.which("nginx") is None:
             problems.append(
-                Problem("access.method", "nginx is not installed: sudo apt install nginx-light")
+                Problem("access.method", _("nginx is not installed: sudo apt install nginx-light"))
             )
         site = Path(a.nginx_site) if a.nginx_site else None
         if site is not None and not site.is_absolute():
             problems.append(
-                Problem("access.nginx_site", f"{a.nginx_site!r} must be an absolute path")
+                Problem(
+                    "access.nginx_site",
+                    _("{nginx_site!r} must be an absolute path").format(nginx_site=a.nginx_site),
+                )
             )
         elif site is None and not Path("/etc/nginx/conf.d").is_dir() and shutil.which("nginx"):
             problems.append(
-                Problem("access.nginx_site", "/etc/nginx/conf.d does not exist: give nginx_site")
+                Problem("access.nginx_site", _("/etc/nginx/conf.d does not exist: give nginx_site"))
             )
         if a.nginx_conf and not Path(a.nginx_conf).is_file():
-            problems.append(Problem("access.nginx_conf", f"{a.nginx_conf} does not exist"))
+            problems.append(
+                Problem(
+                    "access.nginx_conf",
+                    _("{nginx_conf} does not exist").format(nginx_conf=a.nginx_conf),
+                )
+            )
         if a.basic_auth_user and (
             ":" in a.basic_auth_user or a.basic_auth_user.strip() != a.basic_auth_user
         ):
             problems.append(
-                Problem("access.basic_auth_user", "must not contain ':' or spaces at the ends")
+                Problem("access.basic_auth_user", _("must not contain ':' or spaces at the ends"))
             )
         if a.https_port == net.port:
-            problems.append(Problem("access.https_port", f"{a.https_port} is Jupyter's own port"))
+            problems.append(
+                Problem(
+                    "access.https_port",
+                    _("{https_port} is Jupyter's own port").format(https_port=a.https_port),
+                )
+            )
         for lst in facts.listeners_on(a.https_port):
             if (lst.process or "").startswith("nginx") or lst.pid is None:
                 continue
             problems.append(
-                Problem("access.https_port", f"port {a.https_port} is in use by {lst.describe()}")
+                Problem(
+                    "access.https_port",
+                    _("port {https_port} is in use by {describe}").format(
+                        https_port=a.https_port, describe=lst.describe()
+                    ),
+                )
             )
             break
         listen = a.listen_ip
@@ -229,7 +250,10 @@ class ReverseProxy(MethodBase):
             and not facts.has_address(listen)
         ):
             problems.append(
-                Problem("access.listen_ip", f"{listen} is not an address of this machine")
+                Problem(
+                    "access.listen_ip",
+                    _("{listen} is not an address of this machine").format(listen=listen),
+                )
             )
         return problems + validate_tls(answers, facts, required=True, through_nginx=True)
 
@@ -257,7 +281,7 @@ class ReverseProxy(MethodBase):
         spec = proxy_spec(answers, facts)
         site = site_path(answers)
         files: list[WriteFile] = [
-            WriteFile(site, nginx.render_site(spec).encode(), mode=0o644, why="nginx site")
+            WriteFile(site, nginx.render_site(spec).encode(), mode=0o644, why=_("nginx site"))
         ]
         if spec.htpasswd:
             path = Path(spec.htpasswd)
@@ -265,14 +289,16 @@ class ReverseProxy(MethodBase):
                 line = htpasswd_line(a.basic_auth_user, proxy_password) + "\n"
                 files.append(
                     nginx.HtpasswdFile(path, line.encode(), mode=0o640,
-                                       owner=nginx.htpasswd_owner(), why="basic auth")
+                                       owner=nginx.htpasswd_owner(), why=_('basic auth'))
                 )  # fmt: skip
             elif not _htpasswd_has_user(path, a.basic_auth_user):
                 raise InputError(
                     [
                         Problem(
                             "access.basic_auth_user",
-                            f"basic auth for {a.basic_auth_user!r} needs its password (apply --proxy-password-stdin)",
+                            _(
+                                "basic auth for {basic_auth_user!r} needs its password (apply --proxy-password-stdin)"
+                            ).format(basic_auth_user=a.basic_auth_user),
                         )
                     ]
                 )
@@ -301,7 +327,7 @@ class ReverseProxy(MethodBase):
 
             for severity, text in acme.notes(answers, facts):
                 plan.note(severity, text)
-        plan.note("info", f"JupyterLab will be at {spec.url()} (through nginx)")
+        plan.note("info", _("JupyterLab will be at {url} (through nginx)").format(url=spec.url()))
 
     def prerequisites(self, answers: Answers, facts: Facts) -> list[Action]:
         """ACME, first in the plan: nginx answers the challenge on port 80, certbot gets the
@@ -315,9 +341,9 @@ class ReverseProxy(MethodBase):
             return []
         a = answers.access
         challenge = WriteFile(site_path(answers), nginx.render_challenge_site(spec).encode(),
-                              mode=0o644, why="nginx site: the ACME challenge only, for now")  # fmt: skip
+                              mode=0o644, why=_('nginx site: the ACME challenge only, for now'))  # fmt: skip
         webroot = WriteFile(issue.spec.webroot / "README", acme.WEBROOT_README, mode=0o644,
-                            why="certbot's webroot, served by nginx on port 80")  # fmt: skip
+                            why=_("certbot's webroot, served by nginx on port 80"))  # fmt: skip
         return [webroot, nginx.NginxSite([challenge], a.nginx_conf, facts.systemd_running), issue]
 
     def instructions(self, answers: Answers, facts: Facts) -> AccessInfo:

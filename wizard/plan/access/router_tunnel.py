@@ -7,6 +7,7 @@ import socket
 
 from wizard.core.answers import Answers
 from wizard.core.errors import Problem
+from wizard.core.i18n import _
 from wizard.plan.access.base import AccessInfo, AccessUrl, Binding, MethodBase
 from wizard.plan.access.shared import classify, url_host
 from wizard.plan.plan import Plan
@@ -59,14 +60,25 @@ class RouterTunnel(MethodBase):
         try:
             ipaddress.ip_address(target)
         except ValueError:
-            return [Problem("access.lan_ip", f"{target!r} is not an IP address")]
+            return [
+                Problem("access.lan_ip", _("{target!r} is not an IP address").format(target=target))
+            ]
         if not facts.has_address(target):
-            return [Problem("access.lan_ip", f"{target} is not an address of this machine")]
+            return [
+                Problem(
+                    "access.lan_ip",
+                    _("{target} is not an address of this machine").format(target=target),
+                )
+            ]
         if not binding_covers(ip, target):
             return [
                 Problem(
                     "network.ip",
-                    f"the router must reach http://{url_host(target)}:{answers.network.port}, but Jupyter would listen on {ip} only; set network.ip = {target!r}",
+                    _(
+                        "the router must reach http://{url_host}:{port}, but Jupyter would listen on {ip} only; set network.ip = {target!r}"
+                    ).format(
+                        url_host=url_host(target), port=answers.network.port, ip=ip, target=target
+                    ),
                 )
             ]
         return []
@@ -76,7 +88,9 @@ class RouterTunnel(MethodBase):
     ) -> None:
         plan.note(
             "risk",
-            "the router's tunnel exposes the login page publicly: the Jupyter password is the only lock",
+            _(
+                "the router's tunnel exposes the login page publicly: the Jupyter password is the only lock"
+            ),
         )
 
     def instructions(self, answers: Answers, facts: Facts) -> AccessInfo:

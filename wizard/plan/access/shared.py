@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from wizard.core.answers import Answers
 from wizard.core.errors import Problem
+from wizard.core.i18n import _
 from wizard.plan.plan import Plan
 from wizard.probe.facts import Facts
 
@@ -122,12 +123,17 @@ def validate_tls(
 
     a = answers.access
     if a.tls and a.tls not in TLS_MODES:
-        return [Problem("access.tls", f"must be one of: {', '.join(TLS_MODES)} (or empty)")]
+        return [
+            Problem(
+                "access.tls",
+                _("must be one of: {items} (or empty)").format(items=", ".join(TLS_MODES)),
+            )
+        ]
     mode = tls_mode(answers)
     if mode == "acme":
         return acme.validate(answers, facts, through_nginx=through_nginx)
     if mode == "files" and a.self_signed:
-        return [Problem("access.self_signed", 'contradicts tls = "files": set one of them')]
+        return [Problem("access.self_signed", _('contradicts tls = "files": set one of them'))]
     if not required and mode == "none" and not a.keyfile:
         return []
     return validate_pair(a.certfile, a.keyfile, self_signed=mode == "self-signed", field="access")
@@ -154,7 +160,9 @@ def plan_self_signed(
     plan.actions.append(MakeSelfSigned(Path(cert), Path(key), all_names, owner))
     plan.note(
         "info",
-        f"self-signed certificate {cert}: browsers warn once; compare its fingerprint (openssl x509 -in {cert} -noout -fingerprint -sha256)",
+        _(
+            "self-signed certificate {cert}: browsers warn once; compare its fingerprint (openssl x509 -in {cert} -noout -fingerprint -sha256)"
+        ).format(cert=cert),
     )
 
 
@@ -173,7 +181,7 @@ def check_certificate(ctx: CheckContext) -> CheckResult:
     mode = tls_mode(answers)
     if mode == "none":
         return skip(name, "no TLS")
-    cert_path, _ = tls_pair(answers, ctx.facts, for_jupyter=ctx.method.name == "direct")
+    cert_path, _key = tls_pair(answers, ctx.facts, for_jupyter=ctx.method.name == "direct")
     cert = read_certificate(Path(cert_path))
     renew = "certbot renew (its timer does it)" if mode == "acme" else "re-apply with new files"
     if cert is None:

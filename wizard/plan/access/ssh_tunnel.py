@@ -8,6 +8,7 @@ import socket
 
 from wizard.core.answers import Answers
 from wizard.core.errors import InputError, Problem
+from wizard.core.i18n import _
 from wizard.plan.access.base import (
     AccessInfo,
     AccessUrl,
@@ -63,8 +64,9 @@ class SshTunnel(MethodBase):
         return [
             Problem(
                 "network.ip",
-                f"ssh-tunnel reaches Jupyter on loopback: set 127.0.0.1 here (listening on {ip} "
-                "would let other machines reach it, and the tunnel does not need that)",
+                _(
+                    "ssh-tunnel reaches Jupyter on loopback: set 127.0.0.1 here (listening on {ip} would let other machines reach it, and the tunnel does not need that)"
+                ).format(ip=ip),
             )
         ]
 
@@ -78,7 +80,13 @@ class SshTunnel(MethodBase):
         for what, value in (("access.ssh_user", user), ("access.ssh_host", host)):
             # Pasted on the person's laptop: never an option, a second line or a config keyword.
             if not _SSH_WORD.fullmatch(value):
-                raise InputError([Problem(what, f"{value!r} cannot go into an ssh command")])
+                raise InputError(
+                    [
+                        Problem(
+                            what, _("{value!r} cannot go into an ssh command").format(value=value)
+                        )
+                    ]
+                )
         dest = f"{user}@{host}"
         # `--`: whatever the destination looks like, ssh reads no option from it.
         cmd = shlex.join(["ssh", "-N", "-L", fwd, *port_opt, "--", dest])

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from wizard.core.errors import Problem
 from wizard.core.fileops import atomic_write, file_stat, make_dirs, remove_dir, remove_file
+from wizard.core.i18n import _
 from wizard.plan.actions import Action, ApplyContext
 
 DEFAULT_DIR = Path("/etc/ssl/jupyter-setup-wizard")
@@ -27,12 +28,12 @@ def validate_pair(certfile: str, keyfile: str, *, self_signed: bool, field: str)
     """Problems with a cert/key choice; `field` prefixes the answers keys (e.g. "access")."""
     if self_signed:
         if bool(certfile) != bool(keyfile):
-            return [Problem(f"{field}.keyfile", "give both certfile and keyfile, or neither")]
+            return [Problem(f"{field}.keyfile", _("give both certfile and keyfile, or neither"))]
         if not certfile and shutil.which("openssl") is None:
             return [
                 Problem(
                     f"{field}.self_signed",
-                    "openssl is needed to make a certificate: apt install openssl",
+                    _("openssl is needed to make a certificate: apt install openssl"),
                 )
             ]
         return []
@@ -41,16 +42,22 @@ def validate_pair(certfile: str, keyfile: str, *, self_signed: bool, field: str)
         if not value:
             problems.append(
                 Problem(
-                    f"{field}.{key}", "missing: give an existing file, or set self_signed = true"
+                    f"{field}.{key}", _("missing: give an existing file, or set self_signed = true")
                 )
             )
         elif not Path(value).is_absolute():
-            problems.append(Problem(f"{field}.{key}", f"{value!r} must be an absolute path"))
+            problems.append(
+                Problem(
+                    f"{field}.{key}", _("{value!r} must be an absolute path").format(value=value)
+                )
+            )
         elif not Path(value).is_file():
             problems.append(
                 Problem(
                     f"{field}.{key}",
-                    f"{value} does not exist (set self_signed = true to have one made)",
+                    _("{value} does not exist (set self_signed = true to have one made)").format(
+                        value=value
+                    ),
                 )
             )
     return problems
@@ -91,7 +98,9 @@ class MakeSelfSigned(Action):
     ) -> None:
         self.cert, self.key, self.names, self.owner = cert, key, list(names), owner
         self.target = str(cert)
-        self.description = f"make a self-signed certificate {cert} for {', '.join(self.names)}"
+        self.description = _("make a self-signed certificate {cert} for {items}").format(
+            cert=cert, items=", ".join(self.names)
+        )
         self._created: list[Path] = []
         self._dirs: list[Path] = []
 
@@ -115,7 +124,9 @@ class MakeSelfSigned(Action):
         half = [p for p in (self.cert, self.key) if self._exists(p)]
         if half:  # never overwrite someone's certificate or key (or a link in their place)
             raise RuntimeError(
-                f"{half[0]} exists without its pair; move it away or give both files"
+                _("{half} exists without its pair; move it away or give both files").format(
+                    half=half[0]
+                )
             )
         with tempfile.TemporaryDirectory(prefix="jsw-tls-") as tmp:
             cert, key = Path(tmp) / "cert.pem", Path(tmp) / "key.pem"
@@ -131,7 +142,11 @@ class MakeSelfSigned(Action):
             finally:
                 os.umask(old_umask)
             if r.returncode != 0:
-                raise RuntimeError(f"openssl req failed ({r.returncode}): {r.stderr.strip()}")
+                raise RuntimeError(
+                    _("openssl req failed ({returncode}): {strip}").format(
+                        returncode=r.returncode, strip=r.stderr.strip()
+                    )
+                )
             self._dirs = make_dirs(self.cert.parent, owner=self.owner)
             self._dirs += make_dirs(self.key.parent, owner=self.owner)
             for made, target, mode in ((cert, self.cert, 0o644), (key, self.key, 0o600)):

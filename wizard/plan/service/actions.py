@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
+from wizard.core.i18n import _
 from wizard.plan.actions import Action, ApplyContext
 from wizard.plan.effects import ServiceEffect
 from wizard.plan.service.base import ServiceManager, ServiceState
@@ -52,7 +53,7 @@ class ServiceSnapshot(Action):
         self.ctl = ctl
         self.target = ctl.name
         self.dependents: list[Action] = []  # the service actions whose changes need a snapshot
-        self.description = f"remember the current state of {ctl.name}"
+        self.description = _("remember the current state of {name}").format(name=ctl.name)
         self.before: ServiceState | None = None
 
     def is_noop(self) -> bool:
@@ -87,9 +88,9 @@ class SetEnabled(Action):
     def __init__(self, ctl: ServiceManager, enabled: bool) -> None:
         self.ctl, self.want = ctl, enabled
         self.target = ctl.name
-        self.description = f"enable {ctl.title} (start at boot)"
+        self.description = _("enable {title} (start at boot)").format(title=ctl.title)
         if not enabled:
-            self.description = f"disable {ctl.title} (no start at boot)"
+            self.description = _("disable {title} (no start at boot)").format(title=ctl.title)
         self.before: bool | None = None
 
     def is_noop(self) -> bool:
@@ -115,7 +116,7 @@ class EnsureRunning(Action):
         self.ctl = ctl
         self.target = ctl.name
         self.depends_on = list(depends_on)
-        self.description = f"start or restart {ctl.name}"
+        self.description = _("start or restart {name}").format(name=ctl.name)
         self.was_active: bool | None = None
 
     def _active(self) -> bool:

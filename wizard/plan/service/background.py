@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import psutil
 
 from wizard.core.errors import Problem
+from wizard.core.i18n import _
 from wizard.core.paths import checked, log_dir, private_dir, state_dir
 from wizard.plan.actions import WriteFile
 from wizard.plan.plan import Note
@@ -128,12 +129,15 @@ class BackgroundManager:
             return LaunchSpec.from_json(checked(self.spec_path).read_text())
         except FileNotFoundError:
             raise ServiceError(
-                f"no background service {self.name!r} is set up ({self.spec_path} is missing); "
-                'apply a setup with service.manager = "background" first'
+                _(
+                    'no background service {name!r} is set up ({spec_path} is missing); apply a setup with service.manager = "background" first'
+                ).format(name=self.name, spec_path=self.spec_path)
             ) from None
         except (ValueError, KeyError) as exc:
             raise ServiceError(
-                f"{self.spec_path} is damaged ({exc}); apply the setup again"
+                _("{spec_path} is damaged ({exc}); apply the setup again").format(
+                    spec_path=self.spec_path, exc=exc
+                )
             ) from exc
 
     def start(self) -> None:
@@ -177,7 +181,9 @@ class BackgroundManager:
                     **kwargs,
                 )
             except OSError as exc:
-                raise ServiceError(f"cannot start {spec.argv[0]}: {exc}") from exc
+                raise ServiceError(
+                    _("cannot start {argv}: {exc}").format(argv=spec.argv[0], exc=exc)
+                ) from exc
         # Reap it if it exits while we live (a long-running UI would keep a zombie otherwise).
         threading.Thread(target=proc.wait, daemon=True).start()
         try:
@@ -202,7 +208,7 @@ class BackgroundManager:
 
     def enable(self) -> None:
         raise ServiceError(
-            "the background manager cannot start JupyterLab at boot; choose a systemd manager"
+            _("the background manager cannot start JupyterLab at boot; choose a systemd manager")
         )
 
     def disable(self) -> None:
@@ -232,7 +238,9 @@ class BackgroundManager:
             return [
                 Problem(
                     "service.user",
-                    f"only root can start JupyterLab as another user ({user.pw_name})",
+                    _("only root can start JupyterLab as another user ({pw_name})").format(
+                        pw_name=user.pw_name
+                    ),
                 )
             ]
         return []
@@ -252,7 +260,7 @@ class BackgroundManager:
             user=launch.user.pw_name if launch.other_user else "",
         )
         write = WriteFile(
-            self.spec_path, spec.to_json().encode(), mode=0o644, why="how to start JupyterLab"
+            self.spec_path, spec.to_json().encode(), mode=0o644, why=_("how to start JupyterLab")
         )
         note = Note(
             "info",
@@ -291,7 +299,7 @@ def stop_tree(proc: psutil.Process, *, timeout: float = 15.0) -> None:
         return
     with contextlib.suppress(psutil.Error):
         proc.send_signal(signal.SIGTERM)
-    _, alive = psutil.wait_procs([proc], timeout=timeout)
+    _gone, alive = psutil.wait_procs([proc], timeout=timeout)
     with contextlib.suppress(psutil.Error):
         tree += proc.children(recursive=True) if alive else []
     for p in tree:

@@ -11,6 +11,7 @@ import re
 import time
 
 from wizard.core.errors import ExplainedError
+from wizard.core.i18n import _
 from wizard.plan.actions import Action, Look, Poll
 from wizard.plan.service.base import ServiceManager
 from wizard.probe import sockets
@@ -111,8 +112,10 @@ class HealthGate(_ServicePoll):
     ) -> None:
         super().__init__(
             ctl,
-            f"health check of {ctl.name}: active, port {port} listening, "
-            f"GET {base_url.rstrip('/')}/api answers (at most {timeout:.0f}s)",
+            _(
+                "health check of {name}: active, port {port} listening, "
+                "GET {url}/api answers (at most {timeout:.0f}s)"
+            ).format(name=ctl.name, port=port, url=base_url.rstrip("/"), timeout=timeout),
             after=after,
             timeout=timeout,
         )
@@ -176,14 +179,17 @@ class ServingCheck(_ServicePoll):
     def __init__(self, ctl: ServiceManager, *, after: Action, timeout: float = 60.0) -> None:
         super().__init__(
             ctl,
-            f"health check of {ctl.name}: active, listening, answering HTTP "
-            f"(at most {timeout:.0f}s)",
+            _(
+                "health check of {name}: active, listening, answering HTTP (at most {timeout:.0f}s)"
+            ).format(name=ctl.name, timeout=timeout),
             after=after,
             timeout=timeout,
         )
 
     def preview(self) -> str:
-        return f"check: {self.ctl.name} answers on the port of the restored settings\n"
+        return _("check: {name} answers on the port of the restored settings\n").format(
+            name=self.ctl.name
+        )
 
     def look(self) -> Look:
         st = self.ctl.state()

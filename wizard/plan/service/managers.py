@@ -6,6 +6,7 @@ Adding a manager = a module implementing base.ServiceManager, one line in _MANAG
 from __future__ import annotations
 
 from wizard.core.answers import ServiceAnswers
+from wizard.core.i18n import _
 from wizard.plan.service.background import BackgroundManager
 from wizard.plan.service.base import ServiceError, ServiceManager
 from wizard.plan.service.none import NoManager
@@ -21,7 +22,9 @@ def controller_for(kind: str, name: str, *, config_dir: str = "") -> ServiceMana
     try:
         cls = REGISTRY[kind]
     except KeyError:
-        raise ServiceError(f"service.manager: unknown manager {kind!r}") from None
+        raise ServiceError(
+            _("service.manager: unknown manager {kind!r}").format(kind=kind)
+        ) from None
     return cls(name, config_dir=config_dir)  # type: ignore[call-arg]
 
 
@@ -36,5 +39,5 @@ def current_controller() -> ServiceManager:
 
     answers = load_current()
     if answers is None:
-        raise ServiceError("nothing has been set up yet: run the wizard or `apply` first")
+        raise ServiceError(_("nothing has been set up yet: run the wizard or `apply` first"))
     return controller(answers.service, config_dir=answers.jupyter.config_dir)

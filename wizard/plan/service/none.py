@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from wizard.core.errors import Problem
+from wizard.core.i18n import _
 from wizard.plan.service.base import Installation, Launch, ServiceError, ServiceState
 
 if TYPE_CHECKING:
@@ -34,8 +35,9 @@ class NoManager:
 
     def _refuse(self) -> None:
         raise ServiceError(
-            'no service is set up (service.manager = "none"): start jupyter-lab yourself, '
-            "or choose systemd-system, systemd-user or background"
+            _(
+                'no service is set up (service.manager = "none"): start jupyter-lab yourself, or choose systemd-system, systemd-user or background'
+            )
         )
 
     def start(self) -> None:
@@ -79,4 +81,4 @@ class NoManager:
         return []
 
     def install(self, launch: Launch, facts: Facts) -> Installation:
-        raise ServiceError("manager none installs nothing")  # the step never asks it
+        raise ServiceError(_("manager none installs nothing"))  # the step never asks it

@@ -20,6 +20,7 @@ from pathlib import Path
 from wizard.core.answers import Answers
 from wizard.core.errors import Problem
 from wizard.core.grammar import unit_name_problem
+from wizard.core.i18n import _
 from wizard.plan.actions import Action
 from wizard.plan.plan import Plan
 from wizard.plan.service.actions import EnsureRunning, ServiceSnapshot, SetEnabled
@@ -123,7 +124,11 @@ def validate(answers: Answers, facts: Facts) -> list[Problem]:
     """The service's problems; `answers` as the planner resolved them (with_defaults)."""
     svc = answers.service
     if svc.manager not in MANAGERS:
-        return [Problem("service.manager", f"must be one of: {', '.join(MANAGERS)}")]
+        return [
+            Problem(
+                "service.manager", _("must be one of: {items}").format(items=", ".join(MANAGERS))
+            )
+        ]
     problems: list[Problem] = []
     if (bad_name := unit_name_problem("service.name", svc.name)) is not None:
         problems.append(bad_name)
@@ -133,22 +138,29 @@ def validate(answers: Answers, facts: Facts) -> list[Problem]:
     try:
         pw = pwd.getpwnam(user)
     except KeyError:
-        return [*problems, Problem("service.user", f"there is no user {user!r} on this machine")]
+        return [
+            *problems,
+            Problem(
+                "service.user", _("there is no user {user!r} on this machine").format(user=user)
+            ),
+        ]
     if pw.pw_uid == 0 and not svc.allow_root:
-        why = "" if svc.user else " (no sudo user to default to)"
+        why = "" if svc.user else _(" (no sudo user to default to)")
         problems.append(
             Problem(
                 "service.user",
-                f"JupyterLab would run as root{why}, so anyone who logs in to it owns the "
-                "machine; set user to a normal account, or set allow_root = true to accept that",
+                _(
+                    "JupyterLab would run as root{why}, so anyone who logs in to it owns the machine; set user to a normal account, or set allow_root = true to accept that"
+                ).format(why=why),
             )
         )
     if pw.pw_uid == 65534:
         problems.append(
             Problem(
                 "service.user",
-                f"{user} is shared by unrelated daemons; use a real account "
-                "(e.g. useradd --create-home jupyter)",
+                _(
+                    "{user} is shared by unrelated daemons; use a real account (e.g. useradd --create-home jupyter)"
+                ).format(user=user),
             )
         )
     problems += controller(svc, config_dir=facts.config_dir).validate(answers, facts, pw)
@@ -166,8 +178,13 @@ def _access_problems(answers: Answers, facts: Facts, pw: pwd.struct_passwd) -> l
             problems.append(
                 Problem(
                     "jupyter.python",
-                    f"{pw.pw_name} cannot run {facts.interpreter.jupyter_lab_bin}: {why}; "
-                    f"use an environment {pw.pw_name} can read (e.g. a venv in /opt)",
+                    _(
+                        "{pw_name} cannot run {jupyter_lab_bin}: {why}; use an environment {pw_name} can read (e.g. a venv in /opt)"
+                    ).format(
+                        pw_name=pw.pw_name,
+                        jupyter_lab_bin=facts.interpreter.jupyter_lab_bin,
+                        why=why,
+                    ),
                 )
             )
     elif answers.install.action == "create-venv":
@@ -181,8 +198,10 @@ def _access_problems(answers: Answers, facts: Facts, pw: pwd.struct_passwd) -> l
             problems.append(
                 Problem(
                     "install.base_python",
-                    f"{pw.pw_name} could not start a venv made from {base}: {why}; set "
-                    f"install.base_python to a Python {pw.pw_name} can run (e.g. /usr/bin/python3)",
+                    _(
+                        "{user} could not start a venv made from {base}: {why}; set "
+                        "install.base_python to a Python {user} can run (e.g. /usr/bin/python3)"
+                    ).format(user=pw.pw_name, base=base, why=why),
                 )
             )
     root_dir = answers.network.root_dir
@@ -192,8 +211,9 @@ def _access_problems(answers: Answers, facts: Facts, pw: pwd.struct_passwd) -> l
             problems.append(
                 Problem(
                     "network.root_dir",
-                    f"{pw.pw_name} cannot work in {root_dir}: {why}; choose a directory "
-                    f"{pw.pw_name} owns (e.g. {pw.pw_dir})",
+                    _(
+                        "{pw_name} cannot work in {root_dir}: {why}; choose a directory {pw_name} owns (e.g. {pw_dir})"
+                    ).format(pw_name=pw.pw_name, root_dir=root_dir, why=why, pw_dir=pw.pw_dir),
                 )
             )
     cdir = Path(facts.config_dir)
@@ -204,15 +224,21 @@ def _access_problems(answers: Answers, facts: Facts, pw: pwd.struct_passwd) -> l
             problems.append(
                 Problem(
                     "jupyter.config_dir",
-                    f"{cdir} belongs to {owner}, but {pw.pw_name} must own it (JupyterLab saves "
-                    f"its settings there): use {pw.pw_dir}/.jupyter, or chown -R {pw.pw_name}: {cdir}",
+                    _(
+                        "{cdir} belongs to {owner}, but {pw_name} must own it (JupyterLab saves its settings there): use {pw_dir}/.jupyter, or chown -R {pw_name}: {cdir}"
+                    ).format(cdir=cdir, owner=owner, pw_name=pw.pw_name, pw_dir=pw.pw_dir),
                 )
             )
     else:
         why = unreachable_for(str(cdir), pw, 7)
         if why:
             problems.append(
-                Problem("jupyter.config_dir", f"{pw.pw_name} could not reach {cdir}: {why}")
+                Problem(
+                    "jupyter.config_dir",
+                    _("{pw_name} could not reach {cdir}: {why}").format(
+                        pw_name=pw.pw_name, cdir=cdir, why=why
+                    ),
+                )
             )
     return problems
 

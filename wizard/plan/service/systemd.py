@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from wizard.core.errors import Problem
+from wizard.core.i18n import _
 from wizard.plan.plan import Note
 from wizard.plan.service.base import Installation, Launch, ServiceError, ServiceState
 from wizard.plan.service.systemd_actions import EnableLinger, InstallUnit, VerifyUnit
@@ -93,7 +94,9 @@ class SystemdManager:
 
     def _run(self, argv: Sequence[str], *, check: bool = True) -> subprocess.CompletedProcess[str]:
         if shutil.which(argv[0]) is None:
-            raise ServiceError(f"{argv[0]} is not installed: this machine has no systemd")
+            raise ServiceError(
+                _("{argv} is not installed: this machine has no systemd").format(argv=argv[0])
+            )
         try:
             r = subprocess.run(
                 list(argv),
@@ -103,7 +106,11 @@ class SystemdManager:
                 stdin=subprocess.DEVNULL,
             )
         except subprocess.TimeoutExpired as exc:
-            raise ServiceError(f"{' '.join(argv)} did not finish in {self.timeout:.0f}s") from exc
+            raise ServiceError(
+                _("{items} did not finish in {timeout:.0f}s").format(
+                    items=" ".join(argv), timeout=self.timeout
+                )
+            ) from exc
         if check and r.returncode != 0:
             detail = (r.stderr or r.stdout).strip()
             raise ServiceError(
@@ -120,7 +127,7 @@ class SystemdManager:
         with contextlib.suppress(ServiceError):
             r = self.systemctl("show", self.unit, "-p", ",".join(_SHOW_PROPS), check=False)
             for line in r.stdout.splitlines():
-                key, _, value = line.partition("=")
+                key, _sep, value = line.partition("=")
                 props[key] = value
         installed = props.get("LoadState") == "loaded"
         ufs = props.get("UnitFileState", "")
@@ -247,8 +254,9 @@ class SystemUnit(SystemdManager):
         return [
             Problem(
                 "service.manager",
-                "a system unit goes to /etc/systemd/system, which needs root: run the wizard "
-                "with sudo, or choose systemd-user",
+                _(
+                    "a system unit goes to /etc/systemd/system, which needs root: run the wizard with sudo, or choose systemd-user"
+                ),
             )
         ]
 
@@ -266,17 +274,18 @@ class UserUnit(SystemdManager):
             return [
                 Problem(
                     "service.manager",
-                    f"a user unit belongs to {name}'s own systemd: run the wizard as {name} "
-                    "(without sudo), or choose systemd-system",
+                    _(
+                        "a user unit belongs to {name}'s own systemd: run the wizard as {name} (without sudo), or choose systemd-system"
+                    ).format(name=name),
                 )
             ]
         if facts.systemd_running and not user_manager_running(user.pw_uid):
             return [
                 Problem(
                     "service.manager",
-                    f"{name}'s own systemd is not running (it starts with a login session, or at "
-                    f"boot with lingering): ask an admin for `sudo loginctl enable-linger {name}`, "
-                    "or choose systemd-system",
+                    _(
+                        "{name}'s own systemd is not running (it starts with a login session, or at boot with lingering): ask an admin for `sudo loginctl enable-linger {name}`, or choose systemd-system"
+                    ).format(name=name),
                 )
             ]
         return []

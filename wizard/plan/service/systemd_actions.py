@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from wizard.core.i18n import _
 from wizard.plan.actions import Action, ApplyContext, WriteFile
 from wizard.plan.service.actions import record_service
 from wizard.plan.service.unit import VerifyError, verify_unit
@@ -23,7 +24,7 @@ class VerifyUnit(Action):
     def __init__(self, name: str, content: str, *, scope: str, install: Action) -> None:
         self.name, self.content, self.scope, self.install = name, content, scope, install
         self.kind, self.target = "check", name
-        self.description = f"check {name} with systemd-analyze verify"
+        self.description = _("check {name} with systemd-analyze verify").format(name=name)
 
     def is_noop(self) -> bool:
         return self.install.is_noop()
@@ -38,7 +39,9 @@ class VerifyUnit(Action):
         except FileNotFoundError:
             ctx.log("systemd-analyze is not installed: the unit was not verified")
         except VerifyError as exc:
-            raise RuntimeError(f"systemd-analyze verify rejected {self.name}:\n{exc}") from exc
+            raise RuntimeError(
+                _("systemd-analyze verify rejected {name}:\n{exc}").format(name=self.name, exc=exc)
+            ) from exc
 
 
 class InstallUnit(Action):
@@ -53,11 +56,15 @@ class InstallUnit(Action):
         owner: tuple[int, int] | None,
         reload: bool = True,
     ) -> None:
-        self.write = WriteFile(path, content.encode(), mode=0o644, owner=owner, why="service unit")
+        self.write = WriteFile(
+            path, content.encode(), mode=0o644, owner=owner, why=_("service unit")
+        )
         self.ctl = ctl
         self.kind, self.target = "file", str(path)
         self.reload = reload  # False when systemd is not running: the unit is written for later
-        self.description = f"install {path}" + (" and reload systemd" if reload else "")
+        self.description = _("install {path}").format(path=path) + (
+            " and reload systemd" if reload else ""
+        )
 
     def is_noop(self) -> bool:
         return self.write.is_noop()
@@ -85,7 +92,9 @@ class EnableLinger(Action):
 
     def __init__(self, user: str) -> None:
         self.user = self.target = user
-        self.description = f"let {user}'s services run without a login (loginctl enable-linger)"
+        self.description = _(
+            "let {user}'s services run without a login (loginctl enable-linger)"
+        ).format(user=user)
         self.done = False
 
     def is_noop(self) -> bool:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from wizard.core.errors import InputError, Problem
 from wizard.core.grammar import CONTROL
+from wizard.core.i18n import _
 
 # PATH for the service: the environment's scripts first, so terminals and `%pip` use that env.
 BASE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -105,7 +106,9 @@ def render_unit(spec: UnitSpec) -> str:
         # A newline would add a directive (a second User= wins); refused here too, whatever
         # validation let through.
         if CONTROL.search(value):
-            raise InputError([Problem(field, f"{value!r} cannot go into a unit file")])
+            raise InputError(
+                [Problem(field, _("{value!r} cannot go into a unit file").format(value=value))]
+            )
     # WorkingDirectory= takes the rest of the line as is: systemd strips trailing whitespace
     # (another directory) and joins a line ending in a backslash with the next (the
     # Environment= after it would vanish into the path).
@@ -114,8 +117,9 @@ def render_unit(spec: UnitSpec) -> str:
             [
                 Problem(
                     "network.root_dir",
-                    f"{spec.working_dir!r} cannot be a "
-                    "systemd WorkingDirectory (it ends in a space or a backslash)",
+                    _(
+                        "{working_dir!r} cannot be a systemd WorkingDirectory (it ends in a space or a backslash)"
+                    ).format(working_dir=spec.working_dir),
                 )
             ]
         )

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from wizard.core.errors import InputError, Problem
+from wizard.core.i18n import _
 from wizard.plan.actions import WriteFile
 from wizard.plan.plan import Plan
 from wizard.plan.steps.password import MODERN_KEY
@@ -88,7 +89,10 @@ def plan_jupyter_config(
         raise InputError(
             [
                 Problem(
-                    "config", f"{cf.path}: {cf.error}; fix or move it away (it was not changed)"
+                    "config",
+                    _("{path}: {error}; fix or move it away (it was not changed)").format(
+                        path=cf.path, error=cf.error
+                    ),
                 )
                 for cf in unreadable
             ]
@@ -117,12 +121,27 @@ def plan_jupyter_config(
                     _disable(cf, offending, owner if cf.path.parent == ours_path.parent else None)
                 )
             except ValueError as exc:
-                refused.append(Problem("config", f"{cf.path}: {exc}; edit that line by hand"))
+                refused.append(
+                    Problem(
+                        "config",
+                        _("{path}: {exc}; edit that line by hand").format(path=cf.path, exc=exc),
+                    )
+                )
             for s in offending:
-                plan.note("warning", f"{_where(cf, s)}: {s.name} disabled ({mine[s.key]})")
+                plan.note(
+                    "warning",
+                    _("{where}: {name} disabled ({mine})").format(
+                        where=_where(cf, s), name=s.name, mine=mine[s.key]
+                    ),
+                )
         for s in cf.settings:
             if s.key in mine and s not in offending:
-                plan.note("info", f"{_where(cf, s)}: {s.name} is overridden by {ours_path}")
+                plan.note(
+                    "info",
+                    _("{where}: {name} is overridden by {ours_path}").format(
+                        where=_where(cf, s), name=s.name, ours_path=ours_path
+                    ),
+                )
         _note_kept(plan, cf, [s for s in cf.settings if s.key not in mine])
     if refused:
         raise InputError(refused)
@@ -134,15 +153,27 @@ def plan_jupyter_config(
     stale |= {k for k, v in (released or {}).items() if k not in desired and before.get(k) == v}
     for key in sorted(stale):
         why = mine.get(key, "set by the previous setup, which these answers no longer need")
-        plan.note("warning", f"{ours_path}: {key[0]}.{key[1]} removed ({why})")
+        plan.note(
+            "warning",
+            _("{ours_path}: {key}.{key2} removed ({why})").format(
+                ours_path=ours_path, key=key[0], key2=key[1], why=why
+            ),
+        )
     for key, value in desired.items():
         if key in before and before[key] != value:
             shown = "the password hash" if key == MODERN_KEY else f"{before[key]!r} -> {value!r}"
-            plan.note("info", f"{ours_path}: {key[0]}.{key[1]} changes: {shown} ({mine[key]})")
+            plan.note(
+                "info",
+                _("{ours_path}: {key}.{key2} changes: {shown} ({mine})").format(
+                    ours_path=ours_path, key=key[0], key2=key[1], shown=shown, mine=mine[key]
+                ),
+            )
     if ("ServerApp", "ip") in desired and before.get(("ServerApp", "ip")) == "*":
         plan.note(
             "info",
-            f"{ours_path}: ip='*' replaced (it means all addresses; written as the binding you chose)",
+            _(
+                "{ours_path}: ip='*' replaced (it means all addresses; written as the binding you chose)"
+            ).format(ours_path=ours_path),
         )
     if existing:
         _note_kept(
@@ -158,7 +189,7 @@ def plan_jupyter_config(
             mode=0o600,
             owner=owner,
             dirs_owner=owner,
-            why="Jupyter settings",
+            why=_("Jupyter settings"),
         )
     )
 
@@ -172,7 +203,9 @@ def _note_kept(plan: Plan, cf: ConfigFile, kept: list[Setting]) -> None:
     if names:
         plan.note(
             "info",
-            f"{cf.path}: stays in force (these answers do not set it): {', '.join(names)}",
+            _("{path}: stays in force (these answers do not set it): {items}").format(
+                path=cf.path, items=", ".join(names)
+            ),
         )
 
 
@@ -192,5 +225,7 @@ def _note_ignored(plan: Plan, cf: ConfigFile) -> None:
     if names:
         plan.note(
             "info",
-            f"{cf.path}: {', '.join(names)} are ignored by JupyterLab 4 / Jupyter Server (left untouched; the wizard's settings are in {OURS})",
+            _(
+                "{path}: {items} are ignored by JupyterLab 4 / Jupyter Server (left untouched; the wizard's settings are in {OURS})"
+            ).format(path=cf.path, items=", ".join(names), OURS=OURS),
         )

@@ -24,6 +24,7 @@ from typing import Any
 
 from wizard.core.errors import InputError, Problem
 from wizard.core.fileops import UnsafePath, read_file, read_text
+from wizard.core.i18n import _
 from wizard.core.run_as import RunAs
 from wizard.plan.actions import Action, ApplyContext, Look, Poll, WriteFile
 from wizard.plan.plan import Plan
@@ -267,13 +268,15 @@ def check_before(
     cwd = str(desired.get(("ServerApp", "root_dir")) or "/")
     alone = fingerprint(facts.config_dirs, files)
     if _only_wizard_settings(alone, files, desired):
-        plan.note("info", "Jupyter loads the wizard's own settings alone (no other config file but"
-                  " extensions' enabling JSON on its search path): nothing else to check")  # fmt: skip
+        plan.note("info", _("Jupyter loads the wizard's own settings alone (no other config file but extensions' enabling JSON on its search path): nothing else to check"))  # fmt: skip
         return Checked(facts.config_dirs, alone, None)
     try:
         today, eff = _load_both(facts, files, cwd, run_as, alone)
     except ConfigCheckError as exc:
-        plan.note("warning", f"the config Jupyter will load was not checked before apply: {exc}")
+        plan.note(
+            "warning",
+            _("the config Jupyter will load was not checked before apply: {exc}").format(exc=exc),
+        )
         return None
     texts = {p: t for p, t in files.items() if t is not None}
     links_today = frozenset(today.link_errors)
@@ -281,7 +284,10 @@ def check_before(
     if found:
         raise InputError([Problem("config", p) for p in found])
     plan.note(
-        "info", f"Jupyter will run with (checked with {facts.interpreter.executable}): {table(eff)}"
+        "info",
+        _("Jupyter will run with (checked with {executable}): {table}").format(
+            executable=facts.interpreter.executable, table=table(eff)
+        ),
     )
     if not today.errors:  # a config Jupyter cannot load today is refused before this
         for change in effect_changes(today, eff, desired, texts):
@@ -375,7 +381,7 @@ class ConfigGate(Poll):
         checked: Checked | None = None,
         before: dict[str, str | None] | None = None,
     ) -> None:
-        super().__init__("the config Jupyter loads is the one written", after=after, timeout=0)
+        super().__init__(_("the config Jupyter loads is the one written"), after=after, timeout=0)
         self.python, self.config_dir, self.run_as = python, config_dir, run_as
         # What the check before apply loaded: the same bytes load the same config, so the
         # (seconds-long) load runs again only when they differ.
@@ -387,7 +393,9 @@ class ConfigGate(Poll):
         self.cwd = str(desired.get(("ServerApp", "root_dir")) or "/")
 
     def preview(self) -> str:
-        return f"check: {self.python} loads the config from {self.config_dir} as written (else roll back)\n"
+        return _(
+            "check: {python} loads the config from {config_dir} as written (else roll back)\n"
+        ).format(python=self.python, config_dir=self.config_dir)
 
     def look(self) -> Look:
         checked = self.checked
@@ -409,14 +417,18 @@ class ConfigGate(Poll):
             return Look(False, "; ".join(found), fatal=True)
         unknown = [f"{n} ({m})" for n, m in eff.link_errors] if known is None else []
         # Nothing to compare with: whether these failed before too is not known here.
-        aside = f"; extensions failing to link, maybe before too: {', '.join(unknown)}"
+        aside = _("; extensions failing to link, maybe before too: {names}").format(
+            names=", ".join(unknown)
+        )
         return Look(True, table(eff) + (aside if unknown else ""))
 
     def succeeded(self, look: Look, elapsed: float) -> str:
         return f"ok: Jupyter loads {look.reason}"
 
     def failed(self, look: Look) -> Exception:
-        return RuntimeError(f"the written config is not what Jupyter loads: {look.reason}")
+        return RuntimeError(
+            _("the written config is not what Jupyter loads: {reason}").format(reason=look.reason)
+        )
 
 
 class TrialStart(Poll):
@@ -434,7 +446,9 @@ class TrialStart(Poll):
         after: list[Action],
         timeout: float = 60.0,
     ) -> None:
-        super().__init__("jupyter-lab starts with the written config", after=after, timeout=timeout)
+        super().__init__(
+            _("jupyter-lab starts with the written config"), after=after, timeout=timeout
+        )
         self.jupyter_lab, self.config_dir, self.run_as, self.cwd = (
             jupyter_lab,
             config_dir,
@@ -446,7 +460,10 @@ class TrialStart(Poll):
         self.port = 0
 
     def preview(self) -> str:
-        return f"check: {self.jupyter_lab} starts with {self.config_dir} on a free loopback port, then is stopped (else roll back)\n"
+        return _(
+            "check: {jupyter_lab} starts with {config_dir} on a free loopback port, then is "
+            "stopped (else roll back)\n"
+        ).format(jupyter_lab=self.jupyter_lab, config_dir=self.config_dir)
 
     def begin(self) -> None:
         with socket.socket() as s:

@@ -24,9 +24,11 @@ from pathlib import Path
 from wizard.core.answers import Answers
 from wizard.core.errors import InputError, Problem
 from wizard.core.fileops import UnsafePath, foreign_component, nearest_existing
+from wizard.core.i18n import _
 from wizard.core.run_as import owner_of
 from wizard.plan.actions import WriteFile
 from wizard.plan.plan import Plan
+from wizard.plan.steps import language_pack
 from wizard.plan.steps.install_actions import CreateVenv, InstallSpec, install_action
 from wizard.plan.steps.installer import (
     PackageSource,
@@ -186,8 +188,9 @@ def _space_problem(field: str, where: Path, need: int) -> Problem | None:
         return None
     return Problem(
         field,
-        f"not enough disk space for JupyterLab at {where}: {free // 2**20} MiB free, "
-        f"about {need // 2**20} MiB needed; free some space or choose another place",
+        _(
+            "not enough disk space for JupyterLab at {where}: {free} MiB free, about {need} MiB needed; free some space or choose another place"
+        ).format(where=where, free=free // 2**20, need=need // 2**20),
     )
 
 
@@ -203,12 +206,16 @@ def validate(answers: Answers, facts: Facts) -> list[Problem]:
     ins = answers.install
     problems: list[Problem] = []
     if ins.action not in ACTIONS:
-        return [Problem("install.action", f"must be one of: {', '.join(ACTIONS)}")]
+        return [
+            Problem("install.action", _("must be one of: {items}").format(items=", ".join(ACTIONS)))
+        ]
     bad_spec = spec_problem(ins.version)
     if bad_spec:
         problems.append(Problem("install.version", bad_spec))
-    if ins.action != "keep" and (bad := installer_problem(answers, facts.uv)):
+    installs = ins.action != "keep" or bool(ins.language_pack)
+    if installs and (bad := installer_problem(answers, facts.uv)):
         problems.append(bad)
+    problems += language_pack.validate(answers, facts.interpreter, can_install=ins.action != "keep")
     if ins.action == "create-venv":
         return problems + _validate_create_venv(answers, facts)
     interp = facts.interpreter
@@ -219,16 +226,22 @@ def validate(answers: Answers, facts: Facts) -> list[Problem]:
             problems.append(
                 Problem(
                     "jupyter.python",
-                    f"{interp.executable} has no JupyterLab: choose install.action = install "
-                    "(pip installs it there) or create-venv (a dedicated venv)",
+                    _(
+                        "{executable} has no JupyterLab: choose install.action = install (pip installs it there) or create-venv (a dedicated venv)"
+                    ).format(executable=interp.executable),
                 )
             )
         elif ins.version and not bad_spec and not satisfies(interp.jupyterlab_version, ins.version):
             problems.append(
                 Problem(
                     "install.version",
-                    f"JupyterLab {interp.jupyterlab_version} in {interp.executable} does not "
-                    f"match {ins.version!r}: choose install.action = upgrade, or clear the version",
+                    _(
+                        "JupyterLab {jupyterlab_version} in {executable} does not match {version!r}: choose install.action = upgrade, or clear the version"
+                    ).format(
+                        jupyterlab_version=interp.jupyterlab_version,
+                        executable=interp.executable,
+                        version=ins.version,
+                    ),
                 )
             )
         return problems
@@ -237,15 +250,18 @@ def validate(answers: Answers, facts: Facts) -> list[Problem]:
         problems.append(
             Problem(
                 "install.action",
-                f"{interp.executable} is externally managed by the system (PEP 668): pip refuses "
-                "to install there. Choose install.action = create-venv (a dedicated venv)",
+                _(
+                    "{executable} is externally managed by the system (PEP 668): pip refuses to install there. Choose install.action = create-venv (a dedicated venv)"
+                ).format(executable=interp.executable),
             )
         )
     elif not interp.has_pip:
         problems.append(
             Problem(
                 "install.action",
-                f"{interp.executable} has no pip: choose install.action = create-venv",
+                _("{executable} has no pip: choose install.action = create-venv").format(
+                    executable=interp.executable
+                ),
             )
         )
     else:
@@ -256,27 +272,32 @@ def validate(answers: Answers, facts: Facts) -> list[Problem]:
 
 def _missing_python(python: str) -> Problem:
     if not python:
-        return Problem("jupyter.python", "no Python interpreter chosen")
+        return Problem("jupyter.python", _("no Python interpreter chosen"))
     if not Path(python).is_absolute():
-        return Problem("jupyter.python", f"{python!r} is not an absolute path")
+        return Problem(
+            "jupyter.python", _("{python!r} is not an absolute path").format(python=python)
+        )
     return Problem(
         "jupyter.python",
-        f"{python} does not exist: choose an interpreter that does, or install.action = create-venv",
+        _(
+            "{python} does not exist: choose an interpreter that does, or install.action = create-venv"
+        ).format(python=python),
     )
 
 
 def _validate_create_venv(answers: Answers, facts: Facts) -> list[Problem]:
     venv = venv_path_of(answers)
     if not venv.is_absolute():
-        return [Problem("install.venv_path", f"{venv} is not an absolute path")]
+        return [Problem("install.venv_path", _("{venv} is not an absolute path").format(venv=venv))]
     problems: list[Problem] = []
     target = venv_python(venv)
     if answers.jupyter.python and Path(answers.jupyter.python) != target:
         problems.append(
             Problem(
                 "jupyter.python",
-                f"with install.action = create-venv this is the new venv's interpreter ({target}) "
-                "or empty; put the Python that makes the venv in install.base_python",
+                _(
+                    "with install.action = create-venv this is the new venv's interpreter ({target}) or empty; put the Python that makes the venv in install.base_python"
+                ).format(target=target),
             )
         )
     exists = (venv / "pyvenv.cfg").is_file()
@@ -286,9 +307,9 @@ def _validate_create_venv(answers: Answers, facts: Facts) -> list[Problem]:
         problems.append(
             Problem(
                 "install.venv_path",
-                f"{foreign[0]} belongs to {owner}: as root the wizard makes a venv only where "
-                f"only root can write (like the default, {default_venv_path()}); for one in "
-                f"{owner}'s directory, run the wizard as {owner}",
+                _(
+                    "{foreign} belongs to {owner}: as root the wizard makes a venv only where only root can write (like the default, {default_venv_path}); for one in {owner}'s directory, run the wizard as {owner}"
+                ).format(foreign=foreign[0], owner=owner, default_venv_path=default_venv_path()),
             )
         )
     elif not exists and venv.exists():
@@ -296,14 +317,18 @@ def _validate_create_venv(answers: Answers, facts: Facts) -> list[Problem]:
             problems.append(
                 Problem(
                     "install.venv_path",
-                    f"{venv} exists and is not a directory; choose another path",
+                    _("{venv} exists and is not a directory; choose another path").format(
+                        venv=venv
+                    ),
                 )
             )
         elif any(venv.iterdir()):
             problems.append(
                 Problem(
                     "install.venv_path",
-                    f"{venv} exists and is not empty (and not a venv); choose another path",
+                    _(
+                        "{venv} exists and is not empty (and not a venv); choose another path"
+                    ).format(venv=venv),
                 )
             )
     base = facts.base_interpreter
@@ -318,8 +343,13 @@ def _validate_create_venv(answers: Answers, facts: Facts) -> list[Problem]:
             problems.append(
                 Problem(
                     "install.base_python",
-                    f"{base.executable} is Python {base.python_version}; JupyterLab needs "
-                    f"{'.'.join(map(str, MIN_PYTHON))} or newer",
+                    _(
+                        "{executable} is Python {python_version}; JupyterLab needs {items} or newer"
+                    ).format(
+                        executable=base.executable,
+                        python_version=base.python_version,
+                        items=".".join(map(str, MIN_PYTHON)),
+                    ),
                 )
             )
         if not base.has_venv:
@@ -327,14 +357,20 @@ def _validate_create_venv(answers: Answers, facts: Facts) -> list[Problem]:
             problems.append(
                 Problem(
                     "install.base_python",
-                    f"{base.executable} cannot make venvs (no venv/ensurepip module). On Debian/"
-                    f"Ubuntu: sudo apt install {pkg} — or set install.base_python to another Python",
+                    _(
+                        "{executable} cannot make venvs (no venv/ensurepip module). On Debian/Ubuntu: sudo apt install {pkg} — or set install.base_python to another Python"
+                    ).format(executable=base.executable, pkg=pkg),
                 )
             )
         where = nearest_existing(venv.parent)
         if where.exists() and not os.access(where, os.W_OK | os.X_OK):
             problems.append(
-                Problem("install.venv_path", f"cannot create {venv}: {where} is not writable")
+                Problem(
+                    "install.venv_path",
+                    _("cannot create {venv}: {where} is not writable").format(
+                        venv=venv, where=where
+                    ),
+                )
             )
         p = _space_problem("install.venv_path", venv, NEED_FREE_BYTES)
         problems += [p] if p else []
@@ -348,10 +384,11 @@ def _validate_create_venv(answers: Answers, facts: Facts) -> list[Problem]:
 
 
 def plan_install(plan: Plan, answers: Answers, facts: Facts) -> None:
-    """Append the actions that put the chosen JupyterLab in place ("keep": none)."""
+    """Append the actions that put the chosen JupyterLab in place ("keep": none), then the
+    language pack's (`[install] language_pack`), into the same environment, the same way."""
     ins = answers.install
     interp = facts.interpreter
-    if ins.action == "keep" or interp is None:
+    if interp is None or (ins.action == "keep" and not ins.language_pack):
         return
     installed = interp.jupyterlab_version
     tool = chosen_installer(answers, facts.uv)
@@ -363,7 +400,7 @@ def plan_install(plan: Plan, answers: Answers, facts: Facts) -> None:
         create = CreateVenv(base.executable if base else default_base_python(), venv, uv=uv)
         fresh = not create.is_noop()
         if fresh:
-            plan.note("info", f"JupyterLab will go into a new venv at {venv}")
+            plan.note("info", _("JupyterLab will go into a new venv at {venv}").format(venv=venv))
         plan.actions.append(create)
         if ins.index_url:
             plan.actions.append(
@@ -371,12 +408,9 @@ def plan_install(plan: Plan, answers: Answers, facts: Facts) -> None:
                     venv / "pip.conf",
                     venv_pip_conf(ins.index_url),
                     mode=0o644,
-                    why="the venv's own index: later pip installs in it use install.index_url",
+                    why=_("the venv's own index: later pip installs in it use install.index_url"),
                 )
             )
-    if ins.action != "upgrade" and installed and satisfies(installed, ins.version):
-        plan.note("info", f"JupyterLab {installed} is already installed in {interp.prefix}")
-        return
     # pip's own settings as the interpreter that installs sees them (a new venv: its base's)
     asker = (
         facts.base_interpreter.executable if fresh and facts.base_interpreter else interp.executable
@@ -396,15 +430,36 @@ def plan_install(plan: Plan, answers: Answers, facts: Facts) -> None:
         source=source,
         as_user=owner,
     )
-    plan.actions.append(install_action(uv, spec))
-    plan.note(
-        "info", f"installer: {tool}{f' ({uv})' if uv else ''}; packages from {source.describe()}"
+    installer_note = _("installer: {tool}{uv}; packages from {source}").format(
+        tool=tool, uv=f" ({uv})" if uv else "", source=source.describe()
     )
-    if not fresh:
+    if ins.action == "keep":
+        pass
+    elif ins.action != "upgrade" and installed and satisfies(installed, ins.version):
         plan.note(
             "info",
-            f"{tool} changes {interp.prefix}; if the apply fails it puts back the package versions it found",
+            _("JupyterLab {installed} is already installed in {prefix}").format(
+                installed=installed, prefix=interp.prefix
+            ),
         )
+    else:
+        plan.actions.append(install_action(uv, spec))
+        plan.note("info", installer_note)
+        installer_note = ""
+        if not fresh:
+            plan.note(
+                "info",
+                _(
+                    "{tool} changes {prefix}; if the apply fails it puts back the package versions it found"
+                ).format(tool=tool, prefix=interp.prefix),
+            )
+    before = len(plan.actions)
+    language_pack.plan_language_pack(plan, answers, interp, uv=uv, spec=spec)  # as its owner too
+    installs_pack = any(
+        isinstance(a, language_pack.InstallLanguagePack) for a in plan.actions[before:]
+    )
+    if installer_note and installs_pack:
+        plan.note("info", installer_note)
 
 
 def _user_name(uid: int) -> str:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wizard.core.fileops import foreign_component, make_dirs, strict
+from wizard.core.i18n import _
 from wizard.core.run_as import RunAs, owner_of
 from wizard.plan.actions import Action, ApplyContext, run_streaming
 from wizard.plan.effects import VenvEffect, sha256
@@ -39,7 +40,7 @@ class CreateVenv(Action):
         self.path = path
         self.target = str(path)
         self.uv = uv
-        self.description = f"create a venv for JupyterLab at {path}"
+        self.description = _("create a venv for JupyterLab at {path}").format(path=path)
         self._created: list[Path] = []  # directories this action made, outermost first
         self._emptied = False  # the venv dir existed (empty): on undo, empty it again
 
@@ -58,14 +59,18 @@ class CreateVenv(Action):
         if strict() and (foreign := foreign_component(self.path)) is not None:
             # validation said so; the machine may have changed since the plan
             raise RuntimeError(
-                f"{foreign[0]} belongs to uid {foreign[1]}: not making a venv there as root"
+                _("{foreign} belongs to uid {foreign2}: not making a venv there as root").format(
+                    foreign=foreign[0], foreign2=foreign[1]
+                )
             )
         self._emptied = self.path.is_dir()
         self._created = make_dirs(self.path)  # recorded before running: a cancel cleans up
         try:
             self._make(ctx)
         except RuntimeError as exc:
-            raise RuntimeError(f"could not create the venv {self.path}: {exc}") from exc
+            raise RuntimeError(
+                _("could not create the venv {path}: {exc}").format(path=self.path, exc=exc)
+            ) from exc
         # For a later `rollback`: remove it then only while its pyvenv.cfg is still this one.
         ctx.journal.record(
             VenvEffect(
@@ -185,26 +190,38 @@ class PipInstall(Action):
         prefix = Path(spec.python).parent.parent
         self.target = str(prefix)
         if spec.previous:
-            verb = "upgrade" if spec.upgrade else "install"
-            self.description = f"{verb} {spec.requirement} in {prefix} (now {spec.previous})"
+            text = (
+                _("upgrade {requirement} in {prefix} (now {previous})")
+                if spec.upgrade
+                else _("install {requirement} in {prefix} (now {previous})")
+            )
+            self.description = text.format(
+                requirement=spec.requirement, prefix=prefix, previous=spec.previous
+            )
         else:
-            self.description = f"install {spec.requirement} into {prefix} with {self.tool}"
+            self.description = _("install {requirement} into {prefix} with {tool}").format(
+                requirement=spec.requirement, prefix=prefix, tool=self.tool
+            )
         self._before: dict[str, str] | None = None
         self.used = self.tool  # the installer that made the changes (undo uses the same)
 
     def preview(self) -> str:
         return self._preview(self.argv)
 
+    def command_line(self) -> str:
+        """The install command as a person reads it (the first one tried)."""
+        return shlex.join(self.argv)
+
     def _preview(self, argv: list[str]) -> str:
         out = f"$ {shlex.join(argv)}\n$ {shlex.join([self.spec.lab_bin, '--version'])}\n"
         if self.spec.fresh:
             return out
         if self.spec.previous:
-            return out + (
-                f"(undo: install {PACKAGE}=={self.spec.previous}, and the earlier versions of "
+            return out + _(
+                "(undo: install {package}=={previous}, and the earlier versions of "
                 "any package it changed)\n"
-            )
-        return out + "(undo: uninstall the packages it added)\n"
+            ).format(package=PACKAGE, previous=self.spec.previous)
+        return out + _("(undo: uninstall the packages it added)\n")
 
     def apply(self, ctx: ApplyContext) -> None:
         if not self.spec.fresh:
@@ -213,7 +230,9 @@ class PipInstall(Action):
         try:
             run_streaming([self.spec.lab_bin, "--version"], ctx, env=None, timeout=120)
         except RuntimeError as exc:
-            raise RuntimeError(f"JupyterLab was installed but does not start: {exc}") from exc
+            raise RuntimeError(
+                _("JupyterLab was installed but does not start: {exc}").format(exc=exc)
+            ) from exc
 
     def install(self, ctx: ApplyContext) -> None:
         self.used = "pip"
@@ -275,8 +294,10 @@ class PipInstall(Action):
         now = owner_of(Path(self.python))
         if not self.spec.fresh and _uid(now) != _uid(self.as_user):
             raise RuntimeError(
-                f"{self.target} belongs to {_name(now)} now, not {_name(self.as_user)} as "
-                "planned: nothing was installed; review the plan again"
+                _(
+                    "{target} belongs to {now} now, not {planned} as planned: nothing was "
+                    "installed; review the plan again"
+                ).format(target=self.target, now=_name(now), planned=_name(self.as_user))
             )
         return now
 
@@ -348,12 +369,14 @@ class UvInstall(PipInstall):
     def _uv(self, command: str) -> list[str]:
         return [self.uv, "pip", command, "--python", self.python]
 
+    def command_line(self) -> str:
+        return shlex.join(self.uv_argv)
+
     def preview(self) -> str:
         out = self._preview(self.uv_argv)
-        return out + (
-            f"(packages from {self.source.describe()}; if uv cannot resolve or finds no wheel: "
-            "pip, once)\n"
-        )
+        return out + _(
+            "(packages from {source}; if uv cannot resolve or finds no wheel: pip, once)\n"
+        ).format(source=self.source.describe())
 
     def uv_env(self, tmpdir: str) -> dict[str, str]:
         return {**os.environ, "TMPDIR": tmpdir, "UV_NO_PROGRESS": "1", **self.source.uv_env()}

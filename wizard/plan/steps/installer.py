@@ -10,6 +10,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from wizard.core.answers import Answers
 from wizard.core.errors import Problem
+from wizard.core.i18n import _
 from wizard.probe.installers import PipConfig
 
 INSTALLERS = ("auto", "uv", "pip")
@@ -28,12 +29,15 @@ def chosen_installer(answers: Answers, uv: str | None) -> str:
 def installer_problem(answers: Answers, uv: str | None) -> Problem | None:
     wanted = answers.install.installer
     if wanted not in INSTALLERS:
-        return Problem("install.installer", f"must be one of: {', '.join(INSTALLERS)}")
+        return Problem(
+            "install.installer", _("must be one of: {items}").format(items=", ".join(INSTALLERS))
+        )
     if wanted == "uv" and not uv:
         return Problem(
             "install.installer",
-            "uv was not found (on PATH or beside the wizard): install it with "
-            "pip install 'jupyter-setup-wizard[fast]', or choose auto or pip",
+            _(
+                "uv was not found (on PATH or beside the wizard): install it with pip install 'jupyter-setup-wizard[fast]', or choose auto or pip"
+            ),
         )
     return None
 
@@ -81,13 +85,13 @@ class PackageSource:
     def describe(self) -> str:
         """One line for the Install step and the plan: which index, from where."""
         if self.config.no_index and not self.index_url:
-            where = "no index"
+            where = _("no index")
         elif self.index_url:
             where = f"{hide_password(self.index_url)} (install.index_url)"
         elif self.config.index_url:
             where = f"{hide_password(self.index)} ({self.config.sources.get('index-url', 'pip')})"
         else:
-            where = "the default index"
+            where = _("the default index")
         extras = [hide_password(u) for u in self.config.extra_index_urls]
         parts = [where, *(f"+ {u}" for u in extras)]
         parts += [f"+ find-links {f}" for f in self.config.find_links]

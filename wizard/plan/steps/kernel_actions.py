@@ -9,6 +9,7 @@ import os
 import shlex
 from pathlib import Path
 
+from wizard.core.i18n import _
 from wizard.core.run_as import RunAs, owner_of
 from wizard.plan.actions import Action, ApplyContext, run_streaming
 from wizard.plan.effects import PackagesEffect
@@ -36,15 +37,16 @@ class InstallIpykernel(PipInstall):
                 as_user=as_user,
             )
         )
-        who = f" as {as_user.name}" if as_user else ""
-        self.description = f"install ipykernel into {self.target}{who} (for its kernel)"
+        who = _(" as {user}").format(user=as_user.name) if as_user else ""
+        self.description = _("install ipykernel into {target}{who} (for its kernel)").format(
+            target=self.target, who=who
+        )
 
     def check_argv(self) -> list[str]:
         return [self.python, "-c", "import ipykernel"]
 
     def _preview(self, argv: list[str]) -> str:
-        return (
-            f"$ {shlex.join(argv)}\n$ {shlex.join(self.check_argv())}\n"
+        return f"$ {shlex.join(argv)}\n$ {shlex.join(self.check_argv())}\n" + _(
             "(undo: uninstall the packages it added)\n"
         )
 
@@ -64,7 +66,9 @@ class InstallIpykernel(PipInstall):
         try:
             run_streaming(self.check_argv(), ctx, env=None, timeout=120, as_user=self.runner())
         except RuntimeError as exc:
-            raise RuntimeError(f"ipykernel was installed but does not import: {exc}") from exc
+            raise RuntimeError(
+                _("ipykernel was installed but does not import: {exc}").format(exc=exc)
+            ) from exc
 
 
 class RestorePackages(Action):
@@ -87,7 +91,9 @@ class RestorePackages(Action):
                 as_user=as_user,
             )
         )
-        self.description = f"remove the packages apply {jid} installed into {eff.python}"
+        self.description = _("remove the packages apply {jid} installed into {python}").format(
+            jid=jid, python=eff.python
+        )
 
     def _restores(self, now: dict[str, str] | None) -> tuple[list[str], list[str]]:
         """(packages to remove, name==version to put back); `now`: what is installed now

@@ -24,6 +24,7 @@ from pathlib import Path
 from wizard.core.answers import Answers
 from wizard.core.errors import InputError, Problem
 from wizard.core.fileops import UnsafePath
+from wizard.core.i18n import _
 from wizard.core.run_as import RunAs, owner_of
 from wizard.plan.actions import WriteFile
 from wizard.plan.plan import Plan
@@ -156,27 +157,38 @@ def validate(answers: Answers, facts: Facts) -> list[Problem]:
         if spec is None:
             found = ", ".join(sorted(names)) or "none"
             problems.append(
-                Problem("kernels.remove", f"the server has no kernel {name!r} (it has: {found})")
+                Problem(
+                    "kernels.remove",
+                    _("the server has no kernel {name!r} (it has: {found})").format(
+                        name=name, found=found
+                    ),
+                )
             )
         elif str(spec.dir.parent.parent) in SYSTEM_DATA_DIRS:
             problems.append(
                 Problem(
                     "kernels.remove",
-                    f"{spec.dir} came with a system package: remove that package instead",
+                    _("{dir} came with a system package: remove that package instead").format(
+                        dir=spec.dir
+                    ),
                 )
             )
         elif spec.others:
             problems.append(
                 Problem(
                     "kernels.remove",
-                    f"{spec.dir} holds more than files ({', '.join(spec.others)}): remove it yourself",
+                    _("{dir} holds more than files ({items}): remove it yourself").format(
+                        dir=spec.dir, items=", ".join(spec.others)
+                    ),
                 )
             )
         elif any(same_interpreter(runs(spec, kf), p) for p in ka.environments):
             problems.append(
                 Problem(
                     "kernels.remove",
-                    f"{name} is the kernel of {runs(spec, kf)}, which kernels.environments offers",
+                    _("{name} is the kernel of {runs}, which kernels.environments offers").format(
+                        name=name, runs=runs(spec, kf)
+                    ),
                 )
             )
     return problems
@@ -192,12 +204,24 @@ def _env_problems(
     field = "kernels.environments"
     env = described(python)
     if env is None:
-        what = "does not exist" if not os.path.lexists(python) else "does not run as Python"
-        return [Problem(field, f"{python} {what}: untick it, or choose another interpreter")]
+        what = _("does not exist") if not os.path.lexists(python) else _("does not run as Python")
+        return [
+            Problem(
+                field,
+                _("{python} {what}: untick it, or choose another interpreter").format(
+                    python=python, what=what
+                ),
+            )
+        ]
     problems: list[Problem] = []
     if pw is not None and pw.pw_uid != facts.euid and (why := unreachable_for(python, pw, 5)):
         problems.append(
-            Problem(field, f"{pw.pw_name} (who runs JupyterLab) cannot run {python}: {why}")
+            Problem(
+                field,
+                _("{pw_name} (who runs JupyterLab) cannot run {python}: {why}").format(
+                    pw_name=pw.pw_name, python=python, why=why
+                ),
+            )
         )
     if not needs_ipykernel(env, kf):
         return problems
@@ -205,8 +229,9 @@ def _env_problems(
         problems.append(
             Problem(
                 field,
-                f"{python} has no ipykernel: set kernels.install_ipykernel = true (pip installs "
-                "it there), or install it there yourself",
+                _(
+                    "{python} has no ipykernel: set kernels.install_ipykernel = true (pip installs it there), or install it there yourself"
+                ).format(python=python),
             )
         )
     elif not env.pip_ok:
@@ -273,20 +298,27 @@ def plan_kernels(plan: Plan, answers: Answers, facts: Facts) -> None:
                     mode=0o644,
                     owner=owner,
                     dirs_owner=owner,
-                    why=f"the kernel {display_name(env)!r} for {kf.user}'s JupyterLab",
+                    why=_("the kernel {display_name!r} for {user}'s JupyterLab").format(
+                        display_name=display_name(env), user=kf.user
+                    ),
                 )
             )
         code_owner = _code_owner(env)
         if code_owner is not None and code_owner.uid != _uid(kf.user):
             plan.note(
                 "warning",
-                f"the kernel of {env.python} runs code {code_owner.name} can change, as {kf.user}",
+                _("the kernel of {python} runs code {name} can change, as {user}").format(
+                    python=env.python, name=code_owner.name, user=kf.user
+                ),
             )
     for python in ka.environments:
         other = offered_by(python, kf)
         if other is not None and not other.ours:
             plan.note(
-                "info", f"{python} is already offered by the kernel {other.name} ({other.dir})"
+                "info",
+                _("{python} is already offered by the kernel {name} ({dir})").format(
+                    python=python, name=other.name, dir=other.dir
+                ),
             )
 
 
@@ -304,7 +336,10 @@ def _remove(plan: Plan, spec: KernelSpec, why: str) -> None:
     for name in spec.files:
         plan.actions.append(
             WriteFile(
-                spec.dir / name, None, why=f"kernel {spec.name}: {why}", prune_dirs=[str(spec.dir)]
+                spec.dir / name,
+                None,
+                why=_("kernel {name}: {why}").format(name=spec.name, why=why),
+                prune_dirs=[str(spec.dir)],
             )
         )
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from wizard.core.answers import NetworkAnswers
 from wizard.core.errors import Problem
+from wizard.core.i18n import _
 from wizard.probe.facts import Facts
 from wizard.probe.person import person
 
@@ -54,32 +55,47 @@ def validate_ip(ip: str, facts: Facts) -> list[Problem]:
     if ip == "*":
         return [
             Problem(
-                "network.ip", '\'*\' is the legacy spelling; use "all" (IPv4 and IPv6) or "0.0.0.0"'
+                "network.ip",
+                _('\'*\' is the legacy spelling; use "all" (IPv4 and IPv6) or "0.0.0.0"'),
             )
         ]
     try:
         addr = ipaddress.ip_address(ip)
     except ValueError:
-        return [Problem("network.ip", f"{ip!r} is not an IP address")]
+        return [Problem("network.ip", _("{ip!r} is not an IP address").format(ip=ip))]
     if addr.is_loopback or facts.has_address(str(addr)):
         return []
     have = ", ".join(sorted({a.address for a in facts.addresses})) or "none"
-    return [Problem("network.ip", f"{ip} is not an address of this machine (it has: {have})")]
+    return [
+        Problem(
+            "network.ip",
+            _("{ip} is not an address of this machine (it has: {have})").format(ip=ip, have=have),
+        )
+    ]
 
 
 def validate_port(port: int, facts: Facts, *, runs_as_root: bool) -> list[Problem]:
     if not 1 <= port <= 65535:
-        return [Problem("network.port", f"{port} is not a port (1-65535)")]
+        return [Problem("network.port", _("{port} is not a port (1-65535)").format(port=port))]
     if port < 1024 and not runs_as_root:
         return [
             Problem(
                 "network.port",
-                f"port {port} is below 1024, which only root may bind; use 8888 or another above 1023",
+                _(
+                    "port {port} is below 1024, which only root may bind; use 8888 or another above 1023"
+                ).format(port=port),
             )
         ]
     for lst in facts.listeners_on(port):
         if not is_jupyter_process(lst.process):
-            return [Problem("network.port", f"port {port} is in use by {lst.describe()}")]
+            return [
+                Problem(
+                    "network.port",
+                    _("port {port} is in use by {describe}").format(
+                        port=port, describe=lst.describe()
+                    ),
+                )
+            ]
     return []
 
 
@@ -90,12 +106,19 @@ def is_jupyter_process(name: str | None) -> bool:
 def validate_root_dir(root_dir: str) -> list[Problem]:
     p = Path(root_dir)
     if not p.is_absolute():
-        return [Problem("network.root_dir", f"{root_dir!r} must be an absolute path")]
+        return [
+            Problem(
+                "network.root_dir",
+                _("{root_dir!r} must be an absolute path").format(root_dir=root_dir),
+            )
+        ]
     if not p.is_dir():
         return [
             Problem(
                 "network.root_dir",
-                f"{root_dir} is not an existing directory (create it: mkdir -p {root_dir})",
+                _(
+                    "{root_dir} is not an existing directory (create it: mkdir -p {root_dir})"
+                ).format(root_dir=root_dir),
             )
         ]
     return []
@@ -106,7 +129,10 @@ def validate_base_url(base_url: str) -> list[Problem]:
         return []
     return [
         Problem(
-            "network.base_url", f"{base_url!r} must look like / or /jupyter/ (slashes at both ends)"
+            "network.base_url",
+            _("{base_url!r} must look like / or /jupyter/ (slashes at both ends)").format(
+                base_url=base_url
+            ),
         )
     ]
 

@@ -8,6 +8,7 @@ import secrets
 from pathlib import Path
 
 from wizard.core.errors import Problem
+from wizard.core.i18n import _
 from wizard.core.passwords import hash_password, is_jupyter_hash, verify_password
 from wizard.probe.facts import Facts
 from wizard.probe.jupyter_config import OURS, ConfigFile, Setting
@@ -30,13 +31,13 @@ def validate_hash(hashed: str) -> list[Problem]:
         return [
             Problem(
                 "password.hashed_password",
-                "a bcrypt hash: Jupyter does not accept bcrypt; use an argon2: hash",
+                _("a bcrypt hash: Jupyter does not accept bcrypt; use an argon2: hash"),
             )
         ]
     return [
         Problem(
             "password.hashed_password",
-            "not a Jupyter password hash (expected argon2:$argon2id$...)",
+            _("not a Jupyter password hash (expected argon2:$argon2id$...)"),
         )
     ]
 

@@ -13,6 +13,7 @@ firewall.
 from __future__ import annotations
 
 from wizard.core.answers import Answers
+from wizard.core.i18n import _, ngettext
 from wizard.plan import access
 from wizard.plan.access.base import (
     AccessMethod,
@@ -87,52 +88,76 @@ def check_service(ctx: CheckContext) -> CheckResult:
             return CheckResult(
                 "service",
                 True,
-                f"no service manager configured; {here[0].describe()} is running",
+                _("no service manager configured; {process} is running").format(
+                    process=here[0].describe()
+                ),
             )
         return CheckResult(
             "service",
             False,
-            f"no service manager configured and no Jupyter runs on port {port}",
-            "start it (jupyter lab), or choose a service (systemd) in the wizard so it starts by itself",
+            _("no service manager configured and no Jupyter runs on port {port}").format(port=port),
+            _(
+                "start it (jupyter lab), or choose a service (systemd) in the wizard so it starts by itself"
+            ),
         )
     try:
         from wizard.plan.service import managers as services
     except ImportError:
         return skip(
-            "service", f"cannot read the {svc.manager} service here (wizard.services is missing)"
+            "service",
+            _("cannot read the {manager} service here (wizard.services is missing)").format(
+                manager=svc.manager
+            ),
         )
     try:
         state = services.controller(svc, config_dir=answers.jupyter.config_dir).state()
     except Exception as exc:  # a broken manager must not stop the other checks
-        return CheckResult("service", False, f"could not read {svc.name}'s state: {exc}", "")
+        return CheckResult(
+            "service",
+            False,
+            _("could not read {name}'s state: {error}").format(name=svc.name, error=exc),
+            "",
+        )
     manager = str(state.manager)
     if manager.startswith("systemd"):
         user = manager == "systemd-user"
         ctl = "systemctl --user" if user else "sudo systemctl"
         jctl = "journalctl --user" if user else "sudo journalctl"
-        restart = f"see why: {jctl} -u {state.name} -n 50; then: {ctl} restart {state.name}"
+        restart = _("see why: {journal}; then: {restart}").format(
+            journal=f"{jctl} -u {state.name} -n 50", restart=f"{ctl} restart {state.name}"
+        )
     else:
-        restart = "see its log and restart it on the status screen (jupyter-setup-wizard status)"
+        restart = _("see its log and restart it on the status screen (jupyter-setup-wizard status)")
     if not state.installed:
         return CheckResult(
             "service",
             False,
-            f"service {state.name} is not installed ({state.manager})",
-            "run the wizard's service step (or `jupyter-setup-wizard apply ANSWERS`) again",
+            _("service {name} is not installed ({manager})").format(
+                name=state.name, manager=state.manager
+            ),
+            _("run the wizard's service step (or `jupyter-setup-wizard apply ANSWERS`) again"),
         )
     if state.active_state != "active":
-        last = f", exit status {state.exit_status}" if state.exit_status not in (None, 0) else ""
+        last = (
+            _(", exit status {status}").format(status=state.exit_status)
+            if state.exit_status not in (None, 0)
+            else ""
+        )
         return CheckResult(
             "service",
             False,
-            f"{state.name} is {state.active_state} ({state.sub_state}{last})",
+            _("{name} is {state} ({sub_state}{last})").format(
+                name=state.name, state=state.active_state, sub_state=state.sub_state, last=last
+            ),
             restart,
         )
-    restarts = f", restarted {state.n_restarts}x" if state.n_restarts else ""
+    restarts = _(", restarted {count}x").format(count=state.n_restarts) if state.n_restarts else ""
     return CheckResult(
         "service",
         True,
-        f"{state.name} is active ({state.sub_state}, pid {state.main_pid}{restarts})",
+        _("{name} is active ({sub_state}, pid {pid}{restarts})").format(
+            name=state.name, sub_state=state.sub_state, pid=state.main_pid, restarts=restarts
+        ),
     )
 
 
@@ -160,8 +185,8 @@ def check_listening(ctx: CheckContext) -> CheckResult:
         return CheckResult(
             "listening",
             False,
-            f"nothing listens on port {port}",
-            "start Jupyter (see the service check); if it exits at once, its log says why",
+            _("nothing listens on port {port}").format(port=port),
+            _("start Jupyter (see the service check); if it exits at once, its log says why"),
         )
     missing = [a for a in need if not any(_covers(x.address, a) for x in lst)]
     loopback_method = method.binding is Binding.LOOPBACK
@@ -176,29 +201,51 @@ def check_listening(ctx: CheckContext) -> CheckResult:
         }
     )
     if extra:
-        only = "loopback" if loopback_method else ", ".join(need)
-        also = f", and not on {', '.join(missing)}" if missing else ""
+        only = _("loopback") if loopback_method else ", ".join(need)
+        also = _(", and not on {addresses}").format(addresses=", ".join(missing)) if missing else ""
         return CheckResult(
             "listening",
             False,
-            f"Jupyter listens on {', '.join(extra)}:{port}, more than {method.name} needs ({only}){also}: "
-            "anyone on that network can try to log in",
-            f"set network.ip = {('127.0.0.1' if loopback_method else need[0])!r}, apply, and restart Jupyter",
+            _(
+                "Jupyter listens on {addresses}:{port}, more than {method} needs ({only}){also}: "
+                "anyone on that network can try to log in"
+            ).format(
+                addresses=", ".join(extra), port=port, method=method.name, only=only, also=also
+            ),
+            _("set {setting}, apply, and restart Jupyter").format(
+                setting=f"network.ip = {('127.0.0.1' if loopback_method else need[0])!r}"
+            ),
         )
     if missing:
         why = (
-            ": other computers cannot reach a loopback address"
+            _(": other computers cannot reach a loopback address")
             if all(is_loopback(x.address) for x in lst)
             else ""
         )
-        wider = f" (or {method.wider_binding})" if method.wider_binding else ""
+        wider = (
+            _(" (or {binding})").format(binding=method.wider_binding)
+            if method.wider_binding
+            else ""
+        )
         return CheckResult(
             "listening",
             False,
-            f"{method.name} needs Jupyter on {', '.join(missing)}:{port}, but it listens on {where} only{why}",
-            f"set network.ip = {missing[0]!r}{wider}, apply, and restart Jupyter",
+            _(
+                "{method} needs Jupyter on {addresses}:{port}, but it listens on {where} only{why}"
+            ).format(
+                method=method.name, addresses=", ".join(missing), port=port, where=where, why=why
+            ),
+            _("set {setting}, apply, and restart Jupyter").format(
+                setting=f"network.ip = {missing[0]!r}{wider}"
+            ),
         )
-    return CheckResult("listening", True, f"listens on {where} port {port}, as {method.name} needs")
+    return CheckResult(
+        "listening",
+        True,
+        _("listens on {where} port {port}, as {method} needs").format(
+            where=where, port=port, method=method.name
+        ),
+    )
 
 
 # --------------------------------------------------------------------------- port
@@ -213,21 +260,31 @@ def check_port(ctx: CheckContext) -> CheckResult:
         return CheckResult(
             "port",
             False,
-            f"port {port} is held by {others[0].describe()}, not Jupyter",
-            "stop that program, or choose another port (network.port) and apply",
+            _("port {port} is held by {holder}, not Jupyter").format(
+                port=port, holder=others[0].describe()
+            ),
+            _("stop that program, or choose another port (network.port) and apply"),
         )
     if here:
-        return CheckResult("port", True, f"Jupyter is on its configured port {port}")
+        return CheckResult(
+            "port", True, _("Jupyter is on its configured port {port}").format(port=port)
+        )
     elsewhere = sorted({x.port for x in jupyters})
     if elsewhere:
         return CheckResult(
             "port",
             False,
-            f"configured port is {port}, but Jupyter listens on {', '.join(map(str, elsewhere))}"
-            " (started with other settings, or moved by a busy port)",
-            f"restart Jupyter so it reads its configuration (port {port}, port_retries = 0)",
+            _(
+                "configured port is {port}, but Jupyter listens on {ports}"
+                " (started with other settings, or moved by a busy port)"
+            ).format(port=port, ports=", ".join(map(str, elsewhere))),
+            _(
+                "restart Jupyter so it reads its configuration (port {port}, port_retries = 0)"
+            ).format(port=port),
         )
-    return skip("port", f"no Jupyter process listens anywhere (configured port {port})")
+    return skip(
+        "port", _("no Jupyter process listens anywhere (configured port {port})").format(port=port)
+    )
 
 
 # --------------------------------------------------------------------------- Host header
@@ -248,17 +305,31 @@ def check_host_header(ctx: CheckContext) -> CheckResult:
         r = request(scheme, host, port, path,
                     host_header=f"{FOREIGN_HOST}:{port}", timeout=ctx.timeout)  # fmt: skip
     except OSError as exc:
-        return skip(name, f"not checked: nothing answers on {url_host(host)}:{port} ({exc})")
+        return skip(
+            name,
+            _("not checked: nothing answers on {address} ({error})").format(
+                address=f"{url_host(host)}:{port}", error=exc
+            ),
+        )
     if r.status == 403:
         return CheckResult(
             name,
             False,
-            f"Jupyter answers 403 to a request whose Host is a name ({FOREIGN_HOST}): it blocks non-local Host headers",
-            "set ServerApp.allow_remote_access = True (re-apply with this access method), then restart Jupyter",
+            _(
+                "Jupyter answers 403 to a request whose Host is a name ({host}): it blocks non-local Host headers"
+            ).format(host=FOREIGN_HOST),
+            _(
+                "set ServerApp.allow_remote_access = True (re-apply with this access method), then restart Jupyter"
+            ),
         )
     if r.status != 200:
-        return CheckResult(name, False, f"{path} answered {r.status} for a non-local Host", "")
-    return CheckResult(name, True, "requests with a non-local Host header are accepted")
+        return CheckResult(
+            name,
+            False,
+            _("{path} answered {status} for a non-local Host").format(path=path, status=r.status),
+            "",
+        )
+    return CheckResult(name, True, _("requests with a non-local Host header are accepted"))
 
 
 # --------------------------------------------------------------------------- advertised URLs
@@ -276,7 +347,9 @@ def check_urls(ctx: CheckContext) -> CheckResult:
     api = f"{net.base_url}api"
     targets, shown = method.url_targets(answers, ctx.facts, info)
     if not targets:
-        return CheckResult(name, False, "no URL to advertise", "set access.lan_ip / network.ip")
+        return CheckResult(
+            name, False, _("no URL to advertise"), _("set access.lan_ip / network.ip")
+        )
     scheme = method.jupyter_scheme(answers)
     bad = []
     for host, hh in targets:
@@ -286,15 +359,21 @@ def check_urls(ctx: CheckContext) -> CheckResult:
             bad.append(f"{url_host(host)}:{net.port}: {exc}")
             continue
         if not _api_ok(r.status, r.body):
-            bad.append(f"{url_host(host)}:{net.port}{api} answered {r.status}")
+            bad.append(
+                _("{url} answered {status}").format(
+                    url=f"{url_host(host)}:{net.port}{api}", status=r.status
+                )
+            )
     if bad:
         return CheckResult(
             name,
             False,
-            "not answering: " + "; ".join(bad),
-            "see the listening and host header checks; from this machine itself no firewall is in the way",
+            _("not answering: ") + "; ".join(bad),
+            _(
+                "see the listening and host header checks; from this machine itself no firewall is in the way"
+            ),
         )
-    return CheckResult(name, True, f"answering: {shown}")
+    return CheckResult(name, True, _("answering: {urls}").format(urls=shown))
 
 
 # --------------------------------------------------------------------------- firewall
@@ -304,19 +383,34 @@ def check_firewall(ctx: CheckContext) -> CheckResult:
     name = "firewall"
     port = ctx.method.exposed_port(ctx.answers)
     if port is None:
-        return skip(name, f"not needed: {ctx.method.name} exposes no port beyond loopback")
+        return skip(
+            name,
+            _("not needed: {method} exposes no port beyond loopback").format(
+                method=ctx.method.name
+            ),
+        )
     blocks, read = firewall_blocks(port)
     if blocks:
         return CheckResult(
             name,
             False,
-            f"{len(blocks)} rule(s) block TCP port {port}: "
+            ngettext(
+                "{count} rule(s) block TCP port {port}: ",
+                "{count} rule(s) block TCP port {port}: ",
+                len(blocks),
+            ).format(count=len(blocks), port=port)
             + "; ".join(f"[{b.source}] {b.rule}" for b in blocks),
             "; ".join(dict.fromkeys(b.fix for b in blocks)),
         )
     if not read:
-        return skip(name, "no firewall rules readable here (nft/iptables/ufw missing, or not root)")
-    return CheckResult(name, True, f"no rule blocks TCP port {port} ({', '.join(read)} read)")
+        return skip(
+            name, _("no firewall rules readable here (nft/iptables/ufw missing, or not root)")
+        )
+    return CheckResult(
+        name,
+        True,
+        _("no rule blocks TCP port {port} ({tools} read)").format(port=port, tools=", ".join(read)),
+    )
 
 
 COMMON: tuple[DoctorCheck, ...] = (

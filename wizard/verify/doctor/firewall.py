@@ -11,6 +11,8 @@ import subprocess
 from dataclasses import dataclass
 from typing import Any
 
+from wizard.core.i18n import _
+
 
 @dataclass(frozen=True)
 class Block:
@@ -87,7 +89,11 @@ def nft_blocks(ruleset: dict[str, Any], port: int) -> list[Block]:
             accepted.add(key)
         elif verdict in ("drop", "reject"):
             where = f"{rule['family']} {rule['table']} {rule['chain']}"
-            only = f" (only when {' and '.join(conds)})" if conds else ""
+            only = (
+                _(" (only when {conditions})").format(conditions=" and ".join(conds))
+                if conds
+                else ""
+            )
             blocks.append(
                 Block(
                     "nft",
@@ -101,7 +107,9 @@ def nft_blocks(ruleset: dict[str, Any], port: int) -> list[Block]:
             blocks.append(
                 Block(
                     "nft",
-                    f"chain {where} drops by default and has no accept rule for port {port}",
+                    _(
+                        "chain {chain} drops by default and has no accept rule for port {port}"
+                    ).format(chain=where, port=port),
                     f"sudo nft insert rule {where} tcp dport {port} accept",
                 )
             )
@@ -134,7 +142,7 @@ def iptables_blocks(dump: str, port: int, tool: str) -> list[Block]:
         blocks.append(
             Block(
                 tool,
-                f"INPUT policy DROP without an ACCEPT for port {port}",
+                _("INPUT policy DROP without an ACCEPT for port {port}").format(port=port),
                 f"sudo {tool} -I INPUT -p tcp --dport {port} -j ACCEPT",
             )
         )
@@ -142,7 +150,7 @@ def iptables_blocks(dump: str, port: int, tool: str) -> list[Block]:
 
 
 def _in_spec(spec: str, port: int) -> bool:
-    lo, _, hi = spec.partition(":")
+    lo, _sep, hi = spec.partition(":")
     try:
         return int(lo) <= port <= int(hi or lo)
     except ValueError:

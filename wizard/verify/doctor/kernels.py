@@ -15,6 +15,7 @@ import time
 import uuid
 from dataclasses import dataclass
 
+from wizard.core.i18n import _, ngettext
 from wizard.plan.access.base import CheckContext, CheckResult, skip
 from wizard.plan.steps.kernel_names import registered_for, same_interpreter
 from wizard.plan.steps.kernels import broken, runs, served_kernels
@@ -35,7 +36,7 @@ class Auth:
 def check_kernels(ctx: CheckContext) -> CheckResult:
     answers = ctx.answers
     if not answers.jupyter.python:
-        return skip(NAME, "no JupyterLab of record")
+        return skip(NAME, _("no JupyterLab of record"))
     kf = served_kernels(answers, person())
     specs = kf.seen()
     bad = [(s, why) for s in specs if (why := broken(s, kf))]
@@ -48,26 +49,49 @@ def check_kernels(ctx: CheckContext) -> CheckResult:
         )
     ours = [s for s in specs if s.ours]
     if not ours:
-        return CheckResult(NAME, True, f"{len(specs)} kernel(s), each can start for {kf.user}")
+        return CheckResult(
+            NAME,
+            True,
+            ngettext(
+                "{count} kernel(s), each can start for {user}",
+                "{count} kernel(s), each can start for {user}",
+                len(specs),
+            ).format(count=len(specs), user=kf.user),
+        )
     auth = _auth(ctx, kf.user)
     if isinstance(auth, str):
-        return skip(NAME, f"{len(specs)} kernel(s) look right on disk; not started: {auth}")
+        return skip(
+            NAME,
+            ngettext(
+                "{count} kernel(s) look right on disk; not started: {why}",
+                "{count} kernel(s) look right on disk; not started: {why}",
+                len(specs),
+            ).format(count=len(specs), why=auth),
+        )
     wrong = []
     for spec in ours:
         got = run_in_kernel(ctx, auth, spec.name)
         want = registered_for(spec) or runs(spec, kf)
         if not same_interpreter(got.strip(), want):
-            wrong.append(f"{spec.name} ran {got.strip() or 'nothing'} (expected {want})")
+            wrong.append(
+                _("{name} ran {got} (expected {want})").format(
+                    name=spec.name, got=got.strip() or _("nothing"), want=want
+                )
+            )
     if wrong:
         return CheckResult(
             NAME,
             False,
             "; ".join(wrong),
-            "apply the answers again (the kernelspec is rewritten), or remove it "
-            "(kernels.remove) and register the environment anew",
+            _(
+                "apply the answers again (the kernelspec is rewritten), or remove it "
+                "(kernels.remove) and register the environment anew"
+            ),
         )
     names = ", ".join(s.name for s in ours)
-    return CheckResult(NAME, True, f"started {names}: each ran its own interpreter")
+    return CheckResult(
+        NAME, True, _("started {names}: each ran its own interpreter").format(names=names)
+    )
 
 
 def _base(ctx: CheckContext) -> tuple[str, str, int, str]:
@@ -90,7 +114,7 @@ def _auth(ctx: CheckContext, user: str) -> Auth | str:
     token = next((f.token for f in files if f.port == port and f.token), "")
     if token:
         return Auth({"Authorization": f"token {token}"}, origin)
-    return "give the Jupyter password (doctor --password-stdin) to start them"
+    return _("give the Jupyter password (doctor --password-stdin) to start them")
 
 
 def run_in_kernel(ctx: CheckContext, auth: Auth, kernel: str, code: str = CODE) -> str:
@@ -103,19 +127,21 @@ def run_in_kernel(ctx: CheckContext, auth: Auth, kernel: str, code: str = CODE) 
         r = request(scheme, host, port, f"{base}api/kernels", method="POST", headers=headers,
                     body=body, timeout=60)  # fmt: skip
     except OSError as exc:
-        return f"(could not start: {exc})"
+        return _("(could not start: {error})").format(error=exc)
     if r.status != 201:
-        return f"(could not start: HTTP {r.status})"
+        return _("(could not start: {error})").format(error=f"HTTP {r.status}")
     try:
         kid = str(json.loads(r.body)["id"])
     except (ValueError, KeyError, TypeError):
         kid = ""
     if not re.fullmatch(r"[0-9a-fA-F-]{1,64}", kid):  # it goes into a URL path next
-        return "(could not start: the server's answer is not a kernel)"
+        return _("(could not start: {error})").format(
+            error=_("the server's answer is not a kernel")
+        )
     try:
         return _execute(scheme, host, port, f"{base}api/kernels/{kid}/channels", auth, code)
     except OSError as exc:
-        return f"(no answer: {exc})"
+        return _("(no answer: {error})").format(error=exc)
     finally:
         # a failed shutdown: the server culls the kernel in time; nothing of the person's is in it
         with contextlib.suppress(OSError):
@@ -128,7 +154,7 @@ def _execute(scheme: str, host: str, port: int, path: str, auth: Auth, code: str
                         origin=auth.origin, headers=auth.headers, timeout=60)  # fmt: skip
     try:
         if not ws.accepted:
-            return f"(channels refused: {ws.status_line})"
+            return _("(channels refused: {status})").format(status=ws.status_line)
         msg_id = uuid.uuid4().hex
         ws.send_text(json.dumps({
             "header": {"msg_id": msg_id, "msg_type": "execute_request", "username": "doctor",

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import psutil
 
+from wizard.core.i18n import _
 from wizard.probe import sockets as netstat
 from wizard.probe.jupyter_paths import (
     RuntimeFile,
@@ -55,7 +56,9 @@ def service_status(cfg: Configured, answers: Answers | None) -> ServiceStatus:
     try:
         state = managers.controller(answers.service, config_dir=cfg.config_dir).state()
     except Exception as exc:  # a broken manager must not break status
-        return ServiceStatus(cfg.service_manager, cfg.service_name, error=f"unknown: {exc}")
+        return ServiceStatus(
+            cfg.service_manager, cfg.service_name, error=_("unknown: {error}").format(error=exc)
+        )
     return ServiceStatus.of(state)
 
 
@@ -245,7 +248,11 @@ def _live_files(
         if rf.pid in procs and _started_before(rf, sampler):
             live.setdefault(rf.pid, rf)
         elif rf.pid not in procs:
-            notes.append(f"stale runtime file {rf.path} (process {rf.pid} is gone)")
+            notes.append(
+                _("stale runtime file {path} (process {pid} is gone)").format(
+                    path=rf.path, pid=rf.pid
+                )
+            )
     return live
 
 
@@ -333,11 +340,11 @@ def probe_http(server: Server, *, timeout: float = 1.0) -> HttpProbe | None:
                 result.version = str(json.loads(answer.body).get("version"))
                 result.ok = True
             except (ValueError, AttributeError):
-                result.error = "answered 200 but not with Jupyter's /api JSON"
+                result.error = _("answered 200 but not with Jupyter's /api JSON")
         else:
             result.error = f"HTTP {answer.status} {answer.reason}".rstrip()
     except NotHttpError:
-        result.error = "not an HTTP answer"
+        result.error = _("not an HTTP answer")
     except (OSError, ValueError) as exc:
         result.error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
     return result

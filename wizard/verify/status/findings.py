@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
+from wizard.core.i18n import _
 from wizard.probe import sockets as netstat
 from wizard.verify.status.configured import legacy_password_settings
 from wizard.verify.status.model import Finding, Snapshot, is_server_name
@@ -34,16 +35,20 @@ def _not_running(snap: Snapshot) -> Finding:
         return Finding(
             "not_running",
             "error",
-            "JupyterLab is not running, and no service manager starts it",
-            "choose one in the Service step (background needs no root and no systemd), "
-            "or start jupyter-lab yourself",
+            _("JupyterLab is not running, and no service manager starts it"),
+            _(
+                "choose one in the Service step (background needs no root and no systemd), "
+                "or start jupyter-lab yourself"
+            ),
             "service",
         )
     return Finding(
         "not_running",
         "error",
-        f"JupyterLab is not running: the service {svc.name or svc.manager} is stopped",
-        "start it: S on the status screen, or run `jupyter-setup-wizard service start`",
+        _("JupyterLab is not running: the service {name} is stopped").format(
+            name=svc.name or svc.manager
+        ),
+        _("start it: S on the status screen, or run `jupyter-setup-wizard service start`"),
     )
 
 
@@ -70,8 +75,10 @@ def findings_of(
             Finding(
                 "port_taken",
                 "error",
-                f"port {port} is held by {x.describe()}, not by JupyterLab",
-                "stop that program, or choose another port in the Network step",
+                _("port {port} is held by {holder}, not by JupyterLab").format(
+                    port=port, holder=x.describe()
+                ),
+                _("stop that program, or choose another port in the Network step"),
                 "network",
             )
         )
@@ -83,10 +90,16 @@ def findings_of(
                 Finding(
                     "port_mismatch",
                     "error",
-                    f"JupyterLab (pid {s.pid}) listens on port {', '.join(map(str, ports))}, "
-                    f"but the configuration ({cfg.source}) says {port}",
-                    "restart JupyterLab so it reads its configuration (with port_retries = 0 a busy "
-                    "port fails loudly instead of moving), or set the port in the Network step",
+                    _(
+                        "JupyterLab (pid {pid}) listens on port {ports}, "
+                        "but the configuration ({source}) says {port}"
+                    ).format(
+                        pid=s.pid, ports=", ".join(map(str, ports)), source=cfg.source, port=port
+                    ),
+                    _(
+                        "restart JupyterLab so it reads its configuration (with port_retries = 0 a busy "
+                        "port fails loudly instead of moving), or set the port in the Network step"
+                    ),
                     "network",
                 )
             )
@@ -96,19 +109,27 @@ def findings_of(
             Finding(
                 "service_not_listening",
                 "error",
-                f"the service {svc.name} is active but nothing of it listens on port {port}",
-                "show the journal for the reason (it may still be starting), then restart the service",
+                _("the service {name} is active but nothing of it listens on port {port}").format(
+                    name=svc.name, port=port
+                ),
+                _(
+                    "show the journal for the reason (it may still be starting), then restart the service"
+                ),
                 "service",
             )
         )
     elif svc is not None and svc.active_state == "failed":
-        code = f" (exit status {svc.exit_status})" if svc.exit_status is not None else ""
+        code = (
+            _(" (exit status {status})").format(status=svc.exit_status)
+            if svc.exit_status is not None
+            else ""
+        )
         out.append(
             Finding(
                 "service_failed",
                 "error",
-                f"the service {svc.name} has failed{code}",
-                "show the journal for the reason, fix it, then restart the service",
+                _("the service {name} has failed{code}").format(name=svc.name, code=code),
+                _("show the journal for the reason, fix it, then restart the service"),
                 "service",
             )
         )
@@ -124,9 +145,11 @@ def findings_of(
                 Finding(
                     "bind_loopback_only",
                     "error",
-                    f"JupyterLab listens on {', '.join(addrs)} only, but the access method "
-                    f"{method} reaches it over the LAN",
-                    "bind an address of this machine (or all addresses) in the Network step",
+                    _(
+                        "JupyterLab listens on {addresses} only, but the access method "
+                        "{method} reaches it over the LAN"
+                    ).format(addresses=", ".join(addrs), method=method),
+                    _("bind an address of this machine (or all addresses) in the Network step"),
                     "network",
                 )
             )
@@ -135,23 +158,31 @@ def findings_of(
                 Finding(
                     "bind_exposed",
                     "warning",
-                    f"JupyterLab listens on {', '.join(a or '*' for a in addrs)}, reachable from the "
-                    f"network, but the access method {method} needs loopback (127.0.0.1) only",
-                    "bind 127.0.0.1 in the Network step",
+                    _(
+                        "JupyterLab listens on {addresses}, reachable from the "
+                        "network, but the access method {method} needs loopback (127.0.0.1) only"
+                    ).format(addresses=", ".join(a or "*" for a in addrs), method=method),
+                    _("bind 127.0.0.1 in the Network step"),
                     "network",
                 )
             )
     legacy = legacy_password_settings(files)
     for cf, setting in legacy:
-        where = f"{cf.path}" + (f" line {setting.lines[0]}" if setting.lines else "")
+        where = f"{cf.path}" + (
+            _(" line {line}").format(line=setting.lines[0]) if setting.lines else ""
+        )
         out.append(
             Finding(
                 "legacy_password",
                 "warning",
-                f"{where} sets {setting.name}, a legacy key that overrides "
-                "PasswordIdentityProvider.hashed_password",
-                "set the password again in the Password step: it moves the hash to the modern key "
-                "and disables the legacy one",
+                _(
+                    "{where} sets {setting}, a legacy key that overrides "
+                    "PasswordIdentityProvider.hashed_password"
+                ).format(where=where, setting=setting.name),
+                _(
+                    "set the password again in the Password step: it moves the hash to the modern key "
+                    "and disables the legacy one"
+                ),
                 "password",
             )
         )
@@ -162,9 +193,11 @@ def findings_of(
                     Finding(
                         "legacy_password",
                         "warning",
-                        f"JupyterLab (pid {s.pid}) uses a password from the legacy ServerApp.password "
-                        "key, which overrides PasswordIdentityProvider.hashed_password",
-                        "set the password again in the Password step",
+                        _(
+                            "JupyterLab (pid {pid}) uses a password from the legacy ServerApp.password "
+                            "key, which overrides PasswordIdentityProvider.hashed_password"
+                        ).format(pid=s.pid),
+                        _("set the password again in the Password step"),
                         "password",
                     )
                 )
@@ -174,9 +207,11 @@ def findings_of(
             Finding(
                 "runtime_unreadable",
                 "warning",
-                f"{path}: not readable by {me} ({reason}); the servers it describes "
-                "(URL, token, version) cannot be shown",
-                "run status as root (sudo jupyter-setup-wizard status) or as that user",
+                _(
+                    "{path}: not readable by {user} ({reason}); the servers it describes "
+                    "(URL, token, version) cannot be shown"
+                ).format(path=path, user=me, reason=reason),
+                _("run status as root (sudo jupyter-setup-wizard status) or as that user"),
             )
         )
     for pid in sorted(hidden_pids):
@@ -187,15 +222,17 @@ def findings_of(
             Finding(
                 "runtime_unreadable",
                 "warning",
-                f"{procs[pid].name} (pid {pid}, user {owner}) runs, but its runtime files are not "
-                f"readable by {me}: its URL, port and token are unknown here",
-                "run status as root (sudo jupyter-setup-wizard status) or as that user",
+                _(
+                    "{process} (pid {pid}, user {owner}) runs, but its runtime files are not "
+                    "readable by {user}: its URL, port and token are unknown here"
+                ).format(process=procs[pid].name, pid=pid, owner=owner, user=me),
+                _("run status as root (sudo jupyter-setup-wizard status) or as that user"),
             )
         )
     for s in snap.servers:
         if s.http is not None and not s.http.ok:
             hint = (
-                " (a non-local Host header is refused unless allow_remote_access is on)"
+                _(" (a non-local Host header is refused unless allow_remote_access is on)")
                 if s.http.status == 403
                 else ""
             )
@@ -203,8 +240,10 @@ def findings_of(
                 Finding(
                     "http_failed",
                     "error",
-                    f"JupyterLab (pid {s.pid}) does not answer {s.http.url}: {s.http.error}{hint}",
-                    "show the journal or the server's log for the reason, then restart it",
+                    _("JupyterLab (pid {pid}) does not answer {url}: {error}{hint}").format(
+                        pid=s.pid, url=s.http.url, error=s.http.error, hint=hint
+                    ),
+                    _("show the journal or the server's log for the reason, then restart it"),
                     "service" if snap.service.manager != "none" else None,
                 )
             )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from wizard.core.i18n import _
 from wizard.verify.status.model import Finding, KernelInfo
 
 if TYPE_CHECKING:
@@ -28,10 +29,14 @@ def kernels_of(answers: Answers | None) -> tuple[list[KernelInfo], list[Finding]
             KernelInfo(spec.name, spec.display_name, runs(spec, kf), str(spec.dir), spec.ours, why)
         )
         if why is not None:
-            message, _, fix = why.partition("; ")
+            message, _sep, fix = why.partition("; ")
             findings.append(
                 Finding(
-                    "kernel_broken", "warning", f"kernel {spec.name}: {message}", fix, "kernels"
+                    "kernel_broken",
+                    "warning",
+                    _("kernel {name}: {message}").format(name=spec.name, message=message),
+                    fix,
+                    "kernels",
                 )
             )
     return infos, findings

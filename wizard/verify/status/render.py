@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from wizard.core.i18n import N_, _, ngettext, pad
 from wizard.probe.sockets import Listener
 from wizard.verify.status.model import Server, ServiceStatus, Snapshot
 from wizard.verify.status.schema import SCHEMA, SCHEMA_VERSION
@@ -66,9 +67,9 @@ def fmt_bytes(n: int | None) -> str:
 def service_line(svc: ServiceStatus) -> str:
     """The service in one line (base.describe's status wording, shared with the screen)."""
     if svc.manager == "none":
-        return "none configured (JupyterLab is started by hand)"
+        return _("none configured (JupyterLab is started by hand)")
     if svc.state is None:
-        return f"{svc.manager} {svc.name}: {svc.error or 'unknown'}"
+        return f"{svc.manager} {svc.name}: {svc.error or _('unknown')}"
     from wizard.plan.service.base import describe  # here: `status --json` never needs it
 
     return describe(svc.state, status_line=True)
@@ -83,35 +84,43 @@ def _service_json(svc: ServiceStatus) -> dict[str, Any]:
 
 
 _SERVICE_KEYS = tuple(SCHEMA["properties"]["service"]["properties"])
+# configured.source, English in the JSON, shown translated in the text
+SOURCES = (N_("last apply"), N_("config files"), N_("defaults"))
 
 
 def server_lines(s: Server, *, show_token: bool = False) -> list[str]:
     head = f"pid {s.pid}"
     if s.user:
         head += f" ({s.user})"
-    head += f"  {s.url or '(no runtime file)'}"
+    head += f"  {s.url or _('(no runtime file)')}"
     if s.version:
-        head += f"  server {s.version}"
+        head += _("  server {version}").format(version=s.version)
     lines = [head]
+    cpu = s.cpu_percent if s.cpu_percent is not None else "?"
     lines.append(
-        f"  up {fmt_duration(s.uptime_s)}  cpu {s.cpu_percent if s.cpu_percent is not None else '?'}%"
-        f"  rss {fmt_bytes(s.rss_bytes)}  kernels {s.kernels}"
-        + (f"  root {s.root_dir}" if s.root_dir else "")
+        _("  up {uptime}  cpu {cpu}%  rss {rss}  kernels {kernels}").format(
+            uptime=fmt_duration(s.uptime_s), cpu=cpu, rss=fmt_bytes(s.rss_bytes), kernels=s.kernels
+        )
+        + (_("  root {path}").format(path=s.root_dir) if s.root_dir else "")
     )
     for python in s.kernel_pythons:
-        lines.append(f"  kernel running {python}")
+        lines.append(_("  kernel running {python}").format(python=python))
     if s.listening:
-        lines.append("  listening " + ", ".join(_addr(x) for x in s.listening))
+        lines.append(_("  listening ") + ", ".join(_addr(x) for x in s.listening))
     if s.http is not None:
         if s.http.ok:
-            lines.append(f"  HTTP ok: {s.http.url} in {s.http.latency_ms} ms")
+            lines.append(
+                _("  HTTP ok: {url} in {ms} ms").format(url=s.http.url, ms=s.http.latency_ms)
+            )
         else:
-            lines.append(f"  HTTP failed: {s.http.url}: {s.http.error}")
+            lines.append(
+                _("  HTTP failed: {url}: {error}").format(url=s.http.url, error=s.http.error)
+            )
     if s.token:
         lines.append(
-            f"  open: {s.url_with_token}"
+            _("  open: {url}").format(url=s.url_with_token)
             if show_token
-            else "  token auth in use (show the URL with its token: --show-token)"
+            else _("  token auth in use (show the URL with its token: --show-token)")
         )
     return lines
 
@@ -122,40 +131,52 @@ def _addr(x: Listener) -> str:
 
 
 def render_text(snap: Snapshot, *, show_token: bool = False) -> str:
+    n = len(snap.findings)
     head = {
-        "healthy": "JupyterLab is running and healthy",
-        "down": "JupyterLab is NOT running",
-        "degraded": f"JupyterLab is running, with {len(snap.findings)} finding(s)",
+        "healthy": _("JupyterLab is running and healthy"),
+        "down": _("JupyterLab is NOT running"),
+        "degraded": ngettext(
+            "JupyterLab is running, with {count} finding(s)",
+            "JupyterLab is running, with {count} finding(s)",
+            n,
+        ).format(count=n),
     }[snap.state]
     cfg = snap.configured
     lines = [
         head,
         "",
-        f"Configured ({cfg.source}): port {cfg.port}, ip {cfg.ip or 'all'}"
-        + (f", access {cfg.access_method}" if cfg.access_method else ""),
-        f"Service: {service_line(snap.service)}",
+        _("Configured ({source}): port {port}, ip {ip}").format(
+            source=_(cfg.source), port=cfg.port, ip=cfg.ip or "all"
+        )
+        + (_(", access {method}").format(method=cfg.access_method) if cfg.access_method else ""),
+        _("Service: {service}").format(service=service_line(snap.service)),
         "",
-        f"Servers ({len(snap.servers)}):" if snap.servers else "Servers: none running",
+        _("Servers ({count}):").format(count=len(snap.servers))
+        if snap.servers
+        else _("Servers: none running"),
     ]
     for s in snap.servers:
         lines += ["  " + line for line in server_lines(s, show_token=show_token)]
     lines.append("")
-    lines.append(f"Listening on port {cfg.port} and the servers' ports:")
+    lines.append(_("Listening on port {port} and the servers' ports:").format(port=cfg.port))
     if not snap.listeners:
-        lines.append("  nothing")
+        lines.append(_("  nothing"))
     for x in snap.listeners:
-        lines.append(f"  {_addr(x):<24} {x.describe()}")
+        lines.append(f"  {pad(_addr(x), 24)} {x.describe()}")
     if snap.kernels:
-        lines += ["", f"Kernels ({len(snap.kernels)}):"]
+        lines += ["", _("Kernels ({count}):").format(count=len(snap.kernels))]
         for k in snap.kernels:
             mark = "✗" if k.broken else " "
-            lines.append(f"  {mark} {k.name:<20} {k.display_name}  ({k.python})")
+            lines.append(f"  {mark} {pad(k.name, 20)} {k.display_name}  ({k.python})")
     if snap.findings:
-        lines += ["", "Findings:"]
+        lines += ["", _("Findings:")]
         for f in snap.findings:
             mark = "✗" if f.severity == "error" else "!"
             lines.append(f"  {mark} {f.message}")
-            lines.append(f"    fix: {f.fix}" + (f" [step: {f.step}]" if f.step else ""))
-    for n in snap.notes:
-        lines.append(f"note: {n}")
+            lines.append(
+                _("    fix: {fix}").format(fix=f.fix)
+                + (_(" [step: {step}]").format(step=f.step) if f.step else "")
+            )
+    for note in snap.notes:
+        lines.append(_("note: {note}").format(note=note))
     return "\n".join(lines) + "\n"

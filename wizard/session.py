@@ -22,6 +22,7 @@ from wizard.core import grammar
 from wizard.core.answers import Answers, parse_answers, save_answers
 from wizard.core.errors import InputError, WizardError
 from wizard.core.fileops import file_stat, read_file, remove_file
+from wizard.core.i18n import _
 from wizard.core.record import load_current, save_current
 from wizard.plan.access import AccessInfo
 from wizard.plan.access import instructions as access_instructions
@@ -122,8 +123,8 @@ def apply(
         save_current(planned.answers)
     except (OSError, WizardError) as exc:  # applied all the same: say so, and what it means
         on_event(
-            Output(None, f"warning: the setup of record was not saved ({exc}); status, doctor "
-                   "and the next wizard run will not know this setup")
+            Output(None, _("warning: the setup of record was not saved ({error}); status, doctor "
+                           "and the next wizard run will not know this setup").format(error=exc))
         )  # fmt: skip
     on_event(Finished(result))
     return result
@@ -150,9 +151,13 @@ def take_over(path: Path) -> Answers:
     st = file_stat(path)
     who = current_person()
     if st is None or not stat.S_ISREG(st.st_mode):
-        raise InputError(f"--resume: {path} is not a file the wizard handed over")
+        raise InputError(
+            _("--resume: {path} is not a file the wizard handed over").format(path=path)
+        )
     if st.st_uid not in (os.geteuid(), who.uid) or st.st_mode & 0o022:
-        raise InputError(f"--resume: {path} is not yours alone; start the wizard again")
+        raise InputError(
+            _("--resume: {path} is not yours alone; start the wizard again").format(path=path)
+        )
     data = read_file(path) or b""
     remove_file(path)
     return parse_answers(data, str(path))

@@ -125,6 +125,14 @@ class StepScreen(TranslatedBindings, Screen[None]):
         self.sub_title = _(self.title_text)
         self.query_one(StepList).refresh_marks(self.wizard.step_marks())
         self.load()
+        # Textual centres the field it focuses, hiding the step's title and intro above the
+        # first field: a step starts at its top when its first field has the focus.
+        self.call_after_refresh(self._show_top)
+
+    def _show_top(self) -> None:
+        first = next((w for w in self.query(self.AUTO_FOCUS) if w.focusable), None)
+        if first is not None and self.focused is first:
+            self.query_one("#body").scroll_home(animate=False)
 
     def facts_changed(self) -> None:
         """The probe finished (or ran again): show what depends on the facts, keeping what

@@ -27,6 +27,7 @@ from wizard.core.answers import Answers
 from wizard.core.errors import InputError, Problem
 from wizard.core.fileops import read_file
 from wizard.core.grammar import control_problem
+from wizard.plan.access import distro
 from wizard.plan.actions import Action, ApplyContext, WriteFile, run_streaming
 from wizard.plan.effects import CertificateEffect
 from wizard.probe.certificate import read_certificate
@@ -270,6 +271,13 @@ class CopyFromLineage(WriteFile):
         super().apply(ctx)
 
 
+def install_certbot(answers: Answers) -> list[Action]:
+    """The distribution's certbot, first, when it is missing and the person consented."""
+    if not answers.access.install_certbot or shutil.which("certbot") is not None:
+        return []
+    return [distro.InstallPackage("certbot", "certbot", "to get and renew the certificate")]
+
+
 # --------------------------------------------------------------------------- before asking the CA
 
 
@@ -280,8 +288,10 @@ def validate(answers: Answers, facts: Facts, *, through_nginx: bool) -> list[Pro
     problems = []
     if facts.euid != 0:
         problems.append(Problem("access.tls", "acme needs root (certbot writes its certificates and answers on port 80): run with sudo"))  # fmt: skip
-    if shutil.which("certbot") is None:
-        problems.append(Problem("access.tls", "certbot is not installed: apt install certbot"))
+    if shutil.which("certbot") is None and not a.install_certbot:
+        problems.append(Problem("access.install_certbot", "certbot is not installed: apt install certbot, or let the wizard install it (install_certbot = true)"))  # fmt: skip
+    elif shutil.which("certbot") is None and (why := distro.can_install()) is not None:
+        problems.append(Problem("access.install_certbot", f"certbot is not installed and cannot be installed here ({why}): install certbot yourself"))  # fmt: skip
     if not a.acme_email:
         problems.append(Problem("access.acme_email", "missing: the CA's account needs a contact (it warns before expiry)"))  # fmt: skip
     if not spec.domains:

@@ -11,7 +11,13 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from wizard.verify.status.model import Listener, Server, ServiceStatus, Snapshot
+from wizard.verify.status.model import (
+    Listener,
+    ServedCertificate,
+    Server,
+    ServiceStatus,
+    Snapshot,
+)
 from wizard.verify.status.schema import SCHEMA, SCHEMA_VERSION
 
 
@@ -39,6 +45,7 @@ def to_json(snap: Snapshot, *, show_token: bool = False) -> dict[str, Any]:
         "findings": [dataclasses.asdict(f) for f in snap.findings],
         "notes": list(snap.notes),
         "kernels": [dataclasses.asdict(k) for k in snap.kernels],
+        "certificate": dataclasses.asdict(snap.certificate) if snap.certificate else None,
     }
 
 
@@ -71,6 +78,13 @@ def service_line(svc: ServiceStatus) -> str:
     from wizard.plan.service.base import describe  # here: `status --json` never needs it
 
     return describe(svc.state, status_line=True)
+
+
+def certificate_line(cert: ServedCertificate) -> str:
+    """The served certificate in one line (shared with the screen)."""
+    if cert.error is not None:
+        return f"cannot read it: {cert.error}"
+    return cert.describe()
 
 
 def _service_json(svc: ServiceStatus) -> dict[str, Any]:
@@ -144,6 +158,9 @@ def render_text(snap: Snapshot, *, show_token: bool = False) -> str:
         lines.append("  nothing")
     for x in snap.listeners:
         lines.append(f"  {_addr(x):<24} {x.describe()}")
+    if snap.certificate is not None:
+        lines += ["", f"Certificate served on {snap.certificate.endpoint}:",
+                  f"  {certificate_line(snap.certificate)}"]  # fmt: skip
     if snap.kernels:
         lines += ["", f"Kernels ({len(snap.kernels)}):"]
         for k in snap.kernels:

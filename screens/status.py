@@ -26,7 +26,7 @@ from textual.widgets.option_list import Option
 from screens.terminal import HANGUP_EXIT, GuardedDriver, TerminalLost
 from wizard.verify.status.collect import Sampler, take_snapshot
 from wizard.verify.status.model import Server, Snapshot
-from wizard.verify.status.render import fmt_bytes, fmt_duration, service_line
+from wizard.verify.status.render import certificate_line, fmt_bytes, fmt_duration, service_line
 
 HERE = Path(__file__).parent
 JOURNAL_LINES = 200
@@ -141,7 +141,12 @@ class StatusScreen(Screen[None]):
             f"Configured ({cfg.source}): port {cfg.port}, ip {cfg.ip or 'all'}"
             + (f", access {cfg.access_method}" if cfg.access_method else ""),
         )
-        self._set("#service", f"Service: {service_line(snap.service)}")
+        service = f"Service: {service_line(snap.service)}"
+        if snap.certificate is not None:  # the one the access method serves
+            service += (
+                f"\nCertificate ({snap.certificate.endpoint}): {certificate_line(snap.certificate)}"
+            )
+        self._set("#service", service)
         self._set("#servers", _servers_text(snap, self.show_token))
         self._set("#listeners", _listeners_text(snap))
         self._show_findings(snap)

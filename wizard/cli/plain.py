@@ -211,7 +211,6 @@ def ask_access(state: WizardState) -> None:
     state.answers = state.answers.replace("access", method=method)
     state.proxy_password = ""
     facts = state.facts
-    empty = access.empty_means(state.answers, facts)
     if method == "router-tunnel" and (mine := access.machine_addresses(facts)):
         print(f"  (this machine has: {', '.join(mine)})")
     for group in access.GROUPS.get(method, ()):

@@ -126,12 +126,19 @@ async def count_first_setup_keys(tmp: Path) -> int:
     from screens.app import WizardApp
     from screens.apply import ApplyScreen
     from tests.functional.wizard_helpers import FixedEnv, fixed_facts
+    from tests.support.jupyter import shared_jlab_python
+    from wizard.probe.interpreter import inspect_interpreter
     from wizard.probe.person import person
 
     config_dir = str(tmp / "jupyter-config")
+    # The machine is the tests' fixed one, but for its JupyterLab: the apply's config check
+    # and trial start run the real one (the tests' shared venv, made on first use).
+    os.environ["JUPYTER_CONFIG_DIR"] = config_dir
+    lab = inspect_interpreter(shared_jlab_python())
 
     def facts(python: str | None, cdir: str | None) -> Any:
         fixed = fixed_facts(config_dir)
+        fixed.interpreter = lab
         fixed.person = person()  # the fixed machine's user does not exist here: whoever runs this
         return fixed
 

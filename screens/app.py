@@ -106,8 +106,16 @@ class WizardApp(App[int]):
 
     # -- lifecycle -------------------------------------------------------------------------
 
+    def get_default_screen(self) -> StepScreen:
+        # The welcome is the bottom of the stack itself: no blank screen under it to compose,
+        # lay out and switch from before the first paint.
+        welcome = self.step_screen("welcome")
+        # What push_screen gives a screen and switch_screen takes away (Textual gives the
+        # default screen none, so switching from it would fail).
+        welcome._push_result_callback(self, None)
+        return welcome
+
     def on_mount(self) -> None:
-        self.push_screen(self.step_screen("welcome"))
         # The probe (subprocesses, a filesystem walk) starts once the first screen is on the
         # terminal and has had a moment to take keys; its results fill in when ready.
         self.call_after_refresh(self.set_timer, PROBE_DELAY, self.reprobe)

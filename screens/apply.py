@@ -17,9 +17,10 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Label, ProgressBar, RichLog, Static
+from textual.widgets import Label, ProgressBar, RichLog, Static
 
 from screens.base import Wizard, wizard_of
+from screens.widgets.footer import KeysFooter
 from wizard.apply.events import (
     ActionStarted,
     ApplyEvent,
@@ -98,7 +99,7 @@ class ApplyScreen(Screen[None]):
                 yield ProgressBar(total=100, show_eta=False, id="pip-bar")
             yield RichLog(id="apply-log", wrap=True, markup=False, max_lines=2000)
             yield Static("", id="apply-result", markup=False)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self._render_actions()
@@ -244,8 +245,7 @@ class ApplyScreen(Screen[None]):
             head = "✗ The apply failed" + (f" at: {event.failed_at}" if event.failed_at else "")
         why = f"why: {event.cause}\n" if event.cause else ""
         text = (
-            f"{head}\n{why}"
-            "Every change it made was rolled back: the machine is as before.\n"
+            f"{head}\n{why}{event.outcome()}\n"
             "Next: R applies again · Esc back to the review to change a step · Q quits\n\n"
             f"{event.error}"
         )

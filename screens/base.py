@@ -13,10 +13,11 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from screens.widgets import ChoiceList, Field, StepList
 from screens.widgets.field import typed_values
+from screens.widgets.footer import KeysFooter
 from wizard.core.errors import Problem
 from wizard.forms.fields import scrub
 from wizard.forms.state import STEP_NAMES, STEPS, Prober, WizardState
@@ -98,7 +99,7 @@ class StepScreen(Screen[None]):
                 if self.intro:
                     yield Static(self.intro, classes="step-intro", markup=False)
                 yield from self.compose_body()
-        yield Footer()
+        yield KeysFooter()
 
     def compose_body(self) -> ComposeResult:
         yield from ()

@@ -20,10 +20,11 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Log, OptionList, Static
+from textual.widgets import Log, OptionList, Static
 from textual.widgets.option_list import Option
 
 from screens.terminal import HANGUP_EXIT, GuardedDriver, TerminalLost
+from screens.widgets.footer import KeysFooter
 from wizard.verify.status.collect import Sampler, take_snapshot
 from wizard.verify.status.model import Server, Snapshot
 from wizard.verify.status.render import certificate_line, fmt_bytes, fmt_duration, service_line
@@ -100,7 +101,7 @@ class StatusScreen(Screen[None]):
             yield Static("", id="listeners", markup=False)
             yield Static("", id="url", markup=False)
         yield Log(id="journal", max_lines=5000, auto_scroll=False)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#journal", Log).display = False

@@ -23,23 +23,28 @@ class WelcomeScreen(StepScreen):
     ]
 
     def compose_body(self) -> ComposeResult:
-        yield Static("", id="glance", markup=False)
+        # Composed as load() would fill them: the first paint is the finished screen.
+        yield Static(self._glance(), id="glance", markup=False)
         with Horizontal(id="welcome-buttons"):
-            yield Button(form.start_label(configured=False), id="setup", variant="primary")
+            yield Button(form.start_label(self.state.configured), id="setup", variant="primary")
             yield Button("Status", id="status")
             yield Button("Quit", id="quit")
 
     def on_mount(self) -> None:
         self.query_one("#setup", Button).focus()
 
-    def load(self) -> None:
+    def _glance(self) -> str:
         st = self.state
-        self.query_one("#glance", Static).update(
-            "\n".join(form.glance(st.facts, st.answers, st.has_current_password, st.configured))
-        )
         if self.wizard.probe_error:
-            self.query_one("#glance", Static).update(f"Could not probe: {self.wizard.probe_error}")
-        self.query_one("#setup", Button).label = form.start_label(st.configured)
+            return f"Could not probe: {self.wizard.probe_error}"
+        return "\n".join(form.glance(st.facts, st.answers, st.has_current_password, st.configured))
+
+    def load(self) -> None:
+        glance = self.query_one("#glance", Static)
+        text = self._glance()
+        if glance.content != text:  # an update re-lays out the screen: only when it changes
+            glance.update(text)
+        self.query_one("#setup", Button).label = form.start_label(self.state.configured)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "setup":

@@ -8,7 +8,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Static
+from textual.widgets import Button, Static
+
+from screens.widgets.footer import KeysFooter
 
 HELP_TEXT = """\
 Everywhere
@@ -56,7 +58,7 @@ class HelpScreen(ModalScreen[None]):
             yield Static("Keys", id="help-title")
             with VerticalScroll():
                 yield Static(HELP_TEXT, markup=False, id="help-text")
-        yield Footer()
+        yield KeysFooter()
 
     def action_dismiss_help(self) -> None:
         self.dismiss(None)
@@ -82,7 +84,7 @@ class ConfirmScreen(ModalScreen[bool]):
             with Horizontal(id="confirm-buttons"):
                 yield Button(self.no, id="no")
                 yield Button(self.yes, id="yes", variant="warning")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()

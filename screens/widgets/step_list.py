@@ -30,6 +30,7 @@ class StepList(OptionList):
         self._steps = list(steps)
         super().__init__(*self._build_options(current, marks), id="steps")
         self._current = current
+        self._marks = dict(marks)
 
     def _build_options(self, current: str, marks: dict[str, str]) -> list[Option]:
         out = []
@@ -45,6 +46,9 @@ class StepList(OptionList):
             self.highlighted = names.index(self._current)
 
     def refresh_marks(self, marks: dict[str, str]) -> None:
+        if marks == self._marks:  # rebuilding the options re-lays out the whole screen
+            return
+        self._marks = dict(marks)
         highlighted = self.highlighted
         self.set_options(self._build_options(self._current, marks))
         self.highlighted = highlighted

@@ -20,11 +20,11 @@ from tests.support.ports import free_port
 from wizard.core.answers import Answers
 from wizard.core.record import save_current
 from wizard.plan.service.base import ServiceState
+from wizard.probe.sockets import Listener
 from wizard.verify.status.model import (
     Configured,
     Finding,
     HttpProbe,
-    Listener,
     Server,
     ServiceStatus,
     Snapshot,

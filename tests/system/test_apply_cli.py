@@ -230,10 +230,12 @@ def test_missing_interpreter(setup: Setup) -> None:
     assert "jupyter.python:" in r.stderr and "does not exist" in r.stderr
 
 
-@pytest.mark.parametrize("installer", ["uv", "pip"])
-def test_sigterm_mid_install_rolls_back(installer: str, setup: Setup) -> None:
-    """`kill` during a slow install: the installer is stopped, the new venv and config are gone
-    (exit 130)."""
+@pytest.mark.parametrize(
+    ("installer", "sig"), [("uv", "SIGTERM"), ("pip", "SIGTERM"), ("pip", "SIGHUP")]
+)
+def test_signal_mid_install_rolls_back(installer: str, sig: str, setup: Setup) -> None:
+    """`kill`, or a hangup (the SSH connection dropped), during a slow install: the installer
+    is stopped, the new venv and config are gone (exit 130)."""
     import signal
     import time
 
@@ -266,7 +268,7 @@ def test_sigterm_mid_install_rolls_back(installer: str, setup: Setup) -> None:
         while not (venv / "bin" / "python").exists() or not _installer_running(venv):
             assert proc.poll() is None and time.monotonic() < deadline, proc.stdout
             time.sleep(0.1)
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(getattr(signal, sig))
         out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 130, out
     assert "Rolled back" in out

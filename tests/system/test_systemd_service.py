@@ -16,12 +16,14 @@ import re
 import subprocess
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import psutil
 import pytest
 import requests
 
-from tests.support.jupyter import login
+from tests.support.index import serve_index
+from tests.support.jupyter import login, run_code
 from tests.support.nspawn import (
     JLAB_VENV,
     TEST_UID,
@@ -73,12 +75,17 @@ def wizard(systemd_container: SystemdContainer) -> Iterator[Wizard]:
     _timed("wizard venv in the container", t0)
 
     def run(
-        *args: str, stdin: str | None = None, check: bool = False
+        *args: str, stdin: str | None = None, check: bool = False, env: dict[str, str] | None = None
     ) -> subprocess.CompletedProcess[str]:
         t = time.monotonic()
         r = ct.run(
             [f"{WIZ_VENV}/bin/python", "-m", "wizard", *args],
-            env={"PYTHONPATH": "/srv/src", "HOME": "/root", "PYTHONDONTWRITEBYTECODE": "1"},
+            env={
+                "PYTHONPATH": "/srv/src",
+                "HOME": "/root",
+                "PYTHONDONTWRITEBYTECODE": "1",
+                **(env or {}),
+            },
             input=stdin,
             timeout=300,
             check=False,
@@ -417,6 +424,61 @@ def test_rollback_of_a_first_install_removes_the_unit(
         api_version(port)
     assert not ct.host_path(f"/home/{TEST_USER}/.jupyter-rb/jupyter_server_config.json").exists()
     assert ct.systemctl("is-active", UNIT, check=False).stdout.strip() == "active"
+
+
+def test_kernels_for_a_system_service_then_rolled_back(
+    systemd_container: SystemdContainer, wizard: Wizard, tmp_path: Path
+) -> None:
+    """A venv of the service user's without ipykernel, offered as a kernel of a systemd-system
+    service running as that user: ipykernel goes in as that user, the running server lists
+    the kernelspec, a kernel started through its API runs that venv's interpreter as the
+    service's user; rolling back that apply takes both out again and the server stops
+    listing it (no restart needed)."""
+    ct = systemd_container
+    port, name = free_port(), "jlab-kern"
+    env_python = f"/home/{TEST_USER}/envs/calc/bin/python"
+    ct.run(["rm", "-rf", f"/home/{TEST_USER}/envs/calc"])
+    ct.run(["/usr/bin/python3", "-m", "venv", f"/home/{TEST_USER}/envs/calc"], user=TEST_USER)
+    jupyter = f'config_dir = "/home/{TEST_USER}/.jupyter-kern"\n'
+    service_only, with_kernels = "/root/jsw/kern-0.toml", "/root/jsw/kern-1.toml"
+    write_answers(ct, port, path=service_only, jupyter=jupyter, name=name)
+    write_answers(ct, port, path=with_kernels, jupyter=jupyter, name=name)
+    ct.host_path(with_kernels).write_text(
+        ct.host_path(with_kernels).read_text()
+        + f'[kernels]\nenvironments = ["{env_python}"]\ninstall_ipykernel = true\n'
+    )
+    first = applied_id(wizard("apply", service_only, "--yes", "--password-stdin",
+                              stdin=PASSWORD + "\n", check=True).stdout)  # fmt: skip
+    wait_api(port, timeout=30)
+    url = f"http://127.0.0.1:{port}"
+    status, session = login(url, PASSWORD)
+    assert status == 302
+    before = set(session.get(f"{url}/api/kernelspecs", timeout=30).json()["kernelspecs"])
+    try:
+        with serve_index(tmp_path / "index") as index:  # the container shares our loopback
+            t0 = time.monotonic()
+            r = wizard("apply", with_kernels, "--yes", "--password-stdin", stdin=PASSWORD + "\n",
+                       check=True, env={"PIP_INDEX_URL": index.url})  # fmt: skip
+            _timed("kernels apply (ipykernel into the venv)", t0)
+        assert "install ipykernel into" in r.stdout and f"as {TEST_USER}" in r.stdout, r.stdout
+        second = applied_id(r.stdout)
+        specs = session.get(f"{url}/api/kernelspecs", timeout=30).json()["kernelspecs"]
+        ours = [n for n, sp in specs.items() if sp["spec"]["argv"][0] == env_python]
+        assert len(ours) == 1, specs
+        code = "import os, sys; print(sys.executable); print(os.getuid())"
+        assert run_code(url, session, code, kernel=ours[0]).split() == [env_python, str(TEST_UID)]
+        spec_file = ct.host_path(f"/home/{TEST_USER}/.local/share/jupyter/kernels/{ours[0]}")
+        assert os.stat(spec_file / "kernel.json").st_uid == TEST_UID
+
+        wizard("rollback", second, "--yes", check=True)
+        specs = session.get(f"{url}/api/kernelspecs", timeout=30).json()["kernelspecs"]
+        assert set(specs) == before, specs  # the same server, still running
+        assert not spec_file.exists()
+        gone = ct.run([env_python, "-c", "import ipykernel"], user=TEST_USER, check=False)
+        assert gone.returncode != 0, gone.stdout
+    finally:
+        wizard("rollback", first, "--yes", check=True)
+    assert show(ct, "LoadState", unit=f"{name}.service") == {"LoadState": "not-found"}
 
 
 def test_user_unit_with_linger(

@@ -86,6 +86,7 @@ def test_tui_over_ssh_in_tmux_full_setup(tmp_path: Path, jlab: str) -> None:
         _settle()
         tmux.send_keys("Home")  # what to do (first, focused): Keep an environment
         tmux.wait_for_text("Environments found")
+        _settle()  # Keep's fields are mounted under the list: Tab before that lands elsewhere
         tmux.send_keys("Tab", "Tab")  # the list of environments -> the interpreter field
         tmux.type_text(jlab)
         tmux.send_keys("C-n")

@@ -46,3 +46,25 @@ def test_bad_answers_files_name_the_field(tmp_path: Path, text: str, message: st
 def test_dump_never_contains_plaintext_fields() -> None:
     text = dump_answers(Answers())
     assert "password =" not in text.replace("hashed_password =", "")
+
+
+def test_a_json_answers_file_has_the_same_tables_and_the_same_checks() -> None:
+    from wizard.core.answers import parse_answers
+
+    a = parse_answers(
+        b'{"network": {"port": 9000}, "access": {"acme_domains": ["x.org"]}}', "a.json"
+    )
+    assert (a.network.port, a.access.acme_domains) == (9000, ["x.org"])
+    for raw, says in [
+        (b'{"network": {"port": null}}', "network.port: must be an integer"),
+        (b'{"network": {"port": 1.5}}', "network.port: must be an integer"),
+        (b'{"network": {"x": 1}}', "network.x: unknown key"),
+        (b"[1]", "a JSON object of tables"),
+        (b'{"network": {"port": 1, "port": 2}}', "'port' is given twice"),
+        (b'{"network": {"port": NaN}}', "NaN is not an answer"),
+        (b'{"kernels": {"environments": ["/opt/\\ud800/bin/python"]}}', "surrogates not allowed"),
+        (b"{", "not valid JSON"),
+    ]:
+        with pytest.raises(InputError) as err:
+            parse_answers(raw, "a.json")
+        assert says in str(err.value), (raw, str(err.value))

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import time
 from pathlib import Path
 
 import pytest
 
 from wizard.apply.engine import apply_plan, rollback_plan
-from wizard.apply.events import event_text
+from wizard.apply.events import Finished, event_text
 from wizard.apply.journal import Journal, list_journals
-from wizard.core.errors import ApplyError, InputError
+from wizard.core.errors import ApplyError, ApplyInterrupted, InputError
 from wizard.plan.actions import Action, ApplyContext, RunCommand, WriteFile
 from wizard.plan.effects import ServiceEffect, VenvEffect, sha256
 from wizard.plan.plan import Plan
@@ -100,6 +102,36 @@ def test_failure_undoes_everything_in_reverse(tree: Path) -> None:
     assert not (tree / "new").exists()
     assert any(line.startswith("↶ undo") for line in lines)
     assert list_journals()[-1].status == "rolled-back"
+
+
+class StuckUndo(Action):
+    description = "a change that cannot be undone"
+
+    def preview(self) -> str:
+        return "stuck\n"
+
+    def apply(self, ctx: ApplyContext) -> None:
+        pass
+
+    def undo(self, ctx: ApplyContext) -> None:
+        raise OSError("read-only file system")
+
+
+def test_a_failed_undo_is_said_with_the_rollback_that_restores_the_rest(tree: Path) -> None:
+    finished: list[Finished] = []
+    plan = Plan("t")
+    plan.actions = [WriteFile(tree / "a.txt", b"changed\n"), StuckUndo(), Boom()]
+    with pytest.raises(ApplyError) as err:
+        apply_plan(plan, on_event=lambda e: finished.extend([e] if isinstance(e, Finished) else []))
+    journal = list_journals()[-1]
+    assert journal.status == "failed"
+    assert err.value.not_undone == finished[0].not_undone
+    assert len(finished[0].not_undone) == 1 and "read-only" in finished[0].not_undone[0]
+    outcome = finished[0].outcome()
+    assert "1 change(s) could NOT be undone" in outcome, outcome
+    assert f"jupyter-setup-wizard rollback {journal.id}" in outcome, outcome
+    assert "as before" not in outcome
+    assert (tree / "a.txt").read_bytes() != b"changed\n"  # what could be undone was
 
 
 def test_failed_command_rolls_back_and_reports_output(tree: Path) -> None:
@@ -296,3 +328,48 @@ def test_an_interrupt_while_the_watchers_start_stops_the_child_and_leaves_no_tim
     for timer in [t for t in threading.enumerate() if isinstance(t, threading.Timer)]:
         timer.join(5)  # cancelled: it ends at once
         assert not timer.is_alive()
+
+
+class Interrupted(Action):
+    description = "a step interrupted by Ctrl-C"
+
+    def preview(self) -> str:
+        return "interrupt\n"
+
+    def apply(self, ctx: ApplyContext) -> None:
+        raise KeyboardInterrupt
+
+
+class KilledWhileUndoing(WriteFile):
+    """Its undo is where a second signal arrives (a kill after a Ctrl-C)."""
+
+    def undo(self, ctx: ApplyContext) -> None:
+        os.kill(os.getpid(), signal.SIGTERM)
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)  # a handler would have run by now
+        super().undo(ctx)
+
+
+def test_an_interrupt_rolls_back_through_further_signals_and_says_what_it_left(
+    tree: Path,
+) -> None:
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    saved = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        before = snapshot(tree)
+        plan = Plan("t")
+        plan.actions = [
+            KilledWhileUndoing(tree / "a.txt", b"changed\n"),
+            StuckUndo(),
+            Interrupted(),
+        ]
+        with pytest.raises(ApplyInterrupted) as err:
+            apply_plan(plan)
+    finally:
+        signal.signal(signal.SIGTERM, saved)
+    assert snapshot(tree) == before  # the write was undone although two signals came
+    assert len(err.value.not_undone) == 1 and "read-only" in err.value.not_undone[0]
+    assert err.value.journal_id == list_journals()[-1].id
+    assert list_journals()[-1].status == "failed"

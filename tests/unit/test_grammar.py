@@ -214,3 +214,16 @@ def test_ssh_command_renderer_refuses_an_option_or_a_line() -> None:
             access.instructions(a, facts)
     info = access.instructions(Answers().replace("access", ssh_user="ada"), facts)
     assert info.ssh_command.endswith("-- ada@192.0.2.10")
+
+
+def test_a_kernel_interpreter_path_has_no_placeholder_or_path_separator() -> None:
+    from wizard.core.grammar import environment_problem
+
+    for bad in (
+        "/home/a/{connection_file}/bin/python",
+        "/opt/$HOME/bin/python",
+        "/opt/a:b/bin/python",
+    ):
+        p = environment_problem("kernels.environments", bad)
+        assert p is not None and "cannot be in a kernel's interpreter path" in p.message, bad
+    assert environment_problem("kernels.environments", "/opt/conda/envs/torch/bin/python") is None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from wizard.plan.actions import WriteFile
 from wizard.plan.plan import Plan
 from wizard.plan.steps import kernels
 from wizard.plan.steps.kernel_files import LAUNCHER, kernel_json
-from wizard.plan.steps.kernel_names import assign_names, base_name, display_name
+from wizard.plan.steps.kernel_names import assign_names, base_name, display_name, label
 from wizard.probe.environments import Environment
 from wizard.probe.jupyter_paths import kernel_dirs
 from wizard.probe.kernelspecs import OURS_KEY, KernelFacts, KernelSpec, scan_kernelspecs
@@ -36,11 +37,26 @@ def spec(name: str, python: str = "", ours: bool = False) -> KernelSpec:
 def test_names_say_what_the_environment_is() -> None:
     assert base_name(env("/opt/conda/envs/torch/bin/python", "conda")) == "conda-torch"
     assert display_name(env("/opt/conda/envs/torch/bin/python", "conda")) == "Python 3.11 (torch)"
-    assert base_name(env("/opt/miniforge3/bin/python", "conda")) == "conda-base"
     # a .venv says nothing: the project above it does
     assert base_name(env("/home/u/proj/My App/.venv/bin/python")) == "venv-my-app"
     assert base_name(env("/usr/bin/python3", "system", "3.12.1")) == "python3.12"
     assert base_name(env("/home/u/.pyenv/versions/3.10.4/bin/python", "system")) == ("pyenv-3.10.4")
+
+
+def test_conda_envs_are_named_as_conda_names_them(tmp_path: Path) -> None:
+    base = tmp_path / "miniforge3"
+    (base / "condabin").mkdir(parents=True)
+    named = base / "envs" / "torch"
+    by_path = tmp_path / "opt" / "geo"  # conda create -p /opt/geo
+    for prefix in (named, by_path):
+        prefix.mkdir(parents=True)
+    names = {p: base_name(env(str(p / "bin/python"), "conda")) for p in (base, named, by_path)}
+    assert names == {base: "conda-base", named: "conda-torch", by_path: "conda-geo"}
+    assert label(env(str(by_path / "bin/python"), "conda")) == "geo"
+    spec = json.loads(kernel_json(env(str(by_path / "bin/python"), "conda"), "x"))
+    assert spec["env"]["CONDA_DEFAULT_ENV"] == str(by_path)  # conda's own value for -p envs
+    spec = json.loads(kernel_json(env(str(base / "bin/python"), "conda"), "x"))
+    assert spec["env"]["CONDA_DEFAULT_ENV"] == "base"
 
 
 def test_names_are_stable_and_never_collide() -> None:
@@ -53,6 +69,12 @@ def test_names_are_stable_and_never_collide() -> None:
     assert kept[b.python] == "venv-x"
     other = assign_names([a], [spec("venv-x", "/elsewhere/bin/python")])
     assert other[a.python].startswith("venv-x-") and other[a.python] != "venv-x"
+    # Someone already has the suffixed name too: still never theirs.
+    suffixed = other[a.python]
+    taken = [spec("venv-x", "/elsewhere/bin/python"), spec(suffixed, "/other/bin/python")]
+    third = assign_names([a], taken)[a.python]
+    assert third not in ("venv-x", suffixed) and third.startswith("venv-x-")
+    assert assign_names([a], taken)[a.python] == third  # and stable
 
 
 def test_kernel_json_runs_the_environments_own_python(tmp_path: Path) -> None:
@@ -196,3 +218,33 @@ def test_a_rollback_takes_out_the_packages_an_apply_put_in(tmp_path: Path) -> No
     preview = restore[0].preview()
     assert "pip uninstall -y comm ipykernel" in preview
     assert "pip install --no-deps tornado==6.4" in preview
+
+
+def test_the_kernel_path_puts_the_env_first_only_for_its_owner(tmp_path: Path) -> None:
+    """jupyter_core's rule: a venv ranks above the user's data dir only when the user running
+    JupyterLab owns it; a root-owned venv in /opt run by a service user does not."""
+    venv = tmp_path / "opt-jlab"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    lab = str(venv / "bin" / "python")
+    owner = pwd.getpwuid(os.stat(venv).st_uid).pw_name
+    other = "daemon" if owner != "daemon" else "nobody"
+    env_kernels = venv / "share/jupyter/kernels"
+    assert kernels.locate(owner, lab).dirs[0] == env_kernels
+    served = kernels.locate(other, lab).dirs
+    assert served[0] != env_kernels and served.index(env_kernels) == 1, served
+
+
+def test_an_ipykernel_install_cut_short_is_still_undone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Journaled before pip runs: after a crash mid-install, a rollback takes out whatever is
+    new since and puts back what changed; a full account, once there, is what counts."""
+    from wizard.plan.effects import PackagesEffect
+    from wizard.plan.steps import kernel_actions
+
+    now = {"pip": "24.0", "ipykernel": "6.29.0", "tornado": "6.4", "traitlets": "5.14.3"}
+    monkeypatch.setattr(kernel_actions, "installed_packages", lambda python: now)
+    cut_short = PackagesEffect("/e/bin/python", before={"pip": "24.0", "traitlets": "5.9.0"})
+    restore = kernel_actions.RestorePackages(cut_short, "j1")
+    assert restore._restores(None) == (["ipykernel", "tornado"], ["traitlets==5.9.0"])
+    full = PackagesEffect("/e/bin/python", added=["ipykernel"], changed={})
+    assert kernel_actions.RestorePackages(full, "j1")._restores(now) == (["ipykernel"], [])

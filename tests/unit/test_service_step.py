@@ -189,3 +189,35 @@ def test_decisive_line_is_the_last_critical_then_error_then_exception() -> None:
     )
     assert decisive_line(traceback) == "KeyError: 'missing key \"certfile\"'"
     assert decisive_line("all fine\n") is None
+
+
+def test_a_new_venv_from_a_python_the_service_user_cannot_reach_is_refused(
+    facts: Facts, tmp_path: Path
+) -> None:
+    """As root under sudo the default base Python may live in /root (pyenv): the venv made
+    from it links there, and its service user could not even start it."""
+    new = dataclasses.replace(facts, interpreter=None, base_interpreter=None)
+
+    def problems(base_python: str) -> list[object]:
+        a = answers(manager="background", user=OTHER).replace(
+            "install", action="create-venv", venv_path=str(tmp_path / "venv"),
+            base_python=base_python,
+        )  # fmt: skip
+        return [p for p in service.validate(a, new) if p.field == "install.base_python"]  # type: ignore[attr-defined]
+
+    closed_dir = tmp_path / "bin-closed"
+    closed_dir.mkdir(mode=0o700)
+    (closed_dir / "python3").symlink_to("/usr/bin/python3")
+    # A link in a closed dir: the venv would link to the link.
+    assert len(problems(str(closed_dir / "python3"))) == 1
+    private = tmp_path / "private-python"
+    private.mkdir(mode=0o700)
+    copy = private / "python3"
+    copy.write_bytes(b"#!/bin/sh\n")
+    copy.chmod(0o755)
+    refused = problems(str(copy))
+    assert len(refused) == 1, refused
+    msg = refused[0].message  # type: ignore[attr-defined]
+    assert f"{OTHER} could not start a venv made from {copy}" in msg and "0700" in msg, msg
+    assert "/usr/bin/python3" in msg
+    assert problems("/usr/bin/python3") == []

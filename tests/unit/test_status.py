@@ -26,6 +26,7 @@ from wizard.probe.jupyter_paths import (
     scan_runtime_dirs,
     user_config_dir,
 )
+from wizard.probe.sockets import Listener
 from wizard.verify.status import collect as status
 from wizard.verify.status.collect import take_snapshot
 from wizard.verify.status.findings import findings_of
@@ -33,7 +34,6 @@ from wizard.verify.status.model import (
     Configured,
     Finding,
     HttpProbe,
-    Listener,
     Server,
     ServiceStatus,
     Snapshot,

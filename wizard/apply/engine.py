@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from wizard.apply.events import ActionStarted, ApplyEvent, Finished, Output, Progress, Undoing
 from wizard.apply.journal import Journal
 from wizard.apply.lock import command_line, exclusive
-from wizard.core.errors import ApplyError, ExplainedError
+from wizard.core.errors import ApplyError, ApplyInterrupted, ExplainedError
 from wizard.plan.actions import Action, ApplyContext, Cancelled
 from wizard.plan.plan import Plan
 
@@ -92,7 +93,8 @@ def _apply(
             current = None
             journal.save()
     except BaseException as exc:  # includes KeyboardInterrupt: never leave a half-applied plan
-        failures = _undo_all([*done, current] if current else done, ctx, todo, at, on_event)
+        with _signals_held():  # a second Ctrl-C, kill or hangup must not cut the undo short
+            failures = _undo_all([*done, current] if current else done, ctx, todo, at, on_event)
         journal.status = "failed" if failures else "rolled-back"
         what = current.description if current else "the apply"
         journal.error = f"{what}: {exc}"
@@ -107,16 +109,38 @@ def _apply(
             msg += "; could NOT undo:\n  " + "\n  ".join(failures)
         cause = exc.cause if isinstance(exc, ExplainedError) else None
         on_event(
-            Finished(error=msg, failed_at=current.description if current else None, cause=cause)
+            Finished(
+                error=msg,
+                failed_at=current.description if current else None,
+                cause=cause,
+                not_undone=tuple(failures),
+                journal_id=journal.id,
+            )
         )
         if isinstance(exc, KeyboardInterrupt):
-            raise
-        raise ApplyError(msg) from exc
+            raise ApplyInterrupted(tuple(failures), journal.id) from exc
+        raise ApplyError(msg, tuple(failures), journal.id) from exc
     journal.status = "applied"
     journal.save()
     result = ApplyResult(journal.id, journal.steps)
     on_event(Finished(result))
     return result
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """SIGINT, SIGTERM and SIGHUP ignored while an undo runs (only the main thread may set
+    handlers: an apply in a worker thread, the TUI's, has its signals taken care of there)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    sigs = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    saved = {sig: signal.signal(sig, signal.SIG_IGN) for sig in sigs}
+    try:
+        yield
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
 
 
 def _undo_all(

@@ -7,6 +7,7 @@ Textual messages.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
 
@@ -46,12 +47,28 @@ class Undoing:
 @dataclass(frozen=True)
 class Finished:
     """The apply ended: `result` on success, else `error` (what was rolled back, and why);
-    `failed_at` names the action that failed, `cause` its decisive line when it knows one."""
+    `failed_at` names the action that failed, `cause` its decisive line when it knows one,
+    `not_undone` the undos that failed too (then `journal_id` is the one to roll back)."""
 
     result: ApplyResult | None = None
     error: str | None = None
     failed_at: str | None = None
     cause: str | None = None
+    not_undone: tuple[str, ...] = ()
+    journal_id: str | None = None
+
+    def outcome(self) -> str:
+        return failure_outcome(self.not_undone, self.journal_id)
+
+
+def failure_outcome(not_undone: tuple[str, ...], journal_id: str | None) -> str:
+    """After a failed apply: the state it left, in one line a person reads second."""
+    if not not_undone:
+        return "Every change it made was rolled back: the machine is as before."
+    return (
+        f"{len(not_undone)} change(s) could NOT be undone (see the log); fix the cause, then"
+        f" `jupyter-setup-wizard rollback {journal_id}` restores the rest."
+    )
 
 
 ApplyEvent = ActionStarted | Output | Progress | Undoing | Finished
@@ -75,4 +92,7 @@ def print_events(event: ApplyEvent, file: TextIO | None = None) -> None:
     `file`, default stdout; `apply --json` keeps stdout for its JSON)."""
     text = event_text(event)
     if text is not None:
-        print(text, file=file, flush=True)
+        # A terminal that went away (EIO) must not stop the undo that follows a hangup: the
+        # journal keeps the record.
+        with contextlib.suppress(OSError):
+            print(text, file=file, flush=True)

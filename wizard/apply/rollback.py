@@ -92,7 +92,10 @@ def _plan(journal: Journal) -> Plan:
         after += a
     if not services:
         _note_untracked_service(plan, journal, restores)
-    for packages in (e for e in journal.effects if isinstance(e, PackagesEffect)):
+    # Per environment the last one: the full account of an install, else the snapshot it
+    # journaled before pip ran (an install cut short).
+    last = {e.python: e for e in journal.effects if isinstance(e, PackagesEffect)}
+    for packages in last.values():
         after.append(RestorePackages(packages, journal.id))
     for venv in (e for e in journal.effects if isinstance(e, VenvEffect)):
         action = _venv_action(plan, venv, journal.id)

@@ -12,16 +12,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from wizard import __version__
-from wizard.core.errors import WizardError
+from wizard.core.errors import ApplyInterrupted, WizardError
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         if not argv:  # the full-screen wizard, as fast as it can be: no parser needed
-            from screens.app import run_app
-
-            return run_app()  # it names an interrupted apply itself (stderr would be hidden)
+            return _import_tui()()  # it names an interrupted apply itself (stderr would be hidden)
         args = _parser().parse_args(argv)
         if args.func is not _cmd_wizard or args.plain:
             _tell_of_interrupted_applies()
@@ -30,8 +28,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in str(exc).splitlines():
             print(f"error: {line}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         print("interrupted", file=sys.stderr)
+        if isinstance(exc, ApplyInterrupted):  # the apply was rolled back, but maybe not all
+            from wizard.apply.events import failure_outcome
+
+            print(f"error: {failure_outcome(exc.not_undone, exc.journal_id)}", file=sys.stderr)
         return 130
 
 
@@ -137,6 +139,19 @@ def _cmd_wizard(args: argparse.Namespace) -> int:
         from wizard.cli.plain import run_plain
 
         return run_plain()
-    from screens.app import run_app
+    return _import_tui()(resume=args.resume)
 
-    return run_app(resume=args.resume)
+
+def _import_tui() -> Callable[..., int]:
+    """screens.app.run_app, imported without the garbage collector: the imports make some 60,000
+    objects that live as long as the app, and collecting (and then rescanning) them took a
+    tenth of the time to the first key. They are frozen: later collections skip them."""
+    import gc
+
+    gc.disable()
+    try:
+        from screens.app import run_app
+    finally:
+        gc.freeze()
+        gc.enable()
+    return run_app

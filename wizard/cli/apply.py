@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wizard import session
-from wizard.apply.events import print_events
+from wizard.apply.events import failure_outcome, print_events
 from wizard.apply.report import actions_json, to_json
-from wizard.cli.common import confirm, interrupt_on_sigterm
+from wizard.cli.common import confirm, interrupt_on_signals
 from wizard.core.answers import load_answers
-from wizard.core.errors import InputError, Problem, WizardError
+from wizard.core.errors import ApplyInterrupted, InputError, Problem, WizardError
 from wizard.plan.plan import Plan
 from wizard.plan.secrets import Secrets
 
@@ -50,8 +50,11 @@ def run(args: argparse.Namespace) -> int:
     except WizardError as exc:  # the engine rolled back what it had done
         seen.print(args, "failed", errors=[Problem("apply", str(exc))])
         raise
-    except KeyboardInterrupt:
-        seen.print(args, "interrupted", errors=[Problem("apply", "interrupted; rolled back")])
+    except KeyboardInterrupt as exc:
+        said = "interrupted; rolled back"
+        if isinstance(exc, ApplyInterrupted) and exc.not_undone:
+            said = "interrupted; " + failure_outcome(exc.not_undone, exc.journal_id)
+        seen.print(args, "interrupted", errors=[Problem("apply", said)])
         raise
 
 
@@ -76,7 +79,7 @@ def _run(args: argparse.Namespace, seen: _Seen | None) -> int:
         if not args.yes and not confirm(f"Apply {len(todo)} change(s)?"):
             print("Nothing changed.")
             return 0
-        interrupt_on_sigterm()
+        interrupt_on_signals()
     on_event = print_events if seen is None else functools.partial(print_events, file=sys.stderr)
     result = session.apply(planned, on_event=on_event, todo=todo)
     if seen is not None:

@@ -1,4 +1,4 @@
-"""What several subcommands share: asking on the terminal, SIGTERM as an interrupt."""
+"""What several subcommands share: asking on the terminal, SIGTERM and SIGHUP as an interrupt."""
 
 from __future__ import annotations
 
@@ -29,10 +29,16 @@ def confirm(question: str) -> bool:
     return answer.strip().lower() in ("y", "yes")
 
 
-def interrupt_on_sigterm() -> None:
-    """A `kill` mid-apply rolls back like Ctrl-C does, instead of leaving a half-applied plan."""
+def interrupt_on_signals() -> None:
+    """A `kill` or a lost terminal (SIGHUP: a dropped SSH connection) mid-apply rolls back
+    like Ctrl-C does, instead of leaving a half-applied plan."""
 
     def interrupt(signum: int, frame: object) -> None:
+        # Once: a hangup often comes twice (the terminal, then the shell passing it on), and
+        # a second interrupt would cut the rollback the first one started.
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_IGN)
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, interrupt)
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, interrupt)

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import questionary
 
 from wizard.core.answers import Answers
-from wizard.core.errors import ApplyError, InputError, Problem, WizardError
+from wizard.core.errors import ApplyError, ApplyInterrupted, InputError, Problem, WizardError
 from wizard.forms import access, install, kernels, network, password, service
 from wizard.forms.fields import Choice, FieldSpec, messages
 from wizard.forms.state import (
@@ -356,16 +356,21 @@ def _plan(state: WizardState) -> tuple[Planned | None, list[Problem]]:
 
 def _apply(planned: Planned) -> int:
     from wizard import session
-    from wizard.apply.events import print_events
+    from wizard.apply.events import failure_outcome, print_events
+    from wizard.cli.common import interrupt_on_signals
 
     print()
+    interrupt_on_signals()
     try:
         result = session.apply(planned, on_event=print_events, cancelled=threading.Event())
-    except ApplyError:
-        print("\n✗ The apply failed and was rolled back; the machine is as before.")
+    except ApplyError as exc:
+        print(f"\n✗ The apply failed. {failure_outcome(exc.not_undone, exc.journal_id)}")
         return 1
-    except KeyboardInterrupt:
-        print("\nStopped; what was done was rolled back.")
+    except ApplyInterrupted as exc:
+        print(f"\nStopped. {failure_outcome(exc.not_undone, exc.journal_id)}")
+        return 130
+    except KeyboardInterrupt:  # before the apply began: nothing was changed
+        print("\nStopped; nothing was changed.")
         return 130
     print(
         f"\n✓ Applied (ID {result.journal_id}). Undo with: jupyter-setup-wizard rollback {result.journal_id}\n"

@@ -6,7 +6,7 @@ import argparse
 import time
 
 from wizard.apply.events import print_events
-from wizard.cli.common import confirm, interrupt_on_sigterm
+from wizard.cli.common import confirm, interrupt_on_signals
 
 
 def run(args: argparse.Namespace) -> int:
@@ -19,7 +19,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.yes and not confirm(f"Roll back: apply {len(plan.changes())} change(s)?"):
         print("Nothing changed.")
         return 0
-    interrupt_on_sigterm()
+    interrupt_on_signals()
     result = apply_plan(plan, on_event=print_events)
     print(f"Restored (ID {result.journal_id}; this rollback can itself be rolled back).")
     return 0

@@ -7,6 +7,7 @@ empty means "keep the current password").
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import sys
 import tempfile
@@ -186,11 +187,41 @@ def load_answers(path: Path) -> Answers:
 
 
 def parse_answers(raw: bytes, source: str) -> Answers:
+    """TOML; JSON when `source` ends in .json (what tools such as the Ansible module write:
+    the same tables, and the same checks of every value)."""
+    if source.endswith(".json"):
+        return answers_from_dict(_json_tables(raw, source))
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise InputError(f"answers file {source} is not valid TOML: {exc}") from exc
     return answers_from_dict(data)
+
+
+def _json_tables(raw: bytes, source: str) -> dict[str, Any]:
+    """A JSON answers file held to what TOML itself allows: no key twice, no NaN or Infinity,
+    no lone surrogate (JSON's \\ud800 is not a character a file could hold)."""
+
+    def no_twice(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        seen: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in seen:
+                raise ValueError(f"{key!r} is given twice")
+            seen[key] = value
+        return seen
+
+    def no_constant(name: str) -> Any:
+        raise ValueError(f"{name} is not an answer")
+
+    try:
+        data = json.loads(raw.decode("utf-8"), object_pairs_hook=no_twice,
+                          parse_constant=no_constant)  # fmt: skip
+        json.dumps(data, ensure_ascii=False).encode("utf-8")  # a lone surrogate fails here
+    except (UnicodeError, ValueError) as exc:
+        raise InputError(f"answers file {source} is not valid JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise InputError(f"answers file {source}: a JSON object of tables, not {data!r:.40}")
+    return data
 
 
 def dump_answers(answers: Answers) -> str:

@@ -33,9 +33,24 @@ class InputError(WizardError):
 
 
 class ApplyError(WizardError):
-    """An apply failed; what it had done was rolled back (exit 1)."""
+    """An apply failed; what it had done was rolled back (exit 1), but for `not_undone`."""
 
     exit_code = 1
+
+    def __init__(
+        self, message: str, not_undone: tuple[str, ...] = (), journal_id: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.not_undone, self.journal_id = not_undone, journal_id
+
+
+class ApplyInterrupted(KeyboardInterrupt):
+    """An apply stopped by Ctrl-C, a kill or a hangup; what it had done was rolled back, but
+    for `not_undone` (then `journal_id` is the apply to roll back)."""
+
+    def __init__(self, not_undone: tuple[str, ...] = (), journal_id: str | None = None) -> None:
+        super().__init__()
+        self.not_undone, self.journal_id = not_undone, journal_id
 
 
 class ExplainedError(RuntimeError):

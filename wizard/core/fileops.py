@@ -140,6 +140,16 @@ def read_file(path: Path, *, limit: int = 64 * 1024 * 1024) -> bytes | None:
         return fh.read(limit + 1)
 
 
+def read_text(path: Path, *, limit: int = 1024 * 1024) -> str | None:
+    """A small text file of someone else's, read as read_file does (as root never through a
+    link, never a FIFO, at most `limit` bytes); None when it is not there or not that."""
+    try:
+        data = read_file(path, limit=limit)
+        return None if data is None else data.decode("utf-8", errors="replace")
+    except (OSError, UnsafePath):
+        return None
+
+
 def nearest_existing(path: Path) -> Path:
     p = path
     while not p.exists() and p != p.parent:

@@ -151,6 +151,16 @@ def environment_problem(field: str, value: str) -> Problem | None:
     """An environment offered as a kernel: its interpreter's absolute path."""
     if not value:
         return Problem(field, "an empty path is not an environment")
+    # In a kernelspec jupyter_client fills in {names} in argv and $NAMES in env values, and
+    # the environment's bin/ goes onto PATH, which splits at ':'.
+    special = sorted(set(value) & set("{}$:"))
+    if special:
+        return Problem(
+            field,
+            f"{value!r}: {' '.join(special)} cannot be in a kernel's interpreter path "
+            "(a kernelspec reads {…} and $… as placeholders, PATH splits at :); "
+            "use a path without them (e.g. a link to it)",
+        )
     return path_problem(field, value)
 
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from wizard.core.fileops import UnsafePath
+
 
 @dataclass(frozen=True)
 class RunAs:
@@ -33,35 +35,74 @@ class RunAs:
         return cls.of(pw)
 
     @classmethod
-    def of(cls, pw: pwd.struct_passwd) -> RunAs:
-        groups = tuple(os.getgrouplist(pw.pw_name, pw.pw_gid))
-        return cls(pw.pw_name, pw.pw_uid, pw.pw_gid, groups, pw.pw_dir)
+    def of(cls, pw: pwd.struct_passwd, gid: int | None = None) -> RunAs:
+        gid = pw.pw_gid if gid is None else gid
+        groups = tuple(os.getgrouplist(pw.pw_name, gid))
+        return cls(pw.pw_name, pw.pw_uid, gid, groups, pw.pw_dir)
 
-    def popen_kwargs(self) -> dict[str, Any]:
-        """For subprocess.Popen/run: the identity the child takes before it execs."""
+    @classmethod
+    def for_owner(cls, owner: tuple[int, int] | None) -> RunAs | None:
+        """Whom to run as for (uid, gid) `owner`: None when that is ourselves (not root, no
+        owner, or root's own)."""
+        if owner is None or os.geteuid() != 0 or owner[0] == 0:
+            return None
+        try:
+            return cls.of(pwd.getpwuid(owner[0]), owner[1])
+        except KeyError:
+            return cls(str(owner[0]), owner[0], owner[1], (), "/")
+
+    def popen_kwargs(self, cwd: str | None = None) -> dict[str, Any]:
+        """For subprocess.Popen/run: the identity the child takes before it execs, and a working
+        directory it may enter (`cwd`, else their home, else /): ours may be closed to them
+        (root's home under sudo), and Python's own start-up asks for it."""
+        if cwd is None:
+            cwd = self.home if os.path.isdir(self.home) else "/"
         return {"user": self.uid, "group": self.gid, "extra_groups": list(self.groups),
-                "umask": 0o022}  # fmt: skip
+                "umask": 0o022, "cwd": cwd}  # fmt: skip
 
     def env(self, base: Mapping[str, str] | None = None) -> dict[str, str]:
-        """`base` (default: ours) as this user's: their HOME (so caches and config are theirs)."""
-        env = dict(os.environ if base is None else base)
+        """`base` (default: ours) cut down to what a program of this user's needs (PATH, the
+        locale, proxies, the PIP_/UV_/JUPYTER_ settings the wizard passes on) and made theirs:
+        their HOME, so caches, config, IPython and Jupyter dirs are theirs. Nothing else of
+        root's (a credential in a variable under sudo -E, root's XDG dirs) reaches them."""
+        env = {k: v for k, v in (os.environ if base is None else base).items() if _passed_on(k)}
         env.update(HOME=self.home, USER=self.name, LOGNAME=self.name)
-        for key in ("XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "PIP_CACHE_DIR"):
-            env.pop(key, None)  # root's, which this user may not write
         return env
 
 
-def owner_of(python: Path) -> RunAs | None:
-    """Whom to run an interpreter as: as root, the user who could change what it runs (the
-    owner of the interpreter, the link to it or its environment, when that is not root);
-    None: ourselves (not root, or root's own all the way). A missing path: None."""
+_PASSED_ON = {"PATH", "LANG", "LANGUAGE", "TZ", "TERM", "TMPDIR", "SSL_CERT_FILE", "SSL_CERT_DIR",
+              "http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY",
+              "PYTHONDONTWRITEBYTECODE"}  # fmt: skip
+_PASSED_ON_PREFIXES = ("LC_", "PIP_", "UV_", "JUPYTER_")
+
+
+def _passed_on(key: str) -> bool:
+    if key == "PIP_CACHE_DIR":
+        return False  # root's, which this user may not write
+    return key in _PASSED_ON or key.startswith(_PASSED_ON_PREFIXES)
+
+
+def owner_of(program: Path) -> RunAs | None:
+    """Whom to run `program` (an interpreter, a script in an environment) as: as root, the user
+    who could change what it runs, i.e. the owner of any directory or link on its path or on
+    the path its links lead to, when that is not root; None: ourselves (not root, or root's
+    all the way). Asked just before each run: who owns what can change after a plan. Two
+    different such users: UnsafePath (each could change what the other runs)."""
     if os.geteuid() != 0:
         return None
-    for p in (python, python.parent.parent, Path(os.path.realpath(python))):
-        try:
-            uid = os.lstat(p).st_uid
-        except OSError:
-            continue
-        if uid != 0:
-            return RunAs.of_uid(uid)
-    return None
+    uids: set[int] = set()
+    for path in (program, Path(os.path.realpath(program))):
+        for part in (*reversed(path.parents), path):
+            try:
+                uid = os.lstat(part).st_uid
+            except OSError:
+                break  # not there (yet): the rest cannot be either
+            if uid != 0:
+                uids.add(uid)
+    if len(uids) > 1:
+        names = ", ".join(sorted(RunAs.of_uid(u).name for u in uids))
+        raise UnsafePath(
+            f"{program}: directories or links on its path belong to different users ({names});"
+            " as root the wizard runs it as none of them"
+        )
+    return RunAs.of_uid(uids.pop()) if uids else None

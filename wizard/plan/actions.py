@@ -23,7 +23,7 @@ from wizard.core.fileops import (
     remove_dir,
     remove_file,
 )
-from wizard.core.run_as import RunAs
+from wizard.core.run_as import RunAs, owner_of
 from wizard.plan.effects import ApplyJournal, FileEntry, sha256
 
 Log = Callable[[str], None]
@@ -227,7 +227,10 @@ def run_streaming(
     as_user: RunAs | None = None,
 ) -> None:
     """Run argv with output streamed to ctx.log; honour cancellation; raise on failure.
-    `as_user`: run it as that user (with their HOME), not as ourselves."""
+    `as_user`: run it as that user (with their HOME), not as ourselves. Without it, as root,
+    a program another user could change (argv[0] in their environment) runs as that user."""
+    if as_user is None and os.path.isabs(argv[0]):
+        as_user = owner_of(Path(argv[0]))
     identity = as_user.popen_kwargs() if as_user else {}
     if as_user:
         env = as_user.env(env)

@@ -54,11 +54,14 @@ class VenvEffect:
 @dataclass
 class PackagesEffect:
     """Packages an apply installed into an existing environment (e.g. ipykernel for a kernel):
-    a rollback uninstalls `added` and puts `changed` back to the versions found before."""
+    a rollback uninstalls `added` and puts `changed` back to the versions found before. Journaled
+    first with `before` alone (every package and version before pip ran), so a rollback after a
+    crash in the middle of the install takes out whatever is new since."""
 
     python: str
     added: list[str] = field(default_factory=list)
     changed: dict[str, str] = field(default_factory=dict)  # name -> the version before
+    before: dict[str, str] | None = None
     kind: str = "packages"
 
 

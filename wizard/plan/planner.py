@@ -172,6 +172,7 @@ def _plan_config_gates(
             run_as=owner,
             after=changed,
             checked=checked,
+            before=None if checked else config_check.as_they_are(plan, facts),
         )
     )
     if answers.service.manager == "none":

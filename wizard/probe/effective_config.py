@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import pwd
 import select
 import subprocess
 import threading
@@ -24,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wizard.core.errors import WizardError
+from wizard.core.run_as import RunAs
 
 # The traits compared and shown, as "Class.trait" (the hash and the token never leave the
 # script: a digest of the hash, and whether a token is set).
@@ -305,11 +305,9 @@ class Loader:
         # PREFER_ENV_PATH); the config dir is each request's.
         env = {k: v for k, v in os.environ.items() if k != "JUPYTER_CONFIG_DIR"}
         kwargs: dict[str, Any] = {}
-        if run_as is not None and os.geteuid() == 0 and run_as[0] != 0:
-            uid, gid = run_as
-            kwargs = {"user": uid, "group": gid, "extra_groups": []}
-            with contextlib.suppress(KeyError):
-                env["HOME"] = pwd.getpwuid(uid).pw_dir
+        who = RunAs.for_owner(run_as)
+        if who is not None:
+            kwargs, env = who.popen_kwargs(), who.env(env)
         try:
             self._proc = subprocess.Popen(
                 [python, "-I", "-c", _SCRIPT],

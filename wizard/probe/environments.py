@@ -17,8 +17,8 @@ from pathlib import Path
 
 import platformdirs
 
+from wizard.core.fileops import UnsafePath, read_text
 from wizard.core.paths import APP_NAME
-from wizard.core.run_as import owner_of
 from wizard.probe import person
 from wizard.probe.interpreter import Interpreter, inspect_interpreter, run_json_script
 
@@ -63,9 +63,8 @@ class Environment:
 
 def _read_cfg(path: Path) -> dict[str, str]:
     out: dict[str, str] = {}
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
+    text = read_text(path)  # a user's file: as root never through a link, never a FIFO
+    if text is None:
         return out
     for line in text.splitlines():
         key, sep, value = line.partition("=")
@@ -129,6 +128,7 @@ def describe_env_dir(prefix: Path, source: str = "") -> Environment | None:
         version = ".".join(version.split(".")[:3])
     if not version and site:
         version = site[0].parent.name.removeprefix("python")
+    version = _version_or_blank(version)
     why = ""
     if not python.exists():
         why = f"{python} does not run (the Python it was made from is gone); create a new venv"
@@ -151,6 +151,11 @@ def describe_env_dir(prefix: Path, source: str = "") -> Environment | None:
         source=source,
         ipykernel_version=_dist_in(site, _IPYKERNEL_RE),
     )
+
+
+def _version_or_blank(text: str) -> str:
+    """The owner's files (and their Python) say what they like: only a version is shown."""
+    return text if re.fullmatch(r"\d+\.\d+(\.\d+)?", text) else ""
 
 
 def _conda_python_version(prefix: Path) -> str:
@@ -212,12 +217,12 @@ def ask_python(python: str, source: str = "", timeout: float = 5.0) -> Environme
     """Describe a non-environment interpreter by running it briefly (as root: as the user who
     could change it, e.g. a pyenv Python in their home); None when it does not run."""
     try:
-        data = run_json_script(python, _QUICK, timeout=timeout, as_user=owner_of(Path(python)))
-    except (OSError, subprocess.SubprocessError, ValueError):
+        data = run_json_script(python, _QUICK, timeout=timeout)
+    except (OSError, subprocess.SubprocessError, ValueError, UnsafePath):
         return None
     interp = Interpreter(
         executable=data["executable"],
-        python_version=data["version"],
+        python_version=_version_or_blank(str(data["version"])) or "?",
         prefix=data["prefix"],
         is_venv=data["is_venv"],
         is_conda=data["is_conda"],
@@ -239,10 +244,10 @@ def resolve_pyenv_shim(python: Path) -> Path:
     root = python.parent.parent
     version = os.environ.get("PYENV_VERSION", "")
     if not version:
-        try:
-            version = (root / "version").read_text().split()[0]
-        except (OSError, IndexError):
+        words = (read_text(root / "version") or "").split()
+        if not words:
             return python
+        version = words[0]
     real = root / "versions" / version / "bin" / python.name
     return real if real.exists() else python
 

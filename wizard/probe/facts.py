@@ -6,6 +6,7 @@ import ipaddress
 import os
 import pwd
 import socket
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from wizard.probe.jupyter_config import ConfigFile, scan_config_dirs
 from wizard.probe.kernelspecs import KernelFacts
 from wizard.probe.person import Person, ssh_connection
 from wizard.probe.person import person as current_person
+from wizard.probe.sockets import Listener
 
 
 @dataclass(frozen=True)
@@ -29,20 +31,6 @@ class Address:
     @property
     def ip(self) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
         return ipaddress.ip_address(self.address)
-
-
-@dataclass(frozen=True)
-class Listener:
-    address: str
-    port: int
-    pid: int | None  # None when the socket belongs to another user and we are not root
-    process: str | None
-    username: str | None
-
-    def describe(self) -> str:
-        if self.pid is None:
-            return "a process of another user (run as root to see which)"
-        return f"{self.process or '?'} (pid {self.pid}, user {self.username or '?'})"
 
 
 @dataclass
@@ -94,11 +82,12 @@ def network_addresses() -> list[Address]:
     return out
 
 
-def listening_sockets() -> list[Listener]:
-    """Listening TCP sockets with their owning process (the replacement for `netstat -nlp`)."""
+def listening_sockets(ports: Iterable[int] | None = None) -> list[Listener]:
+    """Listening TCP sockets (all, or on `ports`) with their owning process (the replacement
+    for `netstat -nlp`)."""
     names: dict[int, tuple[str | None, str | None]] = {}
     out: list[Listener] = []
-    for s in sockets.listeners():
+    for s in sockets.listeners(ports):
         proc_name = user = None
         if s.pid is not None:
             if s.pid not in names:

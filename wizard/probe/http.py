@@ -12,6 +12,7 @@ import http.cookies
 import os
 import socket
 import ssl
+import time
 import urllib.parse
 from dataclasses import dataclass, field
 
@@ -142,6 +143,9 @@ def jupyter_login(
     return Session(cookies)
 
 
+MESSAGE_LIMIT = 4 * 1024 * 1024  # a kernel's answer to doctor's one line is a few hundred bytes
+
+
 class WebSocket:
     """A small RFC 6455 client: enough to talk to a kernel's channels (text frames, pings)."""
 
@@ -149,6 +153,7 @@ class WebSocket:
         self.sock = sock
         self.status_line = status_line
         self._buf = buffered
+        self.deadline: float | None = None  # time.monotonic() after which reading gives up
 
     @classmethod
     def open(
@@ -218,17 +223,23 @@ class WebSocket:
         self.sock.sendall(head + mask + body)
 
     def _read(self, n: int) -> bytes:
-        while len(self._buf) < n:
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise OSError("the WebSocket answered too slowly")
+        chunks, have = [self._buf], len(self._buf)
+        while have < n:
             chunk = self.sock.recv(65536)
             if not chunk:
                 raise OSError("the WebSocket was closed")
-            self._buf += chunk
-        out, self._buf = self._buf[:n], self._buf[n:]
+            chunks.append(chunk)
+            have += len(chunk)
+        data = b"".join(chunks)
+        out, self._buf = data[:n], data[n:]
         return out
 
-    def recv_text(self) -> str:
+    def recv_text(self, *, limit: int = MESSAGE_LIMIT) -> str:
         """The next text (or binary) message; pings are answered on the way. OSError when the
-        other side closes or the socket times out."""
+        other side closes, the socket times out, `deadline` (time.monotonic()) passes, or a
+        message is over `limit` bytes (whatever holds the port may be anyone's)."""
         message = b""
         while True:
             b0, b1 = self._read(2)
@@ -237,6 +248,8 @@ class WebSocket:
                 n = int.from_bytes(self._read(2), "big")
             elif n == 127:
                 n = int.from_bytes(self._read(8), "big")
+            if len(message) + n > limit:
+                raise OSError(f"a WebSocket message over {limit} bytes")
             mask = self._read(4) if b1 & 0x80 else b""
             payload = self._read(n)
             if mask:

@@ -14,6 +14,9 @@ import sysconfig
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from wizard.core.fileops import UnsafePath
+from wizard.core.run_as import owner_of
+
 
 def find_uv() -> str | None:
     """uv's executable: on PATH first (the person's own), else in the wizard's scripts dir."""
@@ -110,15 +113,17 @@ def read_pip_config(python: str, env: dict[str, str] | None = None) -> PipConfig
     An interpreter without pip is asked through the wizard's own pip: the same files apply."""
     for interp in dict.fromkeys([python, sys.executable]):
         try:
+            who = owner_of(Path(interp))  # as root: never another user's pip as root
             out = subprocess.run(
                 [interp, "-m", "pip", "config", "list"],
                 capture_output=True,
                 text=True,
                 timeout=30,
                 stdin=subprocess.DEVNULL,
-                env=env,
+                env=who.env(env) if who else env,
+                **(who.popen_kwargs() if who else {}),
             )
-        except (OSError, subprocess.TimeoutExpired):
+        except (OSError, subprocess.TimeoutExpired, UnsafePath):
             continue
         if out.returncode == 0:
             return parse_pip_config(out.stdout)

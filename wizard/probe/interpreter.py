@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from wizard.core.errors import InputError
-from wizard.core.run_as import RunAs
+from wizard.core.fileops import UnsafePath
+from wizard.core.run_as import owner_of
 
 _SCRIPT = r"""
 import json, os, sys, sysconfig
@@ -102,15 +103,14 @@ class Interpreter:
         return "system" if self.externally_managed or self.prefix.startswith("/usr") else "python"
 
 
-def run_json_script(
-    python: str, script: str, *, timeout: float, as_user: RunAs | None = None
-) -> dict[str, Any]:
-    """Run `script` under `python -I` (as `as_user` when given); return the JSON object it
-    printed on its last line.
+def run_json_script(python: str, script: str, *, timeout: float) -> dict[str, Any]:
+    """Run `script` under `python -I` (as root: as the user who could change that Python, see
+    owner_of); return the JSON object it printed on its last line.
 
     Raises OSError, subprocess.SubprocessError or ValueError when the interpreter does not
-    run or answers something else.
+    run or answers something else (UnsafePath: when no one user may be trusted to run it).
     """
+    as_user = owner_of(Path(python))
     out = subprocess.run(
         [python, "-I", "-c", script],
         capture_output=True,
@@ -140,4 +140,6 @@ def inspect_interpreter(python: str, *, timeout: float = 20.0) -> Interpreter:
         raise InputError(f"jupyter.python: {python} could not be run as Python: {exc}") from exc
     except ValueError as exc:
         raise InputError(f"jupyter.python: {python} gave an unexpected answer") from exc
+    except UnsafePath as exc:
+        raise InputError(f"jupyter.python: {exc}") from exc
     return Interpreter(**data)

@@ -46,6 +46,23 @@ class Socket:
     pid: int | None = None  # filled in by owners()
 
 
+@dataclass(frozen=True)
+class Listener:
+    """A LISTEN socket with who holds it, as a person reads it (the probe's and status's)."""
+
+    address: str
+    port: int
+    pid: int | None  # None: another user's socket and we are not root
+    process: str | None
+    user: str | None
+
+    def describe(self) -> str:
+        if self.pid is None:
+            who = f"user {self.user}" if self.user else "another user"
+            return f"a process of {who} (run as root to see which)"
+        return f"{self.process or '?'} (pid {self.pid}, user {self.user or '?'})"
+
+
 def have_proc() -> bool:
     return os.path.exists(_PROC_NET[0][0])
 

@@ -10,12 +10,11 @@ import json
 import re
 import time
 
-import psutil
-
 from wizard.core.errors import ExplainedError
 from wizard.plan.actions import Action, Look, Poll
 from wizard.plan.service.base import ServiceManager
 from wizard.probe import sockets
+from wizard.probe.facts import listening_sockets
 from wizard.probe.http import request, url_host
 
 LOG_LINES = 30
@@ -48,16 +47,6 @@ def answers_http(host: str, port: int, timeout: float = 2.0) -> bool:
         except OSError:
             continue
     return False
-
-
-def _describe_pid(pid: int | None) -> str:
-    if pid is None:
-        return "a process this user cannot see"
-    try:
-        p = psutil.Process(pid)
-        return f"{p.name()} (pid {pid}, user {p.username()})"
-    except (psutil.Error, KeyError):
-        return f"pid {pid}"
 
 
 # Jupyter's log levels: [C 2026-01-01 12:00:00.000 ServerApp] is critical, [E ...] an error.
@@ -136,7 +125,7 @@ class HealthGate(_ServicePoll):
     def busy_port_note(self, cause: str) -> str:
         if "already in use" not in cause and "not available" not in cause:
             return ""
-        holders = sorted({_describe_pid(s.pid) for s in sockets.listeners([self.port])})
+        holders = sorted({lst.describe() for lst in listening_sockets([self.port])})
         if not holders:
             return (
                 f"\n(port {self.port} was busy when {self.ctl.name} started and is free now: "
@@ -163,11 +152,11 @@ class HealthGate(_ServicePoll):
             )
         if not st.active or not st.main_pid:
             return Look(False, f"{self.ctl.name} is {st.active_state}/{st.sub_state}")
-        owners = [s.pid for s in sockets.listeners([self.port])]
+        held = listening_sockets([self.port])
         ours = sockets.process_tree(st.main_pid)
-        if not any(pid in ours for pid in owners):
-            if owners:
-                who = ", ".join(sorted({_describe_pid(pid) for pid in owners}))
+        if not any(lst.pid in ours for lst in held):
+            if held:
+                who = ", ".join(sorted({lst.describe() for lst in held}))
                 return Look(False, f"port {self.port} is held by {who}, not by {self.ctl.name}")
             return Look(False, f"nothing listens on port {self.port} yet")
         url = api_url(self.host, self.port, self.base_url)

@@ -26,6 +26,7 @@ from wizard.plan.service.actions import EnsureRunning, ServiceSnapshot, SetEnabl
 from wizard.plan.service.base import Launch
 from wizard.plan.service.health import HealthGate
 from wizard.plan.service.managers import MANAGERS, REGISTRY, controller
+from wizard.plan.steps.install import default_base_python
 from wizard.probe.facts import Facts
 from wizard.probe.person import Person, person
 
@@ -167,6 +168,21 @@ def _access_problems(answers: Answers, facts: Facts, pw: pwd.struct_passwd) -> l
                     "jupyter.python",
                     f"{pw.pw_name} cannot run {facts.interpreter.jupyter_lab_bin}: {why}; "
                     f"use an environment {pw.pw_name} can read (e.g. a venv in /opt)",
+                )
+            )
+    elif answers.install.action == "create-venv":
+        # The new venv's python is a link to the base: a base under /root (pyenv, as root
+        # under sudo) makes a venv its service user cannot start.
+        base = facts.base_interpreter.executable if facts.base_interpreter else None
+        base = base or answers.install.base_python or default_base_python()
+        # Both: the venv links to the path as given, which links on to the real one.
+        why = unreachable_for(base, pw, 5) or unreachable_for(os.path.realpath(base), pw, 5)
+        if why:
+            problems.append(
+                Problem(
+                    "install.base_python",
+                    f"{pw.pw_name} could not start a venv made from {base}: {why}; set "
+                    f"install.base_python to a Python {pw.pw_name} can run (e.g. /usr/bin/python3)",
                 )
             )
     root_dir = answers.network.root_dir

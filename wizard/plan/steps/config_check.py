@@ -11,16 +11,20 @@ import contextlib
 import hashlib
 import json
 import os
-import pwd
 import re
+import secrets
 import shutil
 import socket
 import subprocess
 import tempfile
+import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from wizard.core.errors import InputError, Problem
+from wizard.core.fileops import UnsafePath, read_file, read_text
+from wizard.core.run_as import RunAs
 from wizard.plan.actions import Action, ApplyContext, Look, Poll, WriteFile
 from wizard.plan.plan import Plan
 from wizard.plan.service.health import answers_http
@@ -58,19 +62,19 @@ def problems(
     want: dict[str, Any],
     texts: dict[str, str],
     *,
-    today: Effective | None = None,
+    known_links: LinkErrors | None,
 ) -> list[str]:
     """What is wrong with what Jupyter loads: a file it cannot load, an extension that no longer
-    links (one that fails `today` already is not the wizard's doing), a trait that is not the
+    links (one in `known_links`, failing before the apply already, is not the wizard's doing;
+    None: what failed before is unknown, so no link failure counts), a trait that is not the
     wanted value (with the file and line that win), a TLS setup it could not start with."""
     out = [f"Jupyter cannot load {err}" for err in eff.errors]
     if out:
         return out
-    known = set(today.link_errors) if today is not None else set()
     out += [
         f"the {name} extension would fail to link with the written config ({msg})"
         for name, msg in eff.link_errors
-        if (name, msg) not in known
+        if known_links is not None and (name, msg) not in known_links
     ]
     for name, value in want.items():
         got = eff.values.get(name)
@@ -97,9 +101,8 @@ def winner(eff: Effective, name: str, texts: dict[str, str]) -> str:
 
 def _line_of(path: str, name: str, text: str | None) -> int | None:
     if text is None:
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
+        text = read_text(Path(path), limit=CONFIG_LIMIT)
+        if text is None:
             return None
     trait = name.split(".", 1)[1]
     names = {name, *ALIASES.get(name, ()), f"NotebookApp.{trait}"}
@@ -122,6 +125,17 @@ def overlay(plan: Plan, facts: Facts) -> dict[str, str | None]:
         for a in plan.actions
         if isinstance(a, WriteFile) and a.path.name in names and str(a.path.parent) in dirs
     }
+
+
+def as_they_are(plan: Plan, facts: Facts) -> dict[str, str | None]:
+    """The config files the plan writes, as they are now (None: not there)."""
+    on_disk = {str(cf.path): cf for cf in facts.config_files}
+    out: dict[str, str | None] = {}
+    for path in overlay(plan, facts):
+        cf = on_disk.get(path)
+        if cf is None or not cf.error:  # one it could not read: as it is on disk at the time
+            out[path] = cf.text if cf else None
+    return out
 
 
 def table(eff: Effective) -> str:
@@ -187,10 +201,20 @@ def effect_changes(
     return out
 
 
+CONFIG_LIMIT = 16 * 1024 * 1024  # no config file is larger; a larger one is not read
 # The files Jupyter's loaders may read: path -> sha256 of its bytes.
 Fingerprint = dict[str, str]
-# What a check loaded: the search path, and the fingerprint of the files in it.
-Checked = tuple[list[str], Fingerprint]
+LinkErrors = frozenset[tuple[str, str]]  # (extension, message)
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What the check before apply loaded: the search path, the fingerprint of the files in
+    it, and the extensions that failed to link with today's config (None: not loaded)."""
+
+    config_path: list[str]
+    fingerprint: Fingerprint
+    links_today: LinkErrors | None
 
 
 def fingerprint(config_path: list[str], files: dict[str, str | None] | None = None) -> Fingerprint:
@@ -214,9 +238,15 @@ def fingerprint(config_path: list[str], files: dict[str, str | None] | None = No
                 found[path] = ""
     for path in found:
         try:
-            found[path] = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+            data = read_file(Path(path), limit=CONFIG_LIMIT)
+        except UnsafePath:
+            # A link, FIFO or huge file in a user's config dir: never read through as root, and
+            # never equal to what was checked (Jupyter, run as that user, reads it instead).
+            found[path] = f"unread:{secrets.token_hex(8)}"
+            continue
         except OSError:
-            found[path] = None
+            data = None
+        found[path] = None if data is None else hashlib.sha256(data).hexdigest()
     for path, text in files.items():
         found[path] = None if text is None else hashlib.sha256(text.encode()).hexdigest()
     return {p: h for p, h in found.items() if h is not None}
@@ -239,18 +269,15 @@ def check_before(
     if _only_wizard_settings(alone, files, desired):
         plan.note("info", "Jupyter loads the wizard's own settings alone (no other config file but"
                   " extensions' enabling JSON on its search path): nothing else to check")  # fmt: skip
-        return facts.config_dirs, alone
+        return Checked(facts.config_dirs, alone, None)
     try:
-        today, eff = load_many(
-            facts.interpreter.executable,
-            [Request(facts.config_dir, {}, cwd), Request(facts.config_dir, files, cwd)],
-            run_as=run_as,
-        )
+        today, eff = _load_both(facts, files, cwd, run_as, alone)
     except ConfigCheckError as exc:
         plan.note("warning", f"the config Jupyter will load was not checked before apply: {exc}")
         return None
     texts = {p: t for p, t in files.items() if t is not None}
-    found = problems(eff, expected(desired), texts, today=today)
+    links_today = frozenset(today.link_errors)
+    found = problems(eff, expected(desired), texts, known_links=links_today)
     if found:
         raise InputError([Problem("config", p) for p in found])
     plan.note(
@@ -259,7 +286,51 @@ def check_before(
     if not today.errors:  # a config Jupyter cannot load today is refused before this
         for change in effect_changes(today, eff, desired, texts):
             plan.note("warning", change)
-    return eff.config_path, fingerprint(eff.config_path, files)
+    return Checked(eff.config_path, fingerprint(eff.config_path, files), links_today)
+
+
+# Loads by what decides them: the TUI plans again at every visit of Review, and a load of a
+# non-trivial config takes seconds while the same bytes with the same packages load the same
+# config. Worker threads plan too: the dict is guarded.
+_LOADS: dict[tuple[Any, ...], tuple[Effective, Effective, Fingerprint]] = {}
+_LOADS_LOCK = threading.Lock()
+
+
+def _packages_state(prefix: str) -> tuple[tuple[str, int], ...]:
+    """When the environment's packages last changed (an install adds or removes a dist-info
+    dir, so its site-packages dir's mtime moves): extensions and their links come from there."""
+    out = []
+    for site in sorted(Path(prefix).glob("lib/python*/site-packages")):
+        with contextlib.suppress(OSError):
+            out.append((str(site), site.stat().st_mtime_ns))
+    return tuple(out)
+
+
+def _load_both(
+    facts: Facts,
+    files: dict[str, str | None],
+    cwd: str,
+    run_as: tuple[int, int] | None,
+    would_be: Fingerprint,
+) -> tuple[Effective, Effective]:
+    """Today's config and the would-be one, loaded in one run of the target's Jupyter."""
+    assert facts.interpreter is not None
+    python = facts.interpreter.executable
+    key = (python, facts.config_dir, cwd, run_as, tuple(sorted(would_be.items())),
+           tuple(sorted(fingerprint(facts.config_dirs).items())),
+           _packages_state(facts.interpreter.prefix))  # fmt: skip
+    with _LOADS_LOCK:
+        hit = _LOADS.get(key)
+    # The path Jupyter searched may be longer than the one probed (its own rules): unchanged too.
+    if hit is not None and fingerprint(hit[0].config_path) == hit[2]:
+        return hit[0], hit[1]
+    requests = [Request(facts.config_dir, {}, cwd), Request(facts.config_dir, files, cwd)]
+    today, eff = load_many(python, requests, run_as=run_as)
+    with _LOADS_LOCK:
+        if len(_LOADS) >= 16:
+            _LOADS.pop(next(iter(_LOADS)))
+        _LOADS[key] = (today, eff, fingerprint(today.config_path))
+    return today, eff
 
 
 # What `jupyter server extension enable` (and the Notebook 6 equivalent) writes.
@@ -277,9 +348,9 @@ def _only_wizard_settings(
         if not path.endswith(".json"):
             return False
         try:
-            text = files[path] if path in files else Path(path).read_text(encoding="utf-8")
+            text = files[path] if path in files else read_text(Path(path), limit=CONFIG_LIMIT)
             data = json.loads(text or "")
-        except (OSError, UnicodeDecodeError, ValueError):
+        except ValueError:
             return False
         if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
             return False
@@ -302,12 +373,16 @@ class ConfigGate(Poll):
         run_as: tuple[int, int] | None,
         after: list[Action],
         checked: Checked | None = None,
+        before: dict[str, str | None] | None = None,
     ) -> None:
         super().__init__("the config Jupyter loads is the one written", after=after, timeout=0)
         self.python, self.config_dir, self.run_as = python, config_dir, run_as
         # What the check before apply loaded: the same bytes load the same config, so the
         # (seconds-long) load runs again only when they differ.
         self.checked = checked
+        # Not checked before (e.g. JupyterLab is installed first): the files the plan writes as
+        # they were, loaded beside the written ones, tell which link failures were there before.
+        self.before = before
         self.want = expected(desired)
         self.cwd = str(desired.get(("ServerApp", "root_dir")) or "/")
 
@@ -315,14 +390,27 @@ class ConfigGate(Poll):
         return f"check: {self.python} loads the config from {self.config_dir} as written (else roll back)\n"
 
     def look(self) -> Look:
-        if self.checked and fingerprint(self.checked[0]) == self.checked[1]:
+        checked = self.checked
+        if checked and fingerprint(checked.config_path) == checked.fingerprint:
             return Look(True, "the bytes checked before apply")
+        known = checked.links_today if checked else None
         try:
-            eff = load_effective(self.python, self.config_dir, cwd=self.cwd, run_as=self.run_as)
+            if known is None and self.before is not None:
+                requests = [Request(self.config_dir, self.before, self.cwd),
+                            Request(self.config_dir, {}, self.cwd)]  # fmt: skip
+                was, eff = load_many(self.python, requests, run_as=self.run_as)
+                known = frozenset(was.link_errors)
+            else:
+                eff = load_effective(self.python, self.config_dir, cwd=self.cwd, run_as=self.run_as)
         except ConfigCheckError as exc:
             return Look(False, str(exc), fatal=True)
-        found = problems(eff, self.want, {})
-        return Look(not found, "; ".join(found) or table(eff), fatal=True)
+        found = problems(eff, self.want, {}, known_links=known)
+        if found:
+            return Look(False, "; ".join(found), fatal=True)
+        unknown = [f"{n} ({m})" for n, m in eff.link_errors] if known is None else []
+        # Nothing to compare with: whether these failed before too is not known here.
+        aside = f"; extensions failing to link, maybe before too: {', '.join(unknown)}"
+        return Look(True, table(eff) + (aside if unknown else ""))
 
     def succeeded(self, look: Look, elapsed: float) -> str:
         return f"ok: Jupyter loads {look.reason}"
@@ -365,16 +453,13 @@ class TrialStart(Poll):
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
         self._dir = tempfile.mkdtemp(prefix="jsw-trial-")
-        kwargs: dict[str, Any] = {}
-        as_root = os.geteuid() == 0 and (self.run_as is None or self.run_as[0] == 0)
-        if self.run_as is not None and os.geteuid() == 0 and self.run_as[0] != 0:
-            os.chown(self._dir, *self.run_as)
-            kwargs = {"user": self.run_as[0], "group": self.run_as[1], "extra_groups": []}
+        kwargs: dict[str, Any] = {"cwd": self.cwd}
         env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER_")}
-        if kwargs:  # as that user: their home, never root's (IPython and Jupyter look there)
-            who = pwd.getpwuid(kwargs["user"])
-            env = {k: v for k, v in env.items() if not k.startswith(("XDG_", "IPYTHON"))}
-            env |= {"HOME": who.pw_dir, "USER": who.pw_name, "LOGNAME": who.pw_name}
+        who = RunAs.for_owner(self.run_as)
+        as_root = who is None and os.geteuid() == 0
+        if who is not None:  # their home, never root's (IPython and Jupyter look there)
+            os.chown(self._dir, who.uid, who.gid)
+            kwargs, env = who.popen_kwargs(cwd=self.cwd), who.env(env)
         env |= {"JUPYTER_CONFIG_DIR": self.config_dir, "JUPYTER_RUNTIME_DIR": self._dir}
         argv = [self.jupyter_lab, "--no-browser", "--ServerApp.ip=127.0.0.1",
                 f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0",
@@ -382,7 +467,7 @@ class TrialStart(Poll):
         with open(Path(self._dir) / "log", "wb") as log:
             self._proc = subprocess.Popen(
                 argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                env=env, cwd=self.cwd, start_new_session=True, **kwargs,
+                env=env, start_new_session=True, **kwargs,
             )  # fmt: skip
 
     def look(self) -> Look:

@@ -23,7 +23,8 @@ from pathlib import Path
 
 from wizard.core.answers import Answers
 from wizard.core.errors import InputError, Problem
-from wizard.core.fileops import foreign_component, nearest_existing
+from wizard.core.fileops import UnsafePath, foreign_component, nearest_existing
+from wizard.core.run_as import owner_of
 from wizard.plan.actions import WriteFile
 from wizard.plan.plan import Plan
 from wizard.plan.steps.install_actions import CreateVenv, InstallSpec, install_action
@@ -381,6 +382,10 @@ def plan_install(plan: Plan, answers: Answers, facts: Facts) -> None:
         facts.base_interpreter.executable if fresh and facts.base_interpreter else interp.executable
     )
     source = PackageSource(read_pip_config(asker), ins.index_url)
+    try:  # into an environment of another user's: as that user, never as root
+        owner = None if fresh else owner_of(Path(interp.executable))
+    except UnsafePath as exc:
+        raise InputError([Problem("jupyter.python", str(exc))]) from exc
     spec = InstallSpec(
         interp.executable,
         requirement(ins.version),
@@ -389,6 +394,7 @@ def plan_install(plan: Plan, answers: Answers, facts: Facts) -> None:
         fresh=fresh,
         lab_bin=interp.jupyter_lab_bin,
         source=source,
+        as_user=owner,
     )
     plan.actions.append(install_action(uv, spec))
     plan.note(

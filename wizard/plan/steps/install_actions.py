@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wizard.core.fileops import foreign_component, make_dirs, strict
-from wizard.core.run_as import RunAs
+from wizard.core.run_as import RunAs, owner_of
 from wizard.plan.actions import Action, ApplyContext, run_streaming
 from wizard.plan.effects import VenvEffect, sha256
 from wizard.plan.steps.installer import PackageSource
@@ -107,8 +107,10 @@ _SNAPSHOT = (
 )
 
 
-def installed_packages(python: str, as_user: RunAs | None = None) -> dict[str, str]:
-    """Normalised distribution name -> version, as that interpreter sees them."""
+def installed_packages(python: str) -> dict[str, str]:
+    """Normalised distribution name -> version, as that interpreter sees them (run as root: as
+    the user who could change it, see owner_of)."""
+    as_user = owner_of(Path(python))
     out = subprocess.run(
         [python, "-I", "-c", _SNAPSHOT],
         capture_output=True,
@@ -116,7 +118,7 @@ def installed_packages(python: str, as_user: RunAs | None = None) -> dict[str, s
         timeout=60,
         stdin=subprocess.DEVNULL,
         check=True,
-        **(as_user.popen_kwargs() if as_user else {}),
+        **({"env": as_user.env(), **as_user.popen_kwargs()} if as_user else {}),
     ).stdout
     raw: dict[str, str] = json.loads(out)
     return {re.sub(r"[-_.]+", "-", k).lower(): v for k, v in raw.items()}
@@ -154,6 +156,14 @@ class InstallSpec:
     lab_bin: str
     source: PackageSource = field(default_factory=lambda: PackageSource(PipConfig()))
     as_user: RunAs | None = None  # whom the installer runs as (as root: the environment's owner)
+
+
+def _uid(who: RunAs | None) -> int | None:
+    return who.uid if who else None
+
+
+def _name(who: RunAs | None) -> str:
+    return who.name if who else "root"
 
 
 class PipInstall(Action):
@@ -198,7 +208,7 @@ class PipInstall(Action):
 
     def apply(self, ctx: ApplyContext) -> None:
         if not self.spec.fresh:
-            self._before = installed_packages(self.python, self.as_user)
+            self._before = installed_packages(self.python)
         self.install(ctx)
         try:
             run_streaming([self.spec.lab_bin, "--version"], ctx, env=None, timeout=120)
@@ -248,7 +258,7 @@ class PipInstall(Action):
                 sub,
                 env=env(tmp) if env else None,
                 timeout=PIP_TIMEOUT,
-                as_user=self.as_user,
+                as_user=self.runner(),
             )
         except BaseException as exc:
             if progress.phase not in ("done", "failed"):
@@ -259,11 +269,23 @@ class PipInstall(Action):
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
+    def runner(self) -> RunAs | None:
+        """Whom the installer runs as, asked just before it runs (as root: the environment's
+        owner, see owner_of); refused when that is no longer whom the plan named."""
+        now = owner_of(Path(self.python))
+        if not self.spec.fresh and _uid(now) != _uid(self.as_user):
+            raise RuntimeError(
+                f"{self.target} belongs to {_name(now)} now, not {_name(self.as_user)} as "
+                "planned: nothing was installed; review the plan again"
+            )
+        return now
+
     def _tmpdir(self, prefix: str) -> str:
         """A private temp dir for the installer, its user's (made 0700, so nobody swaps it)."""
         tmp = tempfile.mkdtemp(prefix=prefix)
-        if self.as_user:
-            os.chown(tmp, self.as_user.uid, self.as_user.gid)
+        who = self.runner()
+        if who:
+            os.chown(tmp, who.uid, who.gid)
         return tmp
 
     def _explain(self, tool: str, lines: list[str], exc: RuntimeError) -> InstallFailed:
@@ -276,7 +298,7 @@ class PipInstall(Action):
     def undo(self, ctx: ApplyContext) -> None:
         if self._before is None:
             return
-        before, after = self._before, installed_packages(self.python, self.as_user)
+        before, after = self._before, installed_packages(self.python)
         added = sorted(set(after) - set(before))
         changed = sorted(n for n, v in before.items() if after.get(n) != v)
         self.restore(ctx, added, [f"{n}=={before[n]}" for n in changed])
@@ -287,7 +309,7 @@ class PipInstall(Action):
         tmp = self._tmpdir("jsw-undo-")
         try:
             for argv, env in self.restore_commands(added, pins):
-                run_streaming(argv, ctx, env=env(tmp), timeout=PIP_TIMEOUT, as_user=self.as_user)
+                run_streaming(argv, ctx, env=env(tmp), timeout=PIP_TIMEOUT, as_user=self.runner())
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 

@@ -13,6 +13,8 @@ from wizard.core.run_as import RunAs, owner_of
 from wizard.plan.actions import Action, ApplyContext, run_streaming
 from wizard.plan.effects import PackagesEffect
 from wizard.plan.steps.install_actions import InstallSpec, PipInstall, installed_packages
+from wizard.plan.steps.installer import PackageSource
+from wizard.probe.installers import PipConfig
 
 IPYKERNEL = "ipykernel"
 
@@ -20,7 +22,7 @@ IPYKERNEL = "ipykernel"
 class InstallIpykernel(PipInstall):
     """`python -m pip install ipykernel`, then `python -c "import ipykernel"`."""
 
-    def __init__(self, python: str, *, as_user: RunAs | None = None) -> None:
+    def __init__(self, python: str, *, as_user: RunAs | None = None, index_url: str = "") -> None:
         super().__init__(
             InstallSpec(
                 python,
@@ -29,6 +31,8 @@ class InstallIpykernel(PipInstall):
                 previous=None,
                 fresh=False,
                 lab_bin="",
+                # pip reads its own configuration as its user; the answers' index goes on top
+                source=PackageSource(PipConfig(), index_url),
                 as_user=as_user,
             )
         )
@@ -45,10 +49,11 @@ class InstallIpykernel(PipInstall):
         )
 
     def apply(self, ctx: ApplyContext) -> None:
-        before = installed_packages(self.python, self.as_user)
+        before = installed_packages(self.python)
         self._before = before
+        ctx.journal.record(PackagesEffect(python=self.python, before=before))  # before pip runs
         self.install(ctx)
-        after = installed_packages(self.python, self.as_user)
+        after = installed_packages(self.python)
         ctx.journal.record(
             PackagesEffect(
                 python=self.python,
@@ -57,7 +62,7 @@ class InstallIpykernel(PipInstall):
             )
         )
         try:
-            run_streaming(self.check_argv(), ctx, env=None, timeout=120, as_user=self.as_user)
+            run_streaming(self.check_argv(), ctx, env=None, timeout=120, as_user=self.runner())
         except RuntimeError as exc:
             raise RuntimeError(f"ipykernel was installed but does not import: {exc}") from exc
 
@@ -84,18 +89,31 @@ class RestorePackages(Action):
         )
         self.description = f"remove the packages apply {jid} installed into {eff.python}"
 
+    def _restores(self, now: dict[str, str] | None) -> tuple[list[str], list[str]]:
+        """(packages to remove, name==version to put back); `now`: what is installed now
+        (None: not looked at, as the preview of a full account needs not)."""
+        eff = self.eff
+        if eff.before is not None:  # the install was cut short: whatever is new since
+            now = installed_packages(eff.python) if now is None else now
+            added = [n for n in now if n not in eff.before]
+            return added, [f"{n}=={v}" for n, v in eff.before.items() if now.get(n) != v]
+        added = [n for n in eff.added if now is None or n in now]
+        pins = [f"{n}=={v}" for n, v in eff.changed.items() if now is None or now.get(n) != v]
+        return added, pins
+
     def is_noop(self) -> bool:
-        return not os.path.exists(self.eff.python) or not (self.eff.added or self.eff.changed)
+        if not os.path.exists(self.eff.python):
+            return True
+        if self.eff.before is not None:
+            return self._restores(None) == ([], [])
+        return not (self.eff.added or self.eff.changed)
 
     def preview(self) -> str:
-        pins = [f"{n}=={v}" for n, v in self.eff.changed.items()]
+        added, pins = self._restores(None)
         return "".join(
-            f"$ {shlex.join(argv)}\n"
-            for argv, _env in self.pip.restore_commands(self.eff.added, pins)
+            f"$ {shlex.join(argv)}\n" for argv, _env in self.pip.restore_commands(added, pins)
         )
 
     def apply(self, ctx: ApplyContext) -> None:
-        now = installed_packages(self.eff.python, self.pip.as_user)
-        added = [n for n in self.eff.added if n in now]
-        pins = [f"{n}=={v}" for n, v in self.eff.changed.items() if now.get(n) != v]
+        added, pins = self._restores(installed_packages(self.eff.python))
         self.pip.restore(ctx, added, pins)

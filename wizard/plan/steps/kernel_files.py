@@ -15,6 +15,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from wizard.plan.steps.kernel_names import conda_name
 from wizard.probe.environments import Environment
 from wizard.probe.kernelspecs import OURS_KEY
 
@@ -48,7 +49,7 @@ def needs_launcher(env: Environment) -> bool:
 
 def conda_env(env: Environment) -> dict[str, str]:
     prefix = Path(env.prefix)
-    name = prefix.name if prefix.parent.name == "envs" else "base"
+    name = conda_name(prefix) or str(prefix)  # conda's own value for a `-p PATH` env
     return {
         "PATH": f"{prefix}/bin:${{PATH}}",
         "CONDA_PREFIX": str(prefix),

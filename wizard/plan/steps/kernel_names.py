@@ -10,6 +10,7 @@ interpreter's path, so the same machine gives the same names on every run.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import re
 from collections.abc import Iterable
@@ -31,11 +32,20 @@ def _minor(version: str) -> str:
     return ".".join(version.split(".")[:2])
 
 
+def conda_name(prefix: Path) -> str | None:
+    """What conda calls the env: "base" (the installation itself: it has conda), its name (one
+    under an envs/ dir), or None: one made with `conda create -p PATH`, known by its path."""
+    if (prefix / "condabin").is_dir() or (prefix / "bin" / "conda").exists():
+        return "base"
+    return prefix.name if prefix.parent.name == "envs" else None
+
+
 def label(env: Environment) -> str:
     """What the environment is called in its display name: its own name, or what it is."""
     prefix = Path(env.prefix)
     if env.kind == "conda":
-        return prefix.name if prefix.parent.name == "envs" else "conda base"
+        name = conda_name(prefix)
+        return "conda base" if name == "base" else (name or prefix.name)
     if env.kind in ("venv", "uv", "pipx"):
         return prefix.parent.name if prefix.name in _ANONYMOUS else prefix.name
     if ".pyenv" in prefix.parts:
@@ -46,7 +56,7 @@ def label(env: Environment) -> str:
 def base_name(env: Environment) -> str:
     prefix = Path(env.prefix)
     if env.kind == "conda":
-        return "conda-" + _slug(prefix.name if prefix.parent.name == "envs" else "base")
+        return "conda-" + _slug(conda_name(prefix) or prefix.name)
     if env.kind in ("venv", "uv", "pipx"):
         return "venv-" + _slug(label(env))
     if ".pyenv" in prefix.parts:
@@ -79,6 +89,15 @@ def _is_env(prefix: Path) -> bool:
     return (prefix / "pyvenv.cfg").is_file() or (prefix / "conda-meta").is_dir()
 
 
+def _free(name: str, python: str, used: set[str]) -> str:
+    """`name`, else with a short hash of the interpreter (stable across runs), else a longer
+    one, else a counter: never a name in `used` (someone else's kernelspec included)."""
+    digest = hashlib.sha256(python.encode()).hexdigest()
+    first = [name, f"{name}-{digest[:6]}", f"{name}-{digest[:12]}"]
+    counted = (f"{name}-{digest[:12]}-{n}" for n in itertools.count(2))
+    return next(c for c in itertools.chain(first, counted) if c not in used)
+
+
 def assign_names(envs: Iterable[Environment], specs: Iterable[KernelSpec]) -> dict[str, str]:
     """interpreter -> kernel name for each environment to register."""
     specs = list(specs)
@@ -92,10 +111,8 @@ def assign_names(envs: Iterable[Environment], specs: Iterable[KernelSpec]) -> di
     for env in sorted(envs, key=lambda e: e.python):
         if env.python in names:
             continue
-        name = base_name(env)
         others = {s.name for s in specs if registered_for(s) != env.python}
-        if name in taken or name in others:
-            name = f"{name}-{hashlib.sha256(env.python.encode()).hexdigest()[:6]}"
+        name = _free(base_name(env), env.python, taken | others)
         names[env.python] = name
         taken.add(name)
     return names

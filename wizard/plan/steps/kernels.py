@@ -18,11 +18,13 @@ from __future__ import annotations
 import dataclasses
 import os
 import pwd
+from collections.abc import Mapping
 from pathlib import Path
 
 from wizard.core.answers import Answers
 from wizard.core.errors import InputError, Problem
-from wizard.core.run_as import owner_of
+from wizard.core.fileops import UnsafePath
+from wizard.core.run_as import RunAs, owner_of
 from wizard.plan.actions import WriteFile
 from wizard.plan.plan import Plan
 from wizard.plan.service.step import jupyter_user, unreachable_for
@@ -38,17 +40,24 @@ from wizard.probe.environments import Environment, describe_python
 from wizard.probe.facts import Facts
 from wizard.probe.jupyter_paths import SYSTEM_DATA_DIRS, data_dir, kernel_dirs
 from wizard.probe.kernelspecs import KernelFacts, KernelSpec, scan_kernelspecs
+from wizard.probe.person import Person
 
 # --- where the service's JupyterLab looks ---------------------------------------------------------
 
 
 def kernel_facts(answers: Answers, facts: Facts) -> KernelFacts:
     """Whose server it is, its kernel path and the kernelspecs on it."""
-    # A service starts with a clean environment (HOME only); a server you start yourself, as
-    # yourself, sees your JUPYTER_DATA_DIR or XDG_DATA_HOME.
-    own = answers.service.manager == "none" and not facts.person.via_sudo
     lab = facts.interpreter.executable if facts.interpreter else ""
-    return locate(jupyter_user(answers, facts.person), lab, own_env=own)
+    return served_kernels(answers, facts.person, lab)
+
+
+def served_kernels(answers: Answers, who: Person, lab_python: str = "") -> KernelFacts:
+    """The kernels the answers' JupyterLab finds, for the planner, status and doctor alike.
+    A service starts with a clean environment (HOME only); a server you start yourself, as
+    yourself, sees your JUPYTER_DATA_DIR or XDG_DATA_HOME."""
+    own = answers.service.manager == "none" and not who.via_sudo
+    lab = lab_python or answers.jupyter.python
+    return locate(jupyter_user(answers, who), lab, own_env=own)
 
 
 def locate(user: str, lab_python: str, *, own_env: bool = False) -> KernelFacts:
@@ -58,11 +67,31 @@ def locate(user: str, lab_python: str, *, own_env: bool = False) -> KernelFacts:
         home: str | None = pwd.getpwnam(user).pw_dir
     except KeyError:
         home = None  # the service step reports the unknown user
-    data = data_dir(os.environ if own_env or home is None else {}, home)
+    env = os.environ if own_env or home is None else {}
+    data = data_dir(env, home)
     prefix = Path(lab_python).parent.parent if lab_python else None
-    is_venv = prefix is not None and (prefix / "pyvenv.cfg").is_file()
-    dirs = kernel_dirs(data, str(prefix) if prefix else "", prefer_env=is_venv)
+    dirs = kernel_dirs(
+        data, str(prefix) if prefix else "", prefer_env=_prefers_env(prefix, user, env)
+    )
     return KernelFacts(user, data, dirs, scan_kernelspecs(dirs), lab_python)
+
+
+def _prefers_env(prefix: Path | None, user: str, env: Mapping[str, str]) -> bool:
+    """jupyter_core's prefer_environment_over_user, for `user` running JupyterLab from `prefix`:
+    JUPYTER_PREFER_ENV_PATH when set; else a venv only when that user owns it (a root-owned
+    venv in /opt run by a service user puts the user's dir first). A conda env counts only
+    when activated (CONDA_PREFIX), which a service never is."""
+    if "JUPYTER_PREFER_ENV_PATH" in env:
+        return env["JUPYTER_PREFER_ENV_PATH"].lower() not in ("", "0", "false", "no", "off")
+    if prefix is None or not (prefix / "pyvenv.cfg").is_file():
+        return False
+    p = prefix.resolve()
+    while not p.exists() and p != p.parent:
+        p = p.parent
+    try:
+        return p.stat().st_uid == pwd.getpwnam(user).pw_uid
+    except (OSError, KeyError):
+        return False
 
 
 def with_kernel_facts(answers: Answers, facts: Facts) -> Facts:
@@ -198,16 +227,30 @@ def _no_pip(env: Environment) -> str:
 # --- planning -------------------------------------------------------------------------------------
 
 
+def _code_owner(env: Environment) -> RunAs | None:
+    """Who could change what the environment's Python runs (as root; see owner_of)."""
+    try:
+        return owner_of(Path(env.python))
+    except UnsafePath as exc:
+        raise InputError([Problem("kernels.environments", str(exc))]) from exc
+
+
 def plan_kernels(plan: Plan, answers: Answers, facts: Facts) -> None:
     """Append the kernel actions: ipykernel installs, removals, kernelspec writes."""
     ka, kf = answers.kernels, facts.kernels
     if kf is None:
         return
-    envs = [e for p in dict.fromkeys(ka.environments) if (e := described(p)) is not None]
+    # One environment once, whichever of its names (bin/python, bin/python3) the answers use.
+    found = (e for p in dict.fromkeys(ka.environments) if (e := described(p)) is not None)
+    envs = list({e.python: e for e in found}.values())
     owner = _owner(kf, facts)
     for env in envs:
         if needs_ipykernel(env, kf):
-            plan.actions.append(InstallIpykernel(env.python, as_user=owner_of(Path(env.python))))
+            plan.actions.append(
+                InstallIpykernel(
+                    env.python, as_user=_code_owner(env), index_url=answers.install.index_url
+                )
+            )
     mine = [e for e in envs if _to_write(e, kf)]
     names = assign_names(mine, kf.specs)
     wanted = {names[e.python] for e in mine}
@@ -233,7 +276,7 @@ def plan_kernels(plan: Plan, answers: Answers, facts: Facts) -> None:
                     why=f"the kernel {display_name(env)!r} for {kf.user}'s JupyterLab",
                 )
             )
-        code_owner = owner_of(Path(env.python))
+        code_owner = _code_owner(env)
         if code_owner is not None and code_owner.uid != _uid(kf.user):
             plan.note(
                 "warning",

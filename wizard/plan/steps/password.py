@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
 from pathlib import Path
 
 from wizard.core.errors import Problem
@@ -62,6 +65,21 @@ def current_password(facts: Facts) -> Setting | None:
     return None
 
 
+# One hash per new password for the life of the process: each plan again (the TUI plans at
+# every visit of Review) then previews the same bytes, and a config check of those bytes
+# done before is still valid. Keyed by a keyed digest, so the plaintext is not kept here.
+_HASHED: dict[bytes, str] = {}
+_KEY = secrets.token_bytes(32)
+
+
+def _hash_once(plaintext: str) -> str:
+    key = hmac.new(_KEY, plaintext.encode(), hashlib.sha256).digest()
+    if key not in _HASHED:
+        _HASHED.clear()  # only the latest password's hash is kept
+        _HASHED[key] = hash_password(plaintext)
+    return _HASHED[key]
+
+
 def resolve_hash(facts: Facts, hashed: str, plaintext: str | None) -> str | None:
     """The hash to write: a new password (reusing the current hash when it already matches, so a
     second apply changes nothing), an explicit hash from the answers, or the current one kept."""
@@ -74,7 +92,7 @@ def resolve_hash(facts: Facts, hashed: str, plaintext: str | None) -> str | None
             and current_hash.startswith("argon2:")
         ):
             return str(current_hash)
-        return hash_password(plaintext)
+        return _hash_once(plaintext)
     if hashed:
         return hashed
     return str(current_hash) if current_hash else None

@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import pwd
+import re
 import time
 import uuid
 from dataclasses import dataclass
 
 from wizard.plan.access.base import CheckContext, CheckResult, skip
 from wizard.plan.steps.kernel_names import registered_for, same_interpreter
-from wizard.plan.steps.kernels import broken, locate, runs
+from wizard.plan.steps.kernels import broken, runs, served_kernels
 from wizard.probe.http import WebSocket, jupyter_login, request, url_host
 from wizard.probe.jupyter_paths import scan_runtime_dirs, user_runtime_dir
+from wizard.probe.person import person
 
 NAME = "kernels"
 CODE = "import sys; print(sys.executable)"
@@ -36,9 +36,7 @@ def check_kernels(ctx: CheckContext) -> CheckResult:
     answers = ctx.answers
     if not answers.jupyter.python:
         return skip(NAME, "no JupyterLab of record")
-    user = answers.service.user if answers.service.manager != "none" else ""
-    kf = locate(user or pwd.getpwuid(os.geteuid()).pw_name, answers.jupyter.python,
-                own_env=not user)  # fmt: skip
+    kf = served_kernels(answers, person())
     specs = kf.seen()
     bad = [(s, why) for s in specs if (why := broken(s, kf))]
     if bad:
@@ -108,7 +106,12 @@ def run_in_kernel(ctx: CheckContext, auth: Auth, kernel: str, code: str = CODE) 
         return f"(could not start: {exc})"
     if r.status != 201:
         return f"(could not start: HTTP {r.status})"
-    kid = json.loads(r.body)["id"]
+    try:
+        kid = str(json.loads(r.body)["id"])
+    except (ValueError, KeyError, TypeError):
+        kid = ""
+    if not re.fullmatch(r"[0-9a-fA-F-]{1,64}", kid):  # it goes into a URL path next
+        return "(could not start: the server's answer is not a kernel)"
     try:
         return _execute(scheme, host, port, f"{base}api/kernels/{kid}/channels", auth, code)
     except OSError as exc:
@@ -135,18 +138,22 @@ def _execute(scheme: str, host: str, port: int, path: str, auth: Auth, code: str
                         "user_expressions": {}, "allow_stdin": False},
         }))  # fmt: skip
         out: list[str] = []
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            msg = json.loads(ws.recv_text())
-            if msg.get("parent_header", {}).get("msg_id") != msg_id:
-                continue
-            kind = msg.get("header", {}).get("msg_type")
-            if kind == "stream":
-                out.append(msg["content"].get("text", ""))
-            elif kind == "error":
-                out.append("\n".join(msg["content"].get("traceback", [])))
-            elif kind == "status" and msg["content"].get("execution_state") == "idle":
-                break
+        ws.deadline = time.monotonic() + 60  # checked inside each read, not between messages
+        while True:
+            try:
+                msg = json.loads(ws.recv_text())
+                if msg.get("parent_header", {}).get("msg_id") != msg_id:
+                    continue
+                kind = msg.get("header", {}).get("msg_type")
+                content = msg.get("content", {})
+                if kind == "stream":
+                    out.append(str(content.get("text", "")))
+                elif kind == "error":
+                    out.append("\n".join(map(str, content.get("traceback", []))))
+                elif kind == "status" and content.get("execution_state") == "idle":
+                    break
+            except (ValueError, AttributeError, TypeError) as exc:  # not a kernel's message
+                return f"(not a kernel's answer: {type(exc).__name__})"
         return "".join(out)
     finally:
         ws.close()

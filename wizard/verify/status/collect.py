@@ -24,13 +24,13 @@ from wizard.probe.jupyter_paths import (
     scan_runtime_dirs,
     user_runtime_dir,
 )
+from wizard.probe.sockets import Listener
 from wizard.verify.status.configured import configured_from
 from wizard.verify.status.findings import findings_of
 from wizard.verify.status.kernels import kernels_of
 from wizard.verify.status.model import (
     Configured,
     HttpProbe,
-    Listener,
     ServedCertificate,
     Server,
     ServiceStatus,

@@ -16,10 +16,10 @@ def kernels_of(answers: Answers | None) -> tuple[list[KernelInfo], list[Finding]
     if answers is None or not answers.jupyter.python:
         return [], []
     # Here, not at the top: the planning modules are not needed when nothing is configured.
-    from wizard.plan.steps.kernels import broken, locate, runs
+    from wizard.plan.steps.kernels import broken, runs, served_kernels
+    from wizard.probe.person import person
 
-    user = answers.service.user if answers.service.manager != "none" else ""
-    kf = locate(user or _me(), answers.jupyter.python, own_env=not user)
+    kf = served_kernels(answers, person())
     infos: list[KernelInfo] = []
     findings: list[Finding] = []
     for spec in kf.seen():
@@ -35,10 +35,3 @@ def kernels_of(answers: Answers | None) -> tuple[list[KernelInfo], list[Finding]
                 )
             )
     return infos, findings
-
-
-def _me() -> str:
-    import os
-    import pwd
-
-    return pwd.getpwuid(os.geteuid()).pw_name

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from wizard.probe.sockets import Listener
+
 if TYPE_CHECKING:
     from wizard.plan.service.base import ServiceState
 
@@ -48,21 +50,6 @@ class ServiceStatus:
     @classmethod
     def of(cls, state: ServiceState) -> ServiceStatus:
         return cls(state.manager, state.name, state)
-
-
-@dataclass
-class Listener:
-    address: str
-    port: int
-    pid: int | None  # None: another user's socket and we are not root
-    process: str | None
-    user: str | None
-
-    def describe(self) -> str:
-        if self.pid is None:
-            who = f"user {self.user}" if self.user else "another user"
-            return f"a process of {who} (run as root to see which)"
-        return f"{self.process or '?'} (pid {self.pid}, user {self.user or '?'})"
 
 
 @dataclass

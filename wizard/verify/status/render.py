@@ -11,13 +11,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from wizard.verify.status.model import (
-    Listener,
-    ServedCertificate,
-    Server,
-    ServiceStatus,
-    Snapshot,
-)
+from wizard.probe.sockets import Listener
+from wizard.verify.status.model import ServedCertificate, Server, ServiceStatus, Snapshot
 from wizard.verify.status.schema import SCHEMA, SCHEMA_VERSION
 
 

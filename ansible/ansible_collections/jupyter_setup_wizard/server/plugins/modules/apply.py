@@ -11,7 +11,7 @@ short_description: Set up JupyterLab on a server with jupyter-setup-wizard
 version_added: "0.1.0"
 description:
   - Runs C(jupyter-setup-wizard apply ANSWERS --json) of the wizard installed on the target, with
-    O(answers) written to a private temporary answers file (removed afterwards). Every step
+    O(answers) written to a private temporary answers file in JSON (removed afterwards). Every step
     (install, password, network, service, access) is the wizard's own, with its validation,
     transaction and rollback; this module only hands over the answers and reads the result.
   - The wizard changes nothing when the machine already matches the answers, so a second run
@@ -173,52 +173,9 @@ rc:
 
 import json
 import os
-import re
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
-
-_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
-
-
-def _toml_key(key):
-    key = str(key)
-    return key if _BARE_KEY.match(key) else _toml_string(key)
-
-
-def _toml_string(text):
-    # A JSON string is a TOML basic string, once DEL (which JSON leaves as it is) is escaped.
-    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
-
-
-def _toml_value(value, where):
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, str):
-        return _toml_string(value)
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return "[" + ", ".join(_toml_string(v) for v in value) + "]"  # e.g. acme_domains
-    raise ValueError(
-        "answers.{}: {} is not an answer (a string, an integer, a boolean or a list of "
-        "strings)".format(where, "null" if value is None else type(value).__name__)
-    )
-
-
-def answers_toml(answers):
-    """The answers dictionary as an answers file. Types are kept as they are: the wizard
-    itself says which field is wrong (one grammar, the wizard's)."""
-    top, tables = [], []
-    for section, body in answers.items():
-        if not isinstance(body, dict):
-            top.append(f"{_toml_key(section)} = {_toml_value(body, section)}")
-            continue
-        tables.append(f"[{_toml_key(section)}]")
-        for key, value in body.items():
-            where = f"{section}.{key}"
-            tables.append(f"{_toml_key(key)} = {_toml_value(value, where)}")
-    return "\n".join(top + tables) + "\n"
 
 
 def _diff(actions):
@@ -237,10 +194,9 @@ def main():
     )
     p = module.params
     executable = p["executable"] or module.get_bin_path("jupyter-setup-wizard", required=True)
-    try:
-        text = answers_toml(p["answers"])
-    except ValueError as exc:
-        module.fail_json(msg=f"error: {exc}", status="invalid")
+    # JSON, which the wizard reads as an answers file of the same tables: it alone checks
+    # each value (one grammar, the wizard's), and says which field is wrong.
+    text = json.dumps(p["answers"], ensure_ascii=False)
 
     argv = [executable, "apply", None, "--json", "--dry-run" if module.check_mode else "--yes"]
     secrets = []
@@ -252,7 +208,7 @@ def main():
             argv.append(flag)
             secrets.append(p[name])
     # mkstemp: a new 0600 file of a random name (O_EXCL), removed below whatever happens.
-    fd, path = tempfile.mkstemp(prefix="jupyter-setup-wizard-answers-", suffix=".toml")
+    fd, path = tempfile.mkstemp(prefix="jupyter-setup-wizard-answers-", suffix=".json")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)

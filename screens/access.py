@@ -46,6 +46,7 @@ class AccessScreen(StepScreen):
     ]
 
     _typed_pw: tuple[str, str] = ("", "")
+    _tls_for = ""  # the method whose TLS choices are shown
     _bindings_for = ""
 
     def compose_body(self) -> ComposeResult:
@@ -68,10 +69,18 @@ class AccessScreen(StepScreen):
                 yield self._field("https_port")
             yield self._field("listen_ip")
         with Vertical(id="m-tls", classes="method-fields"):
-            yield TickBox(form.SELF_SIGNED.label, id=form.SELF_SIGNED.name)
-            with Horizontal(classes="field-row"):
+            yield Label(form.TLS.label, classes="field-label")
+            yield ChoiceList(form.tls_choices("direct"), id="tls")
+            with Horizontal(classes="field-row", id="tls-files"):
                 yield self._field("certfile")
                 yield self._field("keyfile")
+        with Vertical(id="m-acme", classes="method-fields"):
+            yield Static("", id="acme-help", markup=False)
+            yield self._field("acme_email")
+            with Horizontal(classes="field-row"):
+                yield self._field("acme_domains")
+                yield self._field("acme_server")
+            yield TickBox(form.INSTALL_CERTBOT.label, id=form.INSTALL_CERTBOT.name)
         with Vertical(id="m-auth", classes="method-fields"):
             yield self._field("basic_auth_user")
             with Horizontal(classes="field-row", id="proxy-pw"):
@@ -95,15 +104,28 @@ class AccessScreen(StepScreen):
     def method(self) -> str:
         return self.query_one("#method", ChoiceList).value or self.state.answers.access.method
 
+    @property
+    def tls(self) -> str:
+        return self.query_one("#tls", ChoiceList).value or form.tls_kind(self.state.answers)
+
     def load(self) -> None:
         a = self.state.answers.access
         self.query_one("#method", ChoiceList).set_value(a.method)
         # 0 = detected: shown empty, with the detected placeholder.
         for name, value in form.values(self.state.answers, self.state.facts).items():
             self.query_one(f"#{name}", Field).input.value = value
-        self.query_one("#self_signed", Checkbox).value = a.self_signed
+        self._tls_choices(a.method, form.tls_kind(self.state.answers))
+        self.query_one("#install_certbot", Checkbox).value = a.install_certbot
         self._show_detected()
         self._refresh(self.method)
+
+    def _tls_choices(self, method: str, kind: str) -> None:
+        """The TLS choices of `method` (direct may go without), `kind` chosen when offered."""
+        self._tls_for = method
+        choices = form.tls_choices(method)
+        if kind not in [c.value for c in choices]:
+            kind = form.tls_kind(self.state.answers.replace("access", method=method))
+        self.query_one("#tls", ChoiceList).set_choices(choices, kind)
 
     def _show_detected(self) -> None:
         """Placeholders say what an empty SSH field means here (detected from the session)."""
@@ -113,8 +135,8 @@ class AccessScreen(StepScreen):
     def _typed(self, method: str) -> tuple[Answers, list[Problem]]:
         """The answers as the widgets hold them (only the chosen method's fields count)."""
         texts = {name: self.query_one(f"#{name}", Field).value for name in form.fields_of(method)}
-        self_signed = self.query_one("#self_signed", Checkbox).value
-        return form.typed(self.state.answers, method, texts, self_signed)
+        install = self.query_one("#install_certbot", Checkbox).value
+        return form.typed(self.state.answers, method, texts, self.tls, install_certbot=install)
 
     def collect(self) -> None:
         answers, _problems = self._typed(self.method)
@@ -135,10 +157,18 @@ class AccessScreen(StepScreen):
 
     def _refresh(self, method: str, *, everything: bool = False) -> list[Problem]:
         """Show the chosen method's fields, its problems and the instructions."""
-        groups = form.GROUPS.get(method, ())
+        kind = self.tls
+        groups = form.groups_for(method, kind)
         for group in form.GROUP_FIELDS:
             self.query_one(f"#{group}").display = group in groups
+        self.query_one("#tls-files").display = form.files_shown(kind)
+        if form.ACME_GROUP in groups:
+            self._update(self.query_one("#acme-help", Static), form.acme_help(method))
+            self.query_one("#install_certbot").display = form.certbot_missing()
         answers, problems = self._problems(method)
+        if form.ACME_GROUP in groups:  # empty names: the server name as typed, if any
+            default = form.acme_domains_default(answers)
+            self.query_one("#acme_domains", Field).input.placeholder = default
         auth = bool(answers.access.basic_auth_user)
         self.query_one("#proxy-pw").display = auth
         if auth:
@@ -186,7 +216,15 @@ class AccessScreen(StepScreen):
             lan = self.query_one("#lan_ip", Field)
             if not lan.value:
                 lan.input.value = form.private_lan_address(self.state.answers, self.state.facts)
+        if form.TLS_GROUP in form.GROUPS.get(event.value, ()):
+            # the choice made for another method with TLS stays; else the answers' own
+            had_tls = form.TLS_GROUP in form.GROUPS.get(self._tls_for, ())
+            self._tls_choices(event.value, self.tls if had_tls else "")
         self._refresh(event.value)
+
+    @on(ChoiceList.Changed, "#tls")
+    def _tls_changed(self, event: ChoiceList.Changed) -> None:
+        self._refresh(self.method)
 
     @on(Input.Changed)
     def _field_changed(self, event: Input.Changed) -> None:
@@ -199,10 +237,8 @@ class AccessScreen(StepScreen):
                 self._touched.add("proxy_pw2")
         self._refresh(self.method)
 
-    @on(Checkbox.Changed, "#self_signed")
-    def _self_signed_changed(self, event: Checkbox.Changed) -> None:
-        if event.checkbox.has_focus:
-            self._touched.update(("certfile", "keyfile"))
+    @on(Checkbox.Changed, "#install_certbot")
+    def _install_certbot_changed(self, event: Checkbox.Changed) -> None:
         self._refresh(self.method)
 
     def check(self) -> list[Problem]:
@@ -228,6 +264,9 @@ class AccessScreen(StepScreen):
         if not isinstance(event.option_list, ChoiceList):
             return
         event.stop()
+        if event.option_list.id == "tls":  # into the chosen kind's fields, or on
+            self.focus_next()
+            return
         if self.method == "ssh-tunnel":
             self.action_next()
             return

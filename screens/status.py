@@ -29,7 +29,7 @@ from screens.widgets.translated import TranslatedBindings
 from wizard.core.i18n import N_, _, ngettext
 from wizard.verify.status.collect import Sampler, take_snapshot
 from wizard.verify.status.model import Server, Snapshot
-from wizard.verify.status.render import fmt_bytes, fmt_duration, service_line
+from wizard.verify.status.render import certificate_line, fmt_bytes, fmt_duration, service_line
 
 HERE = Path(__file__).parent
 SERVICE_VERBS = {
@@ -160,7 +160,12 @@ class StatusScreen(TranslatedBindings, Screen[None]):
                 _(", access {method}").format(method=cfg.access_method) if cfg.access_method else ""
             ),
         )
-        self._set("#service", _("Service: {service}").format(service=service_line(snap.service)))
+        service = _("Service: {service}").format(service=service_line(snap.service))
+        if snap.certificate is not None:  # the one the access method serves
+            service += "\n" + _("Certificate ({endpoint}): {line}").format(
+                endpoint=snap.certificate.endpoint, line=certificate_line(snap.certificate)
+            )
+        self._set("#service", service)
         self._set("#servers", _servers_text(snap, self.show_token))
         self._set("#listeners", _listeners_text(snap))
         self._show_findings(snap)

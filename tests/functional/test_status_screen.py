@@ -285,3 +285,22 @@ def test_status_screen_snapshot_down(snap_compare: Any) -> None:
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)
+
+
+async def test_the_served_certificate_is_under_the_service() -> None:
+    import dataclasses
+
+    from wizard.verify.status.model import ServedCertificate
+
+    def with_certificate() -> Snapshot:
+        cert = ServedCertificate("127.0.0.1:443", "lab.example.org", ["lab.example.org"],
+                                 "O = Pebble, CN = Pebble Intermediate CA", "0A1B",
+                                 1_700_000_000.0, 12.4)  # fmt: skip
+        return dataclasses.replace(fixed_snapshot(), certificate=cert)
+
+    app = StatusApp(interval=3600, take=with_certificate)
+    async with app.run_test(size=(100, 34)) as pilot:
+        await until(pilot, lambda: screen_of(app).refreshes >= 1)
+        text = text_of(screen_of(app), "#service")
+        assert "Certificate (127.0.0.1:443): lab.example.org, issued by O = Pebble" in text
+        assert "(12 days left)" in text

@@ -9,6 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from textual.widgets import Input
+
 from screens.access import AccessScreen
 from screens.apply import ApplyScreen
 from screens.widgets import ChoiceList, Field
@@ -296,3 +298,123 @@ async def test_pip_failure_while_resolving_leaves_no_animating_bar(monkeypatch: 
         assert str(screen.query_one("#pip-label").render()) == "pip: pip failed"
         # An indeterminate (animating) bar kept the app from exiting in a real terminal.
         assert screen.query_one("#pip-bar").total is not None  # type: ignore[attr-defined]
+
+
+def as_root_without_certbot(monkeypatch: Any, app: Any) -> None:
+    """The fixed machine as root (ACME needs it), with nginx and openssl but no certbot."""
+    import dataclasses
+    import shutil
+
+    real_which = shutil.which
+    tools = {"nginx": "/usr/sbin/nginx", "openssl": "/usr/bin/openssl", "certbot": None}
+    monkeypatch.setattr(
+        shutil, "which", lambda name, *a, **k: tools[name] if name in tools else real_which(name)
+    )
+    prober = app.prober
+    app.prober = lambda python, cdir: dataclasses.replace(prober(python, cdir), euid=0)
+
+
+async def choose_tls(pilot: Any, screen: AccessScreen, kind: str) -> None:
+    tls = screen.query_one("#tls", ChoiceList)
+    tls.focus()
+    await pilot.pause()
+    for _ in range(5):
+        if tls.value == kind:
+            break
+        await pilot.press("down")
+    await settle(pilot)
+    assert tls.value == kind
+
+
+async def test_reverse_proxy_acme_fields_checked_by_the_grammar_and_planned(
+    monkeypatch: Any,
+) -> None:
+    from screens.review import ReviewScreen
+    from tests.functional.wizard_helpers import SNAP_ROOT
+    from wizard.core.answers import Answers
+
+    current = Answers().replace(
+        "access", method="reverse-proxy", self_signed=True, nginx_site=str(SNAP_ROOT / "site.conf")
+    )
+    app = snapshot_app(monkeypatch, current=current)
+    as_root_without_certbot(monkeypatch, app)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("4")
+        await settle(pilot)
+        await type_into(pilot, "pw1", "jupyter pass 77")
+        await type_into(pilot, "pw2", "jupyter pass 77")
+        await pilot.press("ctrl+n", "ctrl+n", "ctrl+n")  # Password, Network, Service
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, AccessScreen)
+        assert not screen.query_one("#m-acme").display
+        await type_into(pilot, "server_name", "lab.example.org")
+        await choose_tls(pilot, screen, "acme")
+        assert screen.query_one("#m-acme").display and not screen.query_one("#tls-files").display
+        help_text = str(screen.query_one("#acme-help").render())
+        assert "Port 80 must reach this machine" in help_text and "5 failures" in help_text
+        # empty names: the server name (as typed)
+        assert screen.query_one("#acme_domains-input", Input).placeholder == "lab.example.org"
+        # The answers' grammar, live under each field.
+        await type_into(pilot, "acme_email", "ada at example")
+        assert "is not an e-mail address" in message(screen, "acme_email")
+        await type_into(pilot, "acme_email", "ada@example.org")
+        assert "✗" not in message(screen, "acme_email")
+        await type_into(pilot, "acme_domains", "lab.example.org, 10.0.0.1")
+        assert "'10.0.0.1' is not a DNS name" in message(screen, "acme_domains")
+        await type_into(pilot, "acme_domains", "lab.example.org, www.example.org")
+        await type_into(pilot, "acme_server", "ftp://ca.example.org/dir")
+        assert "is not an http(s) URL" in message(screen, "acme_server")
+        await type_into(pilot, "acme_server", "https://ca.example.org/dir")
+        # certbot is missing: without consent the step is refused, with the fix.
+        tick = screen.query_one("#install_certbot", TickBox)
+        assert tick.display and not tick.value
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        assert app.screen is screen
+        box = str(screen.query_one("#access-problems").render())
+        assert "certbot is not installed: apt install certbot" in box
+        tick.focus()
+        await pilot.press("space")
+        await settle(pilot)
+        assert "certbot" not in str(screen.query_one("#access-problems").render())
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        review = app.screen
+        assert isinstance(review, ReviewScreen), app.screen
+        a = app.state.answers.access
+        assert (a.tls, a.acme_email, a.acme_server) == (
+            "acme", "ada@example.org", "https://ca.example.org/dir"
+        )  # fmt: skip
+        assert a.acme_domains == ["lab.example.org", "www.example.org"] and a.install_certbot
+        assert not a.self_signed and not a.certfile
+        assert review.plan is not None, review.query_one("#plan").render()
+        text = review.plan.render()
+        assert "$ apt-get install -y certbot" in text
+        assert "certbot certonly" in text and "-d www.example.org" in text
+        assert text.index("apt-get install") < text.index("certbot certonly")
+
+
+async def test_direct_acme_then_back_to_self_signed(monkeypatch: Any) -> None:
+    app = snapshot_app(monkeypatch)
+    as_root_without_certbot(monkeypatch, app)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = await choose_method(pilot, "direct")
+        assert screen.query_one("#tls", ChoiceList).value == "none"
+        await choose_tls(pilot, screen, "acme")
+        # direct has no server name: the names are required, and asked for.
+        assert screen.query_one("#acme_domains-input", Input).placeholder == ""
+        await type_into(pilot, "acme_email", "ada@example.org")
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        assert app.screen is screen
+        assert "missing: the DNS name(s)" in message(screen, "acme_domains")
+        await type_into(pilot, "acme_domains", "lab.example.org")
+        assert "✗" not in message(screen, "acme_domains")
+        await choose_tls(pilot, screen, "self-signed")
+        assert not screen.query_one("#m-acme").display
+        screen.collect()
+        a = app.state.answers.access
+        assert a.tls == "" and a.self_signed and not a.install_certbot

@@ -162,6 +162,39 @@ def test_access_reverse_proxy_mismatch(
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_access_reverse_proxy_acme(
+    size: tuple[int, int], snap_compare: Any, monkeypatch: Any
+) -> None:
+    """ACME chosen on a machine without certbot: the help (port 80, the production CA's
+    limits), the three fields (an e-mail the grammar refuses) and the consent to install it."""
+    import dataclasses
+
+    tools = {"nginx": "/usr/sbin/nginx", "openssl": "/usr/bin/openssl", "certbot": None}
+    real_which = shutil.which
+    monkeypatch.setattr(
+        shutil, "which", lambda name, *a, **k: tools[name] if name in tools else real_which(name)
+    )
+    current = Answers().replace(
+        "access", method="reverse-proxy", self_signed=True, nginx_site=str(SNAP_ROOT / "site.conf")
+    )
+    app = snapshot_app(monkeypatch, current=current)
+    prober = app.prober
+    app.prober = lambda python, cdir: dataclasses.replace(prober(python, cdir), euid=0)
+
+    async def run_before(pilot: Any) -> None:
+        await _goto(pilot, ["7"])
+        await _type(pilot, "server_name", "lab.example.org")
+        tls = pilot.app.screen.query_one("#tls")
+        tls.focus()
+        while tls.value != "acme":
+            await pilot.press("down")
+        await settle(pilot)
+        await _type(pilot, "acme_email", "ada at example.org")
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_service_as_root(size: tuple[int, int], snap_compare: Any, monkeypatch: Any) -> None:
     app = snapshot_app(monkeypatch)
 

@@ -16,7 +16,7 @@ import websocket
 
 from tests.support.jupyter import login, run_jupyter
 from tests.support.nginx import NginxServer
-from tests.support.ports import free_port
+from tests.support.ports import free_port, wait_until
 from tests.system.test_access_common import apply, doctor, wizard, write_answers
 
 pytestmark = pytest.mark.system
@@ -137,3 +137,40 @@ def test_failed_nginx_test_or_health_check_rolls_back(jlab: str, tmp_path: Path)
         health = requests.get(f"https://127.0.0.1:{good_port}/jupyter-setup-wizard-health",
                               verify=tmp_path / "tls" / "cert.pem", timeout=10)  # fmt: skip
         assert health.status_code == 200
+
+
+def test_rollback_reloads_nginx_so_the_earlier_certificate_is_served(
+    jlab: str, tmp_path: Path
+) -> None:
+    """Without ACME: the rollback of a reverse-proxy apply that changed the site (here: to
+    another self-signed pair) tests and reloads nginx, so the earlier certificate is what a
+    client gets over HTTPS afterwards, not the one the rolled-back apply put in."""
+    from wizard.probe.certificate import Certificate, read_certificate, served_certificate
+
+    (tmp_path / "sites").mkdir()
+    https_port = free_port()
+    secrets = f"{PASSWORD}\n{PROXY_PASSWORD}\n"
+
+    def serving() -> str:
+        cert = served_certificate("127.0.0.1", https_port)
+        assert isinstance(cert, Certificate), cert
+        return cert.serial
+
+    def serial(pair: str) -> str:
+        cert = read_certificate(tmp_path / pair / "cert.pem")
+        assert cert is not None
+        return cert.serial
+
+    with NginxServer(f"include {tmp_path / 'sites'}/*.conf;\n") as nginx:
+        apply(proxy_answers(tmp_path, jlab, nginx, https_port), secrets, "--proxy-password-stdin")
+        assert serving() == serial("tls")
+        other = proxy_answers(tmp_path, jlab, nginx, https_port,
+                              certfile=str(tmp_path / "tls2" / "cert.pem"),
+                              keyfile=str(tmp_path / "tls2" / "key.pem"))  # fmt: skip
+        apply(other, secrets, "--proxy-password-stdin")
+        assert serving() == serial("tls2") != serial("tls")
+        rb = wizard("rollback", "--yes")
+        assert rb.returncode == 0, rb.stdout + rb.stderr
+        assert "test the restored nginx site, then reload nginx" in rb.stdout, rb.stdout
+        # nginx reloaded (its old workers finish first): the restored site is what is served
+        wait_until(lambda: serving() == serial("tls"), timeout=15, what="the earlier certificate")

@@ -10,12 +10,18 @@ nginx is the confined test one: /etc/letsencrypt and /etc/nginx are never touche
 from __future__ import annotations
 
 import http.client
+import json
+import os
+import shutil
 import socket
 import ssl
 import subprocess
 from pathlib import Path
 
 import pytest
+import requests
+import websocket
+from requests.adapters import HTTPAdapter
 
 from tests.support.acme import AcmeServer
 from tests.support.jupyter import run_jupyter
@@ -50,6 +56,50 @@ def served(port: int, roots: Path, path: str = "") -> tuple[str, int | None]:
         status = conn.getresponse().status
         conn.close()
     return serial, status
+
+
+class AsName(HTTPAdapter):
+    """requests to 127.0.0.1 as a browser asks for NAME: SNI and the certificate's name check
+    are NAME's (the test name resolves nowhere but in pebble's DNS)."""
+
+    def init_poolmanager(self, *args: object, **kwargs: object) -> None:
+        kwargs.update(server_hostname=NAME, assert_hostname=NAME)
+        super().init_poolmanager(*args, **kwargs)  # type: ignore[arg-type]
+
+
+def kernel_websocket_through(port: int, roots: Path) -> None:
+    """Log in to JupyterLab through nginx over HTTPS (the chain verified against `roots` for
+    NAME), start a kernel and open its channels WebSocket: nginx must answer 101."""
+    base = f"https://127.0.0.1:{port}/jupyter"
+    session = requests.Session()
+    session.mount("https://", AsName())
+    ca = str(roots)  # per request: a session's own verify loses to REQUESTS_CA_BUNDLE
+    host = {"Host": f"{NAME}:{port}"}
+    r = session.get(f"{base}/login", headers=host, verify=ca, timeout=10)
+    assert r.status_code == 200 and session.cookies.get("_xsrf"), r.status_code
+    r = session.post(f"{base}/login", headers=host, allow_redirects=False, verify=ca, timeout=10,
+                     data={"password": PASSWORD, "_xsrf": session.cookies["_xsrf"],
+                           "next": "/jupyter/lab"})  # fmt: skip
+    assert r.status_code == 302  # the password login, through nginx, over the ACME certificate
+    xsrf = {"X-XSRFToken": session.cookies["_xsrf"], **host}
+    r = session.post(f"{base}/api/kernels", json={"name": "python3"}, headers=xsrf, verify=ca,
+                     timeout=60)  # fmt: skip
+    assert r.status_code == 201, r.text
+    kernel = r.json()["id"]
+    try:
+        ws = websocket.create_connection(
+            f"wss://127.0.0.1:{port}/jupyter/api/kernels/{kernel}/channels",
+            sslopt={"ca_certs": str(roots), "server_hostname": NAME},
+            host=f"{NAME}:{port}", origin=f"https://{NAME}:{port}",
+            cookie="; ".join(f"{c.name}={c.value}" for c in session.cookies), timeout=30,
+        )  # fmt: skip
+        try:
+            assert ws.status == 101
+        finally:
+            ws.close()
+    finally:
+        session.delete(f"{base}/api/kernels/{kernel}", headers=xsrf, verify=ca, timeout=30)
+        session.close()
 
 
 def serial_of(pem: Path) -> str:
@@ -132,6 +182,16 @@ def test_reverse_proxy_acme_issue_serve_renew_rollback(jlab: str, tmp_path: Path
             serial, status = served(https_port, roots, "/jupyter/api")
             assert status == 200
             assert serial == serial_of(live / "cert.pem")
+            kernel_websocket_through(https_port, roots)
+            # status reads the certificate nginx serves; doctor names it, and says the
+            # renewal timer cannot be checked here (no systemd in this test's machine).
+            st = json.loads(wizard("status", "--json").stdout)["certificate"]
+            assert st["endpoint"] == f"127.0.0.1:{https_port}" and st["names"] == [NAME]
+            assert "Pebble" in st["issuer"] and st["error"] is None
+            assert st["serial"].upper() == serial_of(live / "cert.pem") and st["days_left"] > 20
+            line = check_line(doctor(answers).stdout, "certificate")
+            assert line.startswith(f"✓ certificate: {NAME}, issued by ") and "days left" in line
+            assert "certbot.timer): cannot check, no systemd here" in line
             # Port 80: the challenge location, everything else redirected to HTTPS.
             conn = http.client.HTTPConnection("127.0.0.1", http_port, timeout=10)
             conn.request("GET", "/lab", headers={"Host": NAME})
@@ -236,3 +296,73 @@ def test_direct_acme_jupyter_serves_the_issued_pair_and_renews(jlab: str, tmp_pa
         assert (
             not cert.exists() and not (tmp_path / "le" / "live" / "jupyter-setup-wizard").exists()
         )
+
+
+def _certbot_swap_refused() -> str | None:
+    """Why this machine's certbot cannot be taken out and put back (None: it can, offline)."""
+    if os.geteuid() != 0:
+        return "needs root"
+    if subprocess.run(["dpkg", "-s", "certbot"], capture_output=True).returncode != 0:
+        return "certbot is not installed here (nothing to take out and put back)"
+    r = subprocess.run(
+        ["apt-get", "install", "--reinstall", "--download-only", "-y", "certbot"],
+        capture_output=True, text=True, env=APT_ENV, timeout=120,
+    )  # fmt: skip
+    if r.returncode != 0 or "Need to get 0 B" not in r.stdout:
+        return "certbot's package is not in apt's cache: putting it back would need the network"
+    return None
+
+
+APT_ENV = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+
+
+def test_certbot_installed_with_consent_and_removed_by_rollback(jlab: str, tmp_path: Path) -> None:
+    """certbot missing: refused with its fix; with install_certbot the apply installs the
+    distribution's package (apt-get, from apt's cache: no network), gets the certificate with
+    it, and the rollback removes what it installed. The machine's certbot is put back after."""
+    if (why := _certbot_swap_refused()) is not None:
+        pytest.skip(why)
+    manual = "certbot" in subprocess.run(["apt-mark", "showmanual", "certbot"],
+                                         capture_output=True, text=True).stdout  # fmt: skip
+    http_port = free_port()
+    JUPYTER_PORT["port"] = free_port()
+    with AcmeServer(http_port) as ca:  # (its harness checks for certbot: before it goes)
+        subprocess.run(["apt-get", "remove", "-y", "certbot"], check=True, capture_output=True,
+                       env=APT_ENV, timeout=300)  # fmt: skip
+        try:
+            assert shutil.which("certbot") is None
+            refused = acme_answers(tmp_path, jlab, ca, "direct")
+            r = wizard("apply", str(refused), "--yes", "--password-stdin",
+                       stdin=f"{PASSWORD}\n", env=ca.env())  # fmt: skip
+            assert r.returncode == 2, r.stdout + r.stderr
+            assert (
+                "access.install_certbot: certbot is not installed: apt install certbot" in r.stderr
+            )
+            assert shutil.which("certbot") is None
+
+            answers = acme_answers(tmp_path, jlab, ca, "direct", install_certbot=True)
+            r = wizard("apply", str(answers), "--yes", "--password-stdin", stdin=f"{PASSWORD}\n",
+                       env=ca.env(), timeout=600)  # fmt: skip
+            assert r.returncode == 0, r.stdout + r.stderr + ca.logs()
+            out = r.stdout
+            assert "$ apt-get install -y certbot" in out
+            assert out.index("apt-get install -y certbot") < out.index("certbot certonly")
+            assert shutil.which("certbot") is not None
+            own = tmp_path / "le" / "jupyter-setup-wizard" / "jupyter" / "cert.pem"
+            assert serial_of(own) == serial_of(
+                tmp_path / "le" / "live" / "jupyter-setup-wizard" / "cert.pem"
+            )
+
+            rb = wizard("rollback", "--yes", env=ca.env(), timeout=600)
+            assert rb.returncode == 0, rb.stdout + rb.stderr
+            assert "certbot delete" in rb.stdout and "$ apt-get remove -y certbot" in rb.stdout
+            assert rb.stdout.index("certbot delete") < rb.stdout.index("apt-get remove")
+            assert shutil.which("certbot") is None
+            assert not (tmp_path / "le" / "live" / "jupyter-setup-wizard").exists()
+        finally:
+            if shutil.which("certbot") is None:
+                subprocess.run(["apt-get", "install", "-y", "certbot"], check=True,
+                               capture_output=True, env=APT_ENV, timeout=300)  # fmt: skip
+            if not manual:
+                subprocess.run(["apt-mark", "auto", "certbot"], capture_output=True)
+    assert shutil.which("certbot") is not None

@@ -319,3 +319,74 @@ def test_plain_direct_with_own_certificate_files(tmp_path: Path, jlab: str) -> N
     cfg = json.loads((tmp_path / "jupyter-config" / "jupyter_server_config.json").read_text())
     assert cfg["ServerApp"]["certfile"] == str(cert) and cfg["ServerApp"]["keyfile"] == str(key)
     assert cfg["ServerApp"]["ip"] == mine
+
+
+def test_plain_reverse_proxy_acme_fields_by_the_answers_grammar(tmp_path: Path, jlab: str) -> None:
+    """ACME chosen line by line: the port-80 and rate-limit help, each field refused by the
+    answers' grammar until right, the names defaulting to the server name; Review shows the
+    certbot command for them. Answered "no": nothing changes (no CA is ever asked)."""
+    import shutil
+
+    from wizard.plan.access.nginx import DEFAULT_SITE
+
+    lineage = Path("/etc/letsencrypt/live/jupyter-setup-wizard")
+    before = (DEFAULT_SITE.read_bytes() if DEFAULT_SITE.exists() else None, lineage.exists())
+    p = Person(tmp_path)
+    try:
+        p.install_and_password(jlab)
+        for prompt in ("Listen address", "Port", "Root directory", "Base URL"):
+            p.expect(prompt)
+            p.key(ENTER)
+        p.expect("Keep JupyterLab running")
+        p.key(ENTER)
+        p.expect("Reach JupyterLab")
+        p.key(DOWN, 3)
+        p.key(ENTER)
+        p.expect(r"Server name \(empty: any name\)")
+        p.type("lab.example.test")
+        p.expect("HTTPS port")
+        p.key(ENTER)
+        p.expect("nginx listen address")
+        p.key(ENTER)
+        p.expect("TLS certificate")
+        p.key(DOWN, 2)  # self-signed, my files, ACME
+        p.key(ENTER)
+        p.expect_message("Port 80 must reach this machine from the internet")
+        p.expect_message("refuses a name after 5 failures an hour")
+        p.expect("E-mail for the CA")
+        p.type("alice at example")
+        p.expect_message("is not an e-mail address")
+        p.type("alice@example.org")
+        p.expect(
+            r"DNS names for the certificate, comma-separated \(empty: the server name, lab.example.test\)"
+        )
+        p.type("lab.example.test, 10.0.0.1")
+        p.expect_message("'10.0.0.1' is not a DNS name")
+        p.type("")  # the server name
+        p.expect(
+            r"ACME directory URL \(staging, or an internal CA\) \(empty: Let's Encrypt's production CA\)"
+        )
+        p.type("ftp://ca.example.test/dir")
+        p.expect_message("is not an http(s) URL")
+        p.type("https://ca.example.test/dir")
+        if shutil.which("certbot") is None:
+            p.expect("certbot is not installed")
+            p.key("n")
+        p.expect("Basic-auth user")
+        p.key(ENTER)
+        p.expect("Review")
+        p.expect("certbot certonly")
+        p.expect(r"--server https://ca.example.test/dir")
+        p.expect(r"-d lab.example.test")
+        p.expect(r"Apply (\d+) change")
+        p.key("n")
+        p.expect("Nothing changed")
+        status = p.finish()
+    finally:
+        p.close()
+    assert status == 0, p.seen[-2000:]
+    assert (
+        DEFAULT_SITE.read_bytes() if DEFAULT_SITE.exists() else None,
+        lineage.exists(),
+    ) == before
+    assert not (tmp_path / STATE / "current-answers.toml").exists()

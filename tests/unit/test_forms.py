@@ -20,7 +20,9 @@ def test_prompts_say_what_empty_means() -> None:
 
 def test_access_fields_per_method_come_from_one_mapping() -> None:
     assert access.fields_of("ssh-tunnel") == ["local_port", "ssh_user", "ssh_host", "ssh_port"]
-    assert access.fields_of("direct") == ["certfile", "keyfile"]
+    assert access.fields_of("direct") == [
+        "certfile", "keyfile", "acme_email", "acme_domains", "acme_server"
+    ]  # fmt: skip
     assert access.fields_of("reverse-proxy")[:3] == ["server_name", "https_port", "listen_ip"]
     assert {m.value for m in access.methods()} == set(access.GROUPS)
     assert set(access.FIELDS) == {n for names in access.GROUP_FIELDS.values() for n in names}
@@ -30,7 +32,7 @@ def test_access_typed_values_and_their_problems() -> None:
     answers = Answers()
     texts = dict.fromkeys(access.FIELDS, "")
     texts.update(ssh_port=" 2222 ", local_port="22x", ssh_user="ada")
-    typed, problems = access.typed(answers, "ssh-tunnel", texts, self_signed=False)
+    typed, problems = access.typed(answers, "ssh-tunnel", texts)
     assert typed.access.ssh_port == 2222 and typed.access.ssh_user == "ada"
     assert typed.access.local_port == 0  # not a number: the last value stays, reported
     assert problems == [Problem("access.local_port", "'22x' is not a number")]
@@ -50,7 +52,10 @@ def test_access_values_show_detected_numbers_empty() -> None:
 def test_tls_choice_round_trips() -> None:
     direct = Answers().replace("access", method="direct")
     assert access.tls_kind(direct) == "none"
-    assert [c.value for c in access.tls_choices("reverse-proxy")] == ["self-signed", "files"]
+    assert [c.value for c in access.tls_choices("reverse-proxy")] == [
+        "self-signed", "files", "acme"
+    ]  # fmt: skip
+    assert access.tls_choices("direct")[0].value == "none"
     made = access.with_tls(direct.replace("access", certfile="/c", keyfile="/k"), "self-signed")
     assert made.access.self_signed and made.access.certfile == ""  # given without self_signed
     assert access.tls_kind(access.with_tls(direct, "none")) == "none"
@@ -136,3 +141,49 @@ def test_an_index_url_as_typed_is_empty_or_a_url_by_its_grammar() -> None:
     assert [p.field for p in form.index_url_problems("mirror/simple")] == ["install.index_url"]
     (secret,) = form.index_url_problems("https://me:hunter2@mirror.example/simple")
     assert "hunter2" not in secret.message and "password" in secret.message
+
+
+def test_acme_is_a_tls_choice_with_its_own_fields() -> None:
+    proxy = Answers().replace("access", method="reverse-proxy", server_name="lab.example.org")
+    assert access.groups_for("reverse-proxy", "self-signed") == ("m-proxy", "m-tls", "m-auth")
+    assert access.groups_for("direct", "acme") == ("m-tls", "m-acme")
+    assert not access.files_shown("acme") and access.files_shown("files")
+    texts = {**access.values(proxy, None), "certfile": "/c.pem", "keyfile": "/k.pem"}
+    texts.update(acme_email=" ada@example.org ", acme_domains="a.example.org, b.example.org")
+    typed, problems = access.typed(proxy, "reverse-proxy", texts, "acme", install_certbot=True)
+    a = typed.access
+    assert problems == [] and (a.tls, a.self_signed, a.certfile, a.keyfile) == (
+        "acme",
+        False,
+        "",
+        "",
+    )
+    assert a.acme_email == "ada@example.org" and a.install_certbot
+    assert a.acme_domains == ["a.example.org", "b.example.org"]
+    assert access.tls_kind(typed) == "acme"
+    assert access.values(typed, None)["acme_domains"] == "a.example.org, b.example.org"
+    # another choice: ACME's fields are not read, and the answers are no longer ACME
+    back, _ = access.typed(typed, "reverse-proxy", texts, "files")
+    assert (back.access.tls, back.access.certfile) == ("", "/c.pem")
+    assert access.empty_means(proxy, None)["acme_domains"] == "the server name, lab.example.org"
+    assert access.empty_means(proxy.replace("access", method="direct"), None)["acme_domains"] == ""
+
+
+def test_acme_fields_are_checked_by_the_answers_grammar() -> None:
+    acme = Answers().replace("access", method="direct", tls="acme")
+    [p] = access.field_problems(acme, None, "acme_email", "ada")
+    assert p.field == "access.acme_email" and "not an e-mail address" in p.message
+    [p] = access.field_problems(acme, None, "acme_domains", "ok.example.org *.example.org")
+    assert "'*.example.org' is not a DNS name" in p.message
+    assert "not an http(s) URL" in access.field_problems(acme, None, "acme_server", "x")[0].message
+    assert access.field_problems(acme, None, "acme_server", "") == []  # Let's Encrypt
+    bad = acme.replace("access", acme_email="nope")
+    assert [p.field for p in access.problems(bad, None, [], ("", ""))] == ["access.acme_email"]
+
+
+def test_acme_help_says_what_port_80_must_allow_and_the_rate_limit() -> None:
+    for method in ("direct", "reverse-proxy"):
+        text = access.acme_help(method)
+        assert "Port 80 must reach this machine from the internet" in text
+        assert "5 failures an hour" in text and access.LETS_ENCRYPT_STAGING in text
+    assert "be free" in access.acme_help("direct") and "nginx" in access.acme_help("reverse-proxy")

@@ -30,6 +30,7 @@ from wizard.plan.effects import (
     NginxEffect,
     PackagesEffect,
     ServiceEffect,
+    SystemPackagesEffect,
     VenvEffect,
 )
 
@@ -39,6 +40,7 @@ _EFFECT_KINDS: dict[str, type[Effect]] = {
     "packages": PackagesEffect,
     "certificate": CertificateEffect,
     "nginx": NginxEffect,
+    "system-packages": SystemPackagesEffect,
 }
 _T = TypeVar("_T")
 

@@ -12,7 +12,9 @@ the apply did, and the plan puts that back too:
   and the ones it changed put back to their earlier versions, as the environment's owner;
 - an nginx whose site the apply changed (NginxEffect): tested and reloaded after the restores;
 - a certificate lineage the apply had certbot issue: deleted once no restored site names it;
-- a venv the apply created: removed last, only while its pyvenv.cfg is unchanged.
+- a venv the apply created: removed last, only while its pyvenv.cfg is unchanged;
+- the distribution's packages the apply installed (certbot, with consent): `apt-get remove`d,
+  after the lineage certbot had issued is deleted.
 
 The plan is an ordinary plan: the rollback is journaled (with the service's state before the
 rollback as its own effect), undone in reverse if it fails, and can itself be rolled back,
@@ -42,6 +44,7 @@ from wizard.core.fileops import (
 )
 from wizard.core.i18n import _, ngettext
 from wizard.plan.access.acme import DeleteLineage
+from wizard.plan.access.distro import RemovePackages
 from wizard.plan.access.nginx import ReloadNginx
 from wizard.plan.actions import Action, ApplyContext, WriteFile, remove_empty_dirs
 from wizard.plan.effects import (
@@ -50,6 +53,7 @@ from wizard.plan.effects import (
     NginxEffect,
     PackagesEffect,
     ServiceEffect,
+    SystemPackagesEffect,
     VenvEffect,
     sha256,
 )
@@ -114,8 +118,15 @@ def _plan(journal: Journal) -> Plan:
     ]
     if certs:
         plan.note("info", _("a certificate that apply had issued is deleted; rolling this rollback back does not bring it back (apply again for that)"))  # fmt: skip
+    # last: certbot itself goes once the lineage it had issued is deleted
+    distro = [
+        RemovePackages(e.packages, _("apply {id} had installed them").format(id=journal.id))
+        for e in journal.effects
+        if isinstance(e, SystemPackagesEffect) and e.packages
+    ]
     plan.actions = [
-        *before, *restores, *cleanup, *nginx, *certs, *_answers_restore(journal), *after
+        *before, *restores, *cleanup, *nginx, *certs, *_answers_restore(journal), *after,
+        *distro,
     ]  # fmt: skip
     if journal.status == "applying":
         plan.note("warning", interrupted_text(journal))

@@ -230,15 +230,22 @@ def ask_access(state: WizardState) -> None:
     state.answers = state.answers.replace("access", method=method)
     state.proxy_password = ""
     facts = state.facts
-    empty = access.empty_means(state.answers, facts)
     if method == "router-tunnel" and (mine := access.machine_addresses(facts)):
         print(_("  (this machine has: {addresses})").format(addresses=", ".join(mine)))
     for group in access.GROUPS.get(method, ()):
         if group == access.TLS_GROUP:
             _ask_tls(state, method)
             continue
+        if group not in access.groups_for(method, access.tls_kind(state.answers)):
+            continue
+        if group == access.ACME_GROUP:
+            print("  " + access.acme_help(method))
         for name in access.GROUP_FIELDS[group]:
+            # what empty means may follow an earlier answer (the names: the server name)
+            empty = access.empty_means(state.answers, facts)
             _ask_field(state, name, empty.get(name, ""))
+        if group == access.ACME_GROUP:
+            _ask_install_certbot(state)
         if group == access.AUTH_GROUP and state.answers.access.basic_auth_user:
             _ask_proxy_password(state)
     if method == "ssh-tunnel" and (cmd := access.ssh_command(state.answers, facts)):
@@ -264,12 +271,21 @@ def _ask_field(
 
 def _ask_tls(state: WizardState, method: str) -> None:
     current = access.tls_kind(state.answers)
-    kind = _select(access.TLS, access.tls_choices(method, current), current)
+    kind = _select(access.TLS, access.tls_choices(method), current)
     state.answers = access.with_tls(state.answers, kind)
-    if kind == "files":
+    if access.files_shown(kind):
         # Required here: for direct, an empty pair would quietly mean no TLS.
         for name in access.GROUP_FIELDS[access.TLS_GROUP]:
             _ask_field(state, name, required=True)
+
+
+def _ask_install_certbot(state: WizardState) -> None:
+    """ACME without certbot: install the distribution's (consent asked; no: the plan refuses,
+    saying how to install it yourself)."""
+    consent = False
+    if access.certbot_missing():
+        consent = _confirm(access.INSTALL_CERTBOT, default=state.answers.access.install_certbot)
+    state.answers = state.answers.replace("access", install_certbot=consent)
 
 
 def _ask_proxy_password(state: WizardState) -> None:

@@ -100,6 +100,7 @@ class AccessAnswers:
     acme_server: str = ""  # ACME directory URL; "" = Let's Encrypt's production one
     acme_config_dir: str = ""  # certbot's --config-dir; "" = /etc/letsencrypt
     http_port: int = 80  # where the ACME HTTP-01 challenge is answered (and redirected to HTTPS)
+    install_certbot: bool = False  # consent: apt-get install certbot when it is missing
     # reverse-proxy (nginx from the distribution)
     server_name: str = ""  # DNS name or address people type; "" = any (_)
     https_port: int = 443

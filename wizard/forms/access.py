@@ -7,9 +7,11 @@ lays them out in groups. The core's problems (`access.lan_ip`, ...) name the fie
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
+from wizard.core import grammar
 from wizard.core.answers import Answers
 from wizard.core.errors import Problem
 from wizard.core.i18n import N_, _
@@ -53,6 +55,24 @@ FIELDS: dict[str, FieldSpec] = {
         FieldSpec("certfile", N_("TLS certificate file"), help=N_("absolute path (PEM)")),
         FieldSpec("keyfile", N_("TLS key file"), help=N_("absolute path (PEM)")),
         FieldSpec(
+            "acme_email",
+            N_("E-mail for the CA"),
+            help=N_("the CA's contact; it warns there before expiry"),
+        ),
+        FieldSpec(
+            "acme_domains",
+            N_("Certificate names"),
+            help=N_("DNS names, comma-separated"),
+            question=N_("DNS names for the certificate, comma-separated"),
+        ),
+        FieldSpec(
+            "acme_server",
+            N_("ACME server"),
+            help=N_("empty = Let's Encrypt"),
+            question=N_("ACME directory URL (staging, or an internal CA)"),
+            empty=N_("Let's Encrypt's production CA"),
+        ),
+        FieldSpec(
             "basic_auth_user",
             N_("Basic-auth user"),
             help=N_("empty = no basic auth before Jupyter's login"),
@@ -61,7 +81,17 @@ FIELDS: dict[str, FieldSpec] = {
     )
 }
 INT_FIELDS = {"local_port": 0, "ssh_port": 0, "https_port": 443}  # empty -> this value
+LIST_FIELDS = ("acme_domains",)  # typed as comma-separated items
 SELF_SIGNED = FieldSpec("self_signed", N_("Self-signed: make the pair if the files are missing"))
+INSTALL_CERTBOT = FieldSpec(
+    "install_certbot",
+    N_("Install certbot (apt-get install -y certbot)"),
+    question=N_(
+        "certbot is not installed. Install the distribution's package "
+        "(apt-get install -y certbot; a rollback removes it again)?"
+    ),
+)
+LETS_ENCRYPT_STAGING = "https://acme-staging-v02.api.letsencrypt.org/directory"
 # Entered twice, masked; only into Secrets, never the answers. Their problems are
 # `access.proxy_password` and `access.proxy_password_again`.
 PROXY_PASSWORD = FieldSpec("proxy_password", N_("Basic-auth password"))
@@ -71,13 +101,15 @@ PROXY_PASSWORD_AGAIN = FieldSpec(
 
 # Which groups of fields each method asks, in order; the fields of each group, in the order a
 # line-by-line front-end asks them. The TUI shows each group as one container.
-TLS_GROUP = "m-tls"
+TLS_GROUP = "m-tls"  # the TLS choice, then (for "files") the two files
+ACME_GROUP = "m-acme"  # the TLS choice "acme": the CA's e-mail, the names, the CA
 AUTH_GROUP = "m-auth"  # the basic-auth user, then (when there is one) its password twice
 GROUP_FIELDS: dict[str, tuple[str, ...]] = {
     "m-ssh": ("local_port", "ssh_user", "ssh_host", "ssh_port"),
     "m-router": ("lan_ip",),
     "m-proxy": ("server_name", "https_port", "listen_ip"),
     TLS_GROUP: ("certfile", "keyfile"),
+    ACME_GROUP: ("acme_email", "acme_domains", "acme_server"),
     AUTH_GROUP: ("basic_auth_user",),
 }
 # The groups each method shows: those holding a field of the method (its `fields`, from the
@@ -87,14 +119,14 @@ GROUPS: dict[str, tuple[str, ...]] = {
     for m in access.all()
 }
 
-# TLS as one choice (the TUI shows it as the self-signed tick and the two files).
+# TLS as one choice; "files" then asks the two files, "acme" the ACME group.
 TLS_CHOICES = {
     "none": N_("No TLS (the password crosses the network in clear text)"),
-    "self-signed": N_("Self-signed certificate (made if missing; browsers warn once)"),
+    "self-signed": N_("Self-signed (made if missing; browsers warn once)"),
     "files": N_("My certificate and key files"),
-    "acme": N_("A certificate from an ACME CA (as the answers file sets it up)"),
+    "acme": N_("A certificate from an ACME CA (Let's Encrypt)"),
 }
-TLS = FieldSpec("tls", N_("TLS"))
+TLS = FieldSpec("tls", N_("TLS certificate"))
 
 
 def methods() -> list[Choice]:
@@ -106,8 +138,23 @@ def fields_of(method: str) -> list[str]:
     return [name for name in access.get(method).fields if name in FIELDS]
 
 
+def groups_for(method: str, kind: str) -> tuple[str, ...]:
+    """The groups shown for a method with a TLS choice made: the ACME group only for "acme";
+    the TLS group always (its choice), its two files only for "files" (files_shown)."""
+    return tuple(g for g in GROUPS.get(method, ()) if g != ACME_GROUP or kind == "acme")
+
+
+def files_shown(kind: str) -> bool:
+    return kind == "files"
+
+
 def validate(answers: Answers, facts: Facts) -> list[Problem]:
     return access.validate(answers, facts)
+
+
+def grammar_problems(answers: Answers) -> list[Problem]:
+    """The answers grammar's verdict on the access fields (what an answers file is held to)."""
+    return [p for p in grammar.problems(answers) if p.field.startswith("access.")]
 
 
 # -- what the fields show -------------------------------------------------------------------
@@ -121,6 +168,8 @@ def values(answers: Answers, facts: Facts | None) -> dict[str, str]:
         value = getattr(a, name)
         if name in INT_FIELDS:
             out[name] = "" if value == 0 else str(value)
+        elif name in LIST_FIELDS:
+            out[name] = ", ".join(value)
         else:
             out[name] = str(value)
     if not out["lan_ip"]:
@@ -148,7 +197,16 @@ def empty_means(answers: Answers, facts: Facts | None) -> dict[str, str]:
     out.update(ssh_user=_("detected"), ssh_host=_("detected"), ssh_port=_("detected"))
     out.update(detected(answers, facts))
     out["local_port"] = _("{port}, Jupyter's own").format(port=answers.network.port)
+    server_name = acme_domains_default(answers)
+    out["acme_domains"] = (
+        _("the server name, {name}").format(name=server_name) if server_name else ""
+    )
     return out
+
+
+def acme_domains_default(answers: Answers) -> str:
+    """What empty certificate names mean: the reverse proxy's server name ("" = none)."""
+    return answers.access.server_name if answers.access.method == "reverse-proxy" else ""
 
 
 def machine_addresses(facts: Facts | None) -> list[str]:
@@ -173,13 +231,10 @@ def private_lan_address(answers: Answers, facts: Facts | None) -> str:
     return lan[0] if lan else ""
 
 
-def tls_choices(method: str, current: str = "") -> list[Choice]:
-    """direct may go without TLS; the reverse proxy always serves HTTPS. ACME (its e-mail and
-    names are set in the answers file) is offered to keep when the answers already use it."""
+def tls_choices(method: str) -> list[Choice]:
+    """direct may go without TLS; the reverse proxy always serves HTTPS."""
     return [
-        Choice(k, label)
-        for k, label in TLS_CHOICES.items()
-        if (method == "direct" or k != "none") and (k != "acme" or current == "acme")
+        Choice(k, label) for k, label in TLS_CHOICES.items() if method == "direct" or k != "none"
     ]
 
 
@@ -196,10 +251,11 @@ def tls_kind(answers: Answers) -> str:
 
 
 def with_tls(answers: Answers, kind: str) -> Answers:
-    """The answers with a TLS choice made (the files themselves are asked after "files")."""
+    """The answers with a TLS choice made (the files themselves are asked after "files", the
+    ACME fields after "acme")."""
     a = answers.access
-    if kind == "acme":
-        return answers
+    if kind == "acme":  # certbot makes the pair: no files, no self-signed one
+        return answers.replace("access", tls="acme", self_signed=False, certfile="", keyfile="")
     answers = answers.replace("access", tls="")  # another choice than ACME: no longer ACME
     if kind == "none":
         return answers.replace("access", self_signed=False, certfile="", keyfile="")
@@ -214,12 +270,32 @@ def with_tls(answers: Answers, kind: str) -> Answers:
     return answers.replace("access", self_signed=False)
 
 
+def certbot_missing() -> bool:
+    """certbot is not on PATH: the ACME choice then asks whether to install it."""
+    return shutil.which("certbot") is None
+
+
+def acme_help(method: str) -> str:
+    """What an ACME certificate needs, under its fields: port 80, and the production CA's limits."""
+    if method == "reverse-proxy":
+        port = _("Port 80 must reach this machine from the internet: the CA checks a challenge there (nginx answers it, the rest goes to HTTPS).")  # fmt: skip
+    else:
+        port = _("Port 80 must reach this machine from the internet and be free: certbot answers the CA's challenge there, now and at each renewal.")  # fmt: skip
+    return _(
+        "{port} Let's Encrypt's production CA refuses a name after 5 failures an hour: "
+        "try its staging CA first ({staging})."
+    ).format(port=port, staging=LETS_ENCRYPT_STAGING)
+
+
 # -- what was typed -------------------------------------------------------------------------
 
 
 def parse(name: str, text: str) -> tuple[object, list[Problem]]:
-    """A field's value as typed: stripped; a number for the ports (empty: its default)."""
+    """A field's value as typed: stripped; a number for the ports (empty: its default); a list
+    for the names (comma- or space-separated)."""
     text = text.strip()
+    if name in LIST_FIELDS:
+        return [x for x in text.replace(",", " ").split() if x], []
     if name not in INT_FIELDS:
         return text, []
     if not text:
@@ -233,35 +309,52 @@ def parse(name: str, text: str) -> tuple[object, list[Problem]]:
 
 
 def typed(
-    answers: Answers, method: str, texts: Mapping[str, str], self_signed: bool
+    answers: Answers,
+    method: str,
+    texts: Mapping[str, str],
+    tls: str = "",
+    *,
+    install_certbot: bool = False,
 ) -> tuple[Answers, list[Problem]]:
-    """The answers as the fields hold them (only the method's own fields count); a number
-    that is not one keeps the last value and is reported."""
+    """The answers as the fields hold them (only the method's own fields count, and of the TLS
+    ones only those of the TLS choice `tls`); a number that is not one keeps the last value
+    and is reported. `install_certbot`: the consent, asked with ACME while certbot is missing."""
     changes: dict[str, object] = {"method": method}
     problems: list[Problem] = []
+    has_tls = TLS_GROUP in GROUPS.get(method, ())
+    kind = tls or tls_kind(answers)
     for name in fields_of(method):
+        if name in GROUP_FIELDS[TLS_GROUP] and not files_shown(kind):
+            continue
+        if name in GROUP_FIELDS[ACME_GROUP] and kind != "acme":
+            continue
         value, bad = parse(name, texts[name])
         problems += bad
         if not bad:
             changes[name] = value
-    if TLS_GROUP in GROUPS.get(method, ()):
-        changes["self_signed"] = self_signed
-        a = answers.access
-        if a.tls == "acme" and (self_signed or texts.get("certfile", a.certfile) != a.certfile):
-            changes["tls"] = ""  # files or a self-signed pair chosen here: no longer ACME
-    return answers.replace("access", **changes), problems
+    answers = answers.replace("access", **changes)
+    if has_tls:
+        answers = with_tls(answers, kind)
+        if kind == "acme":
+            answers = answers.replace("access", install_certbot=install_certbot)
+    return answers, problems
 
 
 def field_problems(
     answers: Answers, facts: Facts | None, name: str, text: str, *, required: bool = False
 ) -> list[Problem]:
-    """The core's verdict on one field as typed (only that field's problems)."""
+    """The verdict on one field as typed (only that field's problems): its grammar (the
+    answers file's), then the core's checks."""
     if required and not text.strip():
         return [Problem(f"access.{name}", _("missing: give an existing file"))]
     value, bad = parse(name, text)
-    if bad or facts is None:
+    if bad:
         return bad
-    return on_field(validate(answers.replace("access", **{name: value}), facts), f"access.{name}")
+    changed = answers.replace("access", **{name: value})
+    wrong = on_field(grammar_problems(changed), f"access.{name}")
+    if wrong or facts is None:
+        return wrong
+    return on_field(validate(changed, facts), f"access.{name}")
 
 
 def problems(
@@ -270,11 +363,12 @@ def problems(
     typed_problems: list[Problem],
     password: tuple[str, str],
 ) -> list[Problem]:
-    """Every problem of the typed answers: the typed ones, the core's (a field reported as
-    typed is not reported again), the basic-auth password's."""
+    """Every problem of the typed answers: the typed ones, the grammar's, the core's (a field
+    reported once is not reported again), the basic-auth password's."""
     out = list(typed_problems)
+    out += [p for p in grammar_problems(answers) if p.field not in {q.field for q in out}]
     if facts is not None:
-        seen = {p.field for p in typed_problems}
+        seen = {p.field for p in out}
         out += [p for p in validate(answers, facts) if p.field not in seen]
     return out + proxy_password_problems(answers, *password)
 

@@ -1,6 +1,7 @@
 """What an action writes into the apply's journal, so a later rollback can undo it: a file's
 state before (FileEntry) and what else an apply did (a service's state before, a venv it made,
-packages it put into an existing environment, a certificate it had issued, an nginx it reloaded).
+packages it put into an existing environment, a certificate it had issued, an nginx it reloaded,
+the distribution's packages it installed).
 
 The journal itself (persistence, backups, loading old journals) is wizard.apply.journal; actions
 see it through the `ApplyJournal` protocol, so the plan layer never imports the apply layer.
@@ -75,6 +76,15 @@ class CertificateEffect:
 
 
 @dataclass
+class SystemPackagesEffect:
+    """Packages of the distribution an apply installed (apt-get install), that were not there
+    before: a rollback removes them again (apt-get remove)."""
+
+    packages: list[str] = field(default_factory=list)
+    kind: str = "system-packages"
+
+
+@dataclass
 class NginxEffect:
     """An apply changed an nginx site: a rollback that restores its files tests and reloads nginx."""
 
@@ -83,7 +93,14 @@ class NginxEffect:
     kind: str = "nginx"
 
 
-Effect = ServiceEffect | VenvEffect | PackagesEffect | CertificateEffect | NginxEffect
+Effect = (
+    ServiceEffect
+    | VenvEffect
+    | PackagesEffect
+    | CertificateEffect
+    | NginxEffect
+    | SystemPackagesEffect
+)
 
 
 class ApplyJournal(Protocol):

@@ -28,6 +28,7 @@ from wizard.core.errors import InputError, Problem
 from wizard.core.fileops import read_file
 from wizard.core.grammar import control_problem
 from wizard.core.i18n import _
+from wizard.plan.access import distro
 from wizard.plan.actions import Action, ApplyContext, WriteFile, run_streaming
 from wizard.plan.effects import CertificateEffect
 from wizard.probe.certificate import read_certificate
@@ -288,6 +289,13 @@ class CopyFromLineage(WriteFile):
         super().apply(ctx)
 
 
+def install_certbot(answers: Answers) -> list[Action]:
+    """The distribution's certbot, first, when it is missing and the person consented."""
+    if not answers.access.install_certbot or shutil.which("certbot") is not None:
+        return []
+    return [distro.InstallPackage("certbot", "certbot", "to get and renew the certificate")]
+
+
 # --------------------------------------------------------------------------- before asking the CA
 
 
@@ -298,8 +306,10 @@ def validate(answers: Answers, facts: Facts, *, through_nginx: bool) -> list[Pro
     problems = []
     if facts.euid != 0:
         problems.append(Problem("access.tls", _('acme needs root (certbot writes its certificates and answers on port 80): run with sudo')))  # fmt: skip
-    if shutil.which("certbot") is None:
-        problems.append(Problem("access.tls", _("certbot is not installed: apt install certbot")))
+    if shutil.which("certbot") is None and not a.install_certbot:
+        problems.append(Problem("access.install_certbot", _("certbot is not installed: apt install certbot, or let the wizard install it (install_certbot = true)")))  # fmt: skip
+    elif shutil.which("certbot") is None and (why := distro.can_install()) is not None:
+        problems.append(Problem("access.install_certbot", _("certbot is not installed and cannot be installed here ({why}): install certbot yourself").format(why=why)))  # fmt: skip
     if not a.acme_email:
         problems.append(Problem("access.acme_email", _("missing: the CA's account needs a contact (it warns before expiry)")))  # fmt: skip
     if not spec.domains:

@@ -224,6 +224,11 @@ class AccessMethod(Protocol):
 
     def doctor_checks(self) -> tuple[DoctorCheck, ...]: ...
 
+    def tls_endpoint(self, answers: Answers) -> tuple[str, int, str] | None:
+        """Where this machine reaches the TLS the method serves, as (address, port, the name
+        asked by SNI; "" = none): what status reads the served certificate from. None: no TLS."""
+        ...
+
 
 def loopback_address(ip: str) -> str:
     """The loopback address a loopback binding answers on."""
@@ -280,3 +285,6 @@ class MethodBase:
 
     def doctor_checks(self) -> tuple[DoctorCheck, ...]:
         return ()
+
+    def tls_endpoint(self, answers: Answers) -> tuple[str, int, str] | None:
+        return None

@@ -82,7 +82,7 @@ class Direct(MethodBase):
     label = "Direct: browse to this machine's address and port"
     summary = "browse to this machine's own addresses; Jupyter serves TLS itself if given a pair"
     fields = ("self_signed", "certfile", "keyfile", "tls", "acme_email", "acme_domains",
-              "acme_server", "acme_config_dir", "http_port")  # fmt: skip
+              "acme_server", "acme_config_dir", "http_port", "install_certbot")  # fmt: skip
     binding = Binding.BEYOND_LOOPBACK
     tls = Tls.OPTIONAL
     wider_binding = "0.0.0.0"
@@ -140,6 +140,7 @@ class Direct(MethodBase):
         owner = jupyter_owner(answers, facts)
         cert, key = spec.jupyter_pair
         return [
+            *acme.install_certbot(answers),
             acme.Issue(spec, webroot=False),
             acme.CopyFromLineage(
                 spec.fullchain, cert, owner=owner, why=_("JupyterLab's certificate")
@@ -173,6 +174,17 @@ class Direct(MethodBase):
 
     def jupyter_scheme(self, answers: Answers) -> str:
         return "https" if uses_tls(answers) else "http"
+
+    def tls_endpoint(self, answers: Answers) -> tuple[str, int, str] | None:
+        from wizard.plan.access.acme import acme_spec
+
+        if not uses_tls(answers):
+            return None
+        ip = answers.network.ip
+        host = {"localhost": "127.0.0.1", "0.0.0.0": "127.0.0.1", "all": "127.0.0.1",
+                "::": "::1"}.get(ip, ip)  # fmt: skip
+        names = acme_spec(answers).domains if tls_mode(answers) == "acme" else ()
+        return host, answers.network.port, next(iter(names), "")
 
 
 METHOD = Direct()

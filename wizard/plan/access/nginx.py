@@ -29,6 +29,13 @@ DEFAULT_HTPASSWD = Path("/etc/nginx/jupyter-setup-wizard.htpasswd")
 HEALTH_PATH = "/jupyter-setup-wizard-health"
 
 
+def check_host(listen_ip: str) -> str:
+    """Where this machine reaches its own nginx listening on `listen_ip` ("" = every address)."""
+    if listen_ip in ("", "0.0.0.0"):
+        return "127.0.0.1"
+    return "::1" if listen_ip == "::" else listen_ip
+
+
 @dataclass(frozen=True)
 class ProxySpec:
     jupyter_port: int
@@ -48,9 +55,7 @@ class ProxySpec:
     @property
     def check_host(self) -> str:
         """Where this machine reaches its own nginx."""
-        if self.listen_ip in ("", "0.0.0.0"):
-            return "127.0.0.1"
-        return "::1" if self.listen_ip == "::" else self.listen_ip
+        return check_host(self.listen_ip)
 
     @property
     def public_host(self) -> str:

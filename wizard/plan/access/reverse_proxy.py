@@ -178,7 +178,7 @@ class ReverseProxy(MethodBase):
     summary = "nginx serves HTTPS (optionally basic auth) in front of a loopback Jupyter"
     fields = ("server_name", "https_port", "listen_ip", "self_signed", "certfile", "keyfile",
               "tls", "acme_email", "acme_domains", "acme_server", "acme_config_dir", "http_port",
-              "basic_auth_user", "htpasswd_file", "nginx_site", "nginx_conf")  # fmt: skip
+              "install_certbot", "basic_auth_user", "htpasswd_file", "nginx_site", "nginx_conf")  # fmt: skip
     binding = Binding.LOOPBACK
     tls = Tls.REQUIRED
 
@@ -337,14 +337,16 @@ class ReverseProxy(MethodBase):
         if tls_mode(answers) != "acme":
             return []
         spec, issue = proxy_spec(answers, facts), acme.Issue(acme.acme_spec(answers), webroot=True)
+        certbot = acme.install_certbot(answers)
         if issue.is_noop():
-            return []
+            return certbot
         a = answers.access
         challenge = WriteFile(site_path(answers), nginx.render_challenge_site(spec).encode(),
                               mode=0o644, why=_('nginx site: the ACME challenge only, for now'))  # fmt: skip
         webroot = WriteFile(issue.spec.webroot / "README", acme.WEBROOT_README, mode=0o644,
                             why=_("certbot's webroot, served by nginx on port 80"))  # fmt: skip
-        return [webroot, nginx.NginxSite([challenge], a.nginx_conf, facts.systemd_running), issue]
+        site = nginx.NginxSite([challenge], a.nginx_conf, facts.systemd_running)
+        return [*certbot, webroot, site, issue]
 
     def instructions(self, answers: Answers, facts: Facts) -> AccessInfo:
         spec = proxy_spec(answers, facts)
@@ -374,6 +376,13 @@ class ReverseProxy(MethodBase):
 
     def exposed_port(self, answers: Answers) -> int | None:
         return answers.access.https_port
+
+    def tls_endpoint(self, answers: Answers) -> tuple[str, int, str] | None:
+        from wizard.plan.access.nginx import check_host
+
+        a = answers.access
+        name = a.server_name or next(iter(acme_spec(answers).domains), "")
+        return check_host(a.listen_ip), a.https_port, name
 
     def doctor_checks(self) -> tuple[DoctorCheck, ...]:
         return (

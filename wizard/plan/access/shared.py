@@ -169,6 +169,7 @@ def plan_self_signed(
 # --------------------------------------------------------------------------- doctor
 
 RENEW_WARN_DAYS = 20
+RENEWAL_TIMER = "certbot.timer"  # the distribution's: runs `certbot renew` twice a day
 
 
 def check_certificate(ctx: CheckContext) -> CheckResult:
@@ -189,10 +190,15 @@ def check_certificate(ctx: CheckContext) -> CheckResult:
                            f"re-apply the access step; {renew}")  # fmt: skip
     if cert.days_left() < RENEW_WARN_DAYS:
         return CheckResult(name, False, cert.describe(), f"renew it now: {renew}")
-    if mode == "acme" and ctx.facts.systemd_running and not _timer_active("certbot.timer"):
-        return CheckResult(name, False, f"{cert.describe()}; certbot.timer is not active",
-                           "sudo systemctl enable --now certbot.timer")  # fmt: skip
-    return CheckResult(name, True, cert.describe())
+    if mode != "acme":
+        return CheckResult(name, True, cert.describe())
+    if not ctx.facts.systemd_running:
+        return CheckResult(name, True, _("{cert}; its renewal timer (certbot.timer): cannot check, no systemd here: have cron run `certbot renew` daily").format(cert=cert.describe()))  # fmt: skip
+    if not _timer_active(RENEWAL_TIMER):
+        return CheckResult(name, False, _("{cert}; {timer} is not active: nothing renews it").format(cert=cert.describe(), timer=RENEWAL_TIMER), f"sudo systemctl enable --now {RENEWAL_TIMER}")  # fmt: skip
+    return CheckResult(
+        name, True, _("{cert}; {timer} is active").format(cert=cert.describe(), timer=RENEWAL_TIMER)
+    )
 
 
 def _timer_active(timer: str) -> bool:

@@ -32,6 +32,7 @@ from wizard.verify.status.kernels import kernels_of
 from wizard.verify.status.model import (
     Configured,
     HttpProbe,
+    ServedCertificate,
     Server,
     ServiceStatus,
     Snapshot,
@@ -192,6 +193,8 @@ def take_snapshot(
     snap.findings = findings_of(snap, files, scan.unreadable, hidden - set(live), procs)
     snap.kernels, kernel_findings = kernels_of(answers)
     snap.findings += kernel_findings
+    if http and answers is not None:
+        snap.certificate = served_certificate_of(answers, timeout=http_timeout)
     snap.duration_ms = (time.perf_counter() - t0) * 1000
     return snap
 
@@ -304,6 +307,33 @@ def _server(pid: int, rf: RuntimeFile | None, procs: netstat.Procs, sampler: Sam
     server.kernels = len(kernels)
     server.kernel_pythons = [argv[0] for argv in kernels if argv]
     return server
+
+
+# --------------------------------------------------------------------------- TLS
+
+
+def served_certificate_of(answers: Answers, *, timeout: float = 1.0) -> ServedCertificate | None:
+    """The certificate the configured access method serves (nginx's, or Jupyter's own), as a
+    client on this machine gets it; None when the method serves no TLS. Never raises."""
+    from wizard.plan import access
+    from wizard.probe.certificate import served_certificate
+    from wizard.probe.http import url_host
+
+    try:
+        endpoint = access.chosen(answers).tls_endpoint(answers)
+    except Exception:  # an unknown method: status says so elsewhere
+        return None
+    if endpoint is None:
+        return None
+    host, port, name = endpoint
+    out = ServedCertificate(f"{url_host(host)}:{port}", name)
+    cert = served_certificate(host, port, name, timeout=timeout)
+    if isinstance(cert, str):
+        out.error = cert
+        return out
+    out.names, out.issuer, out.serial = list(cert.names), cert.issuer, cert.serial
+    out.not_after, out.days_left = cert.not_after, round(cert.days_left(), 1)
+    return out
 
 
 # --------------------------------------------------------------------------- HTTP

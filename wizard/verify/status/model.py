@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from wizard.core.i18n import _
 from wizard.probe.sockets import Listener
 
 if TYPE_CHECKING:
@@ -111,6 +112,31 @@ class KernelInfo:
 
 
 @dataclass
+class ServedCertificate:
+    """The certificate the access method's TLS serves, read over TLS from this machine (whoever
+    issued it), or why it could not be read."""
+
+    endpoint: str  # address:port it was read from
+    server_name: str = ""  # the name asked by SNI ("" = none)
+    names: list[str] = field(default_factory=list)
+    issuer: str = ""
+    serial: str = ""
+    not_after: float | None = None  # Unix time
+    days_left: float | None = None
+    error: str | None = None  # why nothing was read
+
+    def describe(self) -> str:
+        if self.error is not None:
+            return f"{self.endpoint}: {self.error}"
+        days = (
+            _("{days} days left").format(days=f"{self.days_left:.0f}")
+            if self.days_left is not None
+            else "?"
+        )
+        return f"{', '.join(self.names) or '(no names)'}, issued by {self.issuer} ({days})"
+
+
+@dataclass
 class Finding:
     code: str
     severity: str  # "error" | "warning"
@@ -130,6 +156,7 @@ class Snapshot:
     findings: list[Finding] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     kernels: list[KernelInfo] = field(default_factory=list)
+    certificate: ServedCertificate | None = None  # None: the access method serves no TLS
 
     @property
     def running(self) -> bool:

@@ -13,7 +13,7 @@ from typing import Any
 
 from wizard.core.i18n import N_, _, ngettext, pad
 from wizard.probe.sockets import Listener
-from wizard.verify.status.model import Server, ServiceStatus, Snapshot
+from wizard.verify.status.model import ServedCertificate, Server, ServiceStatus, Snapshot
 from wizard.verify.status.schema import SCHEMA, SCHEMA_VERSION
 
 
@@ -41,6 +41,7 @@ def to_json(snap: Snapshot, *, show_token: bool = False) -> dict[str, Any]:
         "findings": [dataclasses.asdict(f) for f in snap.findings],
         "notes": list(snap.notes),
         "kernels": [dataclasses.asdict(k) for k in snap.kernels],
+        "certificate": dataclasses.asdict(snap.certificate) if snap.certificate else None,
     }
 
 
@@ -73,6 +74,13 @@ def service_line(svc: ServiceStatus) -> str:
     from wizard.plan.service.base import describe  # here: `status --json` never needs it
 
     return describe(svc.state, status_line=True)
+
+
+def certificate_line(cert: ServedCertificate) -> str:
+    """The served certificate in one line (shared with the screen)."""
+    if cert.error is not None:
+        return _("cannot read it: {error}").format(error=cert.error)
+    return cert.describe()
 
 
 def _service_json(svc: ServiceStatus) -> dict[str, Any]:
@@ -163,6 +171,9 @@ def render_text(snap: Snapshot, *, show_token: bool = False) -> str:
         lines.append(_("  nothing"))
     for x in snap.listeners:
         lines.append(f"  {pad(_addr(x), 24)} {x.describe()}")
+    if snap.certificate is not None:
+        lines += ["", _("Certificate served on {endpoint}:").format(endpoint=snap.certificate.endpoint),
+                  f"  {certificate_line(snap.certificate)}"]  # fmt: skip
     if snap.kernels:
         lines += ["", _("Kernels ({count}):").format(count=len(snap.kernels))]
         for k in snap.kernels:

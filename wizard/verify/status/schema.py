@@ -119,6 +119,21 @@ KERNEL = _obj(
     "a kernelspec the configured JupyterLab offers (read by the server's own path rules)",
 )
 
+CERTIFICATE = _obj(
+    {
+        "endpoint": {**_STR, "description": "address:port the certificate was read from"},
+        "server_name": {**_STR, "description": "the name asked by SNI (empty: none)"},
+        "names": {"type": "array", "items": _STR, "description": "its subjectAltName names"},
+        "issuer": _STR,
+        "serial": {**_STR, "description": "hexadecimal"},
+        "not_after": {**_NNUM, "description": "Unix time it expires"},
+        "days_left": _NNUM,
+        "error": {**_NSTR, "description": "why no certificate was read; null: one was"},
+    },
+    "the certificate the access method's TLS serves (nginx's, or JupyterLab's own), as a "
+    "client on this machine gets it (not verified: whoever issued it)",
+)
+
 SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "title": "jupyter-setup-wizard status --json",
@@ -170,6 +185,10 @@ SCHEMA: dict[str, Any] = {
             "findings": {"type": "array", "items": FINDING},
             "notes": {"type": "array", "items": _STR},
             "kernels": {"type": "array", "items": KERNEL},
+            "certificate": {
+                "anyOf": [CERTIFICATE, {"type": "null"}],
+                "description": "null: the access method serves no TLS (or nothing was probed)",
+            },
         }
     ),
 }

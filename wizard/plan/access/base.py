@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from wizard.core.answers import Answers
 from wizard.core.errors import Problem
+from wizard.core.i18n import _
 from wizard.plan.actions import Action
 from wizard.plan.plan import Plan
 from wizard.probe.facts import Facts
@@ -73,29 +74,29 @@ class AccessInfo:
         terminal keeps last."""
         out = []
         if self.ssh_command:  # on a line of its own: copied whole, never wrapped mid-way
-            out += ["On your computer, run:", f"  {self.ssh_command}"]
+            out += [_("On your computer, run:"), f"  {self.ssh_command}"]
         url = self.browser_url or (self.urls[0].url if self.urls else "")
         if url:
-            out.append(f"{'Then open' if out else 'Open'}:  {url}")
+            out.append((_("Then open:  {url}") if out else _("Open:  {url}")).format(url=url))
         return "\n".join(out)
 
     def render(self) -> str:
         out = [self.headline]
         if self.ssh_command:
-            out += ["", "On your own computer, run:", f"  {self.ssh_command}"]
-            out += ["In the background instead:", f"  {self.ssh_background}"]
+            out += ["", _("On your own computer, run:"), f"  {self.ssh_command}"]
+            out += [_("In the background instead:"), f"  {self.ssh_background}"]
             out += [
-                "Or add this to ~/.ssh/config there:",
+                _("Or add this to ~/.ssh/config there:"),
                 *(f"  {x}" for x in self.ssh_config.splitlines()),
             ]
         if self.urls:
-            out += ["", "URLs:", *(f"  {u}" for u in self.urls)]
+            out += ["", _("URLs:"), *(f"  {u}" for u in self.urls)]
         if self.browser_url:
-            out += ["", f"Then open: {self.browser_url}"]
+            out += ["", _("Then open: {url}").format(url=self.browser_url)]
         if self.steps:
-            out += ["", "Steps:", *(f"  {i}. {s}" for i, s in enumerate(self.steps, 1))]
+            out += ["", _("Steps:"), *(f"  {i}. {s}" for i, s in enumerate(self.steps, 1))]
         if self.limits:
-            out += ["", "Limits:", *(f"  - {x}" for x in self.limits)]
+            out += ["", _("Limits:"), *(f"  - {x}" for x in self.limits)]
         if self.warnings:
             out += ["", *(f"! {w}" for w in self.warnings)]
         return "\n".join(out) + "\n"

@@ -9,7 +9,7 @@ from typing import Any
 from wizard.core.answers import Answers
 from wizard.core.errors import Problem
 from wizard.core.fileops import owner_for_new
-from wizard.core.i18n import _
+from wizard.core.i18n import N_, _
 from wizard.plan.access.base import AccessInfo, AccessUrl, Binding, DoctorCheck, MethodBase, Tls
 from wizard.plan.access.shared import (
     certificate_check,
@@ -79,7 +79,7 @@ def direct_urls(answers: Answers, facts: Facts) -> list[AccessUrl]:
 
 class Direct(MethodBase):
     name = "direct"
-    label = "Direct: browse to this machine's address and port"
+    label = N_("Direct: browse to this machine's address and port")
     summary = "browse to this machine's own addresses; Jupyter serves TLS itself if given a pair"
     fields = ("self_signed", "certfile", "keyfile", "tls", "acme_email", "acme_domains",
               "acme_server", "acme_config_dir", "http_port", "install_certbot")  # fmt: skip

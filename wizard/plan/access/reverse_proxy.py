@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from wizard.core.answers import Answers
 from wizard.core.errors import InputError, Problem
-from wizard.core.i18n import _
+from wizard.core.i18n import N_, _
 from wizard.plan.access.acme import acme_spec
 from wizard.plan.access.base import (
     AccessInfo,
@@ -174,7 +174,7 @@ def check_websocket(ctx: CheckContext) -> CheckResult:
 
 class ReverseProxy(MethodBase):
     name = "reverse-proxy"
-    label = "Behind a reverse proxy (nginx with TLS)"
+    label = N_("Behind a reverse proxy (nginx with TLS)")
     summary = "nginx serves HTTPS (optionally basic auth) in front of a loopback Jupyter"
     fields = ("server_name", "https_port", "listen_ip", "self_signed", "certfile", "keyfile",
               "tls", "acme_email", "acme_domains", "acme_server", "acme_config_dir", "http_port",

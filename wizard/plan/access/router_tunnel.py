@@ -7,7 +7,7 @@ import socket
 
 from wizard.core.answers import Answers
 from wizard.core.errors import Problem
-from wizard.core.i18n import _
+from wizard.core.i18n import N_, _
 from wizard.plan.access.base import AccessInfo, AccessUrl, Binding, MethodBase
 from wizard.plan.access.shared import classify, url_host
 from wizard.plan.plan import Plan
@@ -36,7 +36,7 @@ def lan_target(answers: Answers, facts: Facts) -> str | None:
 
 class RouterTunnel(MethodBase):
     name = "router-tunnel"
-    label = "Through a router / port forward"
+    label = N_("Through a router / port forward")
     summary = (
         "a router-side tunnel (e.g. DDNSTO) or port mapping points at this machine's LAN address"
     )

@@ -37,30 +37,36 @@ def classify(address: str) -> tuple[str, str]:
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
-        return "name", "a DNS name: reachable wherever it resolves and the server answers"
+        return "name", _("a DNS name: reachable wherever it resolves and the server answers")
     if ip.is_loopback:
         return (
             "loopback",
-            "only programs on this server itself; from your computer use an SSH tunnel",
+            _("only programs on this server itself; from your computer use an SSH tunnel"),
         )
     if ip.is_link_local:
         return (
             "link-local",
-            "only from a computer on the same network segment, and it can change; not for bookmarks",
+            _(
+                "only from a computer on the same network segment, and it can change; not for bookmarks"
+            ),
         )
     if any(ip.version == n.version and ip in n for n in _PRIVATE):
         return (
             "private LAN",
-            "reachable from the same local network (or a VPN into it), not from the internet",
+            _("reachable from the same local network (or a VPN into it), not from the internet"),
         )
     if ip.version == 6:
         return (
             "IPv6",
-            "a global IPv6 address: reachable from any IPv6 client on the internet unless a firewall blocks it",
+            _(
+                "a global IPv6 address: reachable from any IPv6 client on the internet unless a firewall blocks it"
+            ),
         )
     return (
         "public",
-        "reachable from the whole internet unless a firewall blocks it: anyone can try the password",
+        _(
+            "reachable from the whole internet unless a firewall blocks it: anyone can try the password"
+        ),
     )
 
 

@@ -8,7 +8,7 @@ import socket
 
 from wizard.core.answers import Answers
 from wizard.core.errors import InputError, Problem
-from wizard.core.i18n import _
+from wizard.core.i18n import N_, _
 from wizard.plan.access.base import (
     AccessInfo,
     AccessUrl,
@@ -51,7 +51,7 @@ def _no_firewall_check(ctx: CheckContext) -> CheckResult:
 
 class SshTunnel(MethodBase):
     name = "ssh-tunnel"
-    label = "SSH tunnel (safest: nothing beyond loopback)"
+    label = N_("SSH tunnel (safest: nothing beyond loopback)")
     summary = "Jupyter stays on loopback; an `ssh -L` command on your computer reaches it"
     fields = ("local_port", "ssh_user", "ssh_host", "ssh_port")
     needs_password = False
@@ -102,11 +102,15 @@ class SshTunnel(MethodBase):
         warnings = []
         if not known:
             warnings.append(
-                f"not in an SSH session: {host} is this machine's name; use the address you reach it by"
+                _(
+                    "not in an SSH session: {host} is this machine's name; use the address you reach it by"
+                ).format(host=host)
             )
         return AccessInfo(
             method=self.name,
-            headline=f"JupyterLab listens on {url_host(net.ip)}:{net.port} (loopback only); reach it through an SSH tunnel.",
+            headline=_(
+                "JupyterLab listens on {host}:{port} (loopback only); reach it through an SSH tunnel."
+            ).format(host=url_host(net.ip), port=net.port),
             browser_url=f"{scheme}://localhost:{local}{net.base_url}lab",
             ssh_command=cmd,
             ssh_background=bg,

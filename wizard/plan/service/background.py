@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import psutil
 
 from wizard.core.errors import Problem
-from wizard.core.i18n import _
+from wizard.core.i18n import N_, _
 from wizard.core.paths import checked, log_dir, private_dir, state_dir
 from wizard.plan.actions import WriteFile
 from wizard.plan.plan import Note
@@ -63,7 +63,7 @@ class BackgroundManager:
     """JupyterLab detached from the wizard: own session, log under the log dir, a pid file."""
 
     kind: ClassVar[str] = "background"
-    label: ClassVar[str] = "Background process (no systemd; stops at reboot)"
+    label: ClassVar[str] = N_("Background process (no systemd; stops at reboot)")
     needs_reload: ClassVar[bool] = False
     needs_root: ClassVar[bool] = False
     supports_boot: ClassVar[bool] = False

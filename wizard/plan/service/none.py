@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from wizard.core.errors import Problem
-from wizard.core.i18n import _
+from wizard.core.i18n import N_, _
 from wizard.plan.service.base import Installation, Launch, ServiceError, ServiceState
 
 if TYPE_CHECKING:
@@ -19,7 +19,7 @@ class NoManager:
     """manager = "none": the person starts jupyter-lab themselves."""
 
     kind: ClassVar[str] = "none"
-    label: ClassVar[str] = "None: I start jupyter-lab myself"
+    label: ClassVar[str] = N_("None: I start jupyter-lab myself")
     needs_reload: ClassVar[bool] = False
     needs_root: ClassVar[bool] = False
     supports_boot: ClassVar[bool] = False

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from wizard.core.errors import Problem
-from wizard.core.i18n import _
+from wizard.core.i18n import N_, _
 from wizard.plan.plan import Note
 from wizard.plan.service.base import Installation, Launch, ServiceError, ServiceState
 from wizard.plan.service.systemd_actions import EnableLinger, InstallUnit, VerifyUnit
@@ -244,7 +244,7 @@ class SystemdManager:
 class SystemUnit(SystemdManager):
     kind = "systemd-system"
     needs_root = True
-    label = "systemd system service (starts at boot; needs root)"
+    label = N_("systemd system service (starts at boot; needs root)")
     scope = "system"
     may_run_as_other_user = True
 
@@ -264,7 +264,7 @@ class SystemUnit(SystemdManager):
 class UserUnit(SystemdManager):
     kind = "systemd-user"
     needs_root = False
-    label = "systemd user service (runs while you are logged in, or with linger)"
+    label = N_("systemd user service (runs while you are logged in, or with linger)")
     scope = "user"
     may_run_as_other_user = False
 

@@ -39,3 +39,34 @@ def test_only_a_link_failure_the_written_config_causes_rolls_back(tmp_path: Path
 
     unknown = _gate(cfg, None).look()  # nothing to compare with: said, never a rollback
     assert unknown.ok and "maybe before too: jupyterlab" in unknown.reason, unknown.reason
+
+
+def test_a_killed_wizard_leaves_no_trial_server_behind(tmp_path: Path) -> None:
+    """The trial start's jupyter-lab runs in a session of its own; when the wizard is killed
+    in the middle of it (kill -9, a crash), it goes too."""
+    import os
+    import time
+
+    from wizard.plan.steps.config_check import TrialStart
+
+    lab = str(Path(shared_jlab_python()).parent / "jupyter-lab")
+    pid_file = tmp_path / "trial-pid"
+    wizard = os.fork()
+    if wizard == 0:  # the wizard, killed while its trial server starts
+        trial = TrialStart(lab, str(tmp_path), run_as=None, cwd="/", after=[])
+        trial.begin()
+        assert trial._proc is not None
+        pid_file.write_text(str(trial._proc.pid))
+        time.sleep(1)
+        os._exit(9)
+    os.waitpid(wizard, 0)
+    server = int(pid_file.read_text())
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        try:
+            os.kill(server, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.2)
+    os.kill(server, 9)
+    raise AssertionError(f"the trial server {server} outlived the wizard")

@@ -8,14 +8,17 @@ start of jupyter-lab on a free loopback port, since nothing else would start it.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import hashlib
 import json
 import os
 import re
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -431,6 +434,17 @@ class ConfigGate(Poll):
         )
 
 
+_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None
+_PR_SET_PDEATHSIG = 1
+
+
+def _dies_with_us() -> None:
+    """In the trial server's child, before exec (after it took its user's ids, which would
+    clear it): SIGTERM when the wizard dies, so a killed wizard leaves no server behind."""
+    if _LIBC is not None:
+        _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 class TrialStart(Poll):
     """Service manager `none`: nothing else starts Jupyter, so start the real jupyter-lab once,
     with the written config, on a free loopback port (a private runtime dir, so status never
@@ -484,7 +498,7 @@ class TrialStart(Poll):
         with open(Path(self._dir) / "log", "wb") as log:
             self._proc = subprocess.Popen(
                 argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                env=env, start_new_session=True, **kwargs,
+                env=env, start_new_session=True, preexec_fn=_dies_with_us, **kwargs,
             )  # fmt: skip
 
     def look(self) -> Look:

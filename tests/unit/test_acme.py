@@ -148,7 +148,6 @@ def test_consent_without_apt_get_is_refused(
     assert "cannot be installed here (this system has no apt-get)" in p.message
 
 
-@pytest.mark.skipif(shutil.which("certbot") is None, reason="needs certbot on PATH")
 def test_consent_when_certbot_is_there_installs_nothing(tmp_path: Path) -> None:
     answers = direct_acme(tmp_path, install_certbot=True)
     assert acme.install_certbot(answers) == []

@@ -109,3 +109,12 @@ def owner_of(program: Path) -> RunAs | None:
             ).format(program=program, names=names)
         )
     return RunAs.of_uid(uids.pop()) if uids else None
+
+
+def as_its_owner(program: str, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """subprocess.run keyword arguments that run `program` as owner_of says (with `env`,
+    default ours, made that user's); as ourselves: just `env`. UnsafePath as owner_of."""
+    who = owner_of(Path(program))
+    if who is None:
+        return {"env": None if env is None else dict(env)}
+    return {"env": who.env(env), **who.popen_kwargs()}

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wizard.core.fileops import UnsafePath
-from wizard.core.run_as import owner_of
+from wizard.core.run_as import as_its_owner
 
 
 def find_uv() -> str | None:
@@ -113,15 +113,13 @@ def read_pip_config(python: str, env: dict[str, str] | None = None) -> PipConfig
     An interpreter without pip is asked through the wizard's own pip: the same files apply."""
     for interp in dict.fromkeys([python, sys.executable]):
         try:
-            who = owner_of(Path(interp))  # as root: never another user's pip as root
             out = subprocess.run(
                 [interp, "-m", "pip", "config", "list"],
                 capture_output=True,
                 text=True,
                 timeout=30,
                 stdin=subprocess.DEVNULL,
-                env=who.env(env) if who else env,
-                **(who.popen_kwargs() if who else {}),
+                **as_its_owner(interp, env),  # as root: never another user's pip as root
             )
         except (OSError, subprocess.TimeoutExpired, UnsafePath):
             continue

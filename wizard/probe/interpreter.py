@@ -15,7 +15,7 @@ from typing import Any
 from wizard.core.errors import InputError
 from wizard.core.fileops import UnsafePath
 from wizard.core.i18n import _
-from wizard.core.run_as import owner_of
+from wizard.core.run_as import as_its_owner
 
 _SCRIPT = r"""
 import json, os, sys, sysconfig
@@ -147,7 +147,6 @@ def run_json_script(python: str, script: str, *, timeout: float) -> dict[str, An
     Raises OSError, subprocess.SubprocessError or ValueError when the interpreter does not
     run or answers something else (UnsafePath: when no one user may be trusted to run it).
     """
-    as_user = owner_of(Path(python))
     out = subprocess.run(
         [python, "-I", "-c", script],
         capture_output=True,
@@ -155,7 +154,7 @@ def run_json_script(python: str, script: str, *, timeout: float) -> dict[str, An
         timeout=timeout,
         stdin=subprocess.DEVNULL,
         check=True,
-        **({"env": as_user.env(), **as_user.popen_kwargs()} if as_user else {}),
+        **as_its_owner(python),
     ).stdout
     lines = out.strip().splitlines()
     data = json.loads(lines[-1]) if lines else None

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from wizard.core.fileops import foreign_component, make_dirs, strict
 from wizard.core.i18n import _
-from wizard.core.run_as import RunAs, owner_of
+from wizard.core.run_as import RunAs, as_its_owner, owner_of
 from wizard.plan.actions import Action, ApplyContext, run_streaming
 from wizard.plan.effects import VenvEffect, sha256
 from wizard.plan.steps.installer import PackageSource
@@ -115,7 +115,6 @@ _SNAPSHOT = (
 def installed_packages(python: str) -> dict[str, str]:
     """Normalised distribution name -> version, as that interpreter sees them (run as root: as
     the user who could change it, see owner_of)."""
-    as_user = owner_of(Path(python))
     out = subprocess.run(
         [python, "-I", "-c", _SNAPSHOT],
         capture_output=True,
@@ -123,7 +122,7 @@ def installed_packages(python: str) -> dict[str, str]:
         timeout=60,
         stdin=subprocess.DEVNULL,
         check=True,
-        **({"env": as_user.env(), **as_user.popen_kwargs()} if as_user else {}),
+        **as_its_owner(python),
     ).stdout
     raw: dict[str, str] = json.loads(out)
     return {re.sub(r"[-_.]+", "-", k).lower(): v for k, v in raw.items()}

@@ -15,7 +15,7 @@ from wizard.core.answers import Answers, dump_answers, parse_answers
 from wizard.plan.actions import ApplyContext, WriteFile
 from wizard.plan.effects import PackagesEffect
 from wizard.plan.plan import Plan
-from wizard.plan.steps import install, language_pack
+from wizard.plan.steps import install, install_actions, language_pack
 from wizard.plan.steps.install_actions import CreateVenv, InstallSpec, PipInstall, UvInstall
 from wizard.plan.steps.language_pack import PLUGIN, InstallLanguagePack
 from wizard.probe.facts import Facts, probe
@@ -230,7 +230,7 @@ def test_the_install_is_journaled_for_a_later_rollback(
     seen = iter(
         [{"jupyterlab": "4.2.5"}, {"jupyterlab": "4.2.5", "jupyterlab-language-pack-zh-cn": "4.5"}]
     )
-    monkeypatch.setattr(language_pack, "installed_packages", lambda python: next(seen))
+    monkeypatch.setattr(install_actions, "installed_packages", lambda python: next(seen))
     ran: list[list[str]] = []
     monkeypatch.setattr(pack.installer, "install", lambda ctx: ran.append(["install"]))
     monkeypatch.setattr(

@@ -21,7 +21,7 @@ from wizard.core.fileops import foreign_component, make_dirs, strict
 from wizard.core.i18n import _
 from wizard.core.run_as import RunAs, as_its_owner, owner_of
 from wizard.plan.actions import Action, ApplyContext, run_streaming
-from wizard.plan.effects import VenvEffect, sha256
+from wizard.plan.effects import PackagesEffect, VenvEffect, sha256
 from wizard.plan.steps.installer import PackageSource
 from wizard.plan.steps.pip_output import PipProgress, explain_pip_failure, pip_progress
 from wizard.plan.steps.uv_output import explain_uv_failure, uv_progress
@@ -286,6 +286,23 @@ class PipInstall(Action):
             raise
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+
+    def install_journaled(self, ctx: ApplyContext) -> None:
+        """install() into an existing environment, journaled for a later rollback: the
+        packages as they were before pip runs (a crash mid-install can still be undone), then
+        what it added and changed."""
+        before = installed_packages(self.python)
+        self._before = before
+        ctx.journal.record(PackagesEffect(python=self.python, before=before))
+        self.install(ctx)
+        after = installed_packages(self.python)
+        ctx.journal.record(
+            PackagesEffect(
+                python=self.python,
+                added=sorted(set(after) - set(before)),
+                changed={n: v for n, v in before.items() if after.get(n) != v},
+            )
+        )
 
     def runner(self) -> RunAs | None:
         """Whom the installer runs as, asked just before it runs (as root: the environment's

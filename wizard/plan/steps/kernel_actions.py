@@ -51,18 +51,7 @@ class InstallIpykernel(PipInstall):
         )
 
     def apply(self, ctx: ApplyContext) -> None:
-        before = installed_packages(self.python)
-        self._before = before
-        ctx.journal.record(PackagesEffect(python=self.python, before=before))  # before pip runs
-        self.install(ctx)
-        after = installed_packages(self.python)
-        ctx.journal.record(
-            PackagesEffect(
-                python=self.python,
-                added=sorted(set(after) - set(before)),
-                changed={n: v for n, v in before.items() if after.get(n) != v},
-            )
-        )
+        self.install_journaled(ctx)
         try:
             run_streaming(self.check_argv(), ctx, env=None, timeout=120, as_user=self.runner())
         except RuntimeError as exc:

@@ -26,9 +26,8 @@ from wizard.core.fileops import UnsafePath, read_file
 from wizard.core.i18n import _
 from wizard.core.run_as import RunAs
 from wizard.plan.actions import Action, ApplyContext, WriteFile, run_streaming
-from wizard.plan.effects import PackagesEffect
 from wizard.plan.plan import Plan
-from wizard.plan.steps.install_actions import InstallSpec, PipInstall, installed_packages
+from wizard.plan.steps.install_actions import InstallSpec, PipInstall
 from wizard.plan.steps.install_actions import install_action as installer_action
 from wizard.probe.interpreter import Interpreter
 from wizard.probe.jupyter_config import json_with_changes, render_json
@@ -252,20 +251,10 @@ class InstallLanguagePack(Action):
         return out
 
     def apply(self, ctx: ApplyContext) -> None:
-        before = None if self.spec.fresh else installed_packages(self.spec.python)
-        self.installer._before = before
-        if before is not None:  # before pip runs: a rollback after a crash mid-install too
-            ctx.journal.record(PackagesEffect(python=self.spec.python, before=before))
-        self.installer.install(ctx)
-        if before is not None:
-            after = installed_packages(self.spec.python)
-            ctx.journal.record(
-                PackagesEffect(
-                    python=self.spec.python,
-                    added=sorted(set(after) - set(before)),
-                    changed={n: v for n, v in before.items() if after.get(n) != v},
-                )
-            )
+        if self.spec.fresh:  # into a venv this plan made: the venv goes on rollback
+            self.installer.install(ctx)
+        else:
+            self.installer.install_journaled(ctx)
         try:
             run_streaming(
                 self.check_argv(), ctx, env=None, timeout=120, as_user=self.installer.runner()

@@ -182,7 +182,11 @@ def test_an_environment_without_ipykernel_needs_the_install(
 
     bare = env("/e/bin/python")
     managed = env(
-        "/usr/bin/python3", "system", pip_ok=False, why_not="externally managed (PEP 668)"
+        "/usr/bin/python3",
+        "system",
+        pip_ok=False,
+        why_not="externally managed (PEP 668)",
+        externally_managed=True,
     )
     facts = Facts(interpreter=None, config_dir="", euid=os.geteuid(), kernels=_facts(tmp_path, []))
     monkeypatch.setattr(kernels, "described", lambda python: bare)

@@ -227,21 +227,27 @@ def _json_tables(raw: bytes, source: str) -> dict[str, Any]:
         seen: dict[str, Any] = {}
         for key, value in pairs:
             if key in seen:
-                raise ValueError(f"{key!r} is given twice")
+                raise ValueError(_("{key!r} is given twice").format(key=key))
             seen[key] = value
         return seen
 
     def no_constant(name: str) -> Any:
-        raise ValueError(f"{name} is not an answer")
+        raise ValueError(_("{name} is not an answer").format(name=name))
 
     try:
         data = json.loads(raw.decode("utf-8"), object_pairs_hook=no_twice,
                           parse_constant=no_constant)  # fmt: skip
         json.dumps(data, ensure_ascii=False).encode("utf-8")  # a lone surrogate fails here
     except (UnicodeError, ValueError) as exc:
-        raise InputError(f"answers file {source} is not valid JSON: {exc}") from exc
+        raise InputError(
+            _("answers file {source} is not valid JSON: {error}").format(source=source, error=exc)
+        ) from exc
     if not isinstance(data, dict):
-        raise InputError(f"answers file {source}: a JSON object of tables, not {data!r:.40}")
+        raise InputError(
+            _("answers file {source}: a JSON object of tables, not {value}").format(
+                source=source, value=f"{data!r:.40}"
+            )
+        )
     return data
 
 

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from wizard.core.errors import WizardError
+from wizard.core.i18n import _
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
 
@@ -60,8 +61,10 @@ def open_dir(path: Path) -> int:
             if uid != 0:
                 if owner not in (0, uid):
                     raise UnsafePath(
-                        f"{walked} belongs to uid {uid} but lies inside a directory of uid "
-                        f"{owner}: refusing to work through two users' directories as root"
+                        _(
+                            "{path} belongs to uid {uid} but lies inside a directory of uid "
+                            "{owner}: refusing to work through two users' directories as root"
+                        ).format(path=walked, uid=uid, owner=owner)
                     )
                 owner = uid
         return fd
@@ -88,9 +91,11 @@ def _is_link(name: str, dir_fd: int) -> bool:
 
 def _link_refused(path: Path) -> UnsafePath:
     return UnsafePath(
-        f"{path} is a symbolic link: as root the wizard does not follow links where it reads "
-        "and writes (another user could point them anywhere); use the real path "
-        f"{os.path.realpath(path)}, or remove the link"
+        _(
+            "{path} is a symbolic link: as root the wizard does not follow links where it reads "
+            "and writes (another user could point them anywhere); use the real path "
+            "{real}, or remove the link"
+        ).format(path=path, real=os.path.realpath(path))
     )
 
 
@@ -134,8 +139,11 @@ def read_file(path: Path, *, limit: int = 64 * 1024 * 1024) -> bytes | None:
     st = os.fstat(fd)
     if not stat.S_ISREG(st.st_mode) or st.st_size > limit:
         os.close(fd)
-        what = "is too large" if stat.S_ISREG(st.st_mode) else "exists but is not a regular file"
-        raise UnsafePath(f"{path} {what}; move it away")
+        if stat.S_ISREG(st.st_mode):
+            raise UnsafePath(_("{path} is too large; move it away").format(path=path))
+        raise UnsafePath(
+            _("{path} exists but is not a regular file; move it away").format(path=path)
+        )
     with os.fdopen(fd, "rb") as fh:
         return fh.read(limit + 1)
 

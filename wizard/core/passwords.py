@@ -10,6 +10,7 @@ import argon2
 import bcrypt
 
 from wizard.core.grammar import CONTROL
+from wizard.core.i18n import _
 
 # The parameters of jupyter_server.auth.passwd(), so our hashes look exactly like Jupyter's.
 _HASHER = argon2.PasswordHasher(memory_cost=10240, time_cost=10, parallelism=8)
@@ -65,13 +66,13 @@ def is_jupyter_hash(hashed: str) -> bool:
 def strength_hint(password: str) -> str | None:
     """A short hint about a weak password, or None when it looks reasonable."""
     if len(password) < MIN_LENGTH:
-        return f"shorter than {MIN_LENGTH} characters"
+        return _("shorter than {n} characters").format(n=MIN_LENGTH)
     kinds = sum(
         any(test(c) for c in password)
         for test in (str.islower, str.isupper, str.isdigit, lambda c: not c.isalnum())
     )
     if len(password) < 12 and kinds < 3:
-        return "short and uses few kinds of characters; a longer passphrase is stronger"
+        return _("short and uses few kinds of characters; a longer passphrase is stronger")
     return None
 
 
@@ -79,6 +80,6 @@ def htpasswd_line(user: str, password: str) -> str:
     """One line of an htpasswd file for nginx basic auth (bcrypt, which nginx accepts via crypt)."""
     if not user or ":" in user or CONTROL.search(user + password):
         # a newline would add a second user with this password
-        raise ValueError("user must be non-empty, without ':' or control characters")
+        raise ValueError(_("user must be non-empty, without ':' or control characters"))
     hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=12)).decode()
     return f"{user}:{hashed}"

@@ -17,6 +17,7 @@ from pathlib import Path
 import platformdirs
 
 from wizard.core.errors import WizardError
+from wizard.core.i18n import _
 
 APP_NAME = "jupyter-setup-wizard"
 SYSTEM_STATE_DIR = Path("/var/lib") / APP_NAME
@@ -62,12 +63,18 @@ def checked(path: Path) -> Path:
             except FileNotFoundError:
                 continue
             except OSError as exc:
-                raise UnsafeStateDir(f"state dir {path}: cannot check {p}: {exc.strerror}") from exc
+                raise UnsafeStateDir(
+                    _("state dir {path}: cannot check {item}: {error}").format(
+                        path=path, item=p, error=exc.strerror
+                    )
+                ) from exc
             if st.st_uid not in trusted:
                 raise UnsafeStateDir(
-                    f"state dir {path}: {p} belongs to uid {st.st_uid}, not to you or root; "
-                    "refusing to use it (another user could plant journals there). "
-                    "Move it away, or run without sudo -E / a kept HOME."
+                    _(
+                        "state dir {path}: {item} belongs to uid {uid}, not to you or root; "
+                        "refusing to use it (another user could plant journals there). "
+                        "Move it away, or run without sudo -E / a kept HOME."
+                    ).format(path=path, item=p, uid=st.st_uid)
                 )
             writable_by_others = st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
             if (
@@ -76,8 +83,10 @@ def checked(path: Path) -> Path:
                 and not st.st_mode & stat.S_ISVTX
             ):
                 raise UnsafeStateDir(
-                    f"state dir {path}: {p} is writable by others (mode "
-                    f"{stat.S_IMODE(st.st_mode):04o}); refusing to use it"
+                    _(
+                        "state dir {path}: {item} is writable by others (mode {mode}); "
+                        "refusing to use it"
+                    ).format(path=path, item=p, mode=f"{stat.S_IMODE(st.st_mode):04o}")
                 )
     return path
 

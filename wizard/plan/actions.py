@@ -271,7 +271,7 @@ def run_streaming(
     finally:
         timer.cancel()
     if ctx.cancelled.is_set():
-        raise Cancelled(f"cancelled: {shlex.join(argv)}")
+        raise Cancelled(_("cancelled: {command}").format(command=shlex.join(argv)))
     if timed_out.is_set():
         raise RuntimeError(
             _("{items} did not finish within {timeout:.0f} s").format(
@@ -280,9 +280,10 @@ def run_streaming(
         )
     if rc != 0:
         last = "\n".join(tail[-5:])
-        raise RuntimeError(
-            f"{shlex.join(argv)} exited with status {rc}" + (f":\n{last}" if last else "")
+        failed = _("{command} exited with status {status}").format(
+            command=shlex.join(argv), status=rc
         )
+        raise RuntimeError(f"{failed}:\n{last}" if last else failed)
 
 
 def _kill_on_cancel(proc: subprocess.Popen[str], cancelled: threading.Event) -> None:
@@ -357,7 +358,7 @@ class Poll(Action):
         """Called once before the first look (a subclass notes where it starts from)."""
 
     def succeeded(self, look: Look, elapsed: float) -> str:
-        return f"ok: {self.description}"
+        return _("ok: {description}").format(description=self.description)
 
     def failed(self, look: Look) -> Exception:
         return RuntimeError(_("health check failed: {reason}").format(reason=look.reason))
@@ -373,4 +374,4 @@ class Poll(Action):
             if seen.fatal or time.monotonic() - t0 >= self.timeout:
                 raise self.failed(seen)
             if ctx.cancelled.wait(self.interval):
-                raise Cancelled(f"cancelled: {self.description}")
+                raise Cancelled(_("cancelled: {command}").format(command=self.description))

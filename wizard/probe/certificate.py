@@ -62,10 +62,12 @@ def served_certificate(
     except (OSError, ValueError) as exc:
         return _("no TLS answer on {host}:{port}: {exc}").format(host=host, port=port, exc=exc)
     if not der:
-        return f"{host}:{port} sent no certificate"
+        return _("{host}:{port} sent no certificate").format(host=host, port=port)
     where = f"{host}:{port}"
     cert = _parsed(der, where)
-    return cert if cert is not None else f"{where} sent a certificate openssl cannot read"
+    if cert is None:
+        return _("{where} sent a certificate openssl cannot read").format(where=where)
+    return cert
 
 
 _PARSED: dict[bytes, Certificate | None] = {}  # status looks every second: parse a DER once

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wizard.core.errors import WizardError
+from wizard.core.i18n import _
 from wizard.core.run_as import RunAs
 
 # The traits compared and shown, as "Class.trait" (the hash and the token never leave the
@@ -296,6 +297,10 @@ def load_many(
         return [loader.load(r, timeout=timeout) for r in requests]
 
 
+def _could_not_load(python: str, why: str) -> str:
+    return _("{python} could not load Jupyter's config ({why})").format(python=python, why=why)
+
+
 class Loader:
     """The loader script kept running for many loads (each a fresh forked child)."""
 
@@ -319,7 +324,11 @@ class Loader:
                 **kwargs,
             )
         except OSError as exc:
-            raise ConfigCheckError(f"{python} could not be run to load the config: {exc}") from exc
+            raise ConfigCheckError(
+                _("{python} could not be run to load the config: {error}").format(
+                    python=python, error=exc
+                )
+            ) from exc
         self._stderr: list[str] = []
         # stderr drained aside (Jupyter's log lines), so a chatty load never blocks the pipe.
         self._drain = threading.Thread(target=self._read_stderr, daemon=True)
@@ -345,19 +354,15 @@ class Loader:
         try:
             data = json.loads(answer)
             if "fatal" in data:
-                raise ConfigCheckError(
-                    f"{self.python} could not load Jupyter's config ({data['fatal']})"
-                )
+                raise ConfigCheckError(_could_not_load(self.python, data["fatal"]))
         except ValueError:
             self.close()
             tail = [s.strip() for s in self._stderr[-1:]] or [
-                "no output"
+                _("no output")
                 if answer or self._proc.poll() is not None
-                else f"no answer in {timeout:.0f} s"
+                else _("no answer in {timeout:.0f} s").format(timeout=timeout)
             ]
-            raise ConfigCheckError(
-                f"{self.python} could not load Jupyter's config ({tail[0]})"
-            ) from None
+            raise ConfigCheckError(_could_not_load(self.python, tail[0])) from None
         return Effective(
             values=data.get("values", {}),
             loaded=[(p, list(k)) for p, k in data.get("loaded", [])],

@@ -18,6 +18,7 @@ from pathlib import Path
 import platformdirs
 
 from wizard.core.fileops import UnsafePath, read_text
+from wizard.core.i18n import _
 from wizard.core.paths import APP_NAME
 from wizard.probe import person
 from wizard.probe.interpreter import Interpreter, inspect_interpreter, run_json_script
@@ -44,6 +45,7 @@ class Environment:
     why_not: str = ""  # when not pip_ok: why, and the way forward
     source: str = ""  # where it was found: "this wizard", "PATH", "home", "conda", ...
     ipykernel_version: str | None = None  # what a kernel of this environment needs
+    externally_managed: bool = False  # PEP 668: the system's package manager owns it
 
     @property
     def jupyter_lab_bin(self) -> str:
@@ -52,9 +54,11 @@ class Environment:
     def label(self) -> str:
         """One line for a list: path, versions, kind, and whether pip may install."""
         lab = (
-            f"JupyterLab {self.jupyterlab_version}" if self.jupyterlab_version else "no JupyterLab"
+            f"JupyterLab {self.jupyterlab_version}"
+            if self.jupyterlab_version
+            else _("no JupyterLab")
         )
-        pip = "" if self.pip_ok else "  (pip: no)"
+        pip = "" if self.pip_ok else "  " + _("(pip: no)")
         return f"{self.python}  Python {self.python_version}  {self.kind}  {lab}{pip}"
 
 
@@ -131,15 +135,17 @@ def describe_env_dir(prefix: Path, source: str = "") -> Environment | None:
     version = _version_or_blank(version)
     why = ""
     if not python.exists():
-        why = f"{python} does not run (the Python it was made from is gone); create a new venv"
+        why = _(
+            "{python} does not run (the Python it was made from is gone); create a new venv"
+        ).format(python=python)
     elif kind == "pipx":
-        why = "a pipx app's environment: pipx may replace it; use a dedicated venv instead"
+        why = _("a pipx app's environment: pipx may replace it; use a dedicated venv instead")
     elif kind == "uv" and "tools" in prefix.parts:
-        why = "a uv tool's environment: uv may replace it; use a dedicated venv instead"
+        why = _("a uv tool's environment: uv may replace it; use a dedicated venv instead")
     elif not any((sp / "pip").is_dir() for sp in site):
-        why = "has no pip (e.g. made by uv without --seed); create a dedicated venv instead"
+        why = _("has no pip (e.g. made by uv without --seed); create a dedicated venv instead")
     elif site and not os.access(site[0], os.W_OK):
-        why = f"{site[0]} is not writable by this user"
+        why = _("{path} is not writable by this user").format(path=site[0])
     return Environment(
         python=str(python),
         python_version=version or "?",
@@ -173,12 +179,12 @@ def from_interpreter(
     kind = "conda" if interp.is_conda else "venv" if interp.is_venv else "system"
     why = ""
     if interp.externally_managed:
-        why = (
+        why = _(
             "externally managed by the system (PEP 668): pip refuses to install here; "
             "create a dedicated venv (install.action = create-venv)"
         )
     elif not interp.has_pip:
-        why = "has no pip; create a dedicated venv (install.action = create-venv)"
+        why = _("has no pip; create a dedicated venv (install.action = create-venv)")
     return Environment(
         python=interp.executable,
         python_version=interp.python_version,
@@ -189,6 +195,7 @@ def from_interpreter(
         why_not=why,
         source=source,
         ipykernel_version=ipykernel or interp.versions.get("ipykernel"),
+        externally_managed=interp.externally_managed,
     )
 
 

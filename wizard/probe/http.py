@@ -16,6 +16,8 @@ import time
 import urllib.parse
 from dataclasses import dataclass, field
 
+from wizard.core.i18n import _
+
 
 @dataclass
 class HttpAnswer:
@@ -124,7 +126,9 @@ def jupyter_login(
         first = request(scheme, host, port, f"{base_url}login", host_header=host_header,
                         headers=extra, timeout=timeout)  # fmt: skip
         if first.status != 200 or "_xsrf" not in first.cookies:
-            return f"GET {base_url}login answered {first.status}"
+            return _("GET {path} answered {status}").format(
+                path=f"{base_url}login", status=first.status
+            )
         cookies = dict(first.cookies)
         form = urllib.parse.urlencode(
             {"password": password, "_xsrf": cookies["_xsrf"], "next": f"{base_url}lab"}
@@ -136,9 +140,9 @@ def jupyter_login(
             body=form, timeout=timeout,
         )  # fmt: skip
     except OSError as exc:
-        return f"login request failed: {exc}"
+        return _("login request failed: {error}").format(error=exc)
     if post.status != 302:
-        return f"login answered {post.status} (wrong password?)"
+        return _("login answered {status} (wrong password?)").format(status=post.status)
     cookies.update(post.cookies)
     return Session(cookies)
 
@@ -224,12 +228,12 @@ class WebSocket:
 
     def _read(self, n: int) -> bytes:
         if self.deadline is not None and time.monotonic() > self.deadline:
-            raise OSError("the WebSocket answered too slowly")
+            raise OSError(_("the WebSocket answered too slowly"))
         chunks, have = [self._buf], len(self._buf)
         while have < n:
             chunk = self.sock.recv(65536)
             if not chunk:
-                raise OSError("the WebSocket was closed")
+                raise OSError(_("the WebSocket was closed"))
             chunks.append(chunk)
             have += len(chunk)
         data = b"".join(chunks)
@@ -249,14 +253,14 @@ class WebSocket:
             elif n == 127:
                 n = int.from_bytes(self._read(8), "big")
             if len(message) + n > limit:
-                raise OSError(f"a WebSocket message over {limit} bytes")
+                raise OSError(_("a WebSocket message over {limit} bytes").format(limit=limit))
             mask = self._read(4) if b1 & 0x80 else b""
             payload = self._read(n)
             if mask:
                 payload = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
             opcode = b0 & 0x0F
             if opcode == 0x8:
-                raise OSError("the WebSocket was closed")
+                raise OSError(_("the WebSocket was closed"))
             if opcode == 0x9:
                 self._send(0xA, payload)
                 continue

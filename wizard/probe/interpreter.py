@@ -159,7 +159,7 @@ def run_json_script(python: str, script: str, *, timeout: float) -> dict[str, An
     lines = out.strip().splitlines()
     data = json.loads(lines[-1]) if lines else None
     if not isinstance(data, dict):
-        raise ValueError(f"{python} printed no JSON object")
+        raise ValueError(_("{python} printed no JSON object").format(python=python))
     return data
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from wizard.core.fileops import UnsafePath, read_file
+from wizard.core.i18n import _
 
 # Files jupyter_server / jupyterlab read in each config dir, plus the classic notebook's
 # (whose NotebookApp settings current Jupyter silently ignores).
@@ -76,7 +77,7 @@ def read_config_file(path: Path, *, guarded: bool = False) -> ConfigFile:
         else:
             cf.text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError, UnsafePath) as exc:
-        cf.error = f"cannot read: {exc}"
+        cf.error = _("cannot read: {error}").format(error=exc)
         return cf
     return parse_config_text(cf)
 
@@ -96,10 +97,10 @@ def _parse_json(cf: ConfigFile) -> None:
     try:
         data = json.loads(cf.text)
     except ValueError as exc:
-        cf.error = f"not valid JSON: {exc}"
+        cf.error = _("not valid JSON: {error}").format(error=exc)
         return
     if not isinstance(data, dict):
-        cf.error = "not a JSON object"
+        cf.error = _("not a JSON object")
         return
     cf.data = data
     for cls, section in data.items():
@@ -112,7 +113,9 @@ def _parse_py(cf: ConfigFile) -> None:
     try:
         tree = ast.parse(cf.text, filename=str(cf.path))
     except SyntaxError as exc:
-        cf.error = f"not valid Python (line {exc.lineno}: {exc.msg})"
+        cf.error = _("not valid Python (line {line}: {error})").format(
+            line=exc.lineno, error=exc.msg
+        )
         return
     for node in ast.walk(tree):
         if not isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
@@ -131,7 +134,9 @@ def _parse_py(cf: ConfigFile) -> None:
                 literal = False  # `c.X.a, c.X.b = 1, 2`: not this target's value
             end = node.end_lineno or node.lineno
             entangled = (
-                f"line {node.lineno} assigns {len(flat)} names in one statement"
+                _("line {line} assigns {n} names in one statement").format(
+                    line=node.lineno, n=len(flat)
+                )
                 if len(flat) > 1
                 else ""
             )
@@ -226,7 +231,11 @@ def py_with_statements_disabled(text: str, settings: list[Setting], reason: str)
         if s.lines is None:
             continue
         if s.entangled:
-            raise ValueError(f"{s.name}: {s.entangled}; split it so one line sets one name")
+            raise ValueError(
+                _("{name}: {why}; split it so one line sets one name").format(
+                    name=s.name, why=s.entangled
+                )
+            )
         spans.setdefault(s.lines[0], s)
     for start in sorted(spans, reverse=True):  # from the end: earlier line numbers stay valid
         lines[start - 1 : spans[start].lines[1]] = _disabled(lines, spans[start], reason)  # type: ignore[index]
@@ -234,7 +243,9 @@ def py_with_statements_disabled(text: str, settings: list[Setting], reason: str)
     try:
         ast.parse(result)
     except SyntaxError as exc:
-        raise ValueError(f"disabling those lines would break the file (line {exc.lineno})") from exc
+        raise ValueError(
+            _("disabling those lines would break the file (line {line})").format(line=exc.lineno)
+        ) from exc
     return result
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from wizard.core.fileops import UnsafePath, directory, read_file
+from wizard.core.i18n import _
 
 # metadata key marking the kernelspecs the wizard wrote (and so may rewrite or remove)
 OURS_KEY = "jupyter_setup_wizard"
@@ -88,10 +89,10 @@ def read_kernelspec(path: Path) -> KernelSpec | None:
     except UnsafePath as exc:
         return replace(base, error=str(exc))
     except (OSError, ValueError) as exc:
-        return replace(base, error=f"kernel.json cannot be read: {exc}")
+        return replace(base, error=_("kernel.json cannot be read: {error}").format(error=exc))
     argv = data.get("argv") if isinstance(data, dict) else None
     if not isinstance(argv, list) or not argv or not all(isinstance(a, str) for a in argv):
-        return replace(base, error="kernel.json has no argv (a list of strings)")
+        return replace(base, error=_("kernel.json has no argv (a list of strings)"))
     env = data.get("env") or {}
     metadata = data.get("metadata") or {}
     return KernelSpec(

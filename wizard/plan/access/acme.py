@@ -188,8 +188,9 @@ class Issue(Action):
         except RuntimeError as exc:
             why = [" ".join(s.split()) for s in seen if s.strip().startswith(("Type:", "Detail:"))]
             raise RuntimeError(
-                f"certbot got no certificate for {', '.join(self.spec.domains)}: "
-                + ("; ".join(why) if why else str(exc))
+                _("certbot got no certificate for {names}: {why}").format(
+                    names=", ".join(self.spec.domains), why="; ".join(why) if why else exc
+                )
             ) from exc
 
     def undo(self, ctx: ApplyContext) -> None:
@@ -276,8 +277,11 @@ class CopyFromLineage(WriteFile):
         return self.source.exists() and super().is_noop()
 
     def preview(self) -> str:
-        who = f"uid {self.owner[0]}" if self.owner else "the current user"
-        return f"(mode 0600, owned by {who}, in a directory of root's)\n"
+        if self.owner:
+            return _("(mode 0600, owned by uid {uid}, in a directory of root's)\n").format(
+                uid=self.owner[0]
+            )
+        return _("(mode 0600, owned by the current user, in a directory of root's)\n")
 
     def apply(self, ctx: ApplyContext) -> None:
         data = read_lineage_file(self.source)
@@ -293,7 +297,7 @@ def install_certbot(answers: Answers) -> list[Action]:
     """The distribution's certbot, first, when it is missing and the person consented."""
     if not answers.access.install_certbot or shutil.which("certbot") is not None:
         return []
-    return [distro.InstallPackage("certbot", "certbot", "to get and renew the certificate")]
+    return [distro.InstallPackage("certbot", "certbot", _("to get and renew the certificate"))]
 
 
 # --------------------------------------------------------------------------- before asking the CA
@@ -331,10 +335,10 @@ def notes(answers: Answers, facts: Facts) -> list[tuple[str, str]]:
         try:
             found = {str(i[4][0]) for i in socket.getaddrinfo(name, None, type=socket.SOCK_STREAM)}
         except OSError:
-            out.append(("warning", f"{name} does not resolve from here; the CA must resolve it to this machine (or its router's public address)"))  # fmt: skip
+            out.append(("warning", _("{name} does not resolve from here; the CA must resolve it to this machine (or its router's public address)").format(name=name)))  # fmt: skip
             continue
         if not found & mine:
-            out.append(("info", f"{name} resolves to {', '.join(sorted(found))}, not an address of this machine: fine behind a router forwarding port {spec.http_port}, else fix its DNS record"))  # fmt: skip
+            out.append(("info", _("{name} resolves to {addresses}, not an address of this machine: fine behind a router forwarding port {port}, else fix its DNS record").format(name=name, addresses=", ".join(sorted(found)), port=spec.http_port)))  # fmt: skip
     if spec.server == LETS_ENCRYPT:
-        out.append(("info", "Let's Encrypt's production CA limits failures (5 an hour per name): test with its staging directory (acme_server) if unsure"))  # fmt: skip
+        out.append(("info", _("Let's Encrypt's production CA limits failures (5 an hour per name): test with its staging directory (acme_server) if unsure")))  # fmt: skip
     return out

@@ -162,11 +162,6 @@ class AccessMethod(Protocol):
         ...
 
     @property
-    def summary(self) -> str:
-        """One line: what the person gets."""
-        ...
-
-    @property
     def fields(self) -> tuple[str, ...]:
         """The AccessAnswers fields it reads, in the order a form asks them."""
         ...
@@ -241,7 +236,6 @@ class MethodBase:
 
     name: str
     label: str
-    summary: str
     fields: tuple[str, ...] = ()
     needs_password: bool = True
     binding: Binding = Binding.BEYOND_LOOPBACK

@@ -80,7 +80,6 @@ def direct_urls(answers: Answers, facts: Facts) -> list[AccessUrl]:
 class Direct(MethodBase):
     name = "direct"
     label = N_("Direct: browse to this machine's address and port")
-    summary = "browse to this machine's own addresses; Jupyter serves TLS itself if given a pair"
     fields = ("self_signed", "certfile", "keyfile", "tls", "acme_email", "acme_domains",
               "acme_server", "acme_config_dir", "http_port", "install_certbot")  # fmt: skip
     binding = Binding.BEYOND_LOOPBACK
@@ -152,18 +151,23 @@ class Direct(MethodBase):
         urls = tuple(direct_urls(answers, facts))
         warnings = []
         if not uses_tls(answers):
-            warnings.append("no TLS: the password travels in clear text beyond this machine")
+            warnings.append(_("no TLS: the password travels in clear text beyond this machine"))
         if any(u.kind in ("public", "IPv6") for u in urls):
-            warnings.append("a public address: check the firewall and use a long password")
+            warnings.append(_("a public address: check the firewall and use a long password"))
+        net = answers.network
         return AccessInfo(
             method=self.name,
-            headline=f"JupyterLab listens on {WILDCARDS.get(answers.network.ip, answers.network.ip)} port {answers.network.port}; open one of these from your computer:",
+            headline=_(
+                "JupyterLab listens on {address} port {port}; open one of these from your computer:"
+            ).format(address=WILDCARDS.get(net.ip, net.ip), port=net.port),
             urls=urls,
             browser_url=urls[0].url + "lab" if urls else "",
-            steps=("Open the URL that matches where your computer is (same LAN: the private one).",
-                   "Log in with the Jupyter password."),
+            steps=(
+                _("Open the URL that matches where your computer is (same LAN: the private one)."),
+                _("Log in with the Jupyter password."),
+            ),
             warnings=tuple(warnings),
-        )  # fmt: skip
+        )
 
     def needed_addresses(self, answers: Answers, facts: Facts) -> list[str]:
         urls = direct_urls(answers, facts)

@@ -72,7 +72,9 @@ class InstallPackage(Action):
         return shutil.which(self.command) is not None
 
     def preview(self) -> str:
-        return f"$ {shlex.join(self.argv())}\n(undo and rollback: remove what it installed)\n"
+        return f"$ {shlex.join(self.argv())}\n" + _(
+            "(undo and rollback: remove what it installed)\n"
+        )
 
     def apply(self, ctx: ApplyContext) -> None:
         if self.is_noop():

@@ -218,8 +218,8 @@ class HtpasswdFile(WriteFile):
     """WriteFile whose preview never shows the bcrypt hash."""
 
     def preview(self) -> str:
-        return (
-            f"write {self.path} (htpasswd: one user, bcrypt hash, mode {self.mode or 0o640:04o})\n"
+        return _("write {path} (htpasswd: one user, bcrypt hash, mode {mode})\n").format(
+            path=self.path, mode=f"{self.mode or 0o640:04o}"
         )
 
 
@@ -264,7 +264,11 @@ class NginxSite(Action):
             try:
                 self._test_and_reload(ctx)
             except Exception as exc:  # the old config may not have been loadable either
-                ctx.log(f"nginx could not be reloaded with the previous files: {exc}")
+                ctx.log(
+                    _("nginx could not be reloaded with the previous files: {error}").format(
+                        error=exc
+                    )
+                )
             raise
 
     def undo(self, ctx: ApplyContext) -> None:
@@ -333,21 +337,27 @@ def probe_site(spec: ProxySpec, *, jupyter_expected: bool) -> str | None:
     try:
         r = request("https", host, port, HEALTH_PATH, host_header=hh)
     except OSError as exc:
-        return f"nginx does not answer on https://{url_host(host)}:{port}: {exc}"
+        return _("nginx does not answer on https://{host}:{port}: {error}").format(
+            host=url_host(host), port=port, error=exc
+        )
     if r.status != 200 or r.body.strip() != "ok":
-        return f"https://{url_host(host)}:{port}{HEALTH_PATH} answered {r.status}, not our site"
+        return _("https://{host}:{port}{path} answered {status}, not our site").format(
+            host=url_host(host), port=port, path=HEALTH_PATH, status=r.status
+        )
     api = f"{spec.base_url}api"
     try:
         r = request("https", host, port, api, host_header=hh)
     except OSError as exc:
-        return f"{api} through nginx: {exc}"
+        return _("{api} through nginx: {error}").format(api=api, error=exc)
     if spec.htpasswd:
-        return (
-            None if r.status == 401 else f"{api} answered {r.status} without credentials, not 401"
+        if r.status == 401:
+            return None
+        return _("{api} answered {status} without credentials, not 401").format(
+            api=api, status=r.status
         )
     if jupyter_expected and r.status != 200:
-        return (
-            f"{api} through nginx answered {r.status} (Jupyter on 127.0.0.1:{spec.jupyter_port}?)"
+        return _("{api} through nginx answered {status} (Jupyter on 127.0.0.1:{port}?)").format(
+            api=api, status=r.status, port=spec.jupyter_port
         )
     return None
 

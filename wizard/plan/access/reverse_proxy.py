@@ -96,16 +96,22 @@ def check_urls(ctx: CheckContext) -> CheckResult:
     if problem is None and ctx.proxy_password and answers.access.basic_auth_user:
         status = probe_basic_auth(spec, answers.access.basic_auth_user, ctx.proxy_password)
         if status != 200:
-            problem = f"with the basic-auth credentials {net.base_url}api answered {status}"
+            problem = _("with the basic-auth credentials {base_url}api answered {status}").format(
+                base_url=net.base_url, status=status
+            )
     if problem:
         return CheckResult(
             "advertised URLs",
             False,
             f"{spec.url()}: {problem}",
-            "check nginx (nginx -t; its error log) and that Jupyter runs on "
-            f"127.0.0.1:{net.port} with base_url {net.base_url}",
+            _(
+                "check nginx (nginx -t; its error log) and that Jupyter runs on "
+                "127.0.0.1:{port} with base_url {base_url}"
+            ).format(port=net.port, base_url=net.base_url),
         )
-    return CheckResult("advertised URLs", True, f"{spec.url()} answers through nginx")
+    return CheckResult(
+        "advertised URLs", True, _("{url} answers through nginx").format(url=spec.url())
+    )
 
 
 def check_websocket(ctx: CheckContext) -> CheckResult:
@@ -116,7 +122,10 @@ def check_websocket(ctx: CheckContext) -> CheckResult:
     name = "proxy websocket"
     a, password, proxy_password = ctx.answers.access, ctx.password, ctx.proxy_password
     site = Path(a.nginx_site) if a.nginx_site else DEFAULT_SITE
-    fix = "re-apply the reverse-proxy step: its site sets proxy_http_version 1.1 and the Upgrade/Connection headers"
+    fix = _(
+        "re-apply the reverse-proxy step: its site sets proxy_http_version 1.1 and the "
+        "Upgrade/Connection headers"
+    )
     try:
         missing = site_has_websocket_headers(site.read_text())
     except OSError:
@@ -125,16 +134,25 @@ def check_websocket(ctx: CheckContext) -> CheckResult:
         return CheckResult(
             name,
             False,
-            f"{site} lacks: {'; '.join(missing)} (kernels would stay 'connecting')",
+            _("{site} lacks: {missing} (kernels would stay 'connecting')").format(
+                site=site, missing="; ".join(missing)
+            ),
             fix,
         )
     if not password:
         if missing is None:
-            return skip(name, f"cannot read {site}; pass --password-stdin for a live handshake")
+            return skip(
+                name,
+                _("cannot read {site}; pass --password-stdin for a live handshake").format(
+                    site=site
+                ),
+            )
         return CheckResult(
             name,
             True,
-            f"{site} forwards WebSocket upgrades (static check; --password-stdin for a live one)",
+            _(
+                "{site} forwards WebSocket upgrades (static check; --password-stdin for a live one)"
+            ).format(site=site),
         )
     spec = proxy_spec(ctx.answers, ctx.facts)
     hh = f"{url_host(spec.public_host)}:{spec.https_port}"
@@ -149,8 +167,8 @@ def check_websocket(ctx: CheckContext) -> CheckResult:
         return CheckResult(
             name,
             False,
-            f"could not log in through {spec.url()}: {session}",
-            "check the password (and the basic-auth one)",
+            _("could not log in through {url}: {error}").format(url=spec.url(), error=session),
+            _("check the password (and the basic-auth one)"),
         )
     try:
         ws = WebSocket.open(
@@ -161,12 +179,20 @@ def check_websocket(ctx: CheckContext) -> CheckResult:
         ws.close()  # the status line is the answer
         line = ws.status_line
     except OSError as exc:
-        return CheckResult(name, False, f"WebSocket handshake through nginx failed: {exc}", fix)
+        return CheckResult(
+            name,
+            False,
+            _("WebSocket handshake through nginx failed: {error}").format(error=exc),
+            fix,
+        )
     if " 101 " not in f"{line} ":
         return CheckResult(
-            name, False, f"WebSocket handshake through nginx answered {line!r}, not 101", fix
+            name,
+            False,
+            _("WebSocket handshake through nginx answered {line!r}, not 101").format(line=line),
+            fix,
         )
-    return CheckResult(name, True, "a WebSocket handshake through nginx completes (101)")
+    return CheckResult(name, True, _("a WebSocket handshake through nginx completes (101)"))
 
 
 # --------------------------------------------------------------------------- the method
@@ -175,7 +201,6 @@ def check_websocket(ctx: CheckContext) -> CheckResult:
 class ReverseProxy(MethodBase):
     name = "reverse-proxy"
     label = N_("Behind a reverse proxy (nginx with TLS)")
-    summary = "nginx serves HTTPS (optionally basic auth) in front of a loopback Jupyter"
     fields = ("server_name", "https_port", "listen_ip", "self_signed", "certfile", "keyfile",
               "tls", "acme_email", "acme_domains", "acme_server", "acme_config_dir", "http_port",
               "install_certbot", "basic_auth_user", "htpasswd_file", "nginx_site", "nginx_conf")  # fmt: skip
@@ -315,9 +340,11 @@ class ReverseProxy(MethodBase):
         )
         plan.actions.append(
             Poll(
-                f"nginx serves {spec.url()} (TLS, our site"
-                + (", basic auth asked" if spec.htpasswd else "")
-                + ")",
+                (
+                    _("nginx serves {url} (TLS, our site, basic auth asked)")
+                    if spec.htpasswd
+                    else _("nginx serves {url} (TLS, our site)")
+                ).format(url=spec.url()),
                 lambda: Look.problem(nginx.probe_site(spec, jupyter_expected=jupyter_running)),
                 after=[site_action],
             )
@@ -352,23 +379,34 @@ class ReverseProxy(MethodBase):
         spec = proxy_spec(answers, facts)
         kind, truth = classify(spec.public_host)
         a = answers.access
-        steps = [f"Open {spec.url()} in your browser."]
+        steps = [_("Open {url} in your browser.").format(url=spec.url())]
         if tls_mode(answers) == "self-signed":
             steps.append(
-                f"The certificate is self-signed: the browser warns once; compare the fingerprint (openssl x509 -in {spec.certfile} -noout -fingerprint -sha256)."
+                _(
+                    "The certificate is self-signed: the browser warns once; compare the "
+                    "fingerprint (openssl x509 -in {certfile} -noout -fingerprint -sha256)."
+                ).format(certfile=spec.certfile)
             )
         if tls_mode(answers) == "acme":
             steps.append(
-                f"The certificate is from {acme_spec(answers).server}; certbot renews it (its timer) and reloads nginx."
+                _(
+                    "The certificate is from {server}; certbot renews it (its timer) and reloads "
+                    "nginx."
+                ).format(server=acme_spec(answers).server)
             )
         if a.basic_auth_user:
             steps.append(
-                f"The browser asks for a user name first: {a.basic_auth_user} and the proxy password."
+                _("The browser asks for a user name first: {user} and the proxy password.").format(
+                    user=a.basic_auth_user
+                )
             )
-        steps.append("Then log in with the Jupyter password.")
+        steps.append(_("Then log in with the Jupyter password."))
         return AccessInfo(
             method=self.name,
-            headline=f"nginx serves JupyterLab over HTTPS at {spec.url()}; Jupyter itself stays on 127.0.0.1:{answers.network.port}.",
+            headline=_(
+                "nginx serves JupyterLab over HTTPS at {url}; Jupyter itself stays on "
+                "127.0.0.1:{port}."
+            ).format(url=spec.url(), port=answers.network.port),
             urls=(AccessUrl(spec.url(), spec.public_host, kind, truth),),
             browser_url=spec.url() + "lab",
             steps=tuple(steps),
@@ -387,7 +425,7 @@ class ReverseProxy(MethodBase):
     def doctor_checks(self) -> tuple[DoctorCheck, ...]:
         return (
             DoctorCheck("advertised URLs", check_urls),
-            DoctorCheck("proxy websocket", check_websocket, elsewhere="no proxy in {method}"),
+            DoctorCheck("proxy websocket", check_websocket, elsewhere=N_("no proxy in {method}")),
             certificate_check(),
         )
 

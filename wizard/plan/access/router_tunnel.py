@@ -37,9 +37,6 @@ def lan_target(answers: Answers, facts: Facts) -> str | None:
 class RouterTunnel(MethodBase):
     name = "router-tunnel"
     label = N_("Through a router / port forward")
-    summary = (
-        "a router-side tunnel (e.g. DDNSTO) or port mapping points at this machine's LAN address"
-    )
     fields = ("lan_ip",)
     binding = Binding.BEYOND_LOOPBACK
 
@@ -53,8 +50,11 @@ class RouterTunnel(MethodBase):
             return [
                 Problem(
                     "access.lan_ip",
-                    "choose the LAN address the router points at"
-                    + (f" (this machine has: {', '.join(choices)})" if choices else ""),
+                    _(
+                        "choose the LAN address the router points at (this machine has: {addresses})"
+                    ).format(addresses=", ".join(choices))
+                    if choices
+                    else _("choose the LAN address the router points at"),
                 )
             ]
         try:
@@ -100,19 +100,41 @@ class RouterTunnel(MethodBase):
         kind, truth = classify(target) if target != "LAN_IP" else ("private LAN", "")
         return AccessInfo(
             method=self.name,
-            headline=f"Point the router's tunnel (e.g. DDNSTO) or port mapping at {url}",
+            headline=_("Point the router's tunnel (e.g. DDNSTO) or port mapping at {url}").format(
+                url=url
+            ),
             urls=(AccessUrl(url, target, kind, truth),),
             steps=(
-                "Open the router's admin page and its tunnel service (or port forwarding).",
-                f"Add a mapping whose target is {url} (address {target}, port {net.port}).",
-                f"Give this server a fixed LAN address ({target}): a DHCP reservation on the router, or the mapping breaks when it changes.",
-                "Open the public address the tunnel service shows, and log in with the Jupyter password.",
+                _("Open the router's admin page and its tunnel service (or port forwarding)."),
+                _("Add a mapping whose target is {url} (address {address}, port {port}).").format(
+                    url=url, address=target, port=net.port
+                ),
+                _(
+                    "Give this server a fixed LAN address ({address}): a DHCP reservation on the "
+                    "router, or the mapping breaks when it changes."
+                ).format(address=target),
+                _(
+                    "Open the public address the tunnel service shows, and log in with the "
+                    "Jupyter password."
+                ),
             ),
             limits=(
-                "One person: JupyterLab has one password and one user (several people need JupyterHub).",
-                "Whoever knows the public address reaches the login page: the password is the only lock.",
-                "You trust the tunnel provider: without end-to-end HTTPS it can see the password and notebooks.",
-                "Notebooks need WebSockets through the tunnel; if kernels stay 'connecting', the provider blocks them.",
+                _(
+                    "One person: JupyterLab has one password and one user (several people need "
+                    "JupyterHub)."
+                ),
+                _(
+                    "Whoever knows the public address reaches the login page: the password is the "
+                    "only lock."
+                ),
+                _(
+                    "You trust the tunnel provider: without end-to-end HTTPS it can see the "
+                    "password and notebooks."
+                ),
+                _(
+                    "Notebooks need WebSockets through the tunnel; if kernels stay 'connecting', "
+                    "the provider blocks them."
+                ),
             ),
         )
 

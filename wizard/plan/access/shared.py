@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from wizard.core.answers import Answers
 from wizard.core.errors import Problem
-from wizard.core.i18n import _
+from wizard.core.i18n import N_, _
 from wizard.plan.plan import Plan
 from wizard.probe.facts import Facts
 
@@ -187,15 +187,20 @@ def check_certificate(ctx: CheckContext) -> CheckResult:
     name, answers = "certificate", ctx.answers
     mode = tls_mode(answers)
     if mode == "none":
-        return skip(name, "no TLS")
+        return skip(name, _("no TLS"))
     cert_path, _key = tls_pair(answers, ctx.facts, for_jupyter=ctx.method.name == "direct")
     cert = read_certificate(Path(cert_path))
-    renew = "certbot renew (its timer does it)" if mode == "acme" else "re-apply with new files"
+    renew = (
+        _("certbot renew (its timer does it)") if mode == "acme" else _("re-apply with new files")
+    )
     if cert is None:
-        return CheckResult(name, False, f"{cert_path} is not a readable certificate",
-                           f"re-apply the access step; {renew}")  # fmt: skip
+        return CheckResult(name, False,
+                           _("{path} is not a readable certificate").format(path=cert_path),
+                           _("re-apply the access step; {renew}").format(renew=renew))  # fmt: skip
     if cert.days_left() < RENEW_WARN_DAYS:
-        return CheckResult(name, False, cert.describe(), f"renew it now: {renew}")
+        return CheckResult(
+            name, False, cert.describe(), _("renew it now: {renew}").format(renew=renew)
+        )
     if mode != "acme":
         return CheckResult(name, True, cert.describe())
     if not ctx.facts.systemd_running:
@@ -222,4 +227,6 @@ def certificate_check() -> DoctorCheck:
     """The one `certificate` check of the methods that serve TLS themselves (direct, nginx)."""
     from wizard.plan.access.base import DoctorCheck
 
-    return DoctorCheck("certificate", check_certificate, elsewhere="no TLS of its own in {method}")
+    return DoctorCheck(
+        "certificate", check_certificate, elsewhere=N_("no TLS of its own in {method}")
+    )

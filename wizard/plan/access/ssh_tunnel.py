@@ -41,18 +41,19 @@ def ssh_endpoint(answers: Answers, facts: Facts) -> tuple[str, str, int, bool]:
 def _no_host_header_check(ctx: CheckContext) -> CheckResult:
     return skip(
         "host header",
-        "not needed: through the tunnel the browser sends Host: localhost, which Jupyter accepts",
+        _(
+            "not needed: through the tunnel the browser sends Host: localhost, which Jupyter accepts"
+        ),
     )
 
 
 def _no_firewall_check(ctx: CheckContext) -> CheckResult:
-    return skip("firewall", "not needed: the SSH tunnel reaches Jupyter over loopback")
+    return skip("firewall", _("not needed: the SSH tunnel reaches Jupyter over loopback"))
 
 
 class SshTunnel(MethodBase):
     name = "ssh-tunnel"
     label = N_("SSH tunnel (safest: nothing beyond loopback)")
-    summary = "Jupyter stays on loopback; an `ssh -L` command on your computer reaches it"
     fields = ("local_port", "ssh_user", "ssh_host", "ssh_port")
     needs_password = False
     binding = Binding.LOOPBACK
@@ -116,9 +117,15 @@ class SshTunnel(MethodBase):
             ssh_background=bg,
             ssh_config="\n".join(cfg) + "\n",
             steps=(
-                "Run the ssh command on your own computer and leave it running (or use the background variant).",
-                "Open the browser URL there and log in with the Jupyter password.",
-                f"If port {local} is busy on your computer, choose another local port (access.local_port).",
+                _(
+                    "Run the ssh command on your own computer and leave it running (or use the "
+                    "background variant)."
+                ),
+                _("Open the browser URL there and log in with the Jupyter password."),
+                _(
+                    "If port {port} is busy on your computer, choose another local port "
+                    "(access.local_port)."
+                ).format(port=local),
             ),
             warnings=tuple(warnings),
             urls=(

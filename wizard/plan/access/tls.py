@@ -152,7 +152,7 @@ class MakeSelfSigned(Action):
             for made, target, mode in ((cert, self.cert, 0o644), (key, self.key, 0o600)):
                 atomic_write(target, made.read_bytes(), mode, self.owner)
                 self._created.append(target)
-        ctx.log(f"made {self.cert} and {self.key}")
+        ctx.log(_("made {cert} and {key}").format(cert=self.cert, key=self.key))
 
     def undo(self, ctx: ApplyContext) -> None:
         for p in self._created:

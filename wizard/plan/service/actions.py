@@ -61,25 +61,35 @@ class ServiceSnapshot(Action):
 
     def preview(self) -> str:
         st = self.ctl.state()
-        return f"now: {st.active_state or 'not installed'} (restored if the apply fails)\n"
+        return _("now: {state} (restored if the apply fails)\n").format(
+            state=st.active_state or _("not installed")
+        )
 
     def apply(self, ctx: ApplyContext) -> None:
         record_service(ctx, self.ctl)
         self.before = self.ctl.state()
-        ctx.log(f"{self.ctl.name} is {self.before.active_state or 'not installed'}")
+        ctx.log(
+            _("{name} is {state}").format(
+                name=self.ctl.name, state=self.before.active_state or _("not installed")
+            )
+        )
 
     def undo(self, ctx: ApplyContext) -> None:
         if self.before is None:
             return
         self.ctl.reset_failed()
         if self.before.active:
-            ctx.log(f"restarting {self.ctl.name} with the restored settings")
+            ctx.log(_("restarting {name} with the restored settings").format(name=self.ctl.name))
             self.ctl.restart()
             # Best effort: report, do not wait out a full health gate during a rollback.
             deadline = time.monotonic() + 10
             while time.monotonic() < deadline and not self.ctl.state().active:
                 time.sleep(0.2)
-            ctx.log(f"{self.ctl.name} is {self.ctl.state().active_state}")
+            ctx.log(
+                _("{name} is {state}").format(
+                    name=self.ctl.name, state=self.ctl.state().active_state
+                )
+            )
 
 
 class SetEnabled(Action):
@@ -127,17 +137,17 @@ class EnsureRunning(Action):
 
     def preview(self) -> str:
         if self._active():
-            return self.ctl.command_line("restart") + "(settings it reads changed)\n"
+            return self.ctl.command_line("restart") + _("(settings it reads changed)\n")
         return self.ctl.command_line("start")
 
     def apply(self, ctx: ApplyContext) -> None:
         record_service(ctx, self.ctl)
         self.was_active = self._active()
         if self.was_active:
-            ctx.log(f"restarting {self.ctl.name}")
+            ctx.log(_("restarting {name}").format(name=self.ctl.name))
             self.ctl.restart()
         else:
-            ctx.log(f"starting {self.ctl.name}")
+            ctx.log(_("starting {name}").format(name=self.ctl.name))
             self.ctl.start()
 
     def undo(self, ctx: ApplyContext) -> None:

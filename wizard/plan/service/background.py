@@ -264,8 +264,10 @@ class BackgroundManager:
         )
         note = Note(
             "info",
-            f"background: JupyterLab runs detached (log: {self.log_path}); it does not come back "
-            "after a reboot (use a systemd manager for that)",
+            _(
+                "background: JupyterLab runs detached (log: {log}); it does not come back "
+                "after a reboot (use a systemd manager for that)"
+            ).format(log=self.log_path),
         )
         return Installation([write], write, notes=[note])
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from wizard.core.errors import Problem, WizardError
+from wizard.core.i18n import _
 
 if TYPE_CHECKING:
     from wizard.core.answers import Answers
@@ -54,26 +55,27 @@ def describe(st: ServiceState, *, status_line: bool = False) -> str:
     `systemd-system jupyterlab.service: active (running), pid 42, since ..., enabled`.
     """
     if st.manager == "none":
-        return 'no service is set up (service.manager = "none")'
+        return _('no service is set up (service.manager = "none")')
     head = f"{st.manager} {st.name}" if status_line else f"{st.name} ({st.manager})"
     if not st.installed:
-        return f"{head}: not installed"
+        return _("{service}: not installed").format(service=head)
     if status_line:
         parts = [f"{st.active_state or '?'} ({st.sub_state or '?'})"]
-        at_boot, not_at_boot = "enabled", "not enabled at boot"
+        at_boot, not_at_boot = _("enabled"), _("not enabled at boot")
     else:
         parts = [f"{st.active_state}/{st.sub_state}"]
-        at_boot, not_at_boot = "starts at boot", "does not start at boot"
+        at_boot, not_at_boot = _("starts at boot"), _("does not start at boot")
     if st.main_pid:
-        parts.append(f"pid {st.main_pid}")
+        parts.append(_("pid {pid}").format(pid=st.main_pid))
     if st.since:
-        parts.append("since " + time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(st.since)))
+        since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(st.since))
+        parts.append(_("since {time}").format(time=since))
     if st.enabled is not None:
         parts.append(at_boot if st.enabled else not_at_boot)
     if st.n_restarts:
-        parts.append(f"{st.n_restarts} restart(s)")
+        parts.append(_("{n} restart(s)").format(n=st.n_restarts))
     if st.exit_status:
-        parts.append(f"last exit status {st.exit_status}")
+        parts.append(_("last exit status {status}").format(status=st.exit_status))
     return f"{head}: " + ", ".join(parts)
 
 

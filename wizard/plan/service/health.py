@@ -13,7 +13,7 @@ import time
 from wizard.core.errors import ExplainedError
 from wizard.core.i18n import _
 from wizard.plan.actions import Action, Look, Poll
-from wizard.plan.service.base import ServiceManager
+from wizard.plan.service.base import ServiceManager, ServiceState
 from wizard.probe import sockets
 from wizard.probe.facts import listening_sockets
 from wizard.probe.http import request, url_host
@@ -77,16 +77,19 @@ class _ServicePoll(Poll):
 
     def failed(self, look: Look) -> Exception:
         reason = (
-            look.reason if look.fatal else f"not healthy after {self.timeout:.0f}s: {look.reason}"
+            look.reason
+            if look.fatal
+            else _("not healthy after {timeout:.0f}s: {reason}").format(
+                timeout=self.timeout, reason=look.reason
+            )
         )
         time.sleep(0.5)  # let the journal catch the last lines of a crash
-        tail = self.ctl.journal(LOG_LINES).strip() or "(no log lines)"
+        tail = self.ctl.journal(LOG_LINES).strip() or _("(no log lines)")
         line = decisive_line(tail)
         cause = f"{line}{self.busy_port_note(line)}" if line else None
-        why = f"\nwhy: {cause}" if cause else ""
-        return HealthError(
-            f"{reason}{why}\n--- last log lines of {self.ctl.name} ---\n{tail}", cause
-        )
+        why = "\n" + _("why: {cause}").format(cause=cause) if cause else ""
+        heading = _("--- last log lines of {name} ---").format(name=self.ctl.name)
+        return HealthError(f"{reason}{why}\n{heading}\n{tail}", cause)
 
     def busy_port_note(self, cause: str) -> str:
         """For a port found busy at start: who holds it now (it may be gone by then)."""
@@ -123,18 +126,20 @@ class HealthGate(_ServicePoll):
         self._restarts: int | None = None
 
     def preview(self) -> str:
-        return f"wait for {api_url(self.host, self.port, self.base_url)}\n"
+        return _("wait for {url}\n").format(url=api_url(self.host, self.port, self.base_url))
 
     def busy_port_note(self, cause: str) -> str:
         if "already in use" not in cause and "not available" not in cause:
             return ""
         holders = sorted({lst.describe() for lst in listening_sockets([self.port])})
         if not holders:
-            return (
-                f"\n(port {self.port} was busy when {self.ctl.name} started and is free now: "
+            return "\n" + _(
+                "(port {port} was busy when {name} started and is free now: "
                 "applying again may well work)"
-            )
-        return f"\n(port {self.port} is held by {', '.join(holders)})"
+            ).format(port=self.port, name=self.ctl.name)
+        return "\n" + _("(port {port} is held by {holders})").format(
+            port=self.port, holders=", ".join(holders)
+        )
 
     def begin(self) -> None:
         self._restarts = self.ctl.state().n_restarts
@@ -143,33 +148,55 @@ class HealthGate(_ServicePoll):
         seen = self._look_once()
         n = self.ctl.state().n_restarts
         if not seen.ok and self._restarts is not None and (n or 0) > self._restarts:
-            return Look(False, f"{self.ctl.name} crashed and was restarted ({seen.reason})", True)
+            return Look(
+                False,
+                _("{name} crashed and was restarted ({reason})").format(
+                    name=self.ctl.name, reason=seen.reason
+                ),
+                True,
+            )
         return seen
 
     def _look_once(self) -> Look:
         st = self.ctl.state()
         if st.active_state == "failed" or st.sub_state == "auto-restart":
-            status = f", exit status {st.exit_status}" if st.exit_status else ""
+            state = f"{st.active_state}/{st.sub_state}"
+            if st.exit_status:
+                state = _("{state}, exit status {status}").format(
+                    state=state, status=st.exit_status
+                )
             return Look(
-                False, f"{self.ctl.name} crashed ({st.active_state}/{st.sub_state}{status})", True
+                False, _("{name} crashed ({state})").format(name=self.ctl.name, state=state), True
             )
         if not st.active or not st.main_pid:
-            return Look(False, f"{self.ctl.name} is {st.active_state}/{st.sub_state}")
+            return _not_active(self.ctl.name, st)
         held = listening_sockets([self.port])
         ours = sockets.process_tree(st.main_pid)
         if not any(lst.pid in ours for lst in held):
             if held:
                 who = ", ".join(sorted({lst.describe() for lst in held}))
-                return Look(False, f"port {self.port} is held by {who}, not by {self.ctl.name}")
-            return Look(False, f"nothing listens on port {self.port} yet")
+                return Look(
+                    False,
+                    _("port {port} is held by {who}, not by {name}").format(
+                        port=self.port, who=who, name=self.ctl.name
+                    ),
+                )
+            return Look(False, _("nothing listens on port {port} yet").format(port=self.port))
         url = api_url(self.host, self.port, self.base_url)
         version = api_version(self.host, self.port, self.base_url)
         if version is None:
-            return Look(False, f"GET {url} does not answer")
-        return Look(True, f"{self.ctl.name} answers on {url} (Jupyter Server {version})")
+            return Look(False, _("GET {url} does not answer").format(url=url))
+        return Look(
+            True,
+            _("{name} answers on {url} (Jupyter Server {version})").format(
+                name=self.ctl.name, url=url, version=version
+            ),
+        )
 
     def succeeded(self, look: Look, elapsed: float) -> str:
-        return f"healthy after {elapsed:.1f}s: {look.reason}"
+        return _("healthy after {elapsed:.1f}s: {reason}").format(
+            elapsed=elapsed, reason=look.reason
+        )
 
 
 class ServingCheck(_ServicePoll):
@@ -194,17 +221,26 @@ class ServingCheck(_ServicePoll):
     def look(self) -> Look:
         st = self.ctl.state()
         if st.active_state == "failed":
-            return Look(False, f"{self.ctl.name} failed")
+            return Look(False, _("{name} failed").format(name=self.ctl.name))
         if not st.active or not st.main_pid:
-            return Look(False, f"{self.ctl.name} is {st.active_state}/{st.sub_state}")
+            return _not_active(self.ctl.name, st)
         ports = sockets.ports_of(sockets.process_tree(st.main_pid))
         if not ports:
-            return Look(False, f"{self.ctl.name} listens on no TCP port yet")
+            return Look(False, _("{name} listens on no TCP port yet").format(name=self.ctl.name))
         for ip, port in ports:
             host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(ip, ip)
             if answers_http(host, port):
                 return Look(True, f"{host}:{port}")
-        return Look(False, f"no HTTP answer on {', '.join(f'{ip}:{p}' for ip, p in ports)}")
+        where = ", ".join(f"{ip}:{p}" for ip, p in ports)
+        return Look(False, _("no HTTP answer on {where}").format(where=where))
 
     def succeeded(self, look: Look, elapsed: float) -> str:
-        return f"{self.ctl.name} answers on {look.reason} after {elapsed:.1f}s"
+        return _("{name} answers on {where} after {elapsed:.1f}s").format(
+            name=self.ctl.name, where=look.reason, elapsed=elapsed
+        )
+
+
+def _not_active(name: str, st: ServiceState) -> Look:
+    return Look(
+        False, _("{name} is {state}").format(name=name, state=f"{st.active_state}/{st.sub_state}")
+    )

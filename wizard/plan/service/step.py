@@ -106,14 +106,18 @@ def unreachable_for(path: str, pw: pwd.struct_passwd, bits: int) -> str | None:
         except OSError:
             return None  # does not exist (yet): other checks report it
         if not _allowed(st, pw, groups, 1):
-            return f"{parent} (mode {stat.S_IMODE(st.st_mode):04o}) is closed to {pw.pw_name}"
+            return _("{path} (mode {mode}) is closed to {user}").format(
+                path=parent, mode=f"{stat.S_IMODE(st.st_mode):04o}", user=pw.pw_name
+            )
     try:
         st = p.stat()
     except OSError:
         return None
     if not _allowed(st, pw, groups, bits):
         need = "".join(c for c, b in (("r", 4), ("w", 2), ("x", 1)) if bits & b)
-        return f"{p} is not {need} for {pw.pw_name} (mode {stat.S_IMODE(st.st_mode):04o})"
+        return _("{path} is not {need} for {user} (mode {mode})").format(
+            path=p, need=need, user=pw.pw_name, mode=f"{stat.S_IMODE(st.st_mode):04o}"
+        )
     return None
 
 

@@ -234,8 +234,10 @@ class SystemdManager:
                 out.notes.append(
                     Note(
                         "info",
-                        f"lingering lets {name}'s service run without a login; if it cannot be "
-                        "enabled, the service stops at logout",
+                        _(
+                            "lingering lets {user}'s service run without a login; if it cannot be "
+                            "enabled, the service stops at logout"
+                        ).format(user=name),
                     )
                 )
         return out
@@ -299,16 +301,16 @@ def no_systemd_sentence(facts: Facts) -> str:
     except OSError:
         comm = "unknown"
     if Path("/.dockerenv").exists() or Path("/run/.containerenv").exists():
-        kind = "a container"
+        kind = _("a container")
     elif "microsoft" in _read("/proc/sys/kernel/osrelease").lower():
-        kind = "WSL without systemd (enable it with systemd=true in /etc/wsl.conf)"
+        kind = _("WSL without systemd (enable it with systemd=true in /etc/wsl.conf)")
     elif _in_chroot():
-        kind = "a chroot"
-    where = f"; this looks like {kind}" if kind else ""
-    return (
-        f"systemd is not running here (PID 1 is {comm}{where}), so the unit is written for "
+        kind = _("a chroot")
+    pid1 = _("{comm}; this looks like {kind}").format(comm=comm, kind=kind) if kind else comm
+    return _(
+        "systemd is not running here (PID 1 is {pid1}), so the unit is written for "
         'later but not started; choose manager = "background" to run JupyterLab now.'
-    )
+    ).format(pid1=pid1)
 
 
 def user_manager_running(uid: int) -> bool:

@@ -31,13 +31,13 @@ class VerifyUnit(Action):
 
     def preview(self) -> str:
         user = " --user" if self.scope == "user" else ""
-        return f"$ systemd-analyze verify{user} {self.name}  (any warning is a failure)\n"
+        return f"$ systemd-analyze verify{user} {self.name}  " + _("(any warning is a failure)\n")
 
     def apply(self, ctx: ApplyContext) -> None:
         try:
             verify_unit(self.name, self.content, scope=self.scope)
         except FileNotFoundError:
-            ctx.log("systemd-analyze is not installed: the unit was not verified")
+            ctx.log(_("systemd-analyze is not installed: the unit was not verified"))
         except VerifyError as exc:
             raise RuntimeError(
                 _("systemd-analyze verify rejected {name}:\n{exc}").format(name=self.name, exc=exc)
@@ -62,9 +62,9 @@ class InstallUnit(Action):
         self.ctl = ctl
         self.kind, self.target = "file", str(path)
         self.reload = reload  # False when systemd is not running: the unit is written for later
-        self.description = _("install {path}").format(path=path) + (
-            " and reload systemd" if reload else ""
-        )
+        self.description = (
+            _("install {path} and reload systemd") if reload else _("install {path}")
+        ).format(path=path)
 
     def is_noop(self) -> bool:
         return self.write.is_noop()
@@ -134,8 +134,8 @@ class EnableLinger(Action):
 
 
 def linger_explanation(user: str, why: str) -> str:
-    return (
-        f"warning: could not enable lingering for {user} ({why}): the service starts only when "
-        f"{user} logs in and stops at logout; an admin can fix that with "
-        f"`sudo loginctl enable-linger {user}`"
-    )
+    return _(
+        "warning: could not enable lingering for {user} ({why}): the service starts only when "
+        "{user} logs in and stops at logout; an admin can fix that with "
+        "`sudo loginctl enable-linger {user}`"
+    ).format(user=user, why=why)

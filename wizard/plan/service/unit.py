@@ -190,4 +190,9 @@ def verify_unit(name: str, content: str, *, scope: str = "system", timeout: floa
         )
     out = (r.stderr + r.stdout).replace(str(path), name).strip()
     if r.returncode != 0 or r.stderr.strip():
-        raise VerifyError(out or f"systemd-analyze verify exited with status {r.returncode}")
+        raise VerifyError(
+            out
+            or _("{command} exited with status {status}").format(
+                command="systemd-analyze verify", status=r.returncode
+            )
+        )

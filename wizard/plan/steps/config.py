@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from wizard.core.errors import InputError, Problem
-from wizard.core.i18n import _
+from wizard.core.i18n import N_, _
 from wizard.plan.actions import WriteFile
 from wizard.plan.plan import Plan
 from wizard.plan.steps.password import MODERN_KEY
@@ -33,25 +33,25 @@ from wizard.probe.jupyter_config import (
 _FROM: dict[TraitKey, str] = {
     ("ServerApp", "ip"): "network.ip",
     ("ServerApp", "port"): "network.port",
-    ("ServerApp", "port_retries"): "a busy port must be an error",
-    ("ServerApp", "open_browser"): "a server has no browser",
-    ("ServerApp", "allow_remote_access"): "follows network.ip and the access method",
+    ("ServerApp", "port_retries"): N_("a busy port must be an error"),
+    ("ServerApp", "open_browser"): N_("a server has no browser"),
+    ("ServerApp", "allow_remote_access"): N_("follows network.ip and the access method"),
     ("ServerApp", "root_dir"): "network.root_dir",
     ("ServerApp", "base_url"): "network.base_url",
-    ("ServerApp", "certfile"): "the access method's TLS",
-    ("ServerApp", "keyfile"): "the access method's TLS",
-    ("ServerApp", "ssl_options"): "the access method's TLS",
-    ("ServerApp", "trust_xheaders"): "the reverse proxy",
-    MODERN_KEY: "the password",
+    ("ServerApp", "certfile"): N_("the access method's TLS"),
+    ("ServerApp", "keyfile"): N_("the access method's TLS"),
+    ("ServerApp", "ssl_options"): N_("the access method's TLS"),
+    ("ServerApp", "trust_xheaders"): N_("the reverse proxy"),
+    MODERN_KEY: N_("the password"),
 }
 # Older names Jupyter still reads into an owned trait: (old name, why it goes).
 _LEGACY: dict[TraitKey, list[tuple[TraitKey, str]]] = {
-    ("ServerApp", "root_dir"): [(("ServerApp", "notebook_dir"), "deprecated name of root_dir")],
+    ("ServerApp", "root_dir"): [(("ServerApp", "notebook_dir"), N_("deprecated name of root_dir"))],
     MODERN_KEY: [
-        (("ServerApp", "password"), "legacy key; it overrides the password the wizard sets"),
-        (("IdentityProvider", "hashed_password"), "older place of the password hash"),
+        (("ServerApp", "password"), N_("legacy key; it overrides the password the wizard sets")),
+        (("IdentityProvider", "hashed_password"), N_("older place of the password hash")),
         # With a password, a token in config is a second way in that nobody chose.
-        (("ServerApp", "token"), "legacy token; with a password it is a second way in"),
+        (("ServerApp", "token"), N_("legacy token; with a password it is a second way in")),
     ],
 }
 
@@ -60,14 +60,18 @@ def owned(desired: dict[TraitKey, Any]) -> dict[TraitKey, str]:
     """Every name Jupyter reads into a desired trait, with why the wizard's value replaces it."""
     out: dict[TraitKey, str] = {}
     for key in desired:
-        why = f"set from {_FROM[key]}" if key in _FROM else "set by the wizard"
+        why = (
+            _("set from {answer}").format(answer=_(_FROM[key]))
+            if key in _FROM
+            else _("set by the wizard")
+        )
         out[key] = why
         for old, reason in _LEGACY.get(key, []):
-            out[old] = reason
+            out[old] = _(reason)
             if old[0] == "ServerApp":
-                out[("NotebookApp", old[1])] = reason
+                out[("NotebookApp", old[1])] = _(reason)
         if key[0] == "ServerApp":
-            out[("NotebookApp", key[1])] = f"old NotebookApp name; {why}"
+            out[("NotebookApp", key[1])] = _("old NotebookApp name; {why}").format(why=why)
     return out
 
 
@@ -152,7 +156,7 @@ def plan_jupyter_config(
     stale = {k for k in before if k in mine and k not in desired}
     stale |= {k for k, v in (released or {}).items() if k not in desired and before.get(k) == v}
     for key in sorted(stale):
-        why = mine.get(key, "set by the previous setup, which these answers no longer need")
+        why = mine.get(key) or _("set by the previous setup, which these answers no longer need")
         plan.note(
             "warning",
             _("{ours_path}: {key}.{key2} removed ({why})").format(
@@ -161,7 +165,7 @@ def plan_jupyter_config(
         )
     for key, value in desired.items():
         if key in before and before[key] != value:
-            shown = "the password hash" if key == MODERN_KEY else f"{before[key]!r} -> {value!r}"
+            shown = _("the password hash") if key == MODERN_KEY else f"{before[key]!r} -> {value!r}"
             plan.note(
                 "info",
                 _("{ours_path}: {key}.{key2} changes: {shown} ({mine})").format(
@@ -210,7 +214,7 @@ def _note_kept(plan: Plan, cf: ConfigFile, kept: list[Setting]) -> None:
 
 
 def _disable(cf: ConfigFile, settings: list[Setting], owner: tuple[int, int] | None) -> WriteFile:
-    why = "disable overriding settings"
+    why = _("disable overriding settings")
     if cf.is_json:
         new = json_with_changes(cf.data, {}, {s.key for s in settings})
         return WriteFile(cf.path, render_json(new).encode(), owner=owner, why=why)

@@ -72,35 +72,40 @@ def problems(
     links (one in `known_links`, failing before the apply already, is not the wizard's doing;
     None: what failed before is unknown, so no link failure counts), a trait that is not the
     wanted value (with the file and line that win), a TLS setup it could not start with."""
-    out = [f"Jupyter cannot load {err}" for err in eff.errors]
+    out = [_("Jupyter cannot load {error}").format(error=err) for err in eff.errors]
     if out:
         return out
     out += [
-        f"the {name} extension would fail to link with the written config ({msg})"
+        _("the {name} extension would fail to link with the written config ({error})").format(
+            name=name, error=msg
+        )
         for name, msg in eff.link_errors
         if known_links is not None and (name, msg) not in known_links
     ]
     for name, value in want.items():
         got = eff.values.get(name)
         if got != value:
-            shown = "another password" if name.endswith("hashed_password") else repr(got)
-            wanted = "the new one" if name.endswith("hashed_password") else repr(value)
-            out.append(f"{name} would be {shown}, not {wanted}: {winner(eff, name, texts)}")
+            shown = _("another password") if name.endswith("hashed_password") else repr(got)
+            wanted = _("the new one") if name.endswith("hashed_password") else repr(value)
+            out.append(
+                _("{name} would be {shown}, not {wanted}: {winner}").format(
+                    name=name, shown=shown, wanted=wanted, winner=winner(eff, name, texts)
+                )
+            )
     if eff.ssl_error:
         out.append(
-            f"Jupyter would not start with its TLS settings ({eff.ssl_error}): "
-            f"{winner(eff, 'ServerApp.ssl_options', texts)}"
+            _("Jupyter would not start with its TLS settings ({error}): {winner}").format(
+                error=eff.ssl_error, winner=winner(eff, "ServerApp.ssl_options", texts)
+            )
         )
     return out
 
 
 def winner(eff: Effective, name: str, texts: dict[str, str]) -> str:
     """'<file> line N wins' for the file that sets `name` last (its line when it can be told)."""
-    path = eff.winner(name)
-    if path is None:
-        return "no config file sets it (Jupyter's default)"
-    line = _line_of(path, name, texts.get(path))
-    return f"{path}" + (f" line {line}" if line else "") + " wins"
+    if eff.winner(name) is None:
+        return _where(eff, name, texts)
+    return _("{where} wins").format(where=_where(eff, name, texts))
 
 
 def _line_of(path: str, name: str, text: str | None) -> int | None:
@@ -153,10 +158,11 @@ def table(eff: Effective) -> str:
     if v.get("ServerApp.trust_xheaders"):
         shown.append("trust_xheaders=True")
     shown.append(
-        "password set" if v.get("PasswordIdentityProvider.hashed_password") else "no password"
+        _("password set") if v.get("PasswordIdentityProvider.hashed_password") else _("no password")
     )
     token = str(v.get("IdentityProvider.token") or "")
-    shown.append({"generated": "random token", "set": "token from config"}.get(token, "no token"))
+    tokens = {"generated": _("random token"), "set": _("token from config")}
+    shown.append(tokens.get(token, _("no token")))
     return ", ".join(s for s in shown if s)
 
 
@@ -185,10 +191,12 @@ def effect_changes(
     """The author's settings whose effect the apply changes though no line of theirs is touched
     (today an extension fails to link and Jupyter drops what its link passes on, e.g.)."""
     was, will = kept(today.merged, desired), kept(after.merged, desired)
-    fixed = [f"{n} extension fails to link ({m})" for n, m in today.link_errors
-             if (n, m) not in after.link_errors]  # fmt: skip
+    fixed = [_("the {name} extension fails to link ({error})").format(name=n, error=m)
+             for n, m in today.link_errors if (n, m) not in after.link_errors]  # fmt: skip
     why = (
-        f"; today the {', '.join(fixed)}, and Jupyter drops what its link passes on"
+        _("; today {failures}, and Jupyter drops what its link passes on").format(
+            failures=", ".join(fixed)
+        )
         if fixed
         else ""
     )
@@ -196,13 +204,30 @@ def effect_changes(
     for name in sorted(set(was) | set(will)):
         if was.get(name) != will.get(name):
             # The line as the author knows it (today's file), else as the plan writes it.
-            where = winner(today, name, {}) if today.winner(name) else winner(after, name, texts)
-            where = where.removesuffix(" wins")
+            eff = today if today.winner(name) else after
+            where = _where(eff, name, {} if eff is today else texts)
+            default = _("the default")
             out.append(
-                f"{name} changes effect ({where}): {was.get(name, 'the default')} today, "
-                f"{will.get(name, 'the default')} after this apply{why}"
+                _(
+                    "{name} changes effect ({where}): {today} today, {after} after this apply"
+                ).format(
+                    name=name,
+                    where=where,
+                    today=was.get(name, default),
+                    after=will.get(name, default),
+                )
+                + why
             )
     return out
+
+
+def _where(eff: Effective, name: str, texts: dict[str, str]) -> str:
+    """'<file> line N' (or just the file) that sets `name` last."""
+    path = eff.winner(name)
+    if path is None:
+        return _("no config file sets it (Jupyter's default)")
+    line = _line_of(path, name, texts.get(path))
+    return f"{path} line {line}" if line else path
 
 
 CONFIG_LIMIT = 16 * 1024 * 1024  # no config file is larger; a larger one is not read
@@ -403,7 +428,7 @@ class ConfigGate(Poll):
     def look(self) -> Look:
         checked = self.checked
         if checked and fingerprint(checked.config_path) == checked.fingerprint:
-            return Look(True, "the bytes checked before apply")
+            return Look(True, _("the bytes checked before apply"))
         known = checked.links_today if checked else None
         try:
             if known is None and self.before is not None:
@@ -426,7 +451,7 @@ class ConfigGate(Poll):
         return Look(True, table(eff) + (aside if unknown else ""))
 
     def succeeded(self, look: Look, elapsed: float) -> str:
-        return f"ok: Jupyter loads {look.reason}"
+        return _("ok: Jupyter loads {what}").format(what=look.reason)
 
     def failed(self, look: Look) -> Exception:
         return RuntimeError(
@@ -504,10 +529,14 @@ class TrialStart(Poll):
     def look(self) -> Look:
         assert self._proc is not None
         if self._proc.poll() is not None:
-            return Look(False, f"it exited with status {self._proc.returncode}", fatal=True)
+            return Look(
+                False,
+                _("it exited with status {status}").format(status=self._proc.returncode),
+                fatal=True,
+            )
         if answers_http("127.0.0.1", self.port, timeout=1.0):
-            return Look(True, f"answered on 127.0.0.1:{self.port}")
-        return Look(False, "it does not answer yet")
+            return Look(True, _("answered on 127.0.0.1:{port}").format(port=self.port))
+        return Look(False, _("it does not answer yet"))
 
     def apply(self, ctx: ApplyContext) -> None:
         try:
@@ -517,10 +546,10 @@ class TrialStart(Poll):
 
     def failed(self, look: Look) -> Exception:
         tail = self._log_tail()
-        return RuntimeError(
-            f"jupyter-lab does not start with the written config: {look.reason}"
-            + (f"\n{tail}" if tail else "")
+        failed = _("jupyter-lab does not start with the written config: {reason}").format(
+            reason=look.reason
         )
+        return RuntimeError(f"{failed}\n{tail}" if tail else failed)
 
     def _log_tail(self) -> str:
         try:

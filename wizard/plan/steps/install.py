@@ -161,14 +161,19 @@ def suggest(envs: list[Environment]) -> Suggestion:
             "keep",
             best.python,
             "",
-            f"{best.python} already has JupyterLab {best.jupyterlab_version}",
+            _("{python} already has JupyterLab {version}").format(
+                python=best.python, version=best.jupyterlab_version
+            ),
         )
     venv = default_venv_path()
     return Suggestion(
         "create-venv",
         "",
         str(venv),
-        f"no environment has JupyterLab: a dedicated venv at {venv} keeps it apart from the system's Python",
+        _(
+            "no environment has JupyterLab: a dedicated venv at {venv} keeps it apart from the "
+            "system's Python"
+        ).format(venv=venv),
     )
 
 

@@ -88,7 +88,11 @@ class CreateVenv(Action):
                 run_streaming(self.argv(), ctx, env=env, timeout=300)
                 return
             except RuntimeError as exc:
-                ctx.log(f"uv could not make the venv ({exc}); making it with venv instead")
+                ctx.log(
+                    _("uv could not make the venv ({error}); making it with venv instead").format(
+                        error=exc
+                    )
+                )
                 self.uv = None
         run_streaming(self.argv(), ctx, env=None, timeout=300)
 
@@ -405,7 +409,7 @@ class UvInstall(PipInstall):
         except InstallFailed as exc:
             if not exc.try_pip:
                 raise
-            ctx.log(f"{exc}\nuv could not install JupyterLab: trying pip once")
+            ctx.log(f"{exc}\n" + _("uv could not install JupyterLab: trying pip once"))
         if self.seed_pip:  # the venv uv made has no pip yet: venv's own way to add it
             run_streaming(
                 [self.python, "-m", "ensurepip", "--default-pip"], ctx, env=None, timeout=300

@@ -112,21 +112,25 @@ def offered_by(python: str, kf: KernelFacts) -> KernelSpec | None:
 
 def broken(spec: KernelSpec, kf: KernelFacts) -> str | None:
     """Why this kernelspec cannot start for the service's user, with the fix; None: it can."""
-    remove = f"remove it (kernels.remove = [{spec.name!r}])"
+    remove = _("remove it (kernels.remove = [{name!r}])").format(name=spec.name)
     if spec.error:
         return f"{spec.error}; {remove}"
     python = runs(spec, kf)
     if not python.startswith("/"):
         return None  # found on the server's PATH: nothing to check here
     if not os.path.lexists(python) or not os.path.exists(python):
-        return f"its interpreter {python} does not exist (the environment is gone?); {remove}"
+        return _(
+            "its interpreter {python} does not exist (the environment is gone?); {remove}"
+        ).format(python=python, remove=remove)
     try:
         pw = pwd.getpwnam(kf.user)
     except KeyError:
         return None
     why = unreachable_for(python, pw, 5)
     if why:
-        return f"{kf.user} cannot run {python}: {why}; {remove}, or let {kf.user} reach it"
+        return _("{user} cannot run {python}: {why}; {remove}, or let {user} reach it").format(
+            user=kf.user, python=python, why=why, remove=remove
+        )
     return None
 
 
@@ -240,13 +244,15 @@ def _env_problems(
 
 
 def _no_pip(env: Environment) -> str:
-    if "PEP 668" in env.why_not:
-        return (
-            f"{env.python} is managed by the system (PEP 668): pip may not install ipykernel "
+    if env.externally_managed:
+        return _(
+            "{python} is managed by the system (PEP 668): pip may not install ipykernel "
             "there. Install Debian's package instead (apt install python3-ipykernel), or make "
-            f"a venv from it ({env.python} -m venv DIR) and choose DIR/bin/python"
-        )
-    return f"ipykernel cannot be installed into {env.python}: {env.why_not}"
+            "a venv from it ({python} -m venv DIR) and choose DIR/bin/python"
+        ).format(python=env.python)
+    return _("ipykernel cannot be installed into {python}: {why}").format(
+        python=env.python, why=env.why_not
+    )
 
 
 # --- planning -------------------------------------------------------------------------------------
@@ -281,7 +287,7 @@ def plan_kernels(plan: Plan, answers: Answers, facts: Facts) -> None:
     wanted = {names[e.python] for e in mine}
     for spec in _ours(kf):
         if spec.name not in wanted and not any(registered_for(spec) == e.python for e in mine):
-            _remove(plan, spec, "no longer in kernels.environments")
+            _remove(plan, spec, _("no longer in kernels.environments"))
     by_name = {s.name: s for s in kf.seen()}
     for name in dict.fromkeys(ka.remove):
         _remove(plan, by_name[name], "kernels.remove")

@@ -102,9 +102,9 @@ def _read_overrides(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"is not valid JSON ({exc})") from exc
+        raise ValueError(_("is not valid JSON ({error})").format(error=exc)) from exc
     if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
-        raise ValueError("is not an object of plugin settings")
+        raise ValueError(_("is not an object of plugin settings"))
     return data
 
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from wizard.core.i18n import _
+
 _NETWORK_SIGNS = (
     "NewConnectionError",
     "Failed to establish a new connection",
@@ -52,15 +54,33 @@ def unreachable_message(
     tool: str, indexes: list[str], tail: str, *, timed_out: bool, timeout: float | None
 ) -> str:
     """The one message for an index that cannot be reached, whichever installer tried."""
-    where = f" {', '.join(indexes)}" if indexes else ""
-    what = (
-        f"did not answer within {timeout:g} s" if timed_out and timeout else "could not be reached"
+    where = (
+        _("the package index {urls}").format(urls=", ".join(indexes))
+        if indexes
+        else _("the package index")
     )
-    return (
-        f"the package index{where} {what}, so nothing was installed. "
+    if timed_out and timeout:
+        what = _("{index} did not answer within {timeout:g} s").format(index=where, timeout=timeout)
+    else:
+        what = _("{index} could not be reached").format(index=where)
+    return _(
+        "{what}, so nothing was installed. "
         "Check the network, a proxy (HTTPS_PROXY) or pip's index setting (PIP_INDEX_URL, "
-        f"pip.conf, install.index_url), then try again.\n{tool} said: {tail}"
-    )
+        "pip.conf, install.index_url), then try again.\n{tool} said: {tail}"
+    ).format(what=what, tool=tool, tail=tail)
+
+
+def externally_managed_message(tool: str) -> str:
+    return _(
+        "{tool} refused: this Python is externally managed by the system (PEP 668). "
+        "Choose install.action = create-venv to install into a dedicated venv."
+    ).format(tool=tool)
+
+
+def no_space_message(tool: str) -> str:
+    return _(
+        "{tool} ran out of disk space; free some space (or choose another place) and try again."
+    ).format(tool=tool)
 
 
 _TIMEOUT_SIGNS = ("ReadTimeoutError", "ConnectTimeoutError", "timed out")
@@ -71,12 +91,9 @@ def explain_pip_failure(lines: list[str], timeout: float | None = None) -> str |
     text = "\n".join(lines)
     tail = "\n".join(line for line in lines[-4:] if line.strip())
     if "externally-managed-environment" in text:
-        return (
-            "pip refused: this Python is externally managed by the system (PEP 668). "
-            "Choose install.action = create-venv to install into a dedicated venv."
-        )
+        return externally_managed_message("pip")
     if "No space left on device" in text:
-        return "pip ran out of disk space; free some space (or choose another place) and try again."
+        return no_space_message("pip")
     unreachable: list[str] = []
     if "(from versions: none)" in text and not any(
         os.environ.get(v) for v in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy")
@@ -89,10 +106,10 @@ def explain_pip_failure(lines: list[str], timeout: float | None = None) -> str |
             unreachable = _indexes(lines)
         return unreachable_message("pip", unreachable, tail, timed_out=timed_out, timeout=timeout)
     if "No matching distribution found" in text or "Could not find a version" in text:
-        return (
+        return _(
             "pip found no JupyterLab matching the version spec (check install.version) "
-            f"in its package index.\npip said: {tail}"
-        )
+            "in its package index.\npip said: {tail}"
+        ).format(tail=tail)
     return None
 
 
@@ -118,18 +135,22 @@ class PipProgress:
 
     def label(self) -> str:
         if self.phase == "collecting":
-            return f"Resolving: {self.collected} packages so far ({self.current})"
+            return _("Resolving: {n} packages so far ({current})").format(
+                n=self.collected, current=self.current
+            )
         if self.phase == "downloading" and not self.current:  # uv: the resolved set at once
-            return f"Downloading {self.collected} packages"
+            return _("Downloading {n} packages").format(n=self.collected)
         if self.phase == "downloading":
-            return f"Downloading {self.current} ({self.downloaded} files so far)"
+            return _("Downloading {current} ({n} files so far)").format(
+                current=self.current, n=self.downloaded
+            )
         if self.phase == "installing":
-            return f"Installing {self.installing} packages"
+            return _("Installing {n} packages").format(n=self.installing)
         if self.phase == "done":
-            return f"Installed {self.installing or self.collected} packages"
+            return _("Installed {n} packages").format(n=self.installing or self.collected)
         if self.phase == "failed":
-            return f"{self.tool} failed"
-        return f"Starting {self.tool}"
+            return _("{tool} failed").format(tool=self.tool)
+        return _("Starting {tool}").format(tool=self.tool)
 
 
 _COLLECT_RE = re.compile(r"^(?:Collecting|Processing) (\S+)")

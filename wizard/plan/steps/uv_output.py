@@ -9,8 +9,14 @@ import dataclasses
 import re
 from dataclasses import dataclass
 
+from wizard.core.i18n import _
 from wizard.plan.steps.installer import PackageSource, hide_password
-from wizard.plan.steps.pip_output import PipProgress, unreachable_message
+from wizard.plan.steps.pip_output import (
+    PipProgress,
+    externally_managed_message,
+    no_space_message,
+    unreachable_message,
+)
 
 _PHASE_RE = re.compile(r"^(Resolved|Prepared|Installed|Uninstalled|Audited|Checked) (\d+) package")
 _FETCH_RE = re.compile(r"Failed to fetch: `?(\S+?)`?$")
@@ -65,14 +71,7 @@ def explain_uv_failure(lines: list[str], source: PackageSource) -> UvFailure:
             try_pip=False,
         )
     if "EXTERNALLY-MANAGED" in text or "externally managed" in text:
-        return UvFailure(
-            "uv refused: this Python is externally managed by the system (PEP 668). "
-            "Choose install.action = create-venv to install into a dedicated venv.",
-            try_pip=False,
-        )
+        return UvFailure(externally_managed_message("uv"), try_pip=False)
     if "No space left on device" in text:
-        return UvFailure(
-            "uv ran out of disk space; free some space (or choose another place) and try again.",
-            try_pip=False,
-        )
-    return UvFailure(f"uv could not install it: {tail}", try_pip=True)
+        return UvFailure(no_space_message("uv"), try_pip=False)
+    return UvFailure(_("uv could not install it: {error}").format(error=tail), try_pip=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from wizard.core.i18n import _
+
 PACKAGE = "jupyterlab"
 
 _VERSION = r"\d+(?:\.\d+)*(?:\.\*)?(?:(?:a|b|rc)\d+)?(?:\.post\d+)?(?:\.dev\d+)?"
@@ -27,7 +29,9 @@ def spec_problem(spec: str) -> str | None:
         return None
     for clause in spec.split(","):
         if not _CLAUSE_RE.match(clause):
-            return f"{spec!r} is not a version spec (examples: 4.2.5, >=4.2, ~=4.2.0, >=4,<5)"
+            return _(
+                "{spec!r} is not a version spec (examples: 4.2.5, >=4.2, ~=4.2.0, >=4,<5)"
+            ).format(spec=spec)
     return None
 
 

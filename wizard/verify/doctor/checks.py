@@ -72,7 +72,7 @@ def checks_for(method: AccessMethod) -> list[DoctorCheck]:
 
 
 def _absent(name: str, elsewhere: str) -> DoctorCheck:
-    return DoctorCheck(name, lambda ctx: skip(name, elsewhere.format(method=ctx.method.name)))
+    return DoctorCheck(name, lambda ctx: skip(name, _(elsewhere).format(method=ctx.method.name)))
 
 
 # --------------------------------------------------------------------------- service

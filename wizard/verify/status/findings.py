@@ -94,7 +94,7 @@ def findings_of(
                         "JupyterLab (pid {pid}) listens on port {ports}, "
                         "but the configuration ({source}) says {port}"
                     ).format(
-                        pid=s.pid, ports=", ".join(map(str, ports)), source=cfg.source, port=port
+                        pid=s.pid, ports=", ".join(map(str, ports)), source=_(cfg.source), port=port
                     ),
                     _(
                         "restart JupyterLab so it reads its configuration (with port_retries = 0 a busy "

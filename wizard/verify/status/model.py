@@ -133,7 +133,9 @@ class ServedCertificate:
             if self.days_left is not None
             else "?"
         )
-        return f"{', '.join(self.names) or '(no names)'}, issued by {self.issuer} ({days})"
+        return _("{names}, issued by {issuer} ({days})").format(
+            names=", ".join(self.names) or _("(no names)"), issuer=self.issuer, days=days
+        )
 
 
 @dataclass

@@ -7,7 +7,6 @@ pytest --snapshot-update tests/functional/test_wizard_snapshots_zh.py (this whol
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,6 +14,7 @@ import pytest
 
 from tests.functional import test_wizard_snapshots as en
 from tests.functional.wizard_helpers import screen_text, settle, snapshot_app
+from tests.support.zh_words import english_words
 from wizard.core import i18n
 
 SIZES = en.SIZES
@@ -73,129 +73,6 @@ def test_apply_failed_with_rollback_zh(
 
 # -- no English left -------------------------------------------------------------------------
 
-# Names and commands stay as they are: products, programs, options, keys, units.
-ALLOWED = {
-    # an ssh command and ~/.ssh/config lines as typed, systemd's and JSON's own words, and
-    # the address kind of a URL line (a code, as in status --json)
-    *["sshd", "host", "hostname", "localforward", "exitonforwardfailure", "yes", "o"],
-    *["linger", "false", "loopback", "system"],  # systemd-system, a manager's code
-    *[
-        "jupyterlab",
-        "jupyter",
-        "python",
-        "ssh",
-        "url",
-        "tls",
-        "https",
-        "http",
-        "nginx",
-        "uv",
-        "pip",
-        "venv",
-        "ipykernel",
-        "token",
-        "root",
-        "sudo",
-        "systemd",
-        "ctrl",
-        "esc",
-        "enter",
-        "tab",
-        "shift",
-        "pageup",
-        "pagedown",
-        "home",
-        "end",
-        "acme",
-        "ca",
-        "pem",
-        "osc",
-        "tmux",
-        "lan",
-        "ip",
-        "id",
-        "dns",
-        "localhost",
-        "cpu",
-        "rss",
-        "pid",
-        "ms",
-        "kib",
-        "mib",
-        "gib",
-        "utf",
-        "osc",
-        "set",
-        "clipboard",
-        "on",
-        "allow",
-        "enable",
-        "argon",
-        "basic",
-        "auth",
-        "unit",
-        "service",
-        "bin",
-        "usr",
-        "lib",
-        "local",
-        "share",
-        "var",
-        "etc",
-        "venvs",
-        "jsw",
-        "conf",
-        "json",
-        "m",
-        "venv",
-        "spec",
-        "ada",
-        "this",
-        "server",
-        "user",
-        "en",
-        "zh",
-        "cn",
-        "f",
-        "a",
-        "c",
-        "s",
-        "w",
-        "q",
-        "r",
-        "l",
-        "n",
-        "y",
-        "x",
-        "u",
-        "j",
-        "all",
-        "english",
-    ],
-    # the screen behind the help overlay shows through at its edges, cut mid-word
-    "jup",
-    "g",
-}
-# Words of texts made in wizard/plan, wizard/probe and wizard/core (service managers' and
-# access methods' names, the plan's descriptions): translated on the lang-pack branch.
-# Remove each word here once its text is translated (the test then keeps it so).
-PENDING_ELSEWHERE: set[str] = set()
-
-WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
-PATHISH = re.compile(r"\S*[/@=<>_.:]\S*|\S*\d\S*|\$\s.*|--\S+|jupyter-\S+")
-
-
-def english_words(text: str) -> set[str]:
-    """Words of Latin letters outside paths, numbers, options and commands."""
-    words: set[str] = set()
-    for line in text.splitlines():
-        line = PATHISH.sub(" ", line)
-        for w in WORD.findall(line):
-            for part in re.split(r"[-'’]", w):
-                if part and part.lower() not in ALLOWED and part.lower() not in PENDING_ELSEWHERE:
-                    words.add(part)
-    return words
-
 
 @pytest.mark.parametrize("step", list(en.STEPS))
 async def test_no_english_on_the_chinese_screens(step: str, monkeypatch: Any) -> None:
@@ -205,8 +82,3 @@ async def test_no_english_on_the_chinese_screens(step: str, monkeypatch: Any) ->
         await settle(pilot)
         shown = screen_text(app)
     assert english_words(shown) == set(), shown
-
-
-def test_the_word_check_can_fail() -> None:
-    assert english_words("端口 Listen carefully, 127.0.0.1") == {"Listen", "carefully"}
-    assert english_words("运行 jupyter-setup-wizard --dry-run, hello world") == {"hello", "world"}

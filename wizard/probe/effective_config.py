@@ -215,8 +215,13 @@ class LoadError:
     message: str
 
     def __str__(self) -> str:
-        where = f"{self.path}" + (f", line {self.line}" if self.line else "") if self.path else ""
-        return f"{where}: {self.message}" if where else self.message
+        if not self.path:
+            return self.message
+        if self.line:
+            return _("{path}, line {line}: {error}").format(
+                path=self.path, line=self.line, error=self.message
+            )
+        return f"{self.path}: {self.message}"
 
 
 @dataclass

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from wizard.core.answers import Answers
 from wizard.core.errors import Problem
-from wizard.core.i18n import _
+from wizard.core.i18n import N_, _
 from wizard.plan.actions import Action
 from wizard.plan.plan import Plan
 from wizard.probe.facts import Facts
@@ -43,6 +43,17 @@ class Tls(enum.Enum):
 # --------------------------------------------------------------------------- instructions
 
 
+# An address kind (a code in JSON) as a person reads it.
+KIND_LABELS = {
+    "loopback": N_("loopback"),
+    "private LAN": N_("private LAN"),
+    "public": N_("public"),
+    "link-local": N_("link-local"),
+    "IPv6": N_("IPv6"),
+    "name": N_("DNS name"),
+}
+
+
 @dataclass(frozen=True)
 class AccessUrl:
     url: str
@@ -51,7 +62,7 @@ class AccessUrl:
     truth: str
 
     def __str__(self) -> str:
-        return f"{self.url}  [{self.kind}] {self.truth}"
+        return f"{self.url}  [{_(KIND_LABELS.get(self.kind, self.kind))}] {self.truth}"
 
 
 @dataclass(frozen=True)

@@ -159,7 +159,7 @@ class Direct(MethodBase):
             method=self.name,
             headline=_(
                 "JupyterLab listens on {address} port {port}; open one of these from your computer:"
-            ).format(address=WILDCARDS.get(net.ip, net.ip), port=net.port),
+            ).format(address=_(WILDCARDS.get(net.ip, net.ip)), port=net.port),
             urls=urls,
             browser_url=urls[0].url + "lab" if urls else "",
             steps=(

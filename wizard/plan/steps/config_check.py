@@ -227,7 +227,7 @@ def _where(eff: Effective, name: str, texts: dict[str, str]) -> str:
     if path is None:
         return _("no config file sets it (Jupyter's default)")
     line = _line_of(path, name, texts.get(path))
-    return f"{path} line {line}" if line else path
+    return _("{path} line {line}").format(path=path, line=line) if line else path
 
 
 CONFIG_LIMIT = 16 * 1024 * 1024  # no config file is larger; a larger one is not read

@@ -9,16 +9,16 @@ from typing import Any
 
 from wizard.core.answers import NetworkAnswers
 from wizard.core.errors import Problem
-from wizard.core.i18n import _
+from wizard.core.i18n import N_, _
 from wizard.probe.facts import Facts
 from wizard.probe.person import person
 
 LOOPBACK = "127.0.0.1"
 # Friendly names for the wildcard bindings; "all" is what Jupyter calls ip='*' (written as "").
 WILDCARDS = {
-    "0.0.0.0": "all IPv4 addresses",
-    "::": "all IPv6 addresses",
-    "all": "all IPv4 and IPv6 addresses",
+    "0.0.0.0": N_("all IPv4 addresses"),
+    "::": N_("all IPv6 addresses"),
+    "all": N_("all IPv4 and IPv6 addresses"),
 }
 _BASE_URL_RE = re.compile(r"/(?:[A-Za-z0-9._~-]+/)*")  # fullmatch: no "$" before a newline
 

@@ -108,6 +108,26 @@ def test_status_json_and_text_carry_the_certificate(tls_server: tuple[int, list[
     assert f"Certificate served on 127.0.0.1:{port}:" in text
     assert "lab.test, issued by" in text and "days left" in text
     assert to_json(take_snapshot(proxy(port), http=False))["certificate"] is None
+    # 10 days left: a finding, with the access step's fix (doctor's margin is 20 days)
+    (finding,) = [f for f in data["findings"] if f["code"] == "certificate_expiring"]
+    assert finding["severity"] == "warning" and finding["step"] == "access"
+    assert "lab.test expires in 10 days" in finding["message"], finding
+    assert finding["fix"] == "renew it now: re-apply with new files"
+
+
+def test_only_a_certificate_near_its_end_is_a_finding() -> None:
+    from wizard.verify.status.findings import certificate_findings
+    from wizard.verify.status.model import ServedCertificate
+
+    acme = Answers().replace("access", method="reverse-proxy", tls="acme")
+    fine = ServedCertificate("127.0.0.1:443", names=["lab.test"], days_left=60.0)
+    assert certificate_findings(fine, acme) == []
+    assert certificate_findings(None, acme) == []
+    unread = ServedCertificate("127.0.0.1:443", error="no TLS answer")
+    assert certificate_findings(unread, acme) == []  # status shows why on its certificate line
+    gone = dataclasses.replace(fine, days_left=-2.0)
+    (f,) = certificate_findings(gone, acme)
+    assert f.severity == "error" and "has expired" in f.message and "certbot renew" in f.fix
 
 
 def ctx_for(answers: Answers, *, systemd: bool) -> CheckContext:

@@ -190,9 +190,7 @@ def check_certificate(ctx: CheckContext) -> CheckResult:
         return skip(name, _("no TLS"))
     cert_path, _key = tls_pair(answers, ctx.facts, for_jupyter=ctx.method.name == "direct")
     cert = read_certificate(Path(cert_path))
-    renew = (
-        _("certbot renew (its timer does it)") if mode == "acme" else _("re-apply with new files")
-    )
+    renew = renew_advice(mode)
     if cert is None:
         return CheckResult(name, False,
                            _("{path} is not a readable certificate").format(path=cert_path),
@@ -209,6 +207,13 @@ def check_certificate(ctx: CheckContext) -> CheckResult:
         return CheckResult(name, False, _("{cert}; {timer} is not active: nothing renews it").format(cert=cert.describe(), timer=RENEWAL_TIMER), f"sudo systemctl enable --now {RENEWAL_TIMER}")  # fmt: skip
     return CheckResult(
         name, True, _("{cert}; {timer} is active").format(cert=cert.describe(), timer=RENEWAL_TIMER)
+    )
+
+
+def renew_advice(mode: str) -> str:
+    """How a certificate of this TLS mode gets renewed (the fix of an expiring one)."""
+    return (
+        _("certbot renew (its timer does it)") if mode == "acme" else _("re-apply with new files")
     )
 
 

@@ -27,7 +27,7 @@ from wizard.probe.jupyter_paths import (
 )
 from wizard.probe.sockets import Listener
 from wizard.verify.status.configured import configured_from
-from wizard.verify.status.findings import findings_of
+from wizard.verify.status.findings import certificate_findings, findings_of
 from wizard.verify.status.kernels import kernels_of
 from wizard.verify.status.model import (
     Configured,
@@ -195,6 +195,7 @@ def take_snapshot(
     snap.findings += kernel_findings
     if http and answers is not None:
         snap.certificate = served_certificate_of(answers, timeout=http_timeout)
+        snap.findings += certificate_findings(snap.certificate, answers)
     snap.duration_ms = (time.perf_counter() - t0) * 1000
     return snap
 

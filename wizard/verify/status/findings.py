@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING
 from wizard.core.i18n import _
 from wizard.probe import sockets as netstat
 from wizard.verify.status.configured import legacy_password_settings
-from wizard.verify.status.model import Finding, Snapshot, is_server_name
+from wizard.verify.status.model import Finding, ServedCertificate, Snapshot, is_server_name
 
 if TYPE_CHECKING:
+    from wizard.core.answers import Answers
     from wizard.probe.jupyter_config import ConfigFile
 
 # Access methods that reach Jupyter over the LAN, and those that need loopback only.
@@ -50,6 +51,27 @@ def _not_running(snap: Snapshot) -> Finding:
         ),
         _("start it: S on the status screen, or run `jupyter-setup-wizard service start`"),
     )
+
+
+def certificate_findings(cert: ServedCertificate | None, answers: Answers) -> list[Finding]:
+    """A served certificate that expires within doctor's warning margin, or has expired."""
+    from wizard.plan.access.shared import RENEW_WARN_DAYS, renew_advice, tls_mode
+
+    if cert is None or cert.days_left is None or cert.days_left >= RENEW_WARN_DAYS:
+        return []
+    names = ", ".join(cert.names) or cert.endpoint
+    if cert.days_left <= 0:
+        severity, message = (
+            "error",
+            _("the certificate for {names} has expired").format(names=names),
+        )
+    else:
+        severity = "warning"
+        message = _("the certificate for {names} expires in {days} days").format(
+            names=names, days=f"{cert.days_left:.0f}"
+        )
+    fix = _("renew it now: {renew}").format(renew=renew_advice(tls_mode(answers)))
+    return [Finding("certificate_expiring", severity, message, fix, "access")]
 
 
 def findings_of(

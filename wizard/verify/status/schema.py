@@ -92,7 +92,7 @@ FINDING = _obj(
             "type": "string",
             "description": "port_taken | port_mismatch | service_not_listening | service_failed | "
             "not_running | bind_loopback_only | bind_exposed | legacy_password | runtime_unreadable | "
-            "http_failed | kernel_broken "
+            "http_failed | kernel_broken | certificate_expiring "
             "(new codes may be added)",
         },
         "severity": {"enum": ["error", "warning"]},

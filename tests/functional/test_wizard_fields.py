@@ -17,7 +17,7 @@ from screens.widgets import ChoiceList, Field
 from screens.widgets.tick import TickBox
 from tests.functional.wizard_helpers import planned, settle, snapshot_app, type_into
 from wizard.apply.events import Progress
-from wizard.plan.actions import ApplyContext
+from wizard.plan.actions import Action, ApplyContext
 from wizard.plan.plan import Plan
 from wizard.plan.steps.install_actions import InstallSpec, PipInstall
 from wizard.session import Planned
@@ -215,16 +215,22 @@ class RecordingApply(ApplyScreen):
         self.shown.append((label, bar.progress if bar.total is not None else None))  # type: ignore[attr-defined]
 
 
+async def applied(app: Any, pilot: Any, action: Action) -> RecordingApply:
+    """The apply screen of a one-action plan, once it finished (or after 100 settles)."""
+    await settle(pilot)
+    screen = RecordingApply(planned(app, Plan("test", [action])))
+    app.switch_screen(screen)
+    for _ in range(100):
+        await settle(pilot)
+        if screen.finished:
+            break
+    return screen
+
+
 async def test_pip_progress_follows_real_pip_output(monkeypatch: Any) -> None:
     app = snapshot_app(monkeypatch)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        screen = RecordingApply(planned(app, Plan("test", [ReplayPip(PIP_LOG)])))
-        app.switch_screen(screen)
-        for _ in range(100):
-            await settle(pilot)
-            if screen.finished:
-                break
+        screen = await applied(app, pilot, ReplayPip(PIP_LOG))
         assert screen.finished and not screen.failed
         labels = [label for label, _ in screen.shown]
         assert labels[0] == "pip: Starting pip"
@@ -287,13 +293,7 @@ class ReplayFailingPip(ReplayPip):
 async def test_pip_failure_while_resolving_leaves_no_animating_bar(monkeypatch: Any) -> None:
     app = snapshot_app(monkeypatch)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        screen = RecordingApply(planned(app, Plan("test", [ReplayFailingPip(PIP_LOG)])))
-        app.switch_screen(screen)
-        for _ in range(100):
-            await settle(pilot)
-            if screen.finished:
-                break
+        screen = await applied(app, pilot, ReplayFailingPip(PIP_LOG))
         assert screen.failed and screen.states == ["failed"]
         assert str(screen.query_one("#pip-label").render()) == "pip: pip failed"
         # An indeterminate (animating) bar kept the app from exiting in a real terminal.

@@ -27,12 +27,19 @@ PROXY_PASSWORD = "Quiet-Harbor-Lantern-42"
 STATE = Path("state") / "jupyter-setup-wizard"
 
 
-class Person:
-    """Sends keys to the wizard and counts them (a typed secret counts only its Enter)."""
+NETWORK = ("Listen address", "Port", "Root directory", "Base URL")
 
-    def __init__(self, tmp_path: Path) -> None:
+
+class Person:
+    """Sends keys to the wizard and counts them (a typed secret counts only its Enter).
+    `locale`: the locale variables of the person's terminal (LC_ALL is then unset)."""
+
+    def __init__(self, tmp_path: Path, locale: dict[str, str] | None = None) -> None:
         (tmp_path / "home").mkdir(exist_ok=True)
         env = {**os.environ, **_wizard_env(tmp_path), "PROMPT_TOOLKIT_NO_CPR": "1"}
+        if locale:
+            env.pop("LC_ALL", None)
+            env.update(locale)
         self.child = pexpect.spawn(
             PYTHON,
             ["-m", "wizard", "--plain"],
@@ -90,6 +97,34 @@ class Person:
         self.expect("Offer these as kernels")
         self.key(ENTER)
 
+    def password(
+        self, new: str = "New Jupyter password", again: str = "same password again"
+    ) -> None:
+        self.expect(new)
+        self.secret(PASSWORD)
+        self.expect(again)
+        self.secret(PASSWORD)
+
+    def defaults(self, *prompts: str) -> None:
+        """Enter at each prompt: what it offers."""
+        for prompt in prompts:
+            self.expect(prompt)
+            self.key(ENTER)
+
+    def reach(self, downs: int) -> None:
+        """The access method, `downs` below the first (ssh-tunnel, direct, router-tunnel, proxy)."""
+        self.expect("Reach JupyterLab")
+        if downs:
+            self.key(DOWN, downs)
+        self.key(ENTER)
+
+    def reverse_proxy_for(self, server_name: str) -> None:
+        """The defaults up to Access, then the reverse proxy for `server_name`."""
+        self.defaults(*NETWORK, "Keep JupyterLab running")
+        self.reach(3)
+        self.expect(r"Server name \(empty: any name\)")
+        self.type(server_name)
+
     def install_and_password(self, jlab: str) -> None:
         self.expect("Python environment for JupyterLab")
         self.key("\x1b[A")  # up from the first entry wraps to "Another interpreter"
@@ -101,10 +136,7 @@ class Person:
         self.key(ENTER)
         self.language_pack()
         self.kernels()
-        self.expect("New Jupyter password")
-        self.secret(PASSWORD)
-        self.expect("same password again")
-        self.secret(PASSWORD)
+        self.password()
 
 
 def _own_address() -> str:
@@ -150,17 +182,9 @@ def test_plain_default_ssh_tunnel_is_a_few_keys(tmp_path: Path, jlab: str) -> No
         p.key(ENTER)
         p.language_pack()
         p.kernels()
-        p.expect("New Jupyter password")
-        p.secret(PASSWORD)
-        p.expect("same password again")
-        p.secret(PASSWORD)
-        for prompt in ("Listen address", "Port", "Root directory", "Base URL"):
-            p.expect(prompt)
-            p.key(ENTER)
-        p.expect("Keep JupyterLab running")
-        p.key(ENTER)
-        p.expect("Reach JupyterLab")
-        p.key(ENTER)
+        p.password()
+        p.defaults(*NETWORK, "Keep JupyterLab running")
+        p.reach(0)
         p.expect(rf"Local port \(empty: {port}, Jupyter's own\)")
         p.key(ENTER)
         p.expect(r"SSH user \(empty: \S+\)")
@@ -196,12 +220,8 @@ def test_plain_router_tunnel_refuses_a_foreign_lan_address(tmp_path: Path, jlab:
         p.type(mine)  # the router must reach Jupyter on the LAN address
         p.expect("Port")
         p.type(str(port))
-        for prompt in ("Root directory", "Base URL", "Keep JupyterLab running"):
-            p.expect(prompt)
-            p.key(ENTER)
-        p.expect("Reach JupyterLab")
-        p.key(DOWN, 2)  # ssh-tunnel, direct, router-tunnel
-        p.key(ENTER)
+        p.defaults("Root directory", "Base URL", "Keep JupyterLab running")
+        p.reach(2)
         p.expect("LAN address the router points at")
         p.type(foreign)
         p.expect_message(f"{foreign} is not an address of this machine")
@@ -231,16 +251,7 @@ def test_plain_reverse_proxy_basic_auth_password_twice(tmp_path: Path, jlab: str
     p = Person(tmp_path)
     try:
         p.install_and_password(jlab)
-        for prompt in ("Listen address", "Port", "Root directory", "Base URL"):
-            p.expect(prompt)
-            p.key(ENTER)
-        p.expect("Keep JupyterLab running")
-        p.key(ENTER)
-        p.expect("Reach JupyterLab")
-        p.key(DOWN, 3)
-        p.key(ENTER)
-        p.expect(r"Server name \(empty: any name\)")
-        p.type("lab.example.test")
+        p.reverse_proxy_for("lab.example.test")
         p.expect("HTTPS port")
         p.type("http")  # the same inline refusal as the access screen's
         p.expect_message("'http' is not a number")
@@ -291,12 +302,8 @@ def test_plain_direct_with_own_certificate_files(tmp_path: Path, jlab: str) -> N
         p.type(mine)  # direct needs a binding beyond loopback
         p.expect("Port")
         p.type(str(port))
-        for prompt in ("Root directory", "Base URL", "Keep JupyterLab running"):
-            p.expect(prompt)
-            p.key(ENTER)
-        p.expect("Reach JupyterLab")
-        p.key(DOWN)
-        p.key(ENTER)
+        p.defaults("Root directory", "Base URL", "Keep JupyterLab running")
+        p.reach(1)
         p.expect("TLS")
         p.key(DOWN, 2)  # none, self-signed, my files
         p.key(ENTER)
@@ -334,16 +341,7 @@ def test_plain_reverse_proxy_acme_fields_by_the_answers_grammar(tmp_path: Path, 
     p = Person(tmp_path)
     try:
         p.install_and_password(jlab)
-        for prompt in ("Listen address", "Port", "Root directory", "Base URL"):
-            p.expect(prompt)
-            p.key(ENTER)
-        p.expect("Keep JupyterLab running")
-        p.key(ENTER)
-        p.expect("Reach JupyterLab")
-        p.key(DOWN, 3)
-        p.key(ENTER)
-        p.expect(r"Server name \(empty: any name\)")
-        p.type("lab.example.test")
+        p.reverse_proxy_for("lab.example.test")
         p.expect("HTTPS port")
         p.key(ENTER)
         p.expect("nginx listen address")

@@ -4,42 +4,18 @@ review, the apply and its result in zh_CN (LANG=zh_CN.UTF-8, as a Chinese server
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
-import pexpect
 import pytest
 
 from tests.support.ports import free_port
 from tests.system.test_plain_access import ENTER, PASSWORD, STATE, Person
-from tests.system.test_tui_terminal import PYTHON, REPO, _wizard_env
 from wizard.core.answers import Answers, save_answers
 
 pytestmark = pytest.mark.system
 
 
-class ChinesePerson(Person):
-    def __init__(self, tmp_path: Path) -> None:  # the same person, with a Chinese locale
-        (tmp_path / "home").mkdir(exist_ok=True)
-        env = {
-            **os.environ,
-            **_wizard_env(tmp_path),
-            "PROMPT_TOOLKIT_NO_CPR": "1",
-            "LANG": "zh_CN.UTF-8",
-            "LANGUAGE": "zh_CN:en",
-        }
-        env.pop("LC_ALL", None)
-        self.child = pexpect.spawn(
-            PYTHON,
-            ["-m", "wizard", "--plain"],
-            env=env,
-            cwd=str(REPO),
-            encoding="utf-8",
-            timeout=30,
-            dimensions=(30, 120),
-        )
-        self.keystrokes = 0
-        self.seen = ""
+CHINESE = {"LANG": "zh_CN.UTF-8", "LANGUAGE": "zh_CN:en"}  # as a Chinese server has it
 
 
 def test_plain_in_chinese_default_ssh_tunnel(tmp_path: Path, jlab: str) -> None:
@@ -47,7 +23,7 @@ def test_plain_in_chinese_default_ssh_tunnel(tmp_path: Path, jlab: str) -> None:
     (tmp_path / STATE).mkdir(parents=True)
     previous = Answers().replace("jupyter", python=jlab).replace("network", port=port)
     save_answers(previous, tmp_path / STATE / "current-answers.toml")
-    p = ChinesePerson(tmp_path)
+    p = Person(tmp_path, locale=CHINESE)
     try:
         p.expect("纯文本模式")
         p.expect("用于 JupyterLab 的 Python 环境")
@@ -60,22 +36,12 @@ def test_plain_in_chinese_default_ssh_tunnel(tmp_path: Path, jlab: str) -> None:
         p.key("n")  # not into the shared test JupyterLab (tests/system/test_language_pack.py)
         p.expect("将这些作为内核提供")
         p.key(ENTER)
-        p.expect("新的 Jupyter 密码")
-        p.secret(PASSWORD)
-        p.expect("再输入一次同样的密码")
-        p.secret(PASSWORD)
-        for prompt in ("监听地址", "端口", "根目录", "基础 URL"):
-            p.expect(prompt)
-            p.key(ENTER)
-        p.expect("用什么保持 JupyterLab 运行")
-        p.key(ENTER)
-        p.expect("从你的电脑访问 JupyterLab 的方式")
-        p.key(ENTER)
+        p.password("新的 Jupyter 密码", "再输入一次同样的密码")
+        p.defaults("监听地址", "端口", "根目录", "基础 URL", "用什么保持 JupyterLab 运行")
+        p.defaults("从你的电脑访问 JupyterLab 的方式")
         p.expect(f"本地端口（留空：{port}，即 Jupyter 自己的端口）")
         p.key(ENTER)
-        for prompt in ("SSH 用户", "SSH 主机", "SSH 端口"):
-            p.expect(prompt)
-            p.key(ENTER)
+        p.defaults("SSH 用户", "SSH 主机", "SSH 端口")
         p.expect("你需要在自己的电脑上运行：  ssh -N -L")
         p.expect("检查（尚未做任何更改）")
         p.expect(r"应用这 (\d+) 项更改吗？")

@@ -282,3 +282,31 @@ def test_the_install_form_offers_the_pack_with_every_action() -> None:
     kept = form.collect(on, "keep", typed)  # a front-end without the field keeps the answer
     assert kept.install.language_pack == "zh_CN"
     assert form.LANGUAGE_PACK.prompt().endswith("?")
+
+
+def test_a_default_language_the_previous_setup_set_goes_when_no_longer_asked(
+    tmp_path: Path,
+) -> None:
+    i = interp(tmp_path)
+    Path(i.executable).parent.mkdir(parents=True)
+    Path(i.executable).write_text("")  # the same file as the setup of record's interpreter
+    overrides(i).parent.mkdir(parents=True)
+    theme = {"@jupyterlab/apputils-extension:themes": {"theme": "JupyterLab Dark"}}
+    overrides(i).write_text(json.dumps({**theme, PLUGIN: {"locale": "zh_CN"}}))
+    previous = zh(python=i.executable)
+    now = previous.replace("install", language_pack="")
+    plan = Plan("t")
+    install.plan_install(plan, now, facts(i), previous)
+    (write,) = plan.actions
+    assert isinstance(write, WriteFile) and json.loads(write.content or b"") == theme
+    assert "previous setup set zh_CN" in write.description
+    # A locale set since (in JupyterLab's file by someone) is theirs: it stays.
+    overrides(i).write_text(json.dumps({PLUGIN: {"locale": "fr_FR"}}))
+    plan = Plan("t")
+    install.plan_install(plan, now, facts(i), previous)
+    assert plan.actions == []
+    # Another JupyterLab than the one of record: nothing of ours there.
+    other = interp(tmp_path / "other")
+    plan = Plan("t")
+    install.plan_install(plan, now, facts(other), previous)
+    assert plan.actions == []

@@ -205,7 +205,7 @@ class RunCommand(Action):
         self.undo_argv = list(undo_argv) if undo_argv else None
         self.env = env
         self.timeout = timeout
-        self.description = description or f"run {shlex.join(self.argv)}"
+        self.description = description or _("run {command}").format(command=shlex.join(self.argv))
 
     def preview(self) -> str:
         return "$ " + shlex.join(self.argv) + "\n"

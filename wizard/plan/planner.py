@@ -125,7 +125,7 @@ def build_plan(
                 ).format(port=answers.network.port, describe=lst.describe()),
             )
     plan.actions += access.prerequisites(answers, facts)  # a certificate: first, as it may fail
-    install.plan_install(plan, answers, facts)
+    install.plan_install(plan, answers, facts, previous)
     installs = list(plan.actions)
     kernels.plan_kernels(plan, answers, facts)  # the server reads kernelspecs afresh: no restart
     n = len(plan.actions)

@@ -388,11 +388,16 @@ def _validate_create_venv(answers: Answers, facts: Facts) -> list[Problem]:
 # --- planning -------------------------------------------------------------------------------------
 
 
-def plan_install(plan: Plan, answers: Answers, facts: Facts) -> None:
+def plan_install(
+    plan: Plan, answers: Answers, facts: Facts, previous: Answers | None = None
+) -> None:
     """Append the actions that put the chosen JupyterLab in place ("keep": none), then the
-    language pack's (`[install] language_pack`), into the same environment, the same way."""
+    language pack's (`[install] language_pack`), into the same environment, the same way.
+    `previous`: the setup of record (a default language it set and these answers do not goes)."""
     ins = answers.install
     interp = facts.interpreter
+    if interp is not None:
+        language_pack.plan_released_locale(plan, answers, interp, previous)
     if interp is None or (ins.action == "keep" and not ins.language_pack):
         return
     installed = interp.jupyterlab_version

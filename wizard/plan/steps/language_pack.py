@@ -17,6 +17,7 @@ of overrides.json kept as it was.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -192,6 +193,43 @@ def plan_language_pack(
             "JupyterLab starts in {locale} for everyone who has not chosen a language in its Settings → Language menu (their choice stays)"
         ).format(locale=locale),
     )
+
+
+def plan_released_locale(
+    plan: Plan, answers: Answers, interp: Interpreter, previous: Answers | None
+) -> None:
+    """The default locale the setup of record set, taken back when these answers set none
+    (for the same JupyterLab, and only while overrides.json still says that locale: a locale
+    someone set since is theirs). The pack stays: it changes nothing without the default."""
+    if answers.install.language_pack or previous is None:
+        return
+    locale = previous.install.language_pack
+    if not locale or not _same_file(previous.jupyter.python, interp.executable):
+        return
+    path = overrides_path(interp)
+    try:
+        data = _read_overrides(path)
+    except ValueError:
+        return  # not ours to rewrite; a pack asked for again says why
+    if data.get(PLUGIN, {}).get("locale") != locale:
+        return
+    plan.actions.append(
+        WriteFile(
+            path,
+            render_json(json_with_changes(data, {}, {LOCALE_KEY})).encode(),
+            mode=None,
+            why=_(
+                "JupyterLab's default language back to its own (the previous setup set {locale})"
+            ).format(locale=locale),
+        )
+    )
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return bool(a) and os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 class InstallLanguagePack(Action):

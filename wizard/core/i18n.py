@@ -112,7 +112,6 @@ def remembered_path() -> Path:
 def remembered(path: Path | None = None) -> str | None:
     """The language chosen on Welcome earlier, if the file is one only root or we could have
     written (as root, another user's planted file is ignored, not trusted)."""
-    from wizard.core.fileops import read_file
     from wizard.core.paths import UnsafeStateDir, checked
 
     path = path or remembered_path()
@@ -127,6 +126,8 @@ def remembered(path: Path | None = None) -> str | None:
         or st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
     ):
         return None
+    from wizard.core.fileops import read_file  # only when there is a file: most starts have none
+
     try:
         data = read_file(path, limit=64)
     except (OSError, ValueError):

@@ -5,7 +5,7 @@ compact buttons, the success and error variants, each with its hover and active 
 the biggest piece of the welcome screen's CSS before its first paint (about 6 ms, a third of
 all its CSS). This Button brings the rules of the default, primary and warning variants,
 copied unchanged (ANSI themes' included), and leaves Textual's text out: what a button looks
-like is the same. tests/unit/test_button_css.py checks that each rule here is one of
+like is the same. tests/functional/test_button_css.py checks that each rule here is one of
 Textual's, and that those left out are only for looks no wizard button has.
 """
 

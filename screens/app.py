@@ -21,11 +21,10 @@ from textual.binding import Binding, BindingType
 from textual.worker import get_current_worker
 
 from screens.terminal import HANGUP_EXIT, GuardedDriver, TerminalLost
-from screens.widgets import ConfirmScreen, HelpScreen
+from screens.widgets.dialogs import ConfirmScreen, HelpScreen
 from wizard.core.answers import Answers
 from wizard.core.errors import WizardError
 from wizard.core.i18n import N_, _, language, remember, set_language
-from wizard.forms.password import is_set as password_is_set
 from wizard.forms.state import (
     STEP_NAMES,
     Prober,
@@ -180,6 +179,7 @@ class WizardApp(App[int]):
     @work(thread=True, exclusive=True, group="probe", exit_on_error=False)
     def _probe_worker(self, answers: Answers) -> None:
         # Imported here, in the thread: the session's modules would hold up the first keys.
+        from wizard.forms.password import is_set as password_is_set
         from wizard.session import probe_target  # the one rule for what to probe
 
         if self.environments is None:

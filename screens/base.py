@@ -13,15 +13,13 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Input, Static
+from textual.widgets import Input, OptionList, Static
 
-from screens.widgets import ChoiceList, Field, StepList
-from screens.widgets.field import typed_values
 from screens.widgets.footer import KeysFooter
+from screens.widgets.step_list import StepList
 from screens.widgets.translated import TranslatedBindings
 from wizard.core.errors import Problem
 from wizard.core.i18n import N_, _, ngettext
-from wizard.forms.fields import scrub
 from wizard.forms.state import STEP_NAMES, STEPS, Prober, WizardState
 
 if TYPE_CHECKING:
@@ -146,12 +144,19 @@ class StepScreen(TranslatedBindings, Screen[None]):
         self, problems: Iterable[Problem], where: Callable[[Problem], str] = str
     ) -> str:
         """Problems not tied to one field, one '✗' line each, no typed value repeated."""
+        # The fields' modules load with the first screen that has fields, not before the
+        # first paint (the welcome has none).
+        from screens.widgets.field import typed_values
+        from wizard.forms.fields import scrub
+
         typed = typed_values(self)
         return "\n".join(scrub(f"✗ {p}{where(p)}", typed) for p in problems)
 
     def first_wrong(self) -> Widget | None:
         """Where a failed Next puts the focus: the first field marked wrong, else the first
         field of the step (a problem without a field is shown under the fields)."""
+        from screens.widgets.field import Field
+
         wrong = [f for f in self.query(Field) if f.has_class("-error") and shown(f)]
         if wrong:
             return wrong[0].input
@@ -212,8 +217,10 @@ class StepScreen(TranslatedBindings, Screen[None]):
         else:
             self.action_next()
 
-    @on(ChoiceList.OptionSelected)
-    def _choice_selected(self, event: ChoiceList.OptionSelected) -> None:
+    @on(OptionList.OptionSelected)  # a ChoiceList's: it has no message class of its own
+    def _choice_selected(self, event: OptionList.OptionSelected) -> None:
+        from screens.widgets.choice import ChoiceList
+
         if isinstance(event.option_list, ChoiceList):
             event.stop()
             self.action_next()

@@ -7,9 +7,10 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.widgets import Button, Static
+from textual.widgets import Static
 
 from screens.base import StepScreen
+from screens.widgets.button import Button
 from wizard.core.i18n import N_, _, language
 from wizard.forms import welcome as form
 

@@ -8,8 +8,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Static
+from textual.widgets import Static
 
+from screens.widgets.button import Button
 from screens.widgets.footer import KeysFooter
 from screens.widgets.translated import TranslatedBindings
 from wizard.core.i18n import N_, _

@@ -18,9 +18,13 @@ def translated(bindings: dict[str, ActiveBinding]) -> dict[str, ActiveBinding]:
     out = {}
     for key, active in bindings.items():
         binding = active.binding
-        if binding.description:
-            binding = dataclasses.replace(binding, description=_(binding.description))
-        tooltip = _(active.tooltip) if active.tooltip else active.tooltip
+        description = _(binding.description)
+        tooltip = _(active.tooltip)
+        if description == binding.description and tooltip == active.tooltip:
+            out[key] = active  # English, or no text: nothing to copy (the footer asks often)
+            continue
+        if description != binding.description:
+            binding = dataclasses.replace(binding, description=description)
         out[key] = active._replace(binding=binding, tooltip=tooltip)
     return out
 

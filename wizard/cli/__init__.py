@@ -6,15 +6,17 @@ The UI packages (textual, questionary) load only inside the subcommands that nee
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from wizard import __version__
 from wizard.core.errors import ApplyInterrupted, WizardError
-from wizard.core.i18n import LANGUAGES, N_, _, cells, lang_from_argv, select, wrap_cells
+from wizard.core.i18n import LANGUAGES, N_, _, lang_from_argv, select
+
+if TYPE_CHECKING:  # argparse loads when a command line is parsed (wizard.cli.help_format)
+    import argparse
 
 # argparse's own words, through our catalog (its "error:" prefix stays: scripts look for it)
 ARGPARSE_TEXTS = (
@@ -24,20 +26,6 @@ ARGPARSE_TEXTS = (
     N_("show this help message and exit"),
     N_("invalid choice: %(value)r (choose from %(choices)s)"),
 )
-
-
-class _CellFormatter(argparse.HelpFormatter):
-    """Help wrapped by terminal cells, not characters: Chinese help stays inside the width."""
-
-    def _split_lines(self, text: str, width: int) -> list[str]:
-        return wrap_cells(" ".join(text.split()), width)
-
-    def _format_usage(self, usage: Any, actions: Any, groups: Any, prefix: str | None) -> str:
-        # argparse indents the usage's next lines by len(prefix): a prefix as wide in cells
-        # (spaces), then the words themselves.
-        prefix = _("usage: ") if prefix is None else prefix
-        text = super()._format_usage(usage, actions, groups, " " * cells(prefix))
-        return prefix + text[cells(prefix) :]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -80,6 +68,8 @@ def argv_is_only_lang(argv: list[str]) -> bool:
 
 
 def _lang_option(p: argparse.ArgumentParser) -> None:
+    import argparse
+
     p.add_argument(
         "--lang",
         choices=sorted(LANGUAGES),
@@ -91,10 +81,14 @@ def _lang_option(p: argparse.ArgumentParser) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
+    import argparse
+
+    from wizard.cli.help_format import CellFormatter, SubParser
+
     argparse._ = _  # type: ignore[attr-defined]  # argparse looks its words up at use
     p = argparse.ArgumentParser(
         prog="jupyter-setup-wizard",
-        formatter_class=_CellFormatter,
+        formatter_class=CellFormatter,
         description=_("Set up JupyterLab on this server and reach it safely."),
     )
     p.add_argument(
@@ -111,7 +105,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", type=Path, help=argparse.SUPPRESS)
     _lang_option(p)
     p.set_defaults(func=_cmd_wizard)
-    sub = p.add_subparsers(title=_("commands"), metavar="COMMAND", parser_class=_SubParser)
+    sub = p.add_subparsers(title=_("commands"), metavar="COMMAND", parser_class=SubParser)
 
     a = sub.add_parser("apply", help=_("apply an answers file without a UI"))
     _lang_option(a)
@@ -186,14 +180,6 @@ def _parser() -> argparse.ArgumentParser:
     )
     d.set_defaults(func=_lazy("doctor"))
     return p
-
-
-class _SubParser(argparse.ArgumentParser):
-    """Subcommands' parsers, with the same cell-wrapped help."""
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        kwargs.setdefault("formatter_class", _CellFormatter)
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
 
 def _lazy(module: str, func: str = "run") -> Callable[[argparse.Namespace], int]:

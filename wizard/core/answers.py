@@ -7,7 +7,6 @@ empty means "keep the current password").
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import sys
 import tempfile
@@ -16,15 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import tomli_w
-
 from wizard.core.errors import InputError, Problem
 from wizard.core.i18n import N_, _
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised only on 3.10
-    import tomli as tomllib
+# The TOML and JSON modules load when a file is read or written, not with this module: the
+# full-screen wizard's first screen needs the answers' classes, not their file format.
 
 
 @dataclass
@@ -210,6 +205,10 @@ def parse_answers(raw: bytes, source: str) -> Answers:
     the same tables, and the same checks of every value)."""
     if source.endswith(".json"):
         return answers_from_dict(_json_tables(raw, source))
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised only on 3.10
+        import tomli as tomllib
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
@@ -222,6 +221,7 @@ def parse_answers(raw: bytes, source: str) -> Answers:
 def _json_tables(raw: bytes, source: str) -> dict[str, Any]:
     """A JSON answers file held to what TOML itself allows: no key twice, no NaN or Infinity,
     no lone surrogate (JSON's \\ud800 is not a character a file could hold)."""
+    import json
 
     def no_twice(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         seen: dict[str, Any] = {}
@@ -252,6 +252,8 @@ def _json_tables(raw: bytes, source: str) -> dict[str, Any]:
 
 
 def dump_answers(answers: Answers) -> str:
+    import tomli_w
+
     header = "# jupyter-setup-wizard answers (apply with: jupyter-setup-wizard apply FILE)\n"
     return header + tomli_w.dumps(answers.to_dict())
 

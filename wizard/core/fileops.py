@@ -15,7 +15,6 @@ import contextlib
 import errno
 import os
 import re
-import secrets
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -200,6 +199,8 @@ def atomic_write(path: Path, data: bytes, mode: int, owner: tuple[int, int] | No
     """Write a temp file in the same directory (O_EXCL, never through a link), set mode and
     owner on its fd, fsync, rename over `path`: readers see old or new, never half, and what a
     user swaps in meanwhile is replaced, never written through."""
+    import secrets  # here: it loads OpenSSL's hashes, which reading a file never needs
+
     with directory(path.parent) as dfd:
         tmp = f".{path.name}.{secrets.token_hex(4)}.tmp"
         fd = os.open(

@@ -20,12 +20,15 @@ translation: `_("port {port} is busy").format(port=port)`.
 
 from __future__ import annotations
 
-import gettext
 import os
 import stat
 import unicodedata
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import gettext
 
 DOMAIN = "jupyter_setup_wizard"
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
@@ -35,19 +38,22 @@ LANGUAGES: dict[str, str] = {"en": "English", "zh_CN": "简体中文"}
 ENV_VARS = ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
 REMEMBERED_FILE = "language"
 
-_translations: gettext.NullTranslations = gettext.NullTranslations()
+# None in English, the source language: no catalog is loaded (nor gettext imported) for it.
+_translations: gettext.NullTranslations | None = None
 _language = DEFAULT
 
 
 def _(message: str) -> str:
     """`message` in the current language (itself when there is no translation)."""
-    if not message:
+    if not message or _translations is None:
         return message
     return _translations.gettext(message)
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:
     """The form for `n` in the current language (Chinese has one form)."""
+    if _translations is None:
+        return singular if n == 1 else plural  # as gettext's NullTranslations
     return _translations.ngettext(singular, plural, n)
 
 
@@ -106,7 +112,6 @@ def remembered_path() -> Path:
 def remembered(path: Path | None = None) -> str | None:
     """The language chosen on Welcome earlier, if the file is one only root or we could have
     written (as root, another user's planted file is ignored, not trusted)."""
-    from wizard.core.fileops import read_file
     from wizard.core.paths import UnsafeStateDir, checked
 
     path = path or remembered_path()
@@ -121,6 +126,8 @@ def remembered(path: Path | None = None) -> str | None:
         or st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
     ):
         return None
+    from wizard.core.fileops import read_file  # only when there is a file: most starts have none
+
     try:
         data = read_file(path, limit=64)
     except (OSError, ValueError):
@@ -161,8 +168,10 @@ def set_language(code: str | None) -> str:
     global _translations, _language
     found = normalize(code) or DEFAULT
     if found == DEFAULT:
-        _translations = gettext.NullTranslations()
+        _translations = None
     else:
+        import gettext
+
         _translations = gettext.translation(
             DOMAIN, str(LOCALE_DIR), languages=[found], fallback=True
         )

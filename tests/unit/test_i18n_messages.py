@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -136,3 +137,15 @@ def test_the_config_checks_verdicts_are_chinese() -> None:
     broken = Effective(errors=[LoadError(path, 3, "SyntaxError")])
     (shown,) = problems(broken, want, {}, known_links=None)
     assert english_words(shown) - {"SyntaxError"} == set(), shown
+
+
+def test_a_broken_kernels_cause_and_fix_stay_apart_in_chinese(tmp_path: Path) -> None:
+    """status and doctor show the cause and the fix apart: never by splitting a translation."""
+    from tests.unit.test_kernels import _facts
+    from wizard.plan.steps import kernels
+    from wizard.probe.kernelspecs import KernelSpec
+
+    gone = KernelSpec("r2", tmp_path / "r2", argv=("/nowhere/bin/python", "-m", "x"))
+    why = kernels.broken(gone, _facts(tmp_path, []))
+    assert why is not None and why.cause and why.fix
+    assert english_words(why.cause) == set() and english_words(why.fix) == set(), why

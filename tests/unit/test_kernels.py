@@ -144,8 +144,9 @@ def test_broken_says_why_and_the_fix(tmp_path: Path) -> None:
     kf = _facts(tmp_path, [])
     gone = KernelSpec("gone", tmp_path / "gone", argv=("/nowhere/bin/python", "-m", "x"))
     why = kernels.broken(gone, kf)
-    assert why is not None and "/nowhere/bin/python does not exist" in why
-    assert "kernels.remove = ['gone']" in why
+    assert why is not None and "/nowhere/bin/python does not exist" in why.cause
+    assert why.fix == "remove it (kernels.remove = ['gone'])"
+    assert str(why) == f"{why.cause}; {why.fix}"  # status --json's `broken`
     fine = KernelSpec("ok", tmp_path / "ok", argv=(os.path.realpath("/bin/sh"),))
     assert kernels.broken(fine, kf) is None
     assert kernels.broken(KernelSpec("r", tmp_path, argv=("R",)), kf) is None  # on PATH

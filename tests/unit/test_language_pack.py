@@ -289,7 +289,7 @@ def test_a_default_language_the_previous_setup_set_goes_when_no_longer_asked(
 ) -> None:
     i = interp(tmp_path)
     Path(i.executable).parent.mkdir(parents=True)
-    Path(i.executable).write_text("")  # the same file as the setup of record's interpreter
+    Path(i.executable).symlink_to(sys.executable)  # as a venv's python links to its base
     overrides(i).parent.mkdir(parents=True)
     theme = {"@jupyterlab/apputils-extension:themes": {"theme": "JupyterLab Dark"}}
     overrides(i).write_text(json.dumps({**theme, PLUGIN: {"locale": "zh_CN"}}))
@@ -305,8 +305,13 @@ def test_a_default_language_the_previous_setup_set_goes_when_no_longer_asked(
     plan = Plan("t")
     install.plan_install(plan, now, facts(i), previous)
     assert plan.actions == []
-    # Another JupyterLab than the one of record: nothing of ours there.
+    # Another JupyterLab than the one of record (a venv of the same base Python, saying the
+    # same locale): nothing of ours there.
     other = interp(tmp_path / "other")
+    Path(other.executable).parent.mkdir(parents=True)
+    Path(other.executable).symlink_to(sys.executable)
+    overrides(other).parent.mkdir(parents=True)
+    overrides(other).write_text(json.dumps({PLUGIN: {"locale": "zh_CN"}}))
     plan = Plan("t")
     install.plan_install(plan, now, facts(other), previous)
     assert plan.actions == []

@@ -80,7 +80,7 @@ def remove_rows(answers: Answers, kf: KernelFacts | None) -> list[Row]:
         if spec.ours and spec.dir.parent == kf.kernels_dir:
             continue
         why = kernels.broken(spec, kf)
-        detail = _("BROKEN: {why}").format(why=why.split("; ")[0]) if why else str(spec.dir)
+        detail = _("BROKEN: {why}").format(why=why.cause) if why else str(spec.dir)
         label = _("remove {name} ({display_name})").format(
             name=spec.name, display_name=spec.display_name
         )

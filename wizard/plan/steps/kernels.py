@@ -110,26 +110,42 @@ def offered_by(python: str, kf: KernelFacts) -> KernelSpec | None:
     return next((s for s in seen if s.ours), seen[0] if seen else None)
 
 
-def broken(spec: KernelSpec, kf: KernelFacts) -> str | None:
+@dataclasses.dataclass(frozen=True)
+class Broken:
+    """Why a kernelspec cannot start, and the fix: kept apart, as status and doctor show them
+    apart (a message of either may hold a semicolon of its own)."""
+
+    cause: str
+    fix: str
+
+    def __str__(self) -> str:
+        return _("{cause}; {fix}").format(cause=self.cause, fix=self.fix)
+
+
+def broken(spec: KernelSpec, kf: KernelFacts) -> Broken | None:
     """Why this kernelspec cannot start for the service's user, with the fix; None: it can."""
     remove = _("remove it (kernels.remove = [{name!r}])").format(name=spec.name)
     if spec.error:
-        return f"{spec.error}; {remove}"
+        return Broken(spec.error, remove)
     python = runs(spec, kf)
     if not python.startswith("/"):
         return None  # found on the server's PATH: nothing to check here
     if not os.path.lexists(python) or not os.path.exists(python):
-        return _(
-            "its interpreter {python} does not exist (the environment is gone?); {remove}"
-        ).format(python=python, remove=remove)
+        return Broken(
+            _("its interpreter {python} does not exist (the environment is gone?)").format(
+                python=python
+            ),
+            remove,
+        )
     try:
         pw = pwd.getpwnam(kf.user)
     except KeyError:
         return None
     why = unreachable_for(python, pw, 5)
     if why:
-        return _("{user} cannot run {python}: {why}; {remove}, or let {user} reach it").format(
-            user=kf.user, python=python, why=why, remove=remove
+        return Broken(
+            _("{user} cannot run {python}: {why}").format(user=kf.user, python=python, why=why),
+            _("{remove}, or let {user} reach it").format(remove=remove, user=kf.user),
         )
     return None
 

@@ -204,7 +204,7 @@ def plan_released_locale(
     if answers.install.language_pack or previous is None:
         return
     locale = previous.install.language_pack
-    if not locale or not _same_file(previous.jupyter.python, interp.executable):
+    if not locale or not _same_environment(previous.jupyter.python, interp):
         return
     path = overrides_path(interp)
     try:
@@ -225,9 +225,11 @@ def plan_released_locale(
     )
 
 
-def _same_file(a: str, b: str) -> bool:
+def _same_environment(python: str, interp: Interpreter) -> bool:
+    """`python` is of this interpreter's environment: its bin/ is in the prefix. Not the same
+    binary: every venv's python links to the one it was made from."""
     try:
-        return bool(a) and os.path.samefile(a, b)
+        return bool(python) and os.path.samefile(Path(python).parent.parent, interp.prefix)
     except OSError:
         return False
 

@@ -44,8 +44,8 @@ def check_kernels(ctx: CheckContext) -> CheckResult:
         return CheckResult(
             NAME,
             False,
-            "; ".join(f"{s.name}: {why.split('; ')[0]}" for s, why in bad),
-            "; ".join(dict.fromkeys(why.split("; ", 1)[-1] for _s, why in bad)),
+            "; ".join(f"{s.name}: {why.cause}" for s, why in bad),
+            "; ".join(dict.fromkeys(why.fix for _s, why in bad)),
         )
     ours = [s for s in specs if s.ours]
     if not ours:

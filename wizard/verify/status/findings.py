@@ -8,10 +8,11 @@ the access method, a legacy password key, runtime files we cannot read, a failed
 
 from __future__ import annotations
 
+import math
 import os
 from typing import TYPE_CHECKING
 
-from wizard.core.i18n import _
+from wizard.core.i18n import _, ngettext
 from wizard.probe import sockets as netstat
 from wizard.verify.status.configured import legacy_password_settings
 from wizard.verify.status.model import Finding, ServedCertificate, Snapshot, is_server_name
@@ -66,10 +67,12 @@ def certificate_findings(cert: ServedCertificate | None, answers: Answers) -> li
             _("the certificate for {names} has expired").format(names=names),
         )
     else:
-        severity = "warning"
-        message = _("the certificate for {names} expires in {days} days").format(
-            names=names, days=f"{cert.days_left:.0f}"
-        )
+        severity, days = "warning", math.ceil(cert.days_left)  # 0.3 days left: "in 1 day"
+        message = ngettext(
+            "the certificate for {names} expires in {days} day",
+            "the certificate for {names} expires in {days} days",
+            days,
+        ).format(names=names, days=days)
     fix = _("renew it now: {renew}").format(renew=renew_advice(tls_mode(answers)))
     return [Finding("certificate_expiring", severity, message, fix, "access")]
 

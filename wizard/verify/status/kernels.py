@@ -25,17 +25,16 @@ def kernels_of(answers: Answers | None) -> tuple[list[KernelInfo], list[Finding]
     findings: list[Finding] = []
     for spec in kf.seen():
         why = broken(spec, kf)
-        infos.append(
-            KernelInfo(spec.name, spec.display_name, runs(spec, kf), str(spec.dir), spec.ours, why)
-        )
+        info = KernelInfo(spec.name, spec.display_name, runs(spec, kf), str(spec.dir), spec.ours,
+                          str(why) if why else None)  # fmt: skip
+        infos.append(info)
         if why is not None:
-            message, _sep, fix = why.partition("; ")
             findings.append(
                 Finding(
                     "kernel_broken",
                     "warning",
-                    _("kernel {name}: {message}").format(name=spec.name, message=message),
-                    fix,
+                    _("kernel {name}: {message}").format(name=spec.name, message=why.cause),
+                    why.fix,
                     "kernels",
                 )
             )

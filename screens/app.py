@@ -291,8 +291,12 @@ class WizardApp(App[int]):
         self.exit(0)
 
     def unapplied(self) -> bool:
-        """Answers or a password the person gave that no apply has made true yet."""
-        return self.state.answers != self.applied_answers or bool(self.state.password)
+        """Answers or a password the person gave that no apply has made true yet (compared
+        with their defaults filled in: an empty venv path left as it was is the default one)."""
+        from wizard.plan.steps.install import resolve_answers
+
+        given = resolve_answers(self.state.answers) != resolve_answers(self.applied_answers)
+        return given or bool(self.state.password)
 
     async def action_quit(self) -> None:
         if isinstance(self.screen, ConfirmScreen):

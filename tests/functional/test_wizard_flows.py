@@ -246,6 +246,24 @@ async def test_status_screen_from_the_wizard_and_back(monkeypatch) -> None:  # t
         assert app.screen.step == "welcome"  # type: ignore[attr-defined]
 
 
+async def test_visiting_a_step_gives_no_answer(monkeypatch: object) -> None:
+    """No environment has JupyterLab: Install suggests a new venv at the default path. Looking
+    at the step and leaving it answers nothing, so Ctrl+Q quits without asking."""
+    from tests.functional.wizard_helpers import snapshot_app
+
+    app = snapshot_app(monkeypatch, envs=[], python=None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert app.state.answers.install.action == "create-venv"
+        for step in "2345671":  # every step, then back to Welcome
+            await pilot.press(step)
+            await settle(pilot)
+        assert not app.unapplied(), app.state.answers
+        await pilot.press("ctrl+q")
+        await settle(pilot)
+    assert app.return_value == 0
+
+
 async def test_quitting_with_unapplied_answers_asks_first(monkeypatch: object) -> None:
     from screens.widgets.dialogs import ConfirmScreen
     from tests.functional.wizard_helpers import snapshot_app

@@ -74,8 +74,15 @@ def FixedEnv() -> Environment:
     )
 
 
-def snapshot_app(monkeypatch: Any, current: Answers | None = None) -> WizardApp:
-    """An app whose every visible fact is fixed: paths, addresses, users, interpreter."""
+def snapshot_app(
+    monkeypatch: Any,
+    current: Answers | None = None,
+    envs: list[Environment] | None = None,
+    python: str | None = SNAP_PYTHON,
+) -> WizardApp:
+    """An app whose every visible fact is fixed: paths, addresses, users, interpreter; `envs`:
+    the environments discovery finds (default: one with JupyterLab); `python`: the one given
+    on the command line (None: the wizard suggests one from `envs`)."""
     # A blinking cursor would make two runs of the same screen differ.
     monkeypatch.setattr(Input, "cursor_blink", False)
     # The fixed machine's user (ada) does not exist here, so no managed service could pass
@@ -89,11 +96,11 @@ def snapshot_app(monkeypatch: Any, current: Answers | None = None) -> WizardApp:
     monkeypatch.delenv("JUPYTER_DATA_DIR", raising=False)
     config_dir = str(SNAP_ROOT / "home" / ".jupyter")
     return WizardApp(
-        python=SNAP_PYTHON,
+        python=python,
         config_dir=config_dir,
         prober=lambda python, cdir: fixed_facts(config_dir),
         current=current,
-        discover=lambda: [FixedEnv()],
+        discover=lambda: [FixedEnv()] if envs is None else envs,
     )
 
 
